@@ -1,0 +1,138 @@
+//! Scalars and cotangent arithmetic.
+
+use nalgebra::{RealField, SMatrix};
+
+/// A scalar the static engine differentiates: `f32` or `f64`.
+///
+/// Generic differentiable functions (`fn f<T: RealField + Copy>`) get `T: Real` added
+/// to the bounds of their generated items. The trait is implemented for `f32` and
+/// `f64` only; that is what lets the rules be implemented for scalars and for
+/// `SMatrix` side by side without overlapping.
+pub trait Real: RealField + Copy + Default {}
+
+impl Real for f32 {}
+impl Real for f64 {}
+
+/// A cotangent (or tangent) value: an element of a vector space with a zero and an
+/// addition. Implemented for [`Real`] scalars, `SMatrix` of them and tuples of
+/// tangents.
+pub trait Tangent: Copy {
+    /// The zero of the space `self` lives in (same shape).
+    fn zero_like(&self) -> Self;
+    /// `self += other`.
+    fn accumulate(&mut self, other: Self);
+}
+
+impl<T: Real> Tangent for T {
+    #[inline(always)]
+    fn zero_like(&self) -> Self {
+        T::zero()
+    }
+    #[inline(always)]
+    fn accumulate(&mut self, other: Self) {
+        *self += other;
+    }
+}
+
+impl<T: Real, const R: usize, const C: usize> Tangent for SMatrix<T, R, C> {
+    #[inline(always)]
+    fn zero_like(&self) -> Self {
+        SMatrix::zeros()
+    }
+    #[inline(always)]
+    fn accumulate(&mut self, other: Self) {
+        *self += other;
+    }
+}
+
+macro_rules! tuple_tangent {
+    ($($name:ident $idx:tt),+) => {
+        impl<$($name: Tangent),+> Tangent for ($($name,)+) {
+            #[inline(always)]
+            fn zero_like(&self) -> Self {
+                ($(self.$idx.zero_like(),)+)
+            }
+            #[inline(always)]
+            fn accumulate(&mut self, other: Self) {
+                $(self.$idx.accumulate(other.$idx);)+
+            }
+        }
+    };
+}
+tuple_tangent!(A 0);
+tuple_tangent!(A 0, B 1);
+tuple_tangent!(A 0, B 1, C 2);
+tuple_tangent!(A 0, B 1, C 2, D 3);
+tuple_tangent!(A 0, B 1, C 2, D 3, E 4);
+tuple_tangent!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_tangent!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_tangent!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+
+/// The zero cotangent of a value.
+#[inline(always)]
+pub fn zero_like<G: Tangent>(like: &G) -> G {
+    like.zero_like()
+}
+
+/// `*g += d`.
+#[inline(always)]
+pub fn acc<G: Tangent>(g: &mut G, d: G) {
+    g.accumulate(d);
+}
+
+/// The cotangent `1` that seeds `grad` of a scalar output.
+#[diagnostic::on_unimplemented(
+    message = "`grad` needs a scalar output, and `{Self}` is not a scalar",
+    note = "call `NAME::vjp` and pass the output's cotangent to the pullback"
+)]
+pub trait ScalarOutput: Copy {
+    /// One.
+    fn one() -> Self;
+}
+impl<T: Real> ScalarOutput for T {
+    #[inline(always)]
+    fn one() -> Self {
+        T::one()
+    }
+}
+
+/// One, of the type of `like`.
+#[inline(always)]
+pub fn one_like<T: ScalarOutput>(_like: &T) -> T {
+    T::one()
+}
+
+/// A cotangent returned by a callee's positional pullback for one argument: the
+/// argument's type, or `()` where the callee's parameter is `#[constant]`.
+pub trait Contribution<G> {
+    /// `*g += self`.
+    fn acc_into(self, g: &mut G);
+    /// The contribution as a first value of the cotangent of `like`.
+    fn init(self, like: &G) -> G;
+}
+
+impl<G: Tangent> Contribution<G> for G {
+    #[inline(always)]
+    fn acc_into(self, g: &mut G) {
+        g.accumulate(self);
+    }
+    #[inline(always)]
+    fn init(self, _like: &G) -> G {
+        self
+    }
+}
+
+impl<G: Tangent> Contribution<G> for () {
+    #[inline(always)]
+    fn acc_into(self, _g: &mut G) {}
+    #[inline(always)]
+    fn init(self, like: &G) -> G {
+        like.zero_like()
+    }
+}
+
+/// The first contribution to a cotangent, which may be `()` (see [`Contribution`]).
+#[inline(always)]
+pub fn init<G, C: Contribution<G>>(c: C, like: &G) -> G {
+    c.init(like)
+}

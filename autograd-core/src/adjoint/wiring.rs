@@ -1,0 +1,150 @@
+//! Typed wiring of pullback closures: the macro cannot write a closure's parameter
+//! types, so these helpers give rustc the expected signature from a value.
+
+use core::mem::MaybeUninit;
+
+use super::{Real, Tangent};
+use nalgebra::SMatrix;
+
+/// Returns `f`, telling rustc that its argument has the type of `like`.
+#[inline(always)]
+pub fn pb_like<G, R, F: FnOnce(G) -> R>(_like: &G, f: F) -> F {
+    f
+}
+
+/// The pullback of an `if`/`else`: one of two closures of different types.
+pub enum Either<A, B> {
+    /// The `then` branch ran.
+    Left(A),
+    /// The `else` branch ran.
+    Right(B),
+}
+
+impl<A, B> Either<A, B> {
+    /// Calls whichever pullback the forward sweep took.
+    #[inline(always)]
+    pub fn call<G, R>(self, g: G) -> R
+    where
+        A: FnOnce(G) -> R,
+        B: FnOnce(G) -> R,
+    {
+        match self {
+            Either::Left(a) => a(g),
+            Either::Right(b) => b(g),
+        }
+    }
+}
+
+/// A fixed-capacity stack of per-iteration pullbacks for `for i in 0..N`, on the
+/// stack frame: no heap allocation.
+pub struct LoopTape<P, const N: usize> {
+    items: [MaybeUninit<P>; N],
+    len: usize,
+}
+
+impl<P, const N: usize> LoopTape<P, N> {
+    /// An empty tape.
+    #[inline(always)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        LoopTape {
+            items: [const { MaybeUninit::uninit() }; N],
+            len: 0,
+        }
+    }
+
+    /// Records the pullback of one iteration.
+    ///
+    /// # Panics
+    /// If the loop runs more than `N` iterations, which the macro rules out by
+    /// taking `N` from the range's constant end.
+    #[inline(always)]
+    pub fn push(&mut self, p: P) {
+        assert!(
+            self.len < N,
+            "loop ran more iterations than its constant bound {N}"
+        );
+        self.items[self.len] = MaybeUninit::new(p);
+        self.len += 1;
+    }
+
+    /// Takes the pullback of the last iteration not yet reversed.
+    #[inline(always)]
+    pub fn pop(&mut self) -> Option<P> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        // SAFETY: slots below `len` were initialised by `push` and each is read once.
+        Some(unsafe { self.items[self.len].assume_init_read() })
+    }
+}
+
+impl<P, const N: usize> Drop for LoopTape<P, N> {
+    fn drop(&mut self) {
+        while self.pop().is_some() {}
+    }
+}
+
+/// Returns `f`, telling rustc that it takes an entry of `like`.
+#[inline(always)]
+pub fn map_fn<T: Real, const R: usize, const C: usize, Out, F: Fn(T) -> Out>(
+    _like: &SMatrix<T, R, C>,
+    f: F,
+) -> F {
+    f
+}
+
+/// The forward value of `m.map(|v| body)` through the body's generated vjp.
+#[inline(always)]
+pub fn map_value<T: Real, const R: usize, const C: usize, P>(
+    m: &SMatrix<T, R, C>,
+    f: &impl Fn(T) -> (T, P),
+) -> SMatrix<T, R, C> {
+    m.map(|v| f(v).0)
+}
+
+/// Pullback of `m.map(|v| body)` when the entries are differentiated: each entry's
+/// cotangent comes from re-running the body's vjp at that entry (recomputation
+/// instead of storing `R*C` pullbacks), and the cotangents of the variables the
+/// closure captures are summed over the entries.
+#[inline(always)]
+pub fn map_pullback<T, const R: usize, const C: usize, P, Caps>(
+    m: &SMatrix<T, R, C>,
+    g: &SMatrix<T, R, C>,
+    caps: &Caps,
+    f: &impl Fn(T) -> (T, P),
+) -> (SMatrix<T, R, C>, Caps)
+where
+    T: Real,
+    P: FnOnce((T,)) -> (T, Caps),
+    Caps: Tangent,
+{
+    let mut gcaps = caps.zero_like();
+    let gm = m.zip_map(g, |v, gv| {
+        let (gv, gc) = (f(v).1)((gv,));
+        gcaps.accumulate(gc);
+        gv
+    });
+    (gm, gcaps)
+}
+
+/// Pullback of `m.map(|v| body)` when only captured variables are differentiated.
+#[inline(always)]
+pub fn map_pullback_caps<T, const R: usize, const C: usize, P, Caps>(
+    m: &SMatrix<T, R, C>,
+    g: &SMatrix<T, R, C>,
+    caps: &Caps,
+    f: &impl Fn(T) -> (T, P),
+) -> Caps
+where
+    T: Real,
+    P: FnOnce((T,)) -> Caps,
+    Caps: Tangent,
+{
+    let mut gcaps = caps.zero_like();
+    for (v, gv) in m.iter().zip(g.iter()) {
+        gcaps.accumulate((f(*v).1)((*gv,)));
+    }
+    gcaps
+}

@@ -1,0 +1,29 @@
+//! `abs`: y = |x|, dy/dx = sign x, and 0 at 0 as in PyTorch.
+//!
+//! PyTorch: `torch.abs`, whose backward node is `AbsBackward0`.
+
+use super::{ElementwiseFn, ScalarFn};
+use crate::adjoint::Real;
+
+/// `abs` as a differentiable scalar function.
+pub struct Abs;
+
+impl ScalarFn for Abs {
+    const NAME: &'static str = "abs";
+    #[inline(always)]
+    fn value<T: Real>(x: T) -> T {
+        x.abs()
+    }
+    #[inline(always)]
+    fn derivative<T: Real>(x: T, _y: T) -> T {
+        if x > T::zero() {
+            T::one()
+        } else if x < T::zero() {
+            -T::one()
+        } else {
+            T::zero()
+        }
+    }
+}
+
+impl ElementwiseFn for Abs {}

@@ -1,0 +1,44 @@
+//! `a + b` on scalars and on matrices of one shape: `ga = g`, `gb = g`.
+//!
+//! PyTorch: `torch.add`, backward node `AddBackward0`.
+
+use crate::adjoint::Real;
+use nalgebra::SMatrix;
+
+/// `a + b`.
+#[diagnostic::on_unimplemented(
+    message = "cannot add `{Rhs}` to `{Self}` in a differentiable function",
+    label = "both operands must be scalars, or matrices of the same shape"
+)]
+pub trait AddRule<Rhs = Self>: Sized {
+    /// The sum's type.
+    type Output;
+    /// `a + b`.
+    fn value(&self, rhs: &Rhs) -> Self::Output;
+    /// `(g, g)`.
+    fn pullback(&self, rhs: &Rhs, out: &Self::Output, g: &Self::Output) -> (Self, Rhs);
+}
+
+impl<T: Real> AddRule for T {
+    type Output = T;
+    #[inline(always)]
+    fn value(&self, rhs: &T) -> T {
+        *self + *rhs
+    }
+    #[inline(always)]
+    fn pullback(&self, _rhs: &T, _out: &T, g: &T) -> (T, T) {
+        (*g, *g)
+    }
+}
+
+impl<T: Real, const R: usize, const C: usize> AddRule for SMatrix<T, R, C> {
+    type Output = Self;
+    #[inline(always)]
+    fn value(&self, rhs: &Self) -> Self {
+        self + rhs
+    }
+    #[inline(always)]
+    fn pullback(&self, _rhs: &Self, _out: &Self, g: &Self) -> (Self, Self) {
+        (*g, *g)
+    }
+}

@@ -1,0 +1,32 @@
+//! `a.component_div(&b)`, the entry-wise quotient: `ga = g ./ b`,
+//! `gb = -g .* out ./ b`.
+//!
+//! PyTorch: `torch.div` on tensors of one shape, backward node `DivBackward0`.
+
+use crate::adjoint::Real;
+use nalgebra::SMatrix;
+
+/// `a.component_div(&b)`.
+#[diagnostic::on_unimplemented(
+    message = "cannot divide `{Self}` by `{Rhs}` entry by entry",
+    label = "both matrices must have the same shape"
+)]
+pub trait ComponentDivRule<Rhs = Self>: Sized {
+    /// `a ./ b`.
+    fn value(&self, rhs: &Rhs) -> Self;
+    /// `(g ./ b, -g .* out ./ b)`.
+    fn pullback(&self, rhs: &Rhs, out: &Self, g: &Self) -> (Self, Rhs);
+}
+
+impl<T: Real, const R: usize, const C: usize> ComponentDivRule for SMatrix<T, R, C> {
+    #[inline(always)]
+    fn value(&self, rhs: &Self) -> Self {
+        self.component_div(rhs)
+    }
+    #[inline(always)]
+    fn pullback(&self, rhs: &Self, out: &Self, g: &Self) -> (Self, Self) {
+        let ga = g.component_div(rhs);
+        let gb = -ga.component_mul(out);
+        (ga, gb)
+    }
+}

@@ -1,0 +1,49 @@
+//! `m[i]` (column-major linear index, as nalgebra) and `m[(row, col)]`: the
+//! cotangent is `g` at that entry and zero elsewhere.
+//!
+//! PyTorch: indexing with integers, backward node `SelectBackward0`.
+
+use crate::adjoint::Real;
+use nalgebra::SMatrix;
+
+/// `m[index]`.
+#[diagnostic::on_unimplemented(
+    message = "cannot index `{Self}` with `{I}` in a differentiable function",
+    note = "index a matrix with `m[i]` or `m[(row, col)]`"
+)]
+pub trait IndexRule<I>: Sized {
+    /// The entry type.
+    type Output;
+    /// The entry.
+    fn value(&self, index: I) -> Self::Output;
+    /// A matrix of zeros with `g` at the entry.
+    fn pullback(&self, index: I, out: &Self::Output, g: &Self::Output) -> Self;
+}
+
+impl<T: Real, const R: usize, const C: usize> IndexRule<usize> for SMatrix<T, R, C> {
+    type Output = T;
+    #[inline(always)]
+    fn value(&self, index: usize) -> T {
+        self[index]
+    }
+    #[inline(always)]
+    fn pullback(&self, index: usize, _out: &T, g: &T) -> Self {
+        let mut m = Self::zeros();
+        m[index] = *g;
+        m
+    }
+}
+
+impl<T: Real, const R: usize, const C: usize> IndexRule<(usize, usize)> for SMatrix<T, R, C> {
+    type Output = T;
+    #[inline(always)]
+    fn value(&self, index: (usize, usize)) -> T {
+        self[index]
+    }
+    #[inline(always)]
+    fn pullback(&self, index: (usize, usize), _out: &T, g: &T) -> Self {
+        let mut m = Self::zeros();
+        m[index] = *g;
+        m
+    }
+}

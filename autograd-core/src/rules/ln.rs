@@ -1,0 +1,23 @@
+//! `ln`: y = ln x, dy/dx = 1/x.
+//!
+//! PyTorch: `torch.log`, whose backward node is `LogBackward0`.
+
+use super::{ElementwiseFn, ScalarFn};
+use crate::adjoint::Real;
+
+/// `ln` as a differentiable scalar function.
+pub struct Ln;
+
+impl ScalarFn for Ln {
+    const NAME: &'static str = "ln";
+    #[inline(always)]
+    fn value<T: Real>(x: T) -> T {
+        x.ln()
+    }
+    #[inline(always)]
+    fn derivative<T: Real>(x: T, _y: T) -> T {
+        x.recip()
+    }
+}
+
+impl ElementwiseFn for Ln {}

@@ -1,0 +1,125 @@
+//! Derivative rules: one module per primitive.
+//!
+//! Each module holds a primitive's value and its pullback (the vector-Jacobian
+//! product: given the cotangent `g` of the output, the cotangents of the inputs),
+//! with the formula and the PyTorch equivalent in its documentation. The traits are
+//! what `#[differentiable]` emits calls to; rustc picks the implementation from the
+//! operand types, so a scalar `*` and a matrix product are the same call.
+//!
+//! Scalar functions (`tanh`, `exp`, ...) implement [`ScalarFn`] once; [`Unary`] lifts
+//! them to `SMatrix` entry by entry where [`ElementwiseFn`] says that is what the
+//! method means on a matrix.
+
+mod abs;
+mod add;
+mod component_div;
+mod component_mul;
+mod construct;
+mod cos;
+mod div;
+mod dot;
+mod elementwise;
+mod exp;
+mod index;
+mod ln;
+mod max;
+mod mean;
+mod min;
+mod mul;
+mod neg;
+mod norm;
+mod powf;
+mod powi;
+mod recip;
+mod relu;
+mod sigmoid;
+mod sin;
+mod softplus;
+mod sqrt;
+mod sub;
+mod sum;
+mod tanh;
+mod transpose;
+
+pub use abs::Abs;
+pub use add::AddRule;
+pub use component_div::ComponentDivRule;
+pub use component_mul::ComponentMulRule;
+pub use construct::{fill_cotangent, new_arg_cotangent};
+pub use cos::Cos;
+pub use div::DivRule;
+pub use dot::DotRule;
+pub use elementwise::Elementwise;
+pub use exp::{Exp, ExpRule};
+pub use index::IndexRule;
+pub use ln::Ln;
+pub use max::{MaxEntryRule, MaxRule};
+pub use mean::MeanRule;
+pub use min::{MinEntryRule, MinRule};
+pub use mul::MulRule;
+pub use neg::NegRule;
+pub use norm::{NormRule, NormSquaredRule};
+pub use powf::PowfRule;
+pub use powi::PowiRule;
+pub use recip::Recip;
+pub use relu::Relu;
+pub use sigmoid::Sigmoid;
+pub use sin::Sin;
+pub use softplus::Softplus;
+pub use sqrt::Sqrt;
+pub use sub::SubRule;
+pub use sum::SumRule;
+pub use tanh::Tanh;
+pub use transpose::TransposeRule;
+
+use crate::adjoint::Real;
+use nalgebra::SMatrix;
+
+/// A differentiable function of one scalar.
+pub trait ScalarFn {
+    /// The method name users write (`"tanh"`), for messages.
+    const NAME: &'static str;
+    /// `y = f(x)`.
+    fn value<T: Real>(x: T) -> T;
+    /// `f'(x)`, given `x` and `y = f(x)` (many derivatives are cheapest from `y`).
+    fn derivative<T: Real>(x: T, y: T) -> T;
+}
+
+/// A [`ScalarFn`] whose method of the same name on a matrix applies it to every
+/// entry (`m.tanh()`, `m.abs()`), as opposed to `exp`, which nalgebra defines as the
+/// matrix exponential.
+pub trait ElementwiseFn: ScalarFn {}
+
+/// A scalar function applied to a scalar, or to every entry of a matrix.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no differentiable element-wise `{F}`",
+    note = "write the entry-wise function with `m.map(|v| ...)`"
+)]
+pub trait Unary<F>: Sized {
+    /// `f(x)`, entry by entry.
+    fn value(&self) -> Self;
+    /// `g * f'(x)`, entry by entry.
+    fn pullback(&self, out: &Self, g: &Self) -> Self;
+}
+
+impl<T: Real, F: ScalarFn> Unary<F> for T {
+    #[inline(always)]
+    fn value(&self) -> Self {
+        F::value(*self)
+    }
+    #[inline(always)]
+    fn pullback(&self, out: &Self, g: &Self) -> Self {
+        *g * F::derivative(*self, *out)
+    }
+}
+
+impl<T: Real, const R: usize, const C: usize, F: ElementwiseFn> Unary<F> for SMatrix<T, R, C> {
+    #[inline(always)]
+    fn value(&self) -> Self {
+        self.map(F::value)
+    }
+    #[inline(always)]
+    fn pullback(&self, out: &Self, g: &Self) -> Self {
+        self.zip_zip_map(out, g, |x, y, g| g * F::derivative(x, y))
+    }
+}

@@ -1,0 +1,62 @@
+//! `a.norm()` (Euclidean/Frobenius) and `a.norm_squared()`.
+//!
+//! `norm`: `ga = g a / |a|`, and 0 at `a = 0` (the subgradient PyTorch returns).
+//! `norm_squared`: `ga = 2 g a`.
+//!
+//! PyTorch: `torch.linalg.norm` (`LinalgVectorNormBackward0`) and
+//! `(a * a).sum()`.
+
+use crate::adjoint::Real;
+use nalgebra::SMatrix;
+
+/// `a.norm()`.
+#[diagnostic::on_unimplemented(message = "`norm` is differentiated on matrices, not on `{Self}`")]
+pub trait NormRule: Sized {
+    /// The scalar type.
+    type Output;
+    /// `sqrt(sum(a .* a))`.
+    fn value(&self) -> Self::Output;
+    /// `g a / |a|`.
+    fn pullback(&self, out: &Self::Output, g: &Self::Output) -> Self;
+}
+
+impl<T: Real, const R: usize, const C: usize> NormRule for SMatrix<T, R, C> {
+    type Output = T;
+    #[inline(always)]
+    fn value(&self) -> T {
+        self.norm()
+    }
+    #[inline(always)]
+    fn pullback(&self, out: &T, g: &T) -> Self {
+        if *out == T::zero() {
+            Self::zeros()
+        } else {
+            self * (*g / *out)
+        }
+    }
+}
+
+/// `a.norm_squared()`.
+#[diagnostic::on_unimplemented(
+    message = "`norm_squared` is differentiated on matrices, not on `{Self}`"
+)]
+pub trait NormSquaredRule: Sized {
+    /// The scalar type.
+    type Output;
+    /// `sum(a .* a)`.
+    fn value(&self) -> Self::Output;
+    /// `2 g a`.
+    fn pullback(&self, out: &Self::Output, g: &Self::Output) -> Self;
+}
+
+impl<T: Real, const R: usize, const C: usize> NormSquaredRule for SMatrix<T, R, C> {
+    type Output = T;
+    #[inline(always)]
+    fn value(&self) -> T {
+        self.norm_squared()
+    }
+    #[inline(always)]
+    fn pullback(&self, _out: &T, g: &T) -> Self {
+        self * (*g + *g)
+    }
+}

@@ -1,0 +1,23 @@
+//! `recip`: y = 1/x, dy/dx = -y^2.
+//!
+//! PyTorch: `torch.reciprocal`, whose backward node is `ReciprocalBackward0`.
+
+use super::{ElementwiseFn, ScalarFn};
+use crate::adjoint::Real;
+
+/// `recip` as a differentiable scalar function.
+pub struct Recip;
+
+impl ScalarFn for Recip {
+    const NAME: &'static str = "recip";
+    #[inline(always)]
+    fn value<T: Real>(x: T) -> T {
+        x.recip()
+    }
+    #[inline(always)]
+    fn derivative<T: Real>(_x: T, y: T) -> T {
+        -(y * y)
+    }
+}
+
+impl ElementwiseFn for Recip {}

@@ -1,0 +1,28 @@
+//! `sigmoid`: y = 1 / (1 + e^-x), dy/dx = y (1 - y).
+//!
+//! PyTorch: `torch.sigmoid`, whose backward node is `SigmoidBackward0`.
+
+use super::{ElementwiseFn, ScalarFn};
+use crate::adjoint::Real;
+
+/// `sigmoid` as a differentiable scalar function.
+pub struct Sigmoid;
+
+impl ScalarFn for Sigmoid {
+    const NAME: &'static str = "sigmoid";
+    #[inline(always)]
+    fn value<T: Real>(x: T) -> T {
+        if x >= T::zero() {
+            (T::one() + (-x).exp()).recip()
+        } else {
+            let e = x.exp();
+            e / (T::one() + e)
+        }
+    }
+    #[inline(always)]
+    fn derivative<T: Real>(_x: T, y: T) -> T {
+        y * (T::one() - y)
+    }
+}
+
+impl ElementwiseFn for Sigmoid {}

@@ -1,0 +1,23 @@
+//! `sin`: y = sin x, dy/dx = cos x.
+//!
+//! PyTorch: `torch.sin`, whose backward node is `SinBackward0`.
+
+use super::{ElementwiseFn, ScalarFn};
+use crate::adjoint::Real;
+
+/// `sin` as a differentiable scalar function.
+pub struct Sin;
+
+impl ScalarFn for Sin {
+    const NAME: &'static str = "sin";
+    #[inline(always)]
+    fn value<T: Real>(x: T) -> T {
+        x.sin()
+    }
+    #[inline(always)]
+    fn derivative<T: Real>(x: T, _y: T) -> T {
+        x.cos()
+    }
+}
+
+impl ElementwiseFn for Sin {}

@@ -1,0 +1,23 @@
+//! `sqrt`: y = sqrt x, dy/dx = 1 / (2y).
+//!
+//! PyTorch: `torch.sqrt`, whose backward node is `SqrtBackward0`.
+
+use super::{ElementwiseFn, ScalarFn};
+use crate::adjoint::Real;
+
+/// `sqrt` as a differentiable scalar function.
+pub struct Sqrt;
+
+impl ScalarFn for Sqrt {
+    const NAME: &'static str = "sqrt";
+    #[inline(always)]
+    fn value<T: Real>(x: T) -> T {
+        x.sqrt()
+    }
+    #[inline(always)]
+    fn derivative<T: Real>(_x: T, y: T) -> T {
+        (y + y).recip()
+    }
+}
+
+impl ElementwiseFn for Sqrt {}

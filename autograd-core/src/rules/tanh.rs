@@ -1,0 +1,23 @@
+//! `tanh`: y = tanh x, dy/dx = 1 - y^2.
+//!
+//! PyTorch: `torch.tanh`, whose backward node is `TanhBackward0`.
+
+use super::{ElementwiseFn, ScalarFn};
+use crate::adjoint::Real;
+
+/// `tanh` as a differentiable scalar function.
+pub struct Tanh;
+
+impl ScalarFn for Tanh {
+    const NAME: &'static str = "tanh";
+    #[inline(always)]
+    fn value<T: Real>(x: T) -> T {
+        x.tanh()
+    }
+    #[inline(always)]
+    fn derivative<T: Real>(_x: T, y: T) -> T {
+        T::one() - y * y
+    }
+}
+
+impl ElementwiseFn for Tanh {}

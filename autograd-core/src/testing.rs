@@ -1,0 +1,114 @@
+//! Central finite differences in `f64`, shared by every gradient check of both
+//! engines.
+//!
+//! ```
+//! use autograd::testing::{assert_close, central_gradient};
+//!
+//! // f(x, y) = x^2 y has gradient (2xy, x^2).
+//! let g = central_gradient(|v| v[0] * v[0] * v[1], &[3.0, 2.0]);
+//! assert_close(&g, &[12.0, 9.0], 1e-6, "gradient of x^2 y");
+//! ```
+
+use nalgebra::SMatrix;
+
+/// The step of the central differences: it balances the truncation error (`h^2`)
+/// against the rounding error (`eps / h`) for smooth functions of values near one.
+pub const STEP: f64 = 1e-5;
+
+/// `(f(x + h e_i) - f(x - h e_i)) / 2h` for every coordinate `i`: the gradient of a
+/// scalar function of a flat vector of coordinates.
+pub fn central_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
+    let mut probe = x.to_vec();
+    (0..x.len())
+        .map(|i| {
+            let h = STEP * x[i].abs().max(1.0);
+            probe[i] = x[i] + h;
+            let plus = f(&probe);
+            probe[i] = x[i] - h;
+            let minus = f(&probe);
+            probe[i] = x[i];
+            (plus - minus) / (2.0 * h)
+        })
+        .collect()
+}
+
+/// Panics with every mismatching coordinate unless `|a - e| <= tol (1 + |e|)` for
+/// each pair.
+pub fn assert_close(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}: lengths differ");
+    let bad: Vec<String> = actual
+        .iter()
+        .zip(expected)
+        .enumerate()
+        .filter(|(_, (a, e))| !((*a - *e).abs() <= tol * (1.0 + e.abs())))
+        .map(|(i, (a, e))| format!("[{i}] got {a:e}, expected {e:e}"))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{what}: {} of {} differ (tol {tol:e}):\n{}",
+        bad.len(),
+        actual.len(),
+        bad.join("\n")
+    );
+}
+
+/// Values that flatten to coordinates, for finite differences over the arguments
+/// of a static function.
+pub trait Flat: Sized {
+    /// Appends the coordinates (column-major for matrices).
+    fn flatten_into(&self, out: &mut Vec<f64>);
+    /// Reads a value of the same shape from `coords`, advancing it.
+    fn unflatten(&self, coords: &mut &[f64]) -> Self;
+
+    /// The coordinates as a vector.
+    fn flat(&self) -> Vec<f64> {
+        let mut v = Vec::new();
+        self.flatten_into(&mut v);
+        v
+    }
+}
+
+impl Flat for f64 {
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.push(*self);
+    }
+    fn unflatten(&self, coords: &mut &[f64]) -> Self {
+        let v = coords[0];
+        *coords = &coords[1..];
+        v
+    }
+}
+
+impl<const R: usize, const C: usize> Flat for SMatrix<f64, R, C> {
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter());
+    }
+    fn unflatten(&self, coords: &mut &[f64]) -> Self {
+        let m = Self::from_column_slice(&coords[..R * C]);
+        *coords = &coords[R * C..];
+        m
+    }
+}
+
+macro_rules! tuple_flat {
+    ($($name:ident $idx:tt),+) => {
+        impl<$($name: Flat),+> Flat for ($($name,)+) {
+            fn flatten_into(&self, out: &mut Vec<f64>) {
+                $(self.$idx.flatten_into(out);)+
+            }
+            fn unflatten(&self, coords: &mut &[f64]) -> Self {
+                ($(self.$idx.unflatten(coords),)+)
+            }
+        }
+    };
+}
+tuple_flat!(A 0);
+tuple_flat!(A 0, B 1);
+tuple_flat!(A 0, B 1, C 2);
+tuple_flat!(A 0, B 1, C 2, D 3);
+
+/// The gradient of a scalar function of any [`Flat`] argument by central
+/// differences, flattened.
+pub fn numeric_gradient<X: Flat>(f: impl Fn(&X) -> f64, x: &X) -> Vec<f64> {
+    central_gradient(|c| f(&x.unflatten(&mut &c[..])), &x.flat())
+}
