@@ -1,0 +1,74 @@
+//! Conversions between tensors and nalgebra matrices. nalgebra stores
+//! column-major, tensors row-major: every conversion copies.
+
+use super::dtype::Element;
+use super::handle::Tensor;
+use crate::error::Result;
+use crate::Error;
+use nalgebra::{DMatrix, DVector, SMatrix, Scalar};
+
+impl Tensor {
+    /// A `(rows, cols)` tensor holding the matrix.
+    pub fn from_dmatrix<T: Element + Scalar>(m: &DMatrix<T>) -> Tensor {
+        Tensor::from_vec(m.transpose().as_slice().to_vec(), &[m.nrows(), m.ncols()])
+    }
+
+    /// A `(rows, cols)` tensor holding the matrix.
+    pub fn from_smatrix<T: Element + Scalar, const R: usize, const C: usize>(m: &SMatrix<T, R, C>) -> Tensor {
+        Tensor::from_vec(m.transpose().as_slice().to_vec(), &[R, C])
+    }
+
+    /// A rank-1 tensor holding the vector.
+    pub fn from_dvector<T: Element + Scalar>(v: &DVector<T>) -> Tensor {
+        Tensor::from_vec(v.as_slice().to_vec(), &[v.len()])
+    }
+
+    fn matrix_dims(&self, op: &'static str) -> Result<(usize, usize)> {
+        match *self.shape() {
+            [r, c] => Ok((r, c)),
+            [n] => Ok((n, 1)),
+            _ => Err(Error::Conversion {
+                op,
+                shape: self.shape().to_vec(),
+                reason: "only tensors of rank 1 (a column) or 2 convert to a matrix".into(),
+            }),
+        }
+    }
+
+    /// The data as a matrix; a rank-1 tensor becomes a column.
+    ///
+    /// # Errors
+    /// If the rank is not 1 or 2.
+    pub fn to_dmatrix<T: Element + Scalar>(&self) -> Result<DMatrix<T>> {
+        let (r, c) = self.matrix_dims("to_dmatrix")?;
+        Ok(DMatrix::from_row_slice(r, c, &self.to_vec::<T>()))
+    }
+
+    /// The data as a statically sized matrix.
+    ///
+    /// # Errors
+    /// If the shape is not `(R, C)` (or `(R)` for `C == 1`).
+    pub fn to_smatrix<T: Element + Scalar, const R: usize, const C: usize>(&self) -> Result<SMatrix<T, R, C>> {
+        let dims = self.matrix_dims("to_smatrix")?;
+        if dims != (R, C) {
+            return Err(Error::Conversion {
+                op: "to_smatrix",
+                shape: self.shape().to_vec(),
+                reason: format!("expected shape [{R}, {C}]"),
+            });
+        }
+        Ok(SMatrix::from_row_slice(&self.to_vec::<T>()))
+    }
+}
+
+impl<T: Element + Scalar> From<&DMatrix<T>> for Tensor {
+    fn from(m: &DMatrix<T>) -> Tensor {
+        Tensor::from_dmatrix(m)
+    }
+}
+
+impl<T: Element + Scalar, const R: usize, const C: usize> From<&SMatrix<T, R, C>> for Tensor {
+    fn from(m: &SMatrix<T, R, C>) -> Tensor {
+        Tensor::from_smatrix(m)
+    }
+}

@@ -1,0 +1,137 @@
+//! User-defined differentiable functions, the twin of `torch.autograd.Function`.
+
+use super::grad_mode::no_grad;
+use super::graph::NodeInner;
+use super::handle::{ok, Tensor};
+use super::op::{Op, Saved};
+use super::shape::Shape;
+use crate::error::Result;
+use crate::Error;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// A differentiable function with a hand-written backward (PyTorch's
+/// `torch.autograd.Function`): usable anywhere in a graph, one output.
+///
+/// `forward` runs without recording; whatever `backward` needs goes through
+/// [`FunctionCtx::save_for_backward`] (version-checked like every saved tensor).
+/// `backward` runs in grad mode when the pass has `create_graph`, so writing it in
+/// `Tensor` ops makes the function twice differentiable.
+///
+/// ```
+/// # use autograd_core::*;
+/// struct Cube;
+/// impl Function for Cube {
+///     fn forward(&self, ctx: &mut FunctionCtx, x: &[Tensor]) -> Result<Tensor, Error> {
+///         ctx.save_for_backward(&[x[0].clone()]);
+///         Ok(x[0].pow(3.0))
+///     }
+///     fn backward(&self, ctx: &FunctionCtx, g: &Tensor) -> Result<Vec<Option<Tensor>>, Error> {
+///         let x = &ctx.saved_tensors()[0];
+///         Ok(vec![Some(g * x.pow(2.0) * 3.0)])
+///     }
+/// }
+/// let x = Tensor::scalar(2.0).requires_grad_(true);
+/// let y = Cube.apply(&[x.clone()]);
+/// assert_eq!(y.grad_fn().unwrap().name(), "CubeBackward");
+/// y.backward().unwrap();
+/// assert_eq!(x.grad().unwrap().item(), 12.0);
+/// ```
+pub trait Function: Send + Sync + 'static {
+    /// The node name `grad_fn().name()` shows; by default the type's name followed
+    /// by `Backward`, as PyTorch names custom nodes.
+    fn name(&self) -> Cow<'static, str> {
+        let full = std::any::type_name::<Self>();
+        let short = full.rsplit("::").next().unwrap_or(full);
+        Cow::Owned(format!("{short}Backward"))
+    }
+
+    /// Computes the output from the inputs (run without recording).
+    fn forward(&self, ctx: &mut FunctionCtx, inputs: &[Tensor]) -> Result<Tensor>;
+
+    /// The gradient of each input given the output's gradient, `None` for inputs
+    /// that need none; one entry per input.
+    fn backward(&self, ctx: &FunctionCtx, grad_output: &Tensor) -> Result<Vec<Option<Tensor>>>;
+
+    /// Runs the function as one node of the graph (`MyFunction.apply(*inputs)`).
+    ///
+    /// # Panics
+    /// If `forward` fails; see [`Function::try_apply`].
+    #[track_caller]
+    fn apply(self, inputs: &[Tensor]) -> Tensor
+    where
+        Self: Sized,
+    {
+        ok(self.try_apply(inputs))
+    }
+
+    /// Fallible [`Function::apply`].
+    fn try_apply(self, inputs: &[Tensor]) -> Result<Tensor>
+    where
+        Self: Sized,
+    {
+        let mut ctx = FunctionCtx {
+            saved: Vec::new(),
+            needs_input_grad: inputs.iter().map(Tensor::requires_grad).collect(),
+            input_shapes: inputs.iter().map(|t| Shape::new(t.shape())).collect(),
+        };
+        let out = no_grad(|| self.forward(&mut ctx, inputs))?;
+        let refs: Vec<&Tensor> = inputs.iter().collect();
+        let f: Arc<dyn Function> = Arc::new(self);
+        Ok(Tensor::record_buffer(out.inner.buffer.clone(), out.shape(), &refs, |_| Op::Custom { f, ctx }))
+    }
+}
+
+/// What a [`Function`] keeps between forward and backward (PyTorch's `ctx`).
+pub struct FunctionCtx {
+    saved: Vec<Saved>,
+    needs_input_grad: Vec<bool>,
+    input_shapes: Vec<Shape>,
+}
+
+impl FunctionCtx {
+    /// Keeps tensors for backward (`ctx.save_for_backward(*tensors)`). Modifying
+    /// one in place before backward makes backward fail.
+    pub fn save_for_backward(&mut self, tensors: &[Tensor]) {
+        self.saved.extend(tensors.iter().map(Saved::new));
+    }
+
+    /// The tensors kept by [`FunctionCtx::save_for_backward`], in order
+    /// (`ctx.saved_tensors`).
+    pub fn saved_tensors(&self) -> Vec<Tensor> {
+        self.saved.iter().map(Saved::tensor).collect()
+    }
+
+    /// Whether input `i` requires grad (`ctx.needs_input_grad[i]`).
+    pub fn needs_input_grad(&self, i: usize) -> bool {
+        self.needs_input_grad.get(i).copied().unwrap_or(false)
+    }
+}
+
+/// Checks the saved tensors, runs the user's backward and validates its answer.
+pub(crate) fn run_backward(f: &dyn Function, ctx: &FunctionCtx, g: &Tensor, node: &NodeInner) -> Result<Vec<Option<Tensor>>> {
+    for s in &ctx.saved {
+        s.get(node)?;
+    }
+    let grads = f.backward(ctx, g)?;
+    let fail = |reason: String| Error::CustomFunction {
+        node: node.name.to_string(),
+        reason,
+    };
+    if grads.len() != ctx.input_shapes.len() {
+        return Err(fail(format!(
+            "backward returned {} gradients for {} inputs",
+            grads.len(),
+            ctx.input_shapes.len()
+        )));
+    }
+    for (i, (g, shape)) in grads.iter().zip(&ctx.input_shapes).enumerate() {
+        if let Some(g) = g.as_ref().filter(|g| g.shape() != &shape[..]) {
+            return Err(fail(format!(
+                "gradient {i} has shape {:?} but the input has shape {shape:?}",
+                g.shape()
+            )));
+        }
+    }
+    Ok(grads)
+}

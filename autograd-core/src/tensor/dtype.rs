@@ -1,0 +1,192 @@
+//! Element types and the untyped storage a tensor's buffer holds.
+//!
+//! Kernels are generic over [`Element`] and compute each element in `f64` before
+//! rounding back to the storage type: for `+ - * / sqrt` this gives exactly the
+//! result of native `f32` arithmetic (double rounding through a 53-bit mantissa is
+//! innocuous for 24-bit operands), and for transcendental functions it is at least
+//! as accurate.
+
+use std::any::Any;
+use std::fmt;
+
+/// The element type of a tensor (PyTorch's `torch.float32` / `torch.float64`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// 32-bit IEEE float, the default (`torch.float32`).
+    #[default]
+    F32,
+    /// 64-bit IEEE float (`torch.float64`).
+    F64,
+}
+
+impl DType {
+    /// PyTorch's name of the type: `"float32"` or `"float64"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "float32",
+            DType::F64 => "float64",
+        }
+    }
+
+    /// Size of one element in bytes.
+    pub fn size_in_bytes(self) -> usize {
+        match self {
+            DType::F32 => 4,
+            DType::F64 => 8,
+        }
+    }
+
+    /// The type both operands of a binary op are computed in (PyTorch's type
+    /// promotion: `f32` with `f64` gives `f64`).
+    pub fn promote(self, other: DType) -> DType {
+        if self == DType::F64 || other == DType::F64 {
+            DType::F64
+        } else {
+            DType::F32
+        }
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A scalar type a tensor can hold: `f32` or `f64` (sealed).
+pub trait Element:
+    sealed::Sealed + Copy + Send + Sync + PartialOrd + fmt::Debug + Default + 'static
+{
+    /// The tensor dtype of this element type.
+    const DTYPE: DType;
+    /// Widens to `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// Rounds an `f64` to this type.
+    fn from_f64(v: f64) -> Self;
+}
+
+impl Element for f32 {
+    const DTYPE: DType = DType::F32;
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl Element for f64 {
+    const DTYPE: DType = DType::F64;
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+}
+
+/// Contiguous row-major data of one dtype.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Storage {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// Runs a generic expression on the typed slice inside a [`Storage`] and wraps the
+/// `Vec` it returns back into a storage of the same dtype.
+macro_rules! dispatch {
+    ($storage:expr, |$v:ident| $body:expr) => {
+        match $storage {
+            $crate::tensor::dtype::Storage::F32($v) => {
+                $crate::tensor::dtype::Storage::F32($body)
+            }
+            $crate::tensor::dtype::Storage::F64($v) => {
+                $crate::tensor::dtype::Storage::F64($body)
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
+impl Storage {
+    /// Wraps a typed vector without copying.
+    pub fn from_vec<T: Element>(v: Vec<T>) -> Storage {
+        let mut slot = Some(v);
+        let any: &mut dyn Any = &mut slot;
+        if let Some(s) = any.downcast_mut::<Option<Vec<f32>>>() {
+            return Storage::F32(s.take().unwrap_or_default());
+        }
+        if let Some(s) = any.downcast_mut::<Option<Vec<f64>>>() {
+            return Storage::F64(s.take().unwrap_or_default());
+        }
+        unreachable!("Element is sealed to f32 and f64")
+    }
+
+    pub fn from_f64_iter(it: impl Iterator<Item = f64>, dtype: DType) -> Storage {
+        match dtype {
+            DType::F32 => Storage::F32(it.map(|v| v as f32).collect()),
+            DType::F64 => Storage::F64(it.collect()),
+        }
+    }
+
+    pub fn full(n: usize, value: f64, dtype: DType) -> Storage {
+        match dtype {
+            DType::F32 => Storage::F32(vec![value as f32; n]),
+            DType::F64 => Storage::F64(vec![value; n]),
+        }
+    }
+
+    pub fn dtype(&self) -> DType {
+        match self {
+            Storage::F32(_) => DType::F32,
+            Storage::F64(_) => DType::F64,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Storage::F32(v) => v.len(),
+            Storage::F64(v) => v.len(),
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize) -> f64 {
+        match self {
+            Storage::F32(v) => v[i] as f64,
+            Storage::F64(v) => v[i],
+        }
+    }
+
+    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+        match self {
+            Storage::F32(v) => v.iter().map(|&x| T::from_f64(x as f64)).collect(),
+            Storage::F64(v) => v.iter().map(|&x| T::from_f64(x)).collect(),
+        }
+    }
+
+    pub fn to_dtype(&self, dtype: DType) -> Storage {
+        match dtype {
+            DType::F32 => Storage::F32(self.to_vec()),
+            DType::F64 => Storage::F64(self.to_vec()),
+        }
+    }
+
+    /// Element-wise map computed in `f64`.
+    pub fn map(&self, f: impl Fn(f64) -> f64) -> Storage {
+        dispatch!(self, |v| v
+            .iter()
+            .map(|&x| Element::from_f64(f(x.to_f64())))
+            .collect())
+    }
+}

@@ -1,0 +1,367 @@
+//! The backward pass: `backward`, `backward_with`, and `autograd::grad`.
+//!
+//! Nodes reachable from the roots are visited in decreasing creation order (a
+//! topological order, since an op's inputs always exist before it), each once,
+//! with the sum of the gradients its consumers sent it, exactly as micrograd's
+//! `+=` and PyTorch's engine do. Leaves receive their summed gradient last.
+
+use super::graph::{Edge, NodeInner};
+use super::grad_mode::ModeGuard;
+use super::handle::{lock, ok, Tensor, TensorInner};
+use crate::error::Result;
+use crate::Error;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Options of a backward pass (PyTorch's keyword arguments of `backward`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BackwardOptions {
+    /// Keep the saved tensors so that the graph can be differentiated again.
+    /// `None` means "as `create_graph`", PyTorch's default.
+    pub retain_graph: Option<bool>,
+    /// Record the backward pass itself, making the gradients differentiable
+    /// (for second derivatives).
+    pub create_graph: bool,
+}
+
+impl BackwardOptions {
+    /// Sets `retain_graph`.
+    pub fn retain_graph(mut self, keep: bool) -> Self {
+        self.retain_graph = Some(keep);
+        self
+    }
+
+    /// Sets `create_graph`.
+    pub fn create_graph(mut self, create: bool) -> Self {
+        self.create_graph = create;
+        self
+    }
+
+    fn retain(&self) -> bool {
+        self.retain_graph.unwrap_or(self.create_graph)
+    }
+}
+
+/// Pointers are already well spread; hashing them again is wasted time.
+#[derive(Default)]
+struct PtrHasher(u64);
+
+impl Hasher for PtrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only usize keys are hashed")
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.0 = (v as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type PtrMap<V> = HashMap<usize, V, BuildHasherDefault<PtrHasher>>;
+
+fn accumulate(slot: &mut Option<Tensor>, g: Tensor) {
+    *slot = Some(match slot.take() {
+        None => g,
+        Some(old) => &old + &g,
+    });
+}
+
+/// What a pass does with the gradients that reach leaves.
+enum Sink<'a> {
+    /// `backward`: add them to the leaves' `.grad`.
+    Accumulate,
+    /// `autograd::grad`: return those of `inputs`, touch no `.grad`.
+    Capture(&'a [Tensor]),
+}
+
+struct Pass<'a> {
+    sink: Sink<'a>,
+    retain: bool,
+    grads: PtrMap<Tensor>,
+    leaves: Vec<(Arc<TensorInner>, Option<Tensor>)>,
+    leaf_index: PtrMap<usize>,
+    captured: Vec<Option<Tensor>>,
+}
+
+impl<'a> Pass<'a> {
+    fn new(sink: Sink<'a>, retain: bool) -> Pass<'a> {
+        let n = match sink {
+            Sink::Capture(inputs) => inputs.len(),
+            Sink::Accumulate => 0,
+        };
+        Pass {
+            sink,
+            retain,
+            grads: PtrMap::default(),
+            leaves: Vec::new(),
+            leaf_index: PtrMap::default(),
+            captured: vec![None; n],
+        }
+    }
+
+    fn send(&mut self, edge: &Edge, g: Tensor) {
+        match edge {
+            Edge::None => {}
+            Edge::Node(n) => {
+                let g = cast(g, n.dtype);
+                match self.grads.entry(n.key()) {
+                    Entry::Occupied(mut e) => {
+                        let sum = e.get() + &g;
+                        e.insert(sum);
+                    }
+                    Entry::Vacant(e) => {
+                        e.insert(g);
+                    }
+                }
+            }
+            Edge::Leaf(t) => {
+                let g = cast(g, t.dtype);
+                let key = Arc::as_ptr(t) as usize;
+                let i = *self.leaf_index.entry(key).or_insert_with(|| {
+                    self.leaves.push((t.clone(), None));
+                    self.leaves.len() - 1
+                });
+                accumulate(&mut self.leaves[i].1, g);
+            }
+        }
+    }
+
+    /// Runs one node: hooks and retained grad of its output, then its backward.
+    fn step(&mut self, node: &Arc<NodeInner>) -> Result<()> {
+        let Some(mut g) = self.grads.remove(&node.key()) else {
+            return Ok(());
+        };
+        let output = lock(&node.output).as_ref().and_then(|w| w.upgrade());
+        if let Some(t) = output {
+            g = Tensor::run_hooks(&t, g);
+            if t.retains_grad.load(Ordering::Relaxed) {
+                accumulate(&mut lock(&t.grad), g.clone().detach_unless_graph());
+            }
+        }
+        self.capture_node(node, &g);
+        let op = lock(&node.op).take().ok_or_else(|| Error::GraphFreed {
+            node: node.name.to_string(),
+        })?;
+        let needs: Vec<bool> = node.edges.iter().map(Edge::is_some).collect();
+        let result = op.backward(&g, node, &needs);
+        if self.retain {
+            *lock(&node.op) = Some(op);
+        } else {
+            drop(op);
+        }
+        let grads = result?;
+        for (edge, gi) in node.edges.iter().zip(grads) {
+            if let Some(gi) = gi {
+                self.send(edge, gi);
+            }
+        }
+        Ok(())
+    }
+
+    fn capture_node(&mut self, node: &Arc<NodeInner>, g: &Tensor) {
+        if let Sink::Capture(inputs) = self.sink {
+            for (i, t) in inputs.iter().enumerate() {
+                if t.inner.grad_fn.as_ref().is_some_and(|n| Arc::ptr_eq(n, node)) {
+                    self.captured[i] = Some(g.clone());
+                }
+            }
+        }
+    }
+
+    fn finish_leaves(&mut self) {
+        for (t, g) in std::mem::take(&mut self.leaves) {
+            let Some(g) = g else { continue };
+            match self.sink {
+                Sink::Capture(inputs) => {
+                    for (i, x) in inputs.iter().enumerate() {
+                        if Arc::ptr_eq(&x.inner, &t) {
+                            self.captured[i] = Some(g.clone());
+                        }
+                    }
+                }
+                Sink::Accumulate => {
+                    let g = Tensor::run_hooks(&t, g);
+                    accumulate(&mut lock(&t.grad), g.detach_unless_graph());
+                }
+            }
+        }
+    }
+}
+
+fn cast(g: Tensor, dtype: crate::DType) -> Tensor {
+    if g.dtype() == dtype {
+        g
+    } else {
+        g.to_dtype(dtype)
+    }
+}
+
+/// All nodes reachable from `roots`, in decreasing creation order.
+fn topo_order(roots: &[Arc<NodeInner>]) -> Vec<Arc<NodeInner>> {
+    let mut seen: PtrMap<()> = PtrMap::default();
+    let mut stack: Vec<Arc<NodeInner>> = Vec::new();
+    let mut order = Vec::new();
+    for r in roots {
+        if seen.insert(r.key(), ()).is_none() {
+            stack.push(r.clone());
+        }
+    }
+    while let Some(n) = stack.pop() {
+        for e in &n.edges {
+            if let Edge::Node(m) = e {
+                if seen.insert(m.key(), ()).is_none() {
+                    stack.push(m.clone());
+                }
+            }
+        }
+        order.push(n);
+    }
+    order.sort_unstable_by(|a, b| b.seq.cmp(&a.seq));
+    order
+}
+
+/// The shared driver of `backward` and `grad`.
+fn run(op: &'static str, roots: &[(Tensor, Tensor)], sink: Sink<'_>, opts: BackwardOptions) -> Result<Vec<Option<Tensor>>> {
+    let _mode = ModeGuard::set(opts.create_graph);
+    let mut pass = Pass::new(sink, opts.retain());
+    let mut nodes = Vec::new();
+    for (i, (t, g)) in roots.iter().enumerate() {
+        if t.shape() != g.shape() {
+            return Err(Error::GradShape {
+                op,
+                grad: g.shape().to_vec(),
+                output: t.shape().to_vec(),
+            });
+        }
+        let edge = Edge::of(t);
+        if let Edge::Node(n) = &edge {
+            nodes.push(n.clone());
+        } else if !edge.is_some() {
+            return Err(Error::NoGradFn {
+                op,
+                index: i,
+                shape: t.shape().to_vec(),
+            });
+        }
+        pass.send(&edge, g.clone());
+    }
+    for node in topo_order(&nodes) {
+        pass.step(&node)?;
+    }
+    pass.finish_leaves();
+    Ok(pass.captured)
+}
+
+impl Tensor {
+    /// Gradients with the graph attached only while `create_graph` is on.
+    fn detach_unless_graph(self) -> Tensor {
+        if super::grad_mode::is_grad_enabled() {
+            self
+        } else {
+            self.detach()
+        }
+    }
+
+    /// Computes the gradient of this scalar with respect to every leaf that
+    /// requires grad and adds it to their `.grad` (`t.backward()`). Frees the
+    /// graph.
+    ///
+    /// # Errors
+    /// If the tensor has more than one element ("grad can be implicitly created
+    /// only for scalar outputs"), does not require grad, or the graph was freed or
+    /// modified in place.
+    pub fn backward(&self) -> Result<()> {
+        self.backward_with_options(None, BackwardOptions::default())
+    }
+
+    /// Backward with an explicit gradient of this tensor's shape: accumulates the
+    /// vector-Jacobian product `grad^T J` into the leaves (`t.backward(grad)`).
+    pub fn backward_with(&self, grad: &Tensor) -> Result<()> {
+        self.backward_with_options(Some(grad), BackwardOptions::default())
+    }
+
+    /// Backward with every option (`t.backward(grad, retain_graph=.., create_graph=..)`);
+    /// `grad` may be omitted for a one-element tensor.
+    pub fn backward_with_options(&self, grad: Option<&Tensor>, opts: BackwardOptions) -> Result<()> {
+        let g = match grad {
+            Some(g) => g.clone(),
+            None => self.implicit_grad()?,
+        };
+        run("backward", &[(self.clone(), g)], Sink::Accumulate, opts).map(drop)
+    }
+
+    fn implicit_grad(&self) -> Result<Tensor> {
+        if self.numel() != 1 {
+            return Err(Error::NonScalarOutput {
+                shape: self.shape().to_vec(),
+            });
+        }
+        Ok(self.ones_like())
+    }
+}
+
+/// The gradients of `outputs` with respect to `inputs`, returned instead of
+/// accumulated into `.grad` (PyTorch's `torch.autograd.grad`).
+///
+/// `grad_outputs` defaults to ones for one-element outputs. Inputs that the
+/// outputs do not depend on get zeros (PyTorch's `materialize_grads=True`). With
+/// `create_graph` the returned gradients are differentiable.
+///
+/// ```
+/// # use autograd_core::*;
+/// let x = Tensor::scalar(3.0).requires_grad_(true);
+/// let y = x.pow(3.0);
+/// let dy = grad(&[y], &[x.clone()], None, true, true).unwrap();
+/// assert_eq!(dy[0].item(), 27.0);
+/// let d2y = grad(&dy, &[x], None, false, false).unwrap();
+/// assert_eq!(d2y[0].item(), 18.0);
+/// ```
+pub fn grad(
+    outputs: &[Tensor],
+    inputs: &[Tensor],
+    grad_outputs: Option<&[Tensor]>,
+    retain_graph: bool,
+    create_graph: bool,
+) -> Result<Vec<Tensor>> {
+    let mut roots = Vec::with_capacity(outputs.len());
+    for (i, y) in outputs.iter().enumerate() {
+        let g = match grad_outputs.and_then(|gs| gs.get(i)) {
+            Some(g) => g.clone(),
+            None => y.implicit_grad()?,
+        };
+        roots.push((y.clone(), g));
+    }
+    for (i, x) in inputs.iter().enumerate() {
+        if !x.requires_grad() {
+            return Err(Error::NoGradFn {
+                op: "grad",
+                index: i,
+                shape: x.shape().to_vec(),
+            });
+        }
+    }
+    let opts = BackwardOptions {
+        retain_graph: Some(retain_graph),
+        create_graph,
+    };
+    let captured = run("grad", &roots, Sink::Capture(inputs), opts)?;
+    Ok(captured
+        .into_iter()
+        .zip(inputs)
+        .map(|(g, x)| g.unwrap_or_else(|| x.zeros_like()))
+        .collect())
+}
+
+/// [`grad`] for one output and one input, panicking on error.
+///
+/// # Panics
+/// When [`grad`] fails.
+#[track_caller]
+pub fn grad1(output: &Tensor, input: &Tensor, create_graph: bool) -> Tensor {
+    ok(grad(std::slice::from_ref(output), std::slice::from_ref(input), None, create_graph, create_graph))
+        .remove(0)
+}

@@ -1,0 +1,310 @@
+//! The recorded graph: nodes, edges, recording, hooks, and iterative teardown.
+//!
+//! A node owns its [`Op`] (the saved tensors its backward needs) and one edge per
+//! input. Edges point from outputs to inputs only, so the graph is a DAG of `Arc`s
+//! with no cycle: dropping the last tensor of a graph frees it.
+
+use super::dtype::{DType, Storage};
+use super::grad_mode::is_grad_enabled;
+use super::handle::{lock, Buffer, Tensor, TensorInner};
+use super::op::{Op, SavedOut};
+use super::shape::Shape;
+use crate::error::Result;
+use crate::Error;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+/// A gradient hook: receives the gradient, may return a replacement.
+pub(crate) type Hook = Arc<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync>;
+
+/// Where the gradient of one input of a node goes.
+pub(crate) enum Edge {
+    /// The input does not require grad.
+    None,
+    /// The input was produced by a recorded op.
+    Node(Arc<NodeInner>),
+    /// The input is a leaf that requires grad (PyTorch's `AccumulateGrad`).
+    Leaf(Arc<TensorInner>),
+}
+
+impl Edge {
+    pub fn of(t: &Tensor) -> Edge {
+        match &t.inner.grad_fn {
+            Some(n) => Edge::Node(n.clone()),
+            None if t.requires_grad() => Edge::Leaf(t.inner.clone()),
+            None => Edge::None,
+        }
+    }
+
+    pub fn is_some(&self) -> bool {
+        !matches!(self, Edge::None)
+    }
+}
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+pub(crate) struct NodeInner {
+    pub name: Cow<'static, str>,
+    /// Creation order: inputs are always older, so decreasing `seq` is a
+    /// topological order of any graph.
+    pub seq: u64,
+    /// `None` once backward freed it.
+    pub op: Mutex<Option<Op>>,
+    pub edges: Vec<Edge>,
+    pub dtype: DType,
+    pub shape: Shape,
+    /// The output tensor, registered only when it has hooks or retains its grad.
+    pub output: Mutex<Option<Weak<TensorInner>>>,
+}
+
+impl NodeInner {
+    fn new(op: Op, edges: Vec<Edge>, dtype: DType, shape: &[usize]) -> Arc<NodeInner> {
+        Arc::new(NodeInner {
+            name: op.name(),
+            seq: SEQ.fetch_add(1, Ordering::Relaxed),
+            op: Mutex::new(Some(op)),
+            edges,
+            dtype,
+            shape: Shape::new(shape),
+            output: Mutex::new(None),
+        })
+    }
+
+    pub fn key(self: &Arc<Self>) -> usize {
+        Arc::as_ptr(self) as usize
+    }
+}
+
+type Garbage = (Vec<Edge>, Option<Op>);
+
+thread_local! {
+    static DRAINING: Cell<bool> = const { Cell::new(false) };
+    static QUEUE: RefCell<Vec<Garbage>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Drop for NodeInner {
+    /// Dropping a long chain recursively would overflow the stack: the edges and
+    /// saved tensors of a dying node are queued and dropped by the outermost drop.
+    fn drop(&mut self) {
+        let garbage = (std::mem::take(&mut self.edges), self.op.get_mut().ok().and_then(Option::take));
+        if DRAINING.try_with(Cell::get).unwrap_or(true) {
+            // Should the queue be gone (thread teardown), the closure drops the
+            // garbage in place.
+            let _ = QUEUE.try_with(|q| q.borrow_mut().push(garbage));
+            return;
+        }
+        DRAINING.with(|d| d.set(true));
+        drop(garbage);
+        while let Some(g) = QUEUE.with(|q| q.borrow_mut().pop()) {
+            drop(g);
+        }
+        DRAINING.with(|d| d.set(false));
+    }
+}
+
+/// Access to the output of an op being recorded, for ops whose backward needs
+/// their own result.
+pub(crate) struct OutRef<'a> {
+    buffer: &'a Arc<Buffer>,
+    shape: &'a [usize],
+}
+
+impl OutRef<'_> {
+    pub fn save(&self) -> SavedOut {
+        SavedOut::new(self.buffer.clone(), self.shape)
+    }
+}
+
+impl Tensor {
+    /// The result of an op: a leaf when nothing is recorded (grad mode off or no
+    /// input requires grad), otherwise a tensor whose `grad_fn` is a new node
+    /// holding `op(..)` and one edge per input.
+    pub(crate) fn record(
+        s: Storage,
+        shape: &[usize],
+        inputs: &[&Tensor],
+        op: impl FnOnce(&OutRef<'_>) -> Op,
+    ) -> Tensor {
+        Tensor::record_buffer(Buffer::new(s), shape, inputs, op)
+    }
+
+    /// [`Tensor::record`] for an output that shares an existing buffer (views).
+    pub(crate) fn record_buffer(
+        buffer: Arc<Buffer>,
+        shape: &[usize],
+        inputs: &[&Tensor],
+        op: impl FnOnce(&OutRef<'_>) -> Op,
+    ) -> Tensor {
+        let dtype = buffer.read().dtype();
+        if !(is_grad_enabled() && inputs.iter().any(|t| t.requires_grad())) {
+            return Tensor::from_parts(buffer, shape, dtype, None);
+        }
+        let op = op(&OutRef { buffer: &buffer, shape });
+        let edges = inputs.iter().map(|t| Edge::of(t)).collect();
+        let node = NodeInner::new(op, edges, dtype, shape);
+        Tensor::from_parts(buffer, shape, dtype, Some(node))
+    }
+
+    /// The node that produced this tensor, `None` for leaves (`t.grad_fn`).
+    pub fn grad_fn(&self) -> Option<Node> {
+        self.inner.grad_fn.clone().map(|n| Node(NodeKind::Op(n)))
+    }
+
+    /// Keeps the gradient of this non-leaf tensor in [`Tensor::grad`] after
+    /// backward (`t.retain_grad()`); a no-op on leaves.
+    pub fn retain_grad(&self) {
+        if let Some(n) = &self.inner.grad_fn {
+            self.inner.retains_grad.store(true, Ordering::Relaxed);
+            *lock(&n.output) = Some(Arc::downgrade(&self.inner));
+        }
+    }
+
+    /// Whether [`Tensor::retain_grad`] was called on this non-leaf.
+    pub fn retains_grad(&self) -> bool {
+        self.inner.retains_grad.load(Ordering::Relaxed)
+    }
+
+    /// Registers `hook`, called with the gradient of this tensor each time one is
+    /// computed; returning `Some(g)` replaces the gradient (`t.register_hook`).
+    ///
+    /// # Panics
+    /// If the tensor does not require grad; see [`Tensor::try_register_hook`].
+    #[track_caller]
+    pub fn register_hook<F>(&self, hook: F) -> HookHandle
+    where
+        F: Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static,
+    {
+        super::handle::ok(self.try_register_hook(hook))
+    }
+
+    /// Fallible [`Tensor::register_hook`].
+    pub fn try_register_hook<F>(&self, hook: F) -> Result<HookHandle>
+    where
+        F: Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static,
+    {
+        if !self.requires_grad() {
+            return Err(Error::InvalidArgument {
+                op: "register_hook",
+                shape: self.shape().to_vec(),
+                reason: "cannot register a hook on a tensor that does not require grad".into(),
+            });
+        }
+        static IDS: AtomicU64 = AtomicU64::new(0);
+        let id = IDS.fetch_add(1, Ordering::Relaxed);
+        lock(&self.inner.hooks).push((id, Arc::new(hook)));
+        if let Some(n) = &self.inner.grad_fn {
+            *lock(&n.output) = Some(Arc::downgrade(&self.inner));
+        }
+        Ok(HookHandle {
+            tensor: Arc::downgrade(&self.inner),
+            id,
+        })
+    }
+
+    /// Runs this tensor's hooks on `g` in registration order.
+    pub(crate) fn run_hooks(inner: &TensorInner, mut g: Tensor) -> Tensor {
+        let hooks: Vec<Hook> = lock(&inner.hooks).iter().map(|(_, h)| h.clone()).collect();
+        for h in hooks {
+            if let Some(new) = h(&g) {
+                g = new;
+            }
+        }
+        g
+    }
+}
+
+/// Returned by [`Tensor::register_hook`]; [`HookHandle::remove`] unregisters the
+/// hook (PyTorch's `RemovableHandle`).
+#[derive(Debug)]
+pub struct HookHandle {
+    tensor: Weak<TensorInner>,
+    id: u64,
+}
+
+impl HookHandle {
+    /// Unregisters the hook.
+    pub fn remove(self) {
+        if let Some(t) = self.tensor.upgrade() {
+            lock(&t.hooks).retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
+/// A node of the backward graph, as returned by [`Tensor::grad_fn`] (PyTorch's
+/// `torch.autograd.graph.Node`).
+#[derive(Clone)]
+pub struct Node(pub(crate) NodeKind);
+
+#[derive(Clone)]
+pub(crate) enum NodeKind {
+    Op(Arc<NodeInner>),
+    Accumulate(Arc<TensorInner>),
+}
+
+impl Node {
+    fn from_edge(e: &Edge) -> Option<Node> {
+        match e {
+            Edge::None => None,
+            Edge::Node(n) => Some(Node(NodeKind::Op(n.clone()))),
+            Edge::Leaf(t) => Some(Node(NodeKind::Accumulate(t.clone()))),
+        }
+    }
+
+    /// PyTorch's name of the node: `"AddBackward0"`, `"MulBackward0"`, ..., and
+    /// `"AccumulateGrad"` for the node that accumulates into a leaf.
+    pub fn name(&self) -> &str {
+        match &self.0 {
+            NodeKind::Op(n) => &n.name,
+            NodeKind::Accumulate(_) => "AccumulateGrad",
+        }
+    }
+
+    /// The nodes the gradient flows to, one per input of the op; `None` for an
+    /// input that does not require grad (`node.next_functions`, without the input
+    /// numbers).
+    pub fn next_functions(&self) -> Vec<Option<Node>> {
+        match &self.0 {
+            NodeKind::Op(n) => n.edges.iter().map(Node::from_edge).collect(),
+            NodeKind::Accumulate(_) => Vec::new(),
+        }
+    }
+
+    /// For an `AccumulateGrad` node, the leaf it accumulates into
+    /// (`node.variable`).
+    pub fn variable(&self) -> Option<Tensor> {
+        match &self.0 {
+            NodeKind::Accumulate(t) => Some(Tensor { inner: t.clone() }),
+            NodeKind::Op(_) => None,
+        }
+    }
+
+    /// Whether both handles refer to the same node.
+    pub fn same(&self, other: &Node) -> bool {
+        self.id() == other.id()
+    }
+
+    /// An identity for the node, stable while it lives.
+    pub(crate) fn id(&self) -> usize {
+        match &self.0 {
+            NodeKind::Op(n) => Arc::as_ptr(n) as usize,
+            NodeKind::Accumulate(t) => Arc::as_ptr(t) as usize,
+        }
+    }
+
+    /// Shape of the tensor this node produces (of the leaf, for `AccumulateGrad`).
+    pub fn shape(&self) -> Vec<usize> {
+        match &self.0 {
+            NodeKind::Op(n) => n.shape.to_vec(),
+            NodeKind::Accumulate(t) => t.shape.to_vec(),
+        }
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{}>", self.name())
+    }
+}

@@ -1,0 +1,362 @@
+//! The `Tensor` handle: shared data buffer, shape, and autograd metadata.
+
+use super::dtype::{DType, Element, Storage};
+use super::graph::{Hook, NodeInner};
+use super::shape::{numel, Shape};
+use crate::error::Result;
+use crate::Error;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The data of a tensor with its version counter. Shared by a tensor, its
+/// `detach()`ed twins and reshaped views, as PyTorch shares storage.
+pub(crate) struct Buffer {
+    data: RwLock<Storage>,
+    version: AtomicU32,
+    /// Name of the last in-place op, for error messages.
+    last_inplace: Mutex<&'static str>,
+}
+
+impl Buffer {
+    pub fn new(s: Storage) -> Arc<Buffer> {
+        Arc::new(Buffer {
+            data: RwLock::new(s),
+            version: AtomicU32::new(0),
+            last_inplace: Mutex::new(""),
+        })
+    }
+
+    pub fn version(&self) -> u32 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    pub fn last_inplace(&self) -> &'static str {
+        *lock(&self.last_inplace)
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, Storage> {
+        self.data.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Storage> {
+        self.data.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Replaces the data and bumps the version (every in-place op goes here).
+    pub fn replace(&self, s: Storage, op: &'static str) {
+        *self.write() = s;
+        *lock(&self.last_inplace) = op;
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(crate) struct TensorInner {
+    pub buffer: Arc<Buffer>,
+    pub shape: Shape,
+    pub dtype: DType,
+    pub requires_grad: AtomicBool,
+    pub grad_fn: Option<Arc<NodeInner>>,
+    pub grad: Mutex<Option<Tensor>>,
+    pub retains_grad: AtomicBool,
+    pub hooks: Mutex<Vec<(u64, Hook)>>,
+}
+
+/// An n-dimensional array of `f32` or `f64` that records the operations applied
+/// to it, PyTorch's `torch.Tensor`.
+///
+/// A `Tensor` is a cheap handle (one `Arc`): `clone()` gives another handle to the
+/// same tensor, as assigning a Python variable does. It is `Send + Sync`; each
+/// graph lives in the tensors that produced it, never in a global tape.
+///
+/// ```
+/// # use autograd_core::*;
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]).requires_grad_(true);
+/// let y = (&x * &x).sum();
+/// y.backward().unwrap();
+/// assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![2.0, 4.0, 6.0]);
+/// ```
+#[derive(Clone)]
+pub struct Tensor {
+    pub(crate) inner: Arc<TensorInner>,
+}
+
+impl Tensor {
+    pub(crate) fn from_parts(buffer: Arc<Buffer>, shape: &[usize], dtype: DType, grad_fn: Option<Arc<NodeInner>>) -> Tensor {
+        Tensor {
+            inner: Arc::new(TensorInner {
+                buffer,
+                shape: Shape::new(shape),
+                dtype,
+                requires_grad: AtomicBool::new(grad_fn.is_some()),
+                grad_fn,
+                grad: Mutex::new(None),
+                retains_grad: AtomicBool::new(false),
+                hooks: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// A leaf tensor that owns `s`.
+    pub(crate) fn from_storage(s: Storage, shape: &[usize]) -> Tensor {
+        debug_assert_eq!(s.len(), numel(shape), "storage does not match shape {shape:?}");
+        let dtype = s.dtype();
+        Tensor::from_parts(Buffer::new(s), shape, dtype, None)
+    }
+
+    /// Read access to the data.
+    pub(crate) fn data(&self) -> RwLockReadGuard<'_, Storage> {
+        self.inner.buffer.read()
+    }
+
+    /// A tensor from row-major `data` of the given shape; `f64` data gives an
+    /// `F64` tensor (`torch.tensor(data).reshape(shape)`).
+    ///
+    /// # Panics
+    /// If `data.len()` is not the product of `shape`; see [`Tensor::try_from_vec`].
+    #[track_caller]
+    pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Tensor {
+        ok(Tensor::try_from_vec(data, shape))
+    }
+
+    /// Fallible [`Tensor::from_vec`].
+    pub fn try_from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
+        if data.len() != numel(shape) {
+            return Err(Error::InvalidArgument {
+                op: "from_vec",
+                shape: shape.to_vec(),
+                reason: format!("{} elements were given for {} places", data.len(), numel(shape)),
+            });
+        }
+        Ok(Tensor::from_storage(Storage::from_vec(data), shape))
+    }
+
+    /// A rank-0 tensor holding `v` (`torch.tensor(v)`).
+    pub fn scalar<T: Element>(v: T) -> Tensor {
+        Tensor::from_storage(Storage::from_vec(vec![v]), &[])
+    }
+
+    /// A rank-0 tensor of the given dtype.
+    pub(crate) fn scalar_of(v: f64, dtype: DType) -> Tensor {
+        Tensor::from_storage(Storage::full(1, v, dtype), &[])
+    }
+
+    /// A tensor filled with `value` (`torch.full(shape, value)`), of dtype `dtype`.
+    pub fn full(shape: &[usize], value: f64, dtype: DType) -> Tensor {
+        Tensor::from_storage(Storage::full(numel(shape), value, dtype), shape)
+    }
+
+    /// `f32` zeros (`torch.zeros(shape)`).
+    pub fn zeros(shape: &[usize]) -> Tensor {
+        Tensor::full(shape, 0.0, DType::F32)
+    }
+
+    /// `f32` ones (`torch.ones(shape)`).
+    pub fn ones(shape: &[usize]) -> Tensor {
+        Tensor::full(shape, 1.0, DType::F32)
+    }
+
+    /// Zeros of this tensor's shape and dtype (`torch.zeros_like`).
+    pub fn zeros_like(&self) -> Tensor {
+        Tensor::full(self.shape(), 0.0, self.dtype())
+    }
+
+    /// Ones of this tensor's shape and dtype (`torch.ones_like`).
+    pub fn ones_like(&self) -> Tensor {
+        Tensor::full(self.shape(), 1.0, self.dtype())
+    }
+
+    /// `f32` samples of the standard normal distribution (`torch.randn`), drawn
+    /// from the generator seeded by [`crate::manual_seed`].
+    pub fn randn(shape: &[usize]) -> Tensor {
+        let s = Storage::from_f64_iter(super::rng::normals(numel(shape)), DType::F32);
+        Tensor::from_storage(s, shape)
+    }
+
+    /// `f32` samples uniform in `[0, 1)` (`torch.rand`).
+    pub fn rand(shape: &[usize]) -> Tensor {
+        let it = (0..numel(shape)).map(|_| super::rng::uniform());
+        Tensor::from_storage(Storage::from_f64_iter(it, DType::F32), shape)
+    }
+
+    /// `0, 1, .., n - 1` as `f32` (`torch.arange(n)`).
+    pub fn arange(n: usize) -> Tensor {
+        Tensor::from_storage(Storage::from_f64_iter((0..n).map(|i| i as f64), DType::F32), &[n])
+    }
+
+    /// The `n x n` identity matrix in `f32` (`torch.eye(n)`).
+    pub fn eye(n: usize) -> Tensor {
+        let it = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 });
+        Tensor::from_storage(Storage::from_f64_iter(it, DType::F32), &[n, n])
+    }
+
+    /// The dimensions (`t.shape`).
+    pub fn shape(&self) -> &[usize] {
+        &self.inner.shape
+    }
+
+    /// Number of dimensions (`t.dim()`).
+    pub fn ndim(&self) -> usize {
+        self.inner.shape.len()
+    }
+
+    /// Number of elements (`t.numel()`).
+    pub fn numel(&self) -> usize {
+        numel(&self.inner.shape)
+    }
+
+    /// The element type (`t.dtype`).
+    pub fn dtype(&self) -> DType {
+        self.inner.dtype
+    }
+
+    /// The single value of a one-element tensor, as `f64` (`t.item()`).
+    ///
+    /// # Panics
+    /// If the tensor has more than one element; see [`Tensor::try_item`].
+    #[track_caller]
+    pub fn item(&self) -> f64 {
+        ok(self.try_item())
+    }
+
+    /// Fallible [`Tensor::item`].
+    pub fn try_item(&self) -> Result<f64> {
+        if self.numel() != 1 {
+            return Err(Error::NotAScalar {
+                op: "item",
+                shape: self.shape().to_vec(),
+                numel: self.numel(),
+            });
+        }
+        Ok(self.data().get(0))
+    }
+
+    /// The data, row-major, converted to `T` (`t.flatten().tolist()`).
+    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+        self.data().to_vec()
+    }
+
+    /// Version of the data, bumped by every in-place op (`t._version`).
+    pub fn version(&self) -> u32 {
+        self.inner.buffer.version()
+    }
+
+    /// Whether gradients are computed for this tensor (`t.requires_grad`).
+    pub fn requires_grad(&self) -> bool {
+        self.inner.requires_grad.load(Ordering::Relaxed)
+    }
+
+    /// Sets `requires_grad` on this tensor (every handle to it sees the change) and
+    /// returns a handle (`t.requires_grad_(flag)`).
+    ///
+    /// # Panics
+    /// When clearing the flag of a non-leaf; see [`Tensor::try_requires_grad_`].
+    #[track_caller]
+    pub fn requires_grad_(&self, flag: bool) -> Tensor {
+        ok(self.try_requires_grad_(flag))
+    }
+
+    /// Fallible [`Tensor::requires_grad_`].
+    pub fn try_requires_grad_(&self, flag: bool) -> Result<Tensor> {
+        if self.inner.grad_fn.is_some() {
+            if !flag {
+                return Err(Error::NonLeafRequiresGrad);
+            }
+        } else {
+            self.inner.requires_grad.store(flag, Ordering::Relaxed);
+        }
+        Ok(self.clone())
+    }
+
+    /// Whether this tensor is a leaf of the graph: created by the user, not by a
+    /// recorded op (`t.is_leaf`).
+    pub fn is_leaf(&self) -> bool {
+        self.inner.grad_fn.is_none()
+    }
+
+    /// The accumulated gradient: `None` until a backward reaches this tensor,
+    /// always `None` for non-leaves unless [`Tensor::retain_grad`] was called
+    /// (`t.grad`).
+    pub fn grad(&self) -> Option<Tensor> {
+        lock(&self.inner.grad).clone()
+    }
+
+    /// Replaces the stored gradient (`t.grad = g`).
+    pub fn set_grad(&self, g: Option<Tensor>) {
+        *lock(&self.inner.grad) = g;
+    }
+
+    /// Clears the gradient, as PyTorch's `zero_grad(set_to_none=True)`: `grad()`
+    /// is `None` until the next backward.
+    pub fn zero_grad(&self) {
+        self.set_grad(None);
+    }
+
+    /// A tensor sharing this one's data (and version counter) but outside any
+    /// graph: a leaf that does not require grad (`t.detach()`).
+    pub fn detach(&self) -> Tensor {
+        Tensor::from_parts(self.inner.buffer.clone(), self.shape(), self.dtype(), None)
+    }
+
+    /// A copy with fresh storage, in the graph (`t.clone()` in PyTorch, whose
+    /// backward is `CloneBackward0`). `Tensor::clone` copies the handle instead.
+    pub fn deep_clone(&self) -> Tensor {
+        self.unary(|v| v, |_| super::op::Op::Clone)
+    }
+
+    /// The same data in dtype `dtype` (`t.to(dtype)`, `ToCopyBackward0`).
+    /// Returns this tensor when it already has that dtype.
+    pub fn to_dtype(&self, dtype: DType) -> Tensor {
+        if dtype == self.dtype() {
+            return self.clone();
+        }
+        let s = self.data().to_dtype(dtype);
+        let from = self.dtype();
+        Tensor::record(s, self.shape(), &[self], |_| super::op::Op::ToDtype { from })
+    }
+
+    /// Whether both handles refer to the same tensor.
+    pub fn same(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+/// Unwraps an op's result, panicking with the error's message (which names the op
+/// and the shapes) at the caller's location.
+#[track_caller]
+pub(crate) fn ok<T>(r: Result<T>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+impl From<f32> for Tensor {
+    fn from(v: f32) -> Tensor {
+        Tensor::scalar(v)
+    }
+}
+
+impl From<f64> for Tensor {
+    fn from(v: f64) -> Tensor {
+        Tensor::scalar(v)
+    }
+}
+
+impl<T: Element> From<Vec<T>> for Tensor {
+    /// A rank-1 tensor.
+    fn from(v: Vec<T>) -> Tensor {
+        let n = v.len();
+        Tensor::from_vec(v, &[n])
+    }
+}
+
+impl<T: Element> From<&[T]> for Tensor {
+    /// A rank-1 tensor.
+    fn from(v: &[T]) -> Tensor {
+        Tensor::from_vec(v.to_vec(), &[v.len()])
+    }
+}

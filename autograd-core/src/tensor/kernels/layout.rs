@@ -1,0 +1,115 @@
+//! Kernels that move elements without arithmetic: permutation, concatenation,
+//! slicing, gathering and its adjoint.
+
+use crate::tensor::dtype::{dispatch, Storage};
+use crate::tensor::shape::{for_each_offset, strides};
+
+/// `out[i0.., ik..] = x[.. permuted ..]`: output dimension `k` is input dimension
+/// `perm[k]`.
+pub(crate) fn permute(s: &Storage, shape: &[usize], perm: &[usize]) -> Storage {
+    let st = strides(shape);
+    let out_shape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
+    let read: Vec<usize> = perm.iter().map(|&p| st[p]).collect();
+    dispatch!(s, |v| {
+        let mut out = Vec::with_capacity(v.len());
+        for_each_offset(&out_shape, [&read], |[i]| out.push(v[i]));
+        out
+    })
+}
+
+/// Concatenates along the middle axis of `(outer, n_k, inner)` views; `parts`
+/// holds each storage with its `n_k`.
+pub(crate) fn cat(parts: &[(&Storage, usize)], outer: usize, inner: usize) -> Storage {
+    let dtype = parts
+        .iter()
+        .fold(parts[0].0.dtype(), |d, p| d.promote(p.0.dtype()));
+    let conv: Vec<_> = parts
+        .iter()
+        .map(|(s, n)| (super::elementwise::as_dtype(s, dtype), *n))
+        .collect();
+    let total: usize = parts.iter().map(|p| p.1).sum::<usize>() * outer * inner;
+    let mut out = Storage::full(0, 0.0, dtype);
+    reserve(&mut out, total);
+    for o in 0..outer {
+        for (s, n) in &conv {
+            let chunk = n * inner;
+            extend(&mut out, s, o * chunk..(o + 1) * chunk);
+        }
+    }
+    out
+}
+
+fn reserve(s: &mut Storage, n: usize) {
+    match s {
+        Storage::F32(v) => v.reserve(n),
+        Storage::F64(v) => v.reserve(n),
+    }
+}
+
+fn extend(dst: &mut Storage, src: &Storage, r: std::ops::Range<usize>) {
+    match (dst, src) {
+        (Storage::F32(d), Storage::F32(s)) => d.extend_from_slice(&s[r]),
+        (Storage::F64(d), Storage::F64(s)) => d.extend_from_slice(&s[r]),
+        _ => unreachable!("parts were converted to the output dtype"),
+    }
+}
+
+/// Elements `start..start + len` of the middle axis of an `(outer, n, inner)` view.
+pub(crate) fn narrow(s: &Storage, (outer, n, inner): (usize, usize, usize), start: usize, len: usize) -> Storage {
+    dispatch!(s, |v| {
+        let mut out = Vec::with_capacity(outer * len * inner);
+        for o in 0..outer {
+            let base = (o * n + start) * inner;
+            out.extend_from_slice(&v[base..base + len * inner]);
+        }
+        out
+    })
+}
+
+/// Geometry of a gather along the middle axis: the input is viewed as
+/// `(outer, n_in, inner)` and the output and index as `(outer, n_out, inner)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct GatherGeom {
+    pub outer: usize,
+    pub n_in: usize,
+    pub n_out: usize,
+    pub inner: usize,
+}
+
+impl GatherGeom {
+    fn in_offset(&self, o: usize, idx: usize, i: usize) -> usize {
+        (o * self.n_in + idx) * self.inner + i
+    }
+}
+
+/// `out[o, j, i] = x[o, index[o, j, i], i]`.
+pub(crate) fn gather(s: &Storage, g: GatherGeom, index: &[usize]) -> Storage {
+    dispatch!(s, |v| {
+        let mut out = Vec::with_capacity(index.len());
+        for o in 0..g.outer {
+            for j in 0..g.n_out {
+                for i in 0..g.inner {
+                    let k = index[(o * g.n_out + j) * g.inner + i];
+                    out.push(v[g.in_offset(o, k, i)]);
+                }
+            }
+        }
+        out
+    })
+}
+
+/// The adjoint of [`gather`]: `out = zeros(outer, n_in, inner)`, then
+/// `out[o, index[o, j, i], i] += src[o, j, i]`.
+pub(crate) fn scatter_add(s: &Storage, g: GatherGeom, index: &[usize]) -> Storage {
+    let mut acc = vec![0.0f64; g.outer * g.n_in * g.inner];
+    for o in 0..g.outer {
+        for j in 0..g.n_out {
+            for i in 0..g.inner {
+                let src = (o * g.n_out + j) * g.inner + i;
+                acc[g.in_offset(o, index[src], i)] += s.get(src);
+            }
+        }
+    }
+    Storage::from_f64_iter(acc.into_iter(), s.dtype())
+}
+

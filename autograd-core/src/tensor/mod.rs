@@ -1,0 +1,41 @@
+//! The dynamic tape: [`Tensor`] with PyTorch's autograd semantics.
+//!
+//! For graphs whose shapes or control flow are only known at run time. Every op
+//! on tensors that require grad records a node ([`op::Op`], the graph as data);
+//! `backward` walks the nodes in reverse creation order and frees them as it
+//! goes. Layout:
+//!
+//! - `dtype`, `shape`: element types, storage, broadcasting.
+//! - `handle`, `graph`: the tensor handle, nodes and edges, hooks.
+//! - `op`: the op enum and its one exhaustive backward `match`.
+//! - `kernels/`: data kernels (element-wise, reductions, layout, GEMM, im2col).
+//! - `ops/`: the differentiable ops by family.
+//! - `engine`: `backward` and `grad`; `grad_mode`: `no_grad` and friends.
+//! - `functional`, `gradcheck`, `custom`, `dot`, `convert`, `display`.
+
+mod convert;
+mod custom;
+mod display;
+mod dot;
+mod dtype;
+mod engine;
+pub mod functional;
+mod grad_mode;
+mod gradcheck;
+mod graph;
+mod handle;
+mod kernels;
+mod op;
+mod ops;
+mod rng;
+mod shape;
+
+pub use custom::{Function, FunctionCtx};
+pub use dtype::{DType, Element};
+pub use engine::{grad, grad1, BackwardOptions};
+pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled};
+pub use gradcheck::{gradcheck, gradcheck_with, gradgradcheck, GradcheckOptions};
+pub use graph::{HookHandle, Node};
+pub use handle::Tensor;
+pub use rng::manual_seed;
+pub use shape::Dim;

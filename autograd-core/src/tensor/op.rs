@@ -1,0 +1,333 @@
+//! The recorded ops and their derivatives.
+//!
+//! [`Op`] is the graph as data; [`Op::backward`] is one exhaustive `match` with no
+//! catch-all arm, so adding an op does not compile until its derivative is
+//! written. Every derivative is expressed in `Tensor` ops: when backward runs with
+//! `create_graph` these are recorded in turn, which is all grad-of-grad needs.
+
+use super::custom::{Function, FunctionCtx};
+use super::dtype::DType;
+use super::graph::NodeInner;
+use super::handle::{Buffer, Tensor};
+use super::kernels::conv::Window;
+use super::kernels::layout::GatherGeom;
+use super::shape::{numel, Shape};
+use crate::error::Result;
+use crate::Error;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// An input saved for backward, with the version it had then.
+pub(crate) struct Saved {
+    t: Tensor,
+    version: u32,
+}
+
+impl Saved {
+    pub fn new(t: &Tensor) -> Saved {
+        Saved {
+            t: t.clone(),
+            version: t.version(),
+        }
+    }
+
+    /// The saved tensor without the version check (already done by the caller).
+    pub fn tensor(&self) -> Tensor {
+        self.t.clone()
+    }
+
+    /// The saved tensor, or an error naming `node` if it was modified in place.
+    pub fn get(&self, node: &NodeInner) -> Result<&Tensor> {
+        check_version(&self.t.inner.buffer, self.version, self.t.shape(), node)?;
+        Ok(&self.t)
+    }
+}
+
+fn check_version(b: &Buffer, saved_version: u32, shape: &[usize], node: &NodeInner) -> Result<()> {
+    let version = b.version();
+    if version == saved_version {
+        return Ok(());
+    }
+    Err(Error::ModifiedInPlace {
+        node: node.name.to_string(),
+        inplace: b.last_inplace(),
+        shape: shape.to_vec(),
+        saved_version,
+        version,
+    })
+}
+
+/// An op's own output saved for backward. Only the data is held, never the
+/// output's node (that would be a cycle); [`SavedOut::get`] re-attaches the node
+/// being differentiated, so the value stays differentiable under `create_graph`.
+pub(crate) struct SavedOut {
+    buffer: Arc<Buffer>,
+    shape: Shape,
+    version: u32,
+}
+
+impl SavedOut {
+    pub fn new(buffer: Arc<Buffer>, shape: &[usize]) -> SavedOut {
+        let version = buffer.version();
+        SavedOut {
+            buffer,
+            shape: Shape::new(shape),
+            version,
+        }
+    }
+
+    pub fn get(&self, node: &Arc<NodeInner>) -> Result<Tensor> {
+        check_version(&self.buffer, self.version, &self.shape, node)?;
+        let grad_fn = super::grad_mode::is_grad_enabled().then(|| node.clone());
+        Ok(Tensor::from_parts(self.buffer.clone(), &self.shape, node.dtype, grad_fn))
+    }
+}
+
+/// How a reshape-like op was spelled, for its PyTorch node name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ViewKind {
+    Reshape,
+    Squeeze,
+    SqueezeAll,
+    Unsqueeze,
+}
+
+/// How a permutation was spelled, for its PyTorch node name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PermuteKind {
+    T,
+    Transpose,
+    Permute,
+}
+
+/// Which op a gather implements, for its PyTorch node name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GatherKind {
+    Gather,
+    IndexSelect,
+    Max,
+    Min,
+    MaxPool2d,
+}
+
+/// Matrix-product flavour by operand ranks, for its PyTorch node name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MatmulKind {
+    Dot,
+    Mv,
+    Mm,
+    Bmm,
+}
+
+/// A recorded op with what its backward needs.
+pub(crate) enum Op {
+    Add { lhs: Shape, rhs: Shape },
+    Sub { lhs: Shape, rhs: Shape },
+    Mul { lhs: Saved, rhs: Saved },
+    Div { lhs: Saved, rhs: Saved },
+    Neg,
+    Pow { x: Saved, exponent: f64 },
+    Exp { out: SavedOut },
+    Ln { x: Saved },
+    Tanh { out: SavedOut },
+    Sigmoid { out: SavedOut },
+    Relu { out: SavedOut },
+    Sin { x: Saved },
+    Cos { x: Saved },
+    Sqrt { out: SavedOut },
+    Abs { x: Saved },
+    Clamp { x: Saved, min: f64, max: f64 },
+    Clone,
+    ToDtype { from: DType },
+    Sum { shape: Shape },
+    Mean { shape: Shape },
+    SumDim { shape: Shape, dim: usize, keepdim: bool },
+    MeanDim { shape: Shape, dim: usize, keepdim: bool },
+    SumTo { shape: Shape },
+    Expand { shape: Shape },
+    View { kind: ViewKind, shape: Shape },
+    Permute { kind: PermuteKind, perm: Vec<usize> },
+    Narrow { dim: usize, start: usize, shape: Shape },
+    Cat { dim: usize, sizes: Vec<usize> },
+    Stack { dim: usize, shapes: Vec<Shape> },
+    Gather { kind: GatherKind, geom: GatherGeom, index: Arc<[usize]>, shape: Shape },
+    ScatterAdd { geom: GatherGeom, index: Arc<[usize]>, shape: Shape },
+    Where { mask: Tensor, lhs: Shape, rhs: Shape },
+    Matmul { kind: MatmulKind, lhs: Saved, rhs: Saved },
+    Softmax { out: SavedOut, dim: usize },
+    LogSoftmax { out: SavedOut, dim: usize },
+    Logsumexp { x: Saved, dim: usize, keepdim: bool },
+    Im2Col { win: Window },
+    Col2Im { win: Window },
+    Conv2d { x: Saved, w: Saved, win: Window },
+    AvgPool2d { win: Window, shape: Shape },
+    Custom { f: Arc<dyn Function>, ctx: FunctionCtx },
+}
+
+impl Op {
+    /// PyTorch's name of the backward node.
+    pub fn name(&self) -> Cow<'static, str> {
+        use Op::*;
+        Cow::Borrowed(match self {
+            Add { .. } => "AddBackward0",
+            Sub { .. } => "SubBackward0",
+            Mul { .. } => "MulBackward0",
+            Div { .. } => "DivBackward0",
+            Neg => "NegBackward0",
+            Pow { .. } => "PowBackward0",
+            Exp { .. } => "ExpBackward0",
+            Ln { .. } => "LogBackward0",
+            Tanh { .. } => "TanhBackward0",
+            Sigmoid { .. } => "SigmoidBackward0",
+            Relu { .. } => "ReluBackward0",
+            Sin { .. } => "SinBackward0",
+            Cos { .. } => "CosBackward0",
+            Sqrt { .. } => "SqrtBackward0",
+            Abs { .. } => "AbsBackward0",
+            Clamp { .. } => "ClampBackward1",
+            Clone => "CloneBackward0",
+            ToDtype { .. } => "ToCopyBackward0",
+            Sum { .. } => "SumBackward0",
+            Mean { .. } => "MeanBackward0",
+            SumDim { .. } => "SumBackward1",
+            MeanDim { .. } => "MeanBackward1",
+            SumTo { .. } => "SumToSizeBackward0",
+            Expand { .. } => "ExpandBackward0",
+            View { kind, .. } => match kind {
+                ViewKind::Reshape => "ViewBackward0",
+                ViewKind::Squeeze => "SqueezeBackward1",
+                ViewKind::SqueezeAll => "SqueezeBackward0",
+                ViewKind::Unsqueeze => "UnsqueezeBackward0",
+            },
+            Permute { kind, .. } => match kind {
+                PermuteKind::T => "TBackward0",
+                PermuteKind::Transpose => "TransposeBackward0",
+                PermuteKind::Permute => "PermuteBackward0",
+            },
+            Narrow { .. } => "SliceBackward0",
+            Cat { .. } => "CatBackward0",
+            Stack { .. } => "StackBackward0",
+            Gather { kind, .. } => match kind {
+                GatherKind::Gather => "GatherBackward0",
+                GatherKind::IndexSelect => "IndexSelectBackward0",
+                GatherKind::Max => "MaxBackward0",
+                GatherKind::Min => "MinBackward0",
+                GatherKind::MaxPool2d => "MaxPool2DWithIndicesBackward0",
+            },
+            ScatterAdd { .. } => "ScatterAddBackward0",
+            Where { .. } => "WhereBackward0",
+            Matmul { kind, .. } => match kind {
+                MatmulKind::Dot => "DotBackward0",
+                MatmulKind::Mv => "MvBackward0",
+                MatmulKind::Mm => "MmBackward0",
+                MatmulKind::Bmm => "BmmBackward0",
+            },
+            Softmax { .. } => "SoftmaxBackward0",
+            LogSoftmax { .. } => "LogSoftmaxBackward0",
+            Logsumexp { .. } => "LogsumexpBackward0",
+            Im2Col { .. } => "Im2ColBackward0",
+            Col2Im { .. } => "Col2ImBackward0",
+            Conv2d { .. } => "ConvolutionBackward0",
+            AvgPool2d { .. } => "AvgPool2DBackward0",
+            Custom { f, .. } => return f.name(),
+        })
+    }
+
+    /// The gradients of the op's inputs given the gradient `g` of its output;
+    /// `needs[i]` tells whether input `i` wants one (others may be `None`).
+    pub fn backward(&self, g: &Tensor, node: &Arc<NodeInner>, needs: &[bool]) -> Result<Vec<Option<Tensor>>> {
+        use Op::*;
+        let n = &**node;
+        let two = |a: &dyn Fn() -> Tensor, b: &dyn Fn() -> Tensor| vec![needs[0].then(a), needs[1].then(b)];
+        let one = |t: Tensor| vec![Some(t)];
+        Ok(match self {
+            Add { lhs, rhs } => two(&|| g.sum_to(lhs), &|| g.sum_to(rhs)),
+            Sub { lhs, rhs } => two(&|| g.sum_to(lhs), &|| (-g).sum_to(rhs)),
+            Mul { lhs, rhs } => {
+                let (a, b) = (lhs.get(n)?, rhs.get(n)?);
+                two(&|| (g * b).sum_to(a.shape()), &|| (g * a).sum_to(b.shape()))
+            }
+            Div { lhs, rhs } => {
+                let (a, b) = (lhs.get(n)?, rhs.get(n)?);
+                two(&|| (g / b).sum_to(a.shape()), &|| (-(g * a) / (b * b)).sum_to(b.shape()))
+            }
+            Neg => one(-g),
+            Pow { x, exponent } => one(pow_backward(g, x.get(n)?, *exponent)),
+            Exp { out } => one(g * out.get(node)?),
+            Ln { x } => one(g / x.get(n)?),
+            Tanh { out } => {
+                let y = out.get(node)?;
+                one(g * (1.0 - &y * &y))
+            }
+            Sigmoid { out } => {
+                let y = out.get(node)?;
+                one(g * &y * (1.0 - &y))
+            }
+            Relu { out } => one(g * out.get(node)?.gt_scalar(0.0)),
+            Sin { x } => one(g * x.get(n)?.cos()),
+            Cos { x } => one(-(g * x.get(n)?.sin())),
+            Sqrt { out } => one(g / (out.get(node)? * 2.0)),
+            Abs { x } => one(g * x.get(n)?.sign()),
+            Clamp { x, min, max } => {
+                let x = x.get(n)?;
+                one(g * (x.ge_scalar(*min) * x.le_scalar(*max)))
+            }
+            Clone => one(g.clone()),
+            ToDtype { from } => one(g.to_dtype(*from)),
+            Sum { shape } => one(g.expand(shape)),
+            Mean { shape } => one(g.expand(shape) / numel(shape) as f64),
+            SumDim { shape, dim, keepdim } => one(keep_dim(g, *dim, *keepdim).expand(shape)),
+            MeanDim { shape, dim, keepdim } => {
+                one(keep_dim(g, *dim, *keepdim).expand(shape) / shape[*dim] as f64)
+            }
+            SumTo { shape } => one(g.expand(shape)),
+            Expand { shape } => one(g.sum_to(shape)),
+            View { shape, .. } => one(g.reshape(shape)),
+            Permute { perm, .. } => one(g.permute(&invert(perm))),
+            Narrow { dim, start, shape } => one(super::ops::layout::narrow_backward(g, *dim, *start, shape)),
+            Cat { dim, sizes } => super::ops::layout::cat_backward(g, *dim, sizes, needs),
+            Stack { dim, shapes } => (0..shapes.len())
+                .map(|i| needs[i].then(|| g.narrow(*dim, i, 1).reshape(&shapes[i])))
+                .collect(),
+            Gather { geom, index, shape, .. } => one(g.scatter_add_geom(*geom, index, shape)),
+            ScatterAdd { geom, index, shape } => one(g.gather_geom(GatherKind::Gather, *geom, index, shape)),
+            Where { mask, lhs, rhs } => two(&|| (g * mask).sum_to(lhs), &|| (g * (1.0 - mask)).sum_to(rhs)),
+            Matmul { lhs, rhs, .. } => super::ops::linalg::matmul_backward(g, lhs.get(n)?, rhs.get(n)?, needs),
+            Softmax { out, dim } => {
+                let y = out.get(node)?;
+                one(&y * (g - (g * &y).sum_dim(*dim, true)))
+            }
+            LogSoftmax { out, dim } => one(g - out.get(node)?.exp() * g.sum_dim(*dim, true)),
+            Logsumexp { x, dim, keepdim } => one(keep_dim(g, *dim, *keepdim) * x.get(n)?.softmax(*dim)),
+            Im2Col { win } => one(g.col2im(win)),
+            Col2Im { win } => one(g.im2col(win)),
+            Conv2d { x, w, win } => super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, needs),
+            AvgPool2d { win, shape } => one(super::ops::conv::avg_pool2d_backward(g, win, shape)),
+            Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, n)?,
+        })
+    }
+}
+
+fn pow_backward(g: &Tensor, x: &Tensor, exponent: f64) -> Tensor {
+    if exponent == 0.0 {
+        return g.zeros_like();
+    }
+    g * x.pow(exponent - 1.0) * exponent
+}
+
+/// Re-inserts a reduced dimension so the gradient broadcasts against the input.
+fn keep_dim(g: &Tensor, dim: usize, keepdim: bool) -> Tensor {
+    if keepdim {
+        g.clone()
+    } else {
+        g.unsqueeze(dim)
+    }
+}
+
+fn invert(perm: &[usize]) -> Vec<usize> {
+    let mut inv = vec![0; perm.len()];
+    for (i, &p) in perm.iter().enumerate() {
+        inv[p] = i;
+    }
+    inv
+}

@@ -1,0 +1,150 @@
+//! In-place ops. Each replaces the data and bumps the version counter, so a
+//! backward that saved the old value fails instead of using the new one.
+//!
+//! In-place ops on a tensor that takes part in a graph are refused while grad
+//! mode is on (PyTorch rebases the graph instead; this tape does not). Under
+//! `no_grad` they are allowed, which is what optimizers need.
+
+use crate::error::Result;
+use crate::tensor::dtype::Storage;
+use crate::tensor::grad_mode::is_grad_enabled;
+use crate::tensor::handle::{ok, Tensor};
+use crate::tensor::kernels::elementwise::{as_dtype, zip};
+use crate::tensor::shape::broadcast_shapes;
+use crate::Error;
+
+impl Tensor {
+    fn check_inplace(&self, op: &'static str, other: Option<&Tensor>) -> Result<()> {
+        let involved = self.requires_grad() || other.is_some_and(Tensor::requires_grad);
+        if is_grad_enabled() && involved {
+            return Err(Error::InPlaceOnGraph {
+                op,
+                shape: self.shape().to_vec(),
+            });
+        }
+        Ok(())
+    }
+
+    fn inplace_binary(&self, op: &'static str, other: &Tensor, f: fn(f64, f64) -> f64) -> Result<Tensor> {
+        self.check_inplace(op, Some(other))?;
+        if broadcast_shapes(op, self.shape(), other.shape())? != self.shape() {
+            return Err(Error::ShapeMismatch {
+                op,
+                lhs: self.shape().to_vec(),
+                rhs: other.shape().to_vec(),
+                reason: "the result of an in-place op must keep the tensor's shape".into(),
+            });
+        }
+        let s = zip(&self.data(), self.shape(), &other.data(), other.shape(), self.shape(), f);
+        let s = as_dtype(&s, self.dtype()).into_owned();
+        self.inner.buffer.replace(s, op);
+        Ok(self.clone())
+    }
+
+    fn inplace_fill(&self, op: &'static str, v: f64) -> Result<Tensor> {
+        self.check_inplace(op, None)?;
+        self.inner.buffer.replace(Storage::full(self.numel(), v, self.dtype()), op);
+        Ok(self.clone())
+    }
+
+    /// `self += other` in place, `other` broadcast to this shape (`t.add_`).
+    ///
+    /// # Panics
+    /// If the shapes do not fit or the tensor is part of a graph while grad mode
+    /// is on; see [`Tensor::try_add_`].
+    #[track_caller]
+    pub fn add_(&self, other: &Tensor) -> Tensor {
+        ok(self.try_add_(other))
+    }
+
+    /// Fallible [`Tensor::add_`].
+    pub fn try_add_(&self, other: &Tensor) -> Result<Tensor> {
+        self.inplace_binary("add_", other, |a, b| a + b)
+    }
+
+    /// `self -= other` in place (`t.sub_`).
+    ///
+    /// # Panics
+    /// As [`Tensor::add_`]; see [`Tensor::try_sub_`].
+    #[track_caller]
+    pub fn sub_(&self, other: &Tensor) -> Tensor {
+        ok(self.try_sub_(other))
+    }
+
+    /// Fallible [`Tensor::sub_`].
+    pub fn try_sub_(&self, other: &Tensor) -> Result<Tensor> {
+        self.inplace_binary("sub_", other, |a, b| a - b)
+    }
+
+    /// `self *= other` in place (`t.mul_`).
+    ///
+    /// # Panics
+    /// As [`Tensor::add_`]; see [`Tensor::try_mul_`].
+    #[track_caller]
+    pub fn mul_(&self, other: &Tensor) -> Tensor {
+        ok(self.try_mul_(other))
+    }
+
+    /// Fallible [`Tensor::mul_`].
+    pub fn try_mul_(&self, other: &Tensor) -> Result<Tensor> {
+        self.inplace_binary("mul_", other, |a, b| a * b)
+    }
+
+    /// `self /= other` in place (`t.div_`).
+    ///
+    /// # Panics
+    /// As [`Tensor::add_`]; see [`Tensor::try_div_`].
+    #[track_caller]
+    pub fn div_(&self, other: &Tensor) -> Tensor {
+        ok(self.try_div_(other))
+    }
+
+    /// Fallible [`Tensor::div_`].
+    pub fn try_div_(&self, other: &Tensor) -> Result<Tensor> {
+        self.inplace_binary("div_", other, |a, b| a / b)
+    }
+
+    /// Copies `other` (broadcast) into this tensor (`t.copy_`).
+    ///
+    /// # Panics
+    /// As [`Tensor::add_`]; see [`Tensor::try_copy_`].
+    #[track_caller]
+    pub fn copy_(&self, other: &Tensor) -> Tensor {
+        ok(self.try_copy_(other))
+    }
+
+    /// Fallible [`Tensor::copy_`].
+    pub fn try_copy_(&self, other: &Tensor) -> Result<Tensor> {
+        self.inplace_binary("copy_", other, |_, b| b)
+    }
+
+    /// Sets every element to 0 (`t.zero_()`).
+    ///
+    /// # Panics
+    /// If the tensor is part of a graph while grad mode is on; see
+    /// [`Tensor::try_zero_`].
+    #[track_caller]
+    pub fn zero_(&self) -> Tensor {
+        ok(self.try_zero_())
+    }
+
+    /// Fallible [`Tensor::zero_`].
+    pub fn try_zero_(&self) -> Result<Tensor> {
+        self.inplace_fill("zero_", 0.0)
+    }
+
+    /// Sets every element to `value` (`t.fill_(value)`).
+    ///
+    /// # Panics
+    /// If the tensor is part of a graph while grad mode is on; see
+    /// [`Tensor::try_fill_`].
+    #[track_caller]
+    pub fn fill_(&self, value: f64) -> Tensor {
+        ok(self.try_fill_(value))
+    }
+
+    /// Fallible [`Tensor::fill_`].
+    pub fn try_fill_(&self, value: f64) -> Result<Tensor> {
+        self.inplace_fill("fill_", value)
+    }
+}

@@ -1,0 +1,409 @@
+//! Ops that rearrange elements: views, permutations, slicing, joining, gathering.
+
+use crate::error::Result;
+use crate::tensor::dtype::Storage;
+use crate::tensor::handle::{ok, Tensor};
+use crate::tensor::kernels::{elementwise, layout};
+use crate::tensor::kernels::layout::GatherGeom;
+use crate::tensor::op::{GatherKind, Op, PermuteKind, ViewKind};
+use crate::tensor::shape::{broadcast_shapes, numel, split_at_dim, Dim, Shape};
+use crate::Error;
+use std::sync::Arc;
+
+impl Tensor {
+    /// The same data under another shape, sharing the buffer like a PyTorch view.
+    fn view_as(&self, shape: &[usize], kind: ViewKind) -> Tensor {
+        if shape == self.shape() && kind == ViewKind::Reshape {
+            return self.clone();
+        }
+        Tensor::record_buffer(self.inner.buffer.clone(), shape, &[self], |_| Op::View {
+            kind,
+            shape: Shape::new(self.shape()),
+        })
+    }
+
+    /// The same elements in row-major order under `shape` (`t.reshape(shape)`,
+    /// `ViewBackward0`). Shares the data, as a PyTorch view does.
+    ///
+    /// # Panics
+    /// If the number of elements differs; see [`Tensor::try_reshape`].
+    #[track_caller]
+    pub fn reshape(&self, shape: &[usize]) -> Tensor {
+        ok(self.try_reshape(shape))
+    }
+
+    /// Fallible [`Tensor::reshape`].
+    pub fn try_reshape(&self, shape: &[usize]) -> Result<Tensor> {
+        if numel(shape) != self.numel() {
+            return Err(Error::InvalidArgument {
+                op: "reshape",
+                shape: self.shape().to_vec(),
+                reason: format!("shape {shape:?} holds {} elements, not {}", numel(shape), self.numel()),
+            });
+        }
+        Ok(self.view_as(shape, ViewKind::Reshape))
+    }
+
+    /// All elements in one dimension (`t.flatten()`).
+    pub fn flatten(&self) -> Tensor {
+        self.view_as(&[self.numel()], ViewKind::Reshape)
+    }
+
+    /// Removes dimension `dim` if it has size 1, else returns the tensor unchanged
+    /// (`t.squeeze(dim)`, `SqueezeBackward1`).
+    ///
+    /// # Panics
+    /// If `dim` is out of range; see [`Tensor::try_squeeze`].
+    #[track_caller]
+    pub fn squeeze(&self, dim: impl Dim) -> Tensor {
+        ok(self.try_squeeze(dim))
+    }
+
+    /// Fallible [`Tensor::squeeze`].
+    pub fn try_squeeze(&self, dim: impl Dim) -> Result<Tensor> {
+        let d = dim.resolve("squeeze", self.ndim())?;
+        if self.shape()[d] != 1 {
+            return Ok(self.clone());
+        }
+        let mut shape = self.shape().to_vec();
+        shape.remove(d);
+        Ok(self.view_as(&shape, ViewKind::Squeeze))
+    }
+
+    /// Removes every dimension of size 1 (`t.squeeze()`, `SqueezeBackward0`).
+    pub fn squeeze_all(&self) -> Tensor {
+        let shape: Vec<usize> = self.shape().iter().copied().filter(|&d| d != 1).collect();
+        self.view_as(&shape, ViewKind::SqueezeAll)
+    }
+
+    /// Inserts a dimension of size 1 at `dim`, which may equal the rank
+    /// (`t.unsqueeze(dim)`, `UnsqueezeBackward0`).
+    ///
+    /// # Panics
+    /// If `dim` is out of range; see [`Tensor::try_unsqueeze`].
+    #[track_caller]
+    pub fn unsqueeze(&self, dim: impl Dim) -> Tensor {
+        ok(self.try_unsqueeze(dim))
+    }
+
+    /// Fallible [`Tensor::unsqueeze`].
+    pub fn try_unsqueeze(&self, dim: impl Dim) -> Result<Tensor> {
+        let d = dim.resolve("unsqueeze", self.ndim() + 1)?;
+        let mut shape = self.shape().to_vec();
+        shape.insert(d, 1);
+        Ok(self.view_as(&shape, ViewKind::Unsqueeze))
+    }
+
+    /// Reorders the dimensions: output dimension `k` is input dimension `dims[k]`
+    /// (`t.permute(dims)`, `PermuteBackward0`).
+    ///
+    /// # Panics
+    /// If `dims` is not a permutation of `0..rank`; see [`Tensor::try_permute`].
+    #[track_caller]
+    pub fn permute(&self, dims: &[usize]) -> Tensor {
+        ok(self.try_permute(dims))
+    }
+
+    /// Fallible [`Tensor::permute`].
+    pub fn try_permute(&self, dims: &[usize]) -> Result<Tensor> {
+        self.permute_as(dims.to_vec(), PermuteKind::Permute)
+    }
+
+    fn permute_as(&self, perm: Vec<usize>, kind: PermuteKind) -> Result<Tensor> {
+        let mut seen = vec![false; self.ndim()];
+        let valid = perm.len() == self.ndim() && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+        if !valid {
+            return Err(Error::InvalidArgument {
+                op: "permute",
+                shape: self.shape().to_vec(),
+                reason: format!("{perm:?} is not a permutation of the dimensions"),
+            });
+        }
+        let shape: Vec<usize> = perm.iter().map(|&p| self.shape()[p]).collect();
+        let s = layout::permute(&self.data(), self.shape(), &perm);
+        Ok(Tensor::record(s, &shape, &[self], |_| Op::Permute { kind, perm }))
+    }
+
+    /// Swaps two dimensions (`t.transpose(d0, d1)`, `TransposeBackward0`).
+    ///
+    /// # Panics
+    /// If a dimension is out of range; see [`Tensor::try_transpose`].
+    #[track_caller]
+    pub fn transpose(&self, d0: impl Dim, d1: impl Dim) -> Tensor {
+        ok(self.try_transpose(d0, d1))
+    }
+
+    /// Fallible [`Tensor::transpose`].
+    pub fn try_transpose(&self, d0: impl Dim, d1: impl Dim) -> Result<Tensor> {
+        let (a, b) = (d0.resolve("transpose", self.ndim())?, d1.resolve("transpose", self.ndim())?);
+        let mut perm: Vec<usize> = (0..self.ndim()).collect();
+        perm.swap(a, b);
+        self.permute_as(perm, PermuteKind::Transpose)
+    }
+
+    /// Matrix transpose of a tensor of rank at most 2; rank 0 and 1 are returned
+    /// unchanged (`t.t()`, `TBackward0`).
+    ///
+    /// # Panics
+    /// If the rank exceeds 2; see [`Tensor::try_t`].
+    #[track_caller]
+    pub fn t(&self) -> Tensor {
+        ok(self.try_t())
+    }
+
+    /// Fallible [`Tensor::t`].
+    pub fn try_t(&self) -> Result<Tensor> {
+        match self.ndim() {
+            0 | 1 => Ok(self.clone()),
+            2 => self.permute_as(vec![1, 0], PermuteKind::T),
+            _ => Err(Error::InvalidArgument {
+                op: "t",
+                shape: self.shape().to_vec(),
+                reason: "t() expects a tensor of rank at most 2; use transpose(d0, d1)".into(),
+            }),
+        }
+    }
+
+    /// Copies the tensor broadcast to `shape` (`t.expand(shape)`,
+    /// `ExpandBackward0`).
+    ///
+    /// # Panics
+    /// If the tensor does not broadcast to `shape`; see [`Tensor::try_expand`].
+    #[track_caller]
+    pub fn expand(&self, shape: &[usize]) -> Tensor {
+        ok(self.try_expand(shape))
+    }
+
+    /// Fallible [`Tensor::expand`].
+    pub fn try_expand(&self, shape: &[usize]) -> Result<Tensor> {
+        if shape == self.shape() {
+            return Ok(self.clone());
+        }
+        if broadcast_shapes("expand", self.shape(), shape)? != shape {
+            return Err(Error::ShapeMismatch {
+                op: "expand",
+                lhs: self.shape().to_vec(),
+                rhs: shape.to_vec(),
+                reason: "the tensor must broadcast to the target shape".into(),
+            });
+        }
+        let s = elementwise::expand(&self.data(), self.shape(), shape);
+        Ok(Tensor::record(s, shape, &[self], |_| Op::Expand {
+            shape: Shape::new(self.shape()),
+        }))
+    }
+
+    /// Elements `start..start + len` along `dim` (`t.narrow(dim, start, len)`,
+    /// `SliceBackward0`).
+    ///
+    /// # Panics
+    /// If the range exceeds the dimension; see [`Tensor::try_narrow`].
+    #[track_caller]
+    pub fn narrow(&self, dim: impl Dim, start: usize, len: usize) -> Tensor {
+        ok(self.try_narrow(dim, start, len))
+    }
+
+    /// Fallible [`Tensor::narrow`].
+    pub fn try_narrow(&self, dim: impl Dim, start: usize, len: usize) -> Result<Tensor> {
+        let dim = dim.resolve("narrow", self.ndim())?;
+        let size = self.shape()[dim];
+        if start + len > size {
+            return Err(Error::IndexOutOfRange {
+                op: "narrow",
+                index: start + len,
+                size,
+            });
+        }
+        let mut shape = self.shape().to_vec();
+        shape[dim] = len;
+        let s = layout::narrow(&self.data(), split_at_dim(self.shape(), dim), start, len);
+        Ok(Tensor::record(s, &shape, &[self], |_| Op::Narrow {
+            dim,
+            start,
+            shape: Shape::new(self.shape()),
+        }))
+    }
+
+    /// Concatenates tensors along `dim` (`torch.cat`, `CatBackward0`).
+    ///
+    /// # Panics
+    /// If the list is empty or the other dimensions differ; see
+    /// [`Tensor::try_cat`].
+    #[track_caller]
+    pub fn cat(tensors: &[Tensor], dim: impl Dim) -> Tensor {
+        ok(Tensor::try_cat(tensors, dim))
+    }
+
+    /// Fallible [`Tensor::cat`].
+    pub fn try_cat(tensors: &[Tensor], dim: impl Dim) -> Result<Tensor> {
+        let first = tensors.first().ok_or(Error::Empty { op: "cat" })?;
+        let dim = dim.resolve("cat", first.ndim())?;
+        for t in tensors {
+            let same_rank = t.ndim() == first.ndim();
+            if !same_rank || (0..t.ndim()).any(|d| d != dim && t.shape()[d] != first.shape()[d]) {
+                return Err(Error::ShapeMismatch {
+                    op: "cat",
+                    lhs: first.shape().to_vec(),
+                    rhs: t.shape().to_vec(),
+                    reason: format!("all dimensions but {dim} must agree"),
+                });
+            }
+        }
+        let sizes: Vec<usize> = tensors.iter().map(|t| t.shape()[dim]).collect();
+        let mut shape = first.shape().to_vec();
+        shape[dim] = sizes.iter().sum();
+        let (outer, _, inner) = split_at_dim(first.shape(), dim);
+        let s = join(tensors, &sizes, outer, inner);
+        let inputs: Vec<&Tensor> = tensors.iter().collect();
+        Ok(Tensor::record(s, &shape, &inputs, |_| Op::Cat { dim, sizes }))
+    }
+
+    /// Stacks tensors of one shape along a new dimension `dim` (`torch.stack`,
+    /// `StackBackward0`).
+    ///
+    /// # Panics
+    /// If the list is empty or the shapes differ; see [`Tensor::try_stack`].
+    #[track_caller]
+    pub fn stack(tensors: &[Tensor], dim: impl Dim) -> Tensor {
+        ok(Tensor::try_stack(tensors, dim))
+    }
+
+    /// Fallible [`Tensor::stack`].
+    pub fn try_stack(tensors: &[Tensor], dim: impl Dim) -> Result<Tensor> {
+        let first = tensors.first().ok_or(Error::Empty { op: "stack" })?;
+        let dim = dim.resolve("stack", first.ndim() + 1)?;
+        if let Some(t) = tensors.iter().find(|t| t.shape() != first.shape()) {
+            return Err(Error::ShapeMismatch {
+                op: "stack",
+                lhs: first.shape().to_vec(),
+                rhs: t.shape().to_vec(),
+                reason: "all tensors must have the same shape".into(),
+            });
+        }
+        let mut shape = first.shape().to_vec();
+        shape.insert(dim, tensors.len());
+        let outer = numel(&first.shape()[..dim]);
+        let inner = numel(&first.shape()[dim..]);
+        let s = join(tensors, &vec![1; tensors.len()], outer, inner);
+        let inputs: Vec<&Tensor> = tensors.iter().collect();
+        let shapes = tensors.iter().map(|t| Shape::new(t.shape())).collect();
+        Ok(Tensor::record(s, &shape, &inputs, |_| Op::Stack { dim, shapes }))
+    }
+
+    /// The slices at `indices` along `dim`, in that order (`t.index_select(dim,
+    /// indices)`, `IndexSelectBackward0`); repeated indices accumulate gradients.
+    ///
+    /// # Panics
+    /// If an index is out of range; see [`Tensor::try_index_select`].
+    #[track_caller]
+    pub fn index_select(&self, dim: impl Dim, indices: &[usize]) -> Tensor {
+        ok(self.try_index_select(dim, indices))
+    }
+
+    /// Fallible [`Tensor::index_select`].
+    pub fn try_index_select(&self, dim: impl Dim, indices: &[usize]) -> Result<Tensor> {
+        let dim = dim.resolve("index_select", self.ndim())?;
+        let (outer, n, inner) = split_at_dim(self.shape(), dim);
+        check_indices("index_select", indices, n)?;
+        let k = indices.len();
+        let index: Arc<[usize]> = (0..outer * k * inner).map(|f| indices[(f / inner) % k]).collect();
+        let mut shape = self.shape().to_vec();
+        shape[dim] = k;
+        let geom = GatherGeom { outer, n_in: n, n_out: k, inner };
+        Ok(self.gather_geom(GatherKind::IndexSelect, geom, &index, &shape))
+    }
+
+    /// `out[.., j, ..] = self[.., index[.., j, ..], ..]` along `dim`, where
+    /// `index` (whole numbers) has this tensor's shape except along `dim`
+    /// (`torch.gather`, `GatherBackward0`).
+    ///
+    /// # Panics
+    /// If the shapes or indices do not fit; see [`Tensor::try_gather`].
+    #[track_caller]
+    pub fn gather(&self, dim: impl Dim, index: &Tensor) -> Tensor {
+        ok(self.try_gather(dim, index))
+    }
+
+    /// Fallible [`Tensor::gather`].
+    pub fn try_gather(&self, dim: impl Dim, index: &Tensor) -> Result<Tensor> {
+        let dim = dim.resolve("gather", self.ndim())?;
+        let fits = index.ndim() == self.ndim() && (0..self.ndim()).all(|d| d == dim || index.shape()[d] == self.shape()[d]);
+        if !fits {
+            return Err(Error::ShapeMismatch {
+                op: "gather",
+                lhs: self.shape().to_vec(),
+                rhs: index.shape().to_vec(),
+                reason: format!("the index must have the input's shape except along dimension {dim}"),
+            });
+        }
+        let (outer, n, inner) = split_at_dim(self.shape(), dim);
+        let idx: Vec<usize> = index.to_vec::<f64>().into_iter().map(|v| v as usize).collect();
+        check_indices("gather", &idx, n)?;
+        let geom = GatherGeom { outer, n_in: n, n_out: index.shape()[dim], inner };
+        Ok(self.gather_geom(GatherKind::Gather, geom, &idx.into(), index.shape()))
+    }
+
+    pub(crate) fn gather_geom(&self, kind: GatherKind, geom: GatherGeom, index: &Arc<[usize]>, out_shape: &[usize]) -> Tensor {
+        let s = layout::gather(&self.data(), geom, index);
+        Tensor::record(s, out_shape, &[self], |_| Op::Gather {
+            kind,
+            geom,
+            index: index.clone(),
+            shape: Shape::new(self.shape()),
+        })
+    }
+
+    /// The adjoint of [`Tensor::gather_geom`] (`ScatterAddBackward0`).
+    pub(crate) fn scatter_add_geom(&self, geom: GatherGeom, index: &Arc<[usize]>, out_shape: &[usize]) -> Tensor {
+        let s = layout::scatter_add(&self.data(), geom, index);
+        Tensor::record(s, out_shape, &[self], |_| Op::ScatterAdd {
+            geom,
+            index: index.clone(),
+            shape: Shape::new(self.shape()),
+        })
+    }
+}
+
+fn check_indices(op: &'static str, indices: &[usize], size: usize) -> Result<()> {
+    match indices.iter().find(|&&i| i >= size) {
+        Some(&index) => Err(Error::IndexOutOfRange { op, index, size }),
+        None => Ok(()),
+    }
+}
+
+fn join(tensors: &[Tensor], sizes: &[usize], outer: usize, inner: usize) -> Storage {
+    let guards: Vec<_> = tensors.iter().map(|t| t.data()).collect();
+    let parts: Vec<(&Storage, usize)> = guards.iter().map(|g| &**g).zip(sizes.iter().copied()).collect();
+    layout::cat(&parts, outer, inner)
+}
+
+/// Gradient of `narrow`: `g` placed between zeros, as a `cat` so that it is
+/// differentiable in turn.
+pub(crate) fn narrow_backward(g: &Tensor, dim: usize, start: usize, shape: &[usize]) -> Tensor {
+    let len = g.shape()[dim];
+    let zeros = |n: usize| {
+        let mut s = shape.to_vec();
+        s[dim] = n;
+        Tensor::full(&s, 0.0, g.dtype())
+    };
+    let after = shape[dim] - start - len;
+    let parts: Vec<Tensor> = [(start > 0).then(|| zeros(start)), Some(g.clone()), (after > 0).then(|| zeros(after))]
+        .into_iter()
+        .flatten()
+        .collect();
+    Tensor::cat(&parts, dim)
+}
+
+/// Gradients of `cat`: the matching slices of `g`.
+pub(crate) fn cat_backward(g: &Tensor, dim: usize, sizes: &[usize], needs: &[bool]) -> Vec<Option<Tensor>> {
+    let mut start = 0;
+    sizes
+        .iter()
+        .zip(needs)
+        .map(|(&n, &need)| {
+            let piece = need.then(|| g.narrow(dim, start, n));
+            start += n;
+            piece
+        })
+        .collect()
+}

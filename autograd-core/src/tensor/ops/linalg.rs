@@ -1,0 +1,94 @@
+//! Matrix products.
+
+use crate::error::Result;
+use crate::tensor::handle::{ok, Tensor};
+use crate::tensor::kernels::linalg;
+use crate::tensor::op::{MatmulKind, Op, Saved};
+use crate::tensor::shape::broadcast_shapes;
+use crate::Error;
+
+/// Shapes of a product after NumPy's promotion of 1-D operands: `[k]` on the left
+/// is `[1, k]`, on the right `[k, 1]`.
+struct MatShapes {
+    a: Vec<usize>,
+    b: Vec<usize>,
+    batch: Vec<usize>,
+    /// Output with both matrix dimensions.
+    full: Vec<usize>,
+    /// Output with the promoted dimensions removed again.
+    out: Vec<usize>,
+}
+
+fn mat_shapes(a: &[usize], b: &[usize]) -> Result<MatShapes> {
+    let mismatch = |reason: String| Error::ShapeMismatch {
+        op: "matmul",
+        lhs: a.to_vec(),
+        rhs: b.to_vec(),
+        reason,
+    };
+    if a.is_empty() || b.is_empty() {
+        return Err(mismatch("both operands need at least one dimension".into()));
+    }
+    let a2 = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
+    let b2 = if b.len() == 1 { vec![b[0], 1] } else { b.to_vec() };
+    let (ra, rb) = (a2.len(), b2.len());
+    if a2[ra - 1] != b2[rb - 2] {
+        return Err(mismatch(format!(
+            "the inner dimensions {} and {} differ",
+            a2[ra - 1],
+            b2[rb - 2]
+        )));
+    }
+    let batch = broadcast_shapes("matmul", &a2[..ra - 2], &b2[..rb - 2])?;
+    let mut full = batch.clone();
+    full.extend([a2[ra - 2], b2[rb - 1]]);
+    let mut out = batch.clone();
+    if a.len() > 1 {
+        out.push(a2[ra - 2]);
+    }
+    if b.len() > 1 {
+        out.push(b2[rb - 1]);
+    }
+    Ok(MatShapes { a: a2, b: b2, batch, full, out })
+}
+
+impl Tensor {
+    /// Matrix product with NumPy's rules (`torch.matmul`): 1-D operands are
+    /// promoted to matrices and the batch dimensions broadcast. Recorded as
+    /// `DotBackward0`, `MvBackward0`, `MmBackward0` or `BmmBackward0` by ranks.
+    ///
+    /// # Panics
+    /// If the inner dimensions differ or the batch dimensions do not broadcast;
+    /// see [`Tensor::try_matmul`].
+    #[track_caller]
+    pub fn matmul(&self, other: &Tensor) -> Tensor {
+        ok(self.try_matmul(other))
+    }
+
+    /// Fallible [`Tensor::matmul`].
+    pub fn try_matmul(&self, other: &Tensor) -> Result<Tensor> {
+        let sh = mat_shapes(self.shape(), other.shape())?;
+        let s = linalg::matmul(&self.data(), &sh.a, &other.data(), &sh.b, &sh.batch);
+        let kind = match (self.ndim(), other.ndim()) {
+            (1, 1) => MatmulKind::Dot,
+            (2, 1) => MatmulKind::Mv,
+            (2, 2) => MatmulKind::Mm,
+            _ => MatmulKind::Bmm,
+        };
+        Ok(Tensor::record(s, &sh.out, &[self, other], |_| Op::Matmul {
+            kind,
+            lhs: Saved::new(self),
+            rhs: Saved::new(other),
+        }))
+    }
+}
+
+/// `dA = dC B^T` and `dB = A^T dC`, summed over broadcast batch dimensions.
+pub(crate) fn matmul_backward(g: &Tensor, a: &Tensor, b: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+    let sh = ok(mat_shapes(a.shape(), b.shape()));
+    let g2 = g.reshape(&sh.full);
+    let (a2, b2) = (a.reshape(&sh.a), b.reshape(&sh.b));
+    let ga = needs[0].then(|| g2.matmul(&b2.transpose(-1, -2)).sum_to(&sh.a).reshape(a.shape()));
+    let gb = needs[1].then(|| a2.transpose(-1, -2).matmul(&g2).sum_to(&sh.b).reshape(b.shape()));
+    vec![ga, gb]
+}

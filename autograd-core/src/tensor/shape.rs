@@ -1,0 +1,214 @@
+//! Shapes, dimension indices and NumPy broadcasting.
+
+use crate::Error;
+use std::fmt;
+use std::ops::Deref;
+
+const INLINE: usize = 6;
+
+/// A shape stored inline up to rank 6, so that recording an op does not allocate
+/// for it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Inline(u8, [usize; INLINE]),
+    Heap(Box<[usize]>),
+}
+
+impl Shape {
+    pub fn new(dims: &[usize]) -> Shape {
+        if dims.len() <= INLINE {
+            let mut a = [0; INLINE];
+            a[..dims.len()].copy_from_slice(dims);
+            Shape::Inline(dims.len() as u8, a)
+        } else {
+            Shape::Heap(dims.into())
+        }
+    }
+}
+
+impl Deref for Shape {
+    type Target = [usize];
+    #[inline]
+    fn deref(&self) -> &[usize] {
+        match self {
+            Shape::Inline(n, a) => &a[..*n as usize],
+            Shape::Heap(b) => b,
+        }
+    }
+}
+
+impl fmt::Debug for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// Number of elements of a shape (1 for rank 0).
+pub(crate) fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// Row-major strides of a contiguous tensor.
+pub(crate) fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
+
+/// The shape two operands broadcast to, NumPy's rules.
+pub(crate) fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>, Error> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for (i, o) in out.iter_mut().enumerate() {
+        let da = dim_from_right(a, n - 1 - i);
+        let db = dim_from_right(b, n - 1 - i);
+        *o = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => {
+                return Err(Error::Broadcast {
+                    op,
+                    lhs: a.to_vec(),
+                    rhs: b.to_vec(),
+                })
+            }
+        };
+    }
+    Ok(out)
+}
+
+fn dim_from_right(shape: &[usize], k: usize) -> usize {
+    if k < shape.len() {
+        shape[shape.len() - 1 - k]
+    } else {
+        1
+    }
+}
+
+/// Strides with which a tensor of shape `src` is read when broadcast to `out`
+/// (0 along broadcast dimensions).
+pub(crate) fn broadcast_strides(src: &[usize], out: &[usize]) -> Vec<usize> {
+    let s = strides(src);
+    let off = out.len() - src.len();
+    (0..out.len())
+        .map(|i| {
+            if i < off || src[i - off] == 1 {
+                0
+            } else {
+                s[i - off]
+            }
+        })
+        .collect()
+}
+
+/// Visits every element of `shape` in row-major order with the matching offset
+/// into each of `N` operands read with the given strides.
+pub(crate) fn for_each_offset<const N: usize>(
+    shape: &[usize],
+    strides: [&[usize]; N],
+    mut f: impl FnMut([usize; N]),
+) {
+    let total = numel(shape);
+    if total == 0 {
+        return;
+    }
+    let rank = shape.len();
+    if rank == 0 {
+        f([0; N]);
+        return;
+    }
+    let last = rank - 1;
+    let inner: [usize; N] = std::array::from_fn(|k| strides[k][last]);
+    let mut idx = vec![0usize; rank];
+    let mut base = [0usize; N];
+    let mut done = 0;
+    while done < total {
+        let mut off = base;
+        for _ in 0..shape[last] {
+            f(off);
+            for k in 0..N {
+                off[k] += inner[k];
+            }
+        }
+        done += shape[last];
+        // carry into the outer dimensions
+        let mut d = last;
+        while d > 0 {
+            d -= 1;
+            idx[d] += 1;
+            for k in 0..N {
+                base[k] += strides[k][d];
+            }
+            if idx[d] < shape[d] {
+                break;
+            }
+            for k in 0..N {
+                base[k] -= strides[k][d] * shape[d];
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+/// A dimension index: `usize`, or a signed integer counting from the end when
+/// negative (`-1` is the last dimension), as in PyTorch.
+pub trait Dim: Copy {
+    /// Resolves the index against a tensor of rank `rank`.
+    fn resolve(self, op: &'static str, rank: usize) -> Result<usize, Error>;
+}
+
+fn resolve_signed(op: &'static str, dim: i64, rank: usize) -> Result<usize, Error> {
+    let r = rank as i64;
+    let d = if dim < 0 { dim + r } else { dim };
+    if (0..r).contains(&d) {
+        Ok(d as usize)
+    } else {
+        Err(Error::DimOutOfRange { op, dim, rank })
+    }
+}
+
+macro_rules! impl_dim {
+    ($($t:ty),*) => {$(
+        impl Dim for $t {
+            fn resolve(self, op: &'static str, rank: usize) -> Result<usize, Error> {
+                resolve_signed(op, self as i64, rank)
+            }
+        }
+    )*};
+}
+impl_dim!(usize, isize, i32, i64);
+
+/// Views `shape` around `dim` as `(outer, n, inner)`.
+pub(crate) fn split_at_dim(shape: &[usize], dim: usize) -> (usize, usize, usize) {
+    (numel(&shape[..dim]), shape[dim], numel(&shape[dim + 1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(broadcast_shapes("add", &[2, 1, 3], &[4, 1]).unwrap(), vec![2, 4, 3]);
+        assert_eq!(broadcast_shapes("add", &[], &[5]).unwrap(), vec![5]);
+        assert!(broadcast_shapes("add", &[2], &[3]).is_err());
+    }
+
+    #[test]
+    fn odometer_visits_row_major() {
+        let mut seen = vec![];
+        let s = broadcast_strides(&[3], &[2, 3]);
+        for_each_offset(&[2, 3], [&s], |[o]| seen.push(o));
+        assert_eq!(seen, vec![0, 1, 2, 0, 1, 2]);
+    }
+
+    #[test]
+    fn inline_and_heap_shapes_deref_alike() {
+        assert_eq!(&*Shape::new(&[1, 2]), &[1, 2]);
+        let big = [1, 2, 3, 4, 5, 6, 7, 8];
+        assert_eq!(&*Shape::new(&big), &big);
+    }
+}
