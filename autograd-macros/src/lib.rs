@@ -1,8 +1,63 @@
-//! Procedural macros of the `autograd` crate (placeholder while the phases land).
+//! Procedural macros of the `autograd` crate.
+//!
+//! `#[differentiable]` runs in phases, one file each:
+//!
+//! 1. [`parse`]: the item becomes a typed view of the function that keeps spans.
+//! 2. [`check`]: the signature is checked; every problem is collected in a
+//!    [`ctxt::Ctxt`], not returned at the first one.
+//! 3. [`lower`]: the body becomes forward code and a list of reverse entries; the
+//!    body's unsupported constructs are reported as they are met.
+//! 4. [`emit`]: the user's function and the module of generated items.
+//! 5. [`fallback`]: on errors, the user's function, stub items of the same
+//!    signatures and every error, so that callers see no follow-on errors.
+//!
+//! The macro holds no calculus: the derivative of each primitive lives in
+//! `autograd-core`'s `rules`, and the generated code calls it through traits that
+//! rustc resolves from the operand types.
+
+mod check;
+mod ctxt;
+mod emit;
+mod fallback;
+mod lower;
+mod parse;
+
 use proc_macro::TokenStream;
 
-/// Placeholder.
+/// Generates the reverse-mode derivative of a function at compile time.
+///
+/// See the `autograd` crate's documentation for the language a differentiable
+/// function may use and the items generated beside it (`NAME::Grad`,
+/// `NAME::grad`, `NAME::vjp`).
 #[proc_macro_attribute]
-pub fn differentiable(_args: TokenStream, input: TokenStream) -> TokenStream {
-    input
+pub fn differentiable(args: TokenStream, input: TokenStream) -> TokenStream {
+    differentiable_impl(args.into(), input.into()).into()
+}
+
+fn differentiable_impl(
+    args: proc_macro2::TokenStream,
+    input: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let mut cx = ctxt::Ctxt::default();
+    if !args.is_empty() {
+        cx.error(&args, "`#[differentiable]` takes no arguments: write `#[differentiable]`, and mark parameters that are not differentiated with `#[constant]`");
+    }
+    let item: syn::ItemFn = match syn::parse2(input.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            cx.push(syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "`#[differentiable]` applies to a function: `#[differentiable] fn f(x: f64) -> f64 { .. }`",
+            ));
+            let errors = cx.into_compile_errors().unwrap_or_default();
+            return fallback::item_with_errors(input, errors);
+        }
+    };
+    let view = parse::parse(item, &mut cx);
+    check::signature(&view, &mut cx);
+    let lowered = lower::lower(&view, &mut cx);
+    match cx.into_compile_errors() {
+        None => emit::expand(&view, Some(&lowered)),
+        Some(errors) => fallback::item_with_errors(emit::expand(&view, None), errors),
+    }
 }

@@ -8,7 +8,7 @@
 //! - [`Real`]: the scalar types the static engine differentiates (`f32`, `f64`).
 //! - [`Tangent`]: the vector space a cotangent lives in (zero, accumulation).
 //! - [`Contribution`]: accumulation of a callee's positional cotangent, where a
-//!   `#[constant]` parameter contributes `()`.
+//!   `#[constant]` parameter contributes [`NoGrad`].
 //! - [`pb_like`], [`Either`], [`LoopTape`] and the `map` helpers: typed wiring for
 //!   pullback closures of branches, loops and element-wise closures.
 
@@ -16,5 +16,7 @@ mod tangent;
 mod wiring;
 
 pub use crate::rules::*;
-pub use tangent::{acc, init, one_like, zero_like, Contribution, Real, Tangent};
+pub use tangent::{
+    acc, init, one_like, zero_like, Contribution, NoGrad, Real, ScalarOutput, Tangent,
+};
 pub use wiring::{map_fn, map_pullback, map_pullback_caps, map_value, pb_like, Either, LoopTape};

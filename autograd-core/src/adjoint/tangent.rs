@@ -45,6 +45,13 @@ impl<T: Real, const R: usize, const C: usize> Tangent for SMatrix<T, R, C> {
     }
 }
 
+impl Tangent for () {
+    #[inline(always)]
+    fn zero_like(&self) -> Self {}
+    #[inline(always)]
+    fn accumulate(&mut self, _other: Self) {}
+}
+
 macro_rules! tuple_tangent {
     ($($name:ident $idx:tt),+) => {
         impl<$($name: Tangent),+> Tangent for ($($name,)+) {
@@ -102,8 +109,12 @@ pub fn one_like<T: ScalarOutput>(_like: &T) -> T {
     T::one()
 }
 
+/// What a callee's positional pullback returns for a `#[constant]` parameter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoGrad;
+
 /// A cotangent returned by a callee's positional pullback for one argument: the
-/// argument's type, or `()` where the callee's parameter is `#[constant]`.
+/// argument's type, or [`NoGrad`] where the callee's parameter is `#[constant]`.
 pub trait Contribution<G> {
     /// `*g += self`.
     fn acc_into(self, g: &mut G);
@@ -122,7 +133,7 @@ impl<G: Tangent> Contribution<G> for G {
     }
 }
 
-impl<G: Tangent> Contribution<G> for () {
+impl<G: Tangent> Contribution<G> for NoGrad {
     #[inline(always)]
     fn acc_into(self, _g: &mut G) {}
     #[inline(always)]
@@ -131,7 +142,7 @@ impl<G: Tangent> Contribution<G> for () {
     }
 }
 
-/// The first contribution to a cotangent, which may be `()` (see [`Contribution`]).
+/// The first contribution to a cotangent, which may be [`NoGrad`] (see [`Contribution`]).
 #[inline(always)]
 pub fn init<G, C: Contribution<G>>(c: C, like: &G) -> G {
     c.init(like)

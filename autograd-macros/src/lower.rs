@@ -1,0 +1,1544 @@
+//! Lower phase: the body becomes forward code plus a list of reverse entries.
+//!
+//! The lowering walks the body once, in order. A value is *active* when it depends
+//! on a differentiated parameter. Inactive code is emitted exactly as the user wrote
+//! it, so it means what rustc says it means; each active operation becomes a call to
+//! a rule trait (`MulRule::value(&a, &b)`) bound to a fresh variable, and pushes a
+//! reverse entry that will call the rule's pullback. Every active `let` also binds
+//! the user's name to its value, so the user's names stay in scope for the inactive
+//! code around them, with Rust's own shadowing and block scoping.
+//!
+//! Blocks, `if`/`else`, `for` loops and `map` closures are *regions*: their forward
+//! code stays in place and their reverse code becomes a closure that maps the
+//! cotangents of what leaves the region (its value and the outer variables it
+//! assigns) to the cotangents of the outer values it read.
+//!
+//! ```text
+//! let p = (w * x + b).tanh();     let __ad4 = MulRule::value(&__ad0, &__ad3);
+//!                                 let __ad5 = AddRule::value(&__ad4, &__ad1);
+//!                                 let __ad6 = Unary::<Tanh>::value(&__ad5);
+//!                                 let p = __ad6;
+//! ```
+
+use crate::ctxt::Ctxt;
+use crate::parse::FnView;
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use std::collections::HashSet;
+use syn::spanned::Spanned;
+use syn::{BinOp, Block, Expr, Ident, Local, Pat, Stmt, UnOp};
+
+/// An SSA value of the generated code.
+pub type VarId = usize;
+
+/// The result of lowering an expression.
+#[derive(Clone)]
+pub enum Val {
+    /// A differentiated value, held in variable `__ad{id}`.
+    Active(VarId),
+    /// A constant: the tokens that compute it, and whether they are a reference.
+    Inactive { tokens: TokenStream, is_ref: bool },
+}
+
+impl Val {
+    fn unit() -> Val {
+        Val::Inactive {
+            tokens: quote!(()),
+            is_ref: false,
+        }
+    }
+    fn active(&self) -> Option<VarId> {
+        match self {
+            Val::Active(v) => Some(*v),
+            Val::Inactive { .. } => None,
+        }
+    }
+}
+
+/// What a user's name refers to.
+#[derive(Clone, PartialEq)]
+enum Binding {
+    Active(VarId),
+    Inactive { is_ref: bool },
+}
+
+type Scopes = Vec<Vec<(String, Binding)>>;
+
+/// A position in the scope stack: (scope, entry).
+type Pos = (usize, usize);
+
+/// One step of the reverse sweep.
+pub enum Rev {
+    /// A primitive (or a call): `contrib` computes the cotangents of `targets` from
+    /// `__gout`, a reference to the cotangent of `out`; a tuple when `tuple`.
+    /// `via_contribution`: a callee's cotangent, `()` for its constant parameters.
+    Prim {
+        out: VarId,
+        contrib: TokenStream,
+        targets: Vec<Option<VarId>>,
+        tuple: bool,
+        via_contribution: bool,
+    },
+    /// A block or branch: `call((cotangents of outs))` gives those of `targets`.
+    Region {
+        outs: Vec<VarId>,
+        call: TokenStream,
+        targets: Vec<VarId>,
+    },
+    /// A `for` loop whose per-iteration pullbacks are on `tape`. `carried` pairs the
+    /// value after the loop with the one before it (none if it was constant).
+    Loop {
+        tape: Ident,
+        carried: Vec<(VarId, Option<VarId>)>,
+        invariants: Vec<VarId>,
+    },
+}
+
+/// The code of one region being built.
+pub struct RegionBuf {
+    id: usize,
+    /// Forward code.
+    pub fwd: TokenStream,
+    /// Reverse entries, in forward order.
+    pub rev: Vec<Rev>,
+    /// Active values defined outside the region and read inside, in first-use order.
+    pub inputs: Vec<VarId>,
+}
+
+/// The lowered function.
+pub struct Lowered {
+    /// The function's region.
+    pub region: RegionBuf,
+    /// For each parameter, its variable if it is differentiated.
+    pub params: Vec<Option<VarId>>,
+    /// The function's value.
+    pub tail: Val,
+}
+
+/// The variable holding value `id`.
+pub fn var(id: VarId) -> Ident {
+    Ident::new(&format!("__ad{id}"), Span::mixed_site())
+}
+
+/// The variable holding the cotangent of value `id`.
+pub fn cot(id: VarId) -> Ident {
+    Ident::new(&format!("__g{id}"), Span::mixed_site())
+}
+
+fn private() -> TokenStream {
+    quote!(::autograd::__private)
+}
+
+/// Lowers the body of `view`. Errors go to `cx`; the result is only meaningful if
+/// there are none.
+pub fn lower(view: &FnView, cx: &mut Ctxt) -> Lowered {
+    let generics = &view.item.sig.generics;
+    let const_params = generics
+        .const_params()
+        .map(|c| c.ident.to_string())
+        .collect();
+    let type_params = generics
+        .type_params()
+        .map(|t| t.ident.to_string())
+        .collect();
+    let mut l = Lowerer {
+        cx,
+        counter: 0,
+        scopes: vec![Vec::new()],
+        regions: Vec::new(),
+        var_region: Vec::new(),
+        next_region: 0,
+        const_params,
+        type_params,
+    };
+    l.push_region();
+    let mut params = Vec::new();
+    for p in view.params.iter().flatten() {
+        if p.constant {
+            l.bind(&p.ident, Binding::Inactive { is_ref: p.by_ref });
+            params.push(None);
+        } else {
+            let v = l.new_var();
+            let (x, ident) = (var(v), &p.ident);
+            let deref = p.by_ref.then(|| quote!(*));
+            l.emit(quote!(let #x = #deref #ident;));
+            l.bind(ident, Binding::Active(v));
+            params.push(Some(v));
+        }
+    }
+    let tail = l.stmts(&view.item.block.stmts);
+    if let Val::Active(v) = &tail {
+        l.use_var(*v);
+    }
+    let region = l.pop_region();
+    Lowered {
+        region,
+        params,
+        tail,
+    }
+}
+
+struct Lowerer<'a> {
+    cx: &'a mut Ctxt,
+    counter: usize,
+    scopes: Scopes,
+    regions: Vec<RegionBuf>,
+    var_region: Vec<usize>,
+    next_region: usize,
+    const_params: HashSet<String>,
+    type_params: HashSet<String>,
+}
+
+/// Methods of one operand that have a rule, by the rule trait's name.
+const UNARY_FNS: &[(&str, &str)] = &[
+    ("tanh", "Tanh"),
+    ("sin", "Sin"),
+    ("cos", "Cos"),
+    ("ln", "Ln"),
+    ("sqrt", "Sqrt"),
+    ("abs", "Abs"),
+    ("recip", "Recip"),
+    ("relu", "Relu"),
+    ("sigmoid", "Sigmoid"),
+    ("softplus", "Softplus"),
+];
+const UNARY_RULES: &[(&str, &str)] = &[
+    ("exp", "ExpRule"),
+    ("transpose", "TransposeRule"),
+    ("sum", "SumRule"),
+    ("mean", "MeanRule"),
+    ("norm", "NormRule"),
+    ("norm_squared", "NormSquaredRule"),
+    ("max", "MaxEntryRule"),
+    ("min", "MinEntryRule"),
+];
+const BINARY_RULES: &[(&str, &str)] = &[
+    ("powf", "PowfRule"),
+    ("max", "MaxRule"),
+    ("min", "MinRule"),
+    ("dot", "DotRule"),
+    ("component_mul", "ComponentMulRule"),
+    ("component_div", "ComponentDivRule"),
+];
+/// Methods whose result is never differentiated (shapes, tests).
+const QUERIES: &[&str] = &[
+    "nrows",
+    "ncols",
+    "len",
+    "shape",
+    "is_empty",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_sign_positive",
+    "is_sign_negative",
+    "is_square",
+    "partial_cmp",
+    "total_cmp",
+];
+const SUPPORTED: &str = "tanh exp ln sin cos sqrt abs powi powf recip max min relu sigmoid softplus transpose component_mul component_div dot sum mean norm norm_squared map clone";
+
+impl Lowerer<'_> {
+    // ----- bookkeeping -------------------------------------------------------
+
+    fn fresh(&mut self, prefix: &str) -> Ident {
+        self.counter += 1;
+        Ident::new(&format!("{prefix}{}", self.counter), Span::mixed_site())
+    }
+
+    fn push_region(&mut self) {
+        self.regions.push(RegionBuf {
+            id: self.next_region,
+            fwd: TokenStream::new(),
+            rev: Vec::new(),
+            inputs: Vec::new(),
+        });
+        self.next_region += 1;
+    }
+
+    fn pop_region(&mut self) -> RegionBuf {
+        self.regions.pop().expect("region stack is balanced")
+    }
+
+    fn region(&mut self) -> &mut RegionBuf {
+        self.regions
+            .last_mut()
+            .expect("lowering always runs inside a region")
+    }
+
+    fn new_var(&mut self) -> VarId {
+        let id = self.region().id;
+        self.var_region.push(id);
+        self.var_region.len() - 1
+    }
+
+    /// Records that the current region reads `v`: every region between here and
+    /// the one defining `v` gets it as an input.
+    fn use_var(&mut self, v: VarId) {
+        let home = self.var_region[v];
+        for r in self.regions.iter_mut().rev() {
+            if r.id == home {
+                break;
+            }
+            if !r.inputs.contains(&v) {
+                r.inputs.push(v);
+            }
+        }
+    }
+
+    fn emit(&mut self, ts: TokenStream) {
+        self.region().fwd.extend(ts);
+    }
+
+    fn rev(&mut self, r: Rev) {
+        self.region().rev.push(r);
+    }
+
+    fn bind(&mut self, ident: &Ident, b: Binding) {
+        let scope = self.scopes.last_mut().expect("a scope is open");
+        scope.push((ident.to_string(), b));
+    }
+
+    fn lookup(&self, name: &str) -> Option<(Pos, &Binding)> {
+        for (si, scope) in self.scopes.iter().enumerate().rev() {
+            for (ei, (n, b)) in scope.iter().enumerate().rev() {
+                if n == name {
+                    return Some(((si, ei), b));
+                }
+            }
+        }
+        None
+    }
+
+    fn set(&mut self, (si, ei): Pos, b: Binding) {
+        self.scopes[si][ei].1 = b;
+    }
+
+    fn name_at(&self, (si, ei): Pos) -> Ident {
+        Ident::new(&self.scopes[si][ei].0, Span::call_site())
+    }
+
+    /// Whether `tokens` mention a name bound to an active value.
+    fn mentions_active(&self, tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            TokenTree::Ident(i) => {
+                matches!(self.lookup(&i.to_string()), Some((_, Binding::Active(_))))
+            }
+            TokenTree::Group(g) => self.mentions_active(g.stream()),
+            _ => false,
+        })
+    }
+
+    fn inactive(&self, e: &impl ToTokens) -> Val {
+        Val::Inactive {
+            tokens: e.to_token_stream(),
+            is_ref: false,
+        }
+    }
+
+    /// Reports `msg` on `e` if `e` mentions an active value; the value is inactive.
+    fn only_inactive(&mut self, e: &Expr, msg: &str) -> Val {
+        if self.mentions_active(e.to_token_stream()) {
+            self.cx.error(e, msg);
+        }
+        self.inactive(e)
+    }
+
+    // ----- statements --------------------------------------------------------
+
+    /// Lowers statements in the current scope; returns the block's value.
+    fn stmts(&mut self, stmts: &[Stmt]) -> Val {
+        for (i, s) in stmts.iter().enumerate() {
+            let last = i + 1 == stmts.len();
+            match s {
+                Stmt::Local(local) => self.local(local),
+                Stmt::Item(item) => self.emit(item.to_token_stream()),
+                Stmt::Macro(m) => self.emit(m.to_token_stream()),
+                Stmt::Expr(Expr::Return(r), _) if last => {
+                    return match &r.expr {
+                        Some(e) => self.expr(e),
+                        None => Val::unit(),
+                    };
+                }
+                Stmt::Expr(e, None) if last => return self.expr(e),
+                Stmt::Expr(e, _) => self.stmt_expr(e),
+            }
+        }
+        Val::unit()
+    }
+
+    fn local(&mut self, local: &Local) {
+        let Some(init) = &local.init else {
+            self.cx.error(local, "give the binding its value where it is declared (`let x = ...;`): a differentiable body cannot assign it later");
+            return;
+        };
+        if let Some((_, diverge)) = &init.diverge {
+            self.cx.error(
+                diverge,
+                "`let ... else` is not supported in a differentiable function: use `if`/`else`",
+            );
+            return;
+        }
+        let val = self.expr(&init.expr);
+        match val {
+            Val::Inactive { .. } => {
+                let is_ref = is_ref_expr(&init.expr, self)
+                    || matches!(&local.pat, Pat::Type(t) if matches!(*t.ty, syn::Type::Reference(_)));
+                self.emit(local.to_token_stream());
+                self.bind_pattern(&local.pat, &|_| Binding::Inactive { is_ref });
+            }
+            Val::Active(v) => self.bind_active(&local.pat, v),
+        }
+    }
+
+    /// Binds the names of `pat` to active value `v` (a tuple for tuple patterns).
+    fn bind_active(&mut self, pat: &Pat, v: VarId) {
+        match pat {
+            Pat::Ident(pi) if pi.subpat.is_none() => {
+                let x = var(v);
+                self.emit(quote!(let #pat = #x;));
+                self.bind(&pi.ident, Binding::Active(v));
+            }
+            Pat::Type(pt) if matches!(&*pt.pat, Pat::Ident(_)) => {
+                let x = var(v);
+                self.emit(quote!(let #pat = #x;));
+                if let Pat::Ident(pi) = &*pt.pat {
+                    self.bind(&pi.ident, Binding::Active(v));
+                }
+            }
+            Pat::Wild(_) => {}
+            Pat::Tuple(t) => {
+                for (i, elem) in t.elems.iter().enumerate() {
+                    if matches!(elem, Pat::Wild(_)) {
+                        continue;
+                    }
+                    let part = self.tuple_get(v, i, elem.span());
+                    self.bind_active(elem, part);
+                }
+            }
+            other => self.cx.error(
+                other,
+                "this pattern cannot bind a differentiated value: use a name or a tuple of names",
+            ),
+        }
+    }
+
+    fn bind_pattern(&mut self, pat: &Pat, b: &dyn Fn(&Ident) -> Binding) {
+        match pat {
+            Pat::Ident(pi) => {
+                let binding = b(&pi.ident);
+                self.bind(&pi.ident, binding);
+            }
+            Pat::Type(pt) => self.bind_pattern(&pt.pat, b),
+            Pat::Tuple(t) => t.elems.iter().for_each(|p| self.bind_pattern(p, b)),
+            Pat::Paren(p) => self.bind_pattern(&p.pat, b),
+            Pat::Reference(r) => self.bind_pattern(&r.pat, b),
+            Pat::TupleStruct(t) => t.elems.iter().for_each(|p| self.bind_pattern(p, b)),
+            Pat::Slice(s) => s.elems.iter().for_each(|p| self.bind_pattern(p, b)),
+            Pat::Struct(s) => s.fields.iter().for_each(|f| self.bind_pattern(&f.pat, b)),
+            _ => {}
+        }
+    }
+
+    fn stmt_expr(&mut self, e: &Expr) {
+        match e {
+            Expr::Assign(a) => self.assign(&a.left, None, &a.right, e),
+            Expr::Binary(b) => match compound_op(&b.op) {
+                Some(op) => self.assign(&b.left, Some(op), &b.right, e),
+                None => self.effect(e),
+            },
+            Expr::Return(r) => {
+                self.cx.error(r, "`return` is supported only as the last statement of a differentiable function: make the branches `if`/`else` expressions");
+            }
+            _ => self.effect(e),
+        }
+    }
+
+    /// An expression evaluated for its effect: inactive code is kept as written.
+    fn effect(&mut self, e: &Expr) {
+        if let Val::Inactive { tokens, .. } = self.expr(e) {
+            self.emit(quote!(#tokens;));
+        }
+    }
+
+    /// `lhs = rhs` or `lhs op= rhs`.
+    fn assign(&mut self, lhs: &Expr, op: Option<&'static str>, rhs: &Expr, whole: &Expr) {
+        let name = match lhs {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().cloned(),
+            _ => None,
+        };
+        let Some(name) = name.filter(|n| self.lookup(&n.to_string()).is_some()) else {
+            if self.mentions_active(rhs.to_token_stream()) {
+                self.cx.error(whole, "assigning a differentiated value into part of a variable is not supported: build the matrix with `SMatrix::new(..)`, `from_element` or `map`");
+            }
+            self.emit(quote!(#whole;));
+            return;
+        };
+        let (pos, _) = self.lookup(&name.to_string()).expect("checked above");
+        let val = match op {
+            None => self.expr(rhs),
+            Some(rule) => {
+                let current = self.expr(lhs);
+                let r = self.expr(rhs);
+                if current.active().is_none() && r.active().is_none() {
+                    self.inactive(whole)
+                } else {
+                    self.rule2(rule, current, r, whole.span())
+                }
+            }
+        };
+        match val {
+            Val::Active(v) => {
+                let x = var(v);
+                self.emit(quote!(#name = #x;));
+                self.set(pos, Binding::Active(v));
+            }
+            Val::Inactive { .. } => {
+                self.emit(quote!(#whole;));
+                self.set(pos, Binding::Inactive { is_ref: false });
+            }
+        }
+    }
+
+    // ----- expressions -------------------------------------------------------
+
+    fn expr(&mut self, e: &Expr) -> Val {
+        match e {
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Lit(_) => self.inactive(e),
+            Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some((_, Binding::Active(v))) => {
+                    let v = *v;
+                    self.use_var(v);
+                    Val::Active(v)
+                }
+                Some((_, Binding::Inactive { is_ref })) => {
+                    Val::Inactive { tokens: e.to_token_stream(), is_ref: *is_ref }
+                }
+                None => self.inactive(e),
+            },
+            Expr::Reference(r) => match self.expr(&r.expr) {
+                Val::Active(v) => Val::Active(v),
+                Val::Inactive { .. } => Val::Inactive { tokens: e.to_token_stream(), is_ref: true },
+            },
+            Expr::Unary(u) => match u.op {
+                UnOp::Deref(_) => match self.expr(&u.expr) {
+                    Val::Active(v) => Val::Active(v),
+                    Val::Inactive { .. } => self.inactive(e),
+                },
+                UnOp::Neg(_) => match self.expr(&u.expr) {
+                    a @ Val::Active(_) => self.rule1("NegRule", a, None, e.span()),
+                    Val::Inactive { .. } => self.inactive(e),
+                },
+                _ => self.inactive(e),
+            },
+            Expr::Binary(b) => self.binary(b, e),
+            Expr::MethodCall(mc) => self.method_call(mc, e),
+            Expr::Call(c) => self.call(c, e),
+            Expr::Index(ix) => match self.expr(&ix.expr) {
+                m @ Val::Active(_) => {
+                    let index = self.expr(&ix.index);
+                    if index.active().is_some() {
+                        self.cx.error(&ix.index, "an index must be a constant, not a differentiated value");
+                    }
+                    let index = self.constant(index);
+                    self.rule1("IndexRule", m, Some(index), e.span())
+                }
+                Val::Inactive { .. } => self.inactive(e),
+            },
+            Expr::Tuple(t) => {
+                let vals: Vec<Val> = t.elems.iter().map(|x| self.expr(x)).collect();
+                if vals.iter().all(|v| v.active().is_none()) {
+                    return self.inactive(e);
+                }
+                self.make_tuple(vals, e.span())
+            }
+            Expr::Field(f) => match (&f.member, self.expr(&f.base)) {
+                (syn::Member::Unnamed(i), Val::Active(v)) => Val::Active(self.tuple_get(v, i.index as usize, e.span())),
+                (syn::Member::Named(_), Val::Active(_)) => {
+                    self.cx.error(e, "reading a named field of a differentiated value is not supported: pass the field as its own parameter");
+                    self.inactive(e)
+                }
+                _ => self.inactive(e),
+            },
+            Expr::Block(b) if b.label.is_none() => self.block(&b.block, e),
+            Expr::If(i) => self.if_else(i, e),
+            Expr::ForLoop(f) => self.for_loop(f, e),
+            Expr::While(w) => {
+                self.cx.error(w.while_token, "`while` cannot be differentiated: its trip count is not known at compile time; write `for i in 0..N` with a constant `N`");
+                self.inactive(e)
+            }
+            Expr::Loop(l) => {
+                self.cx.error(l.loop_token, "`loop` cannot be differentiated: its trip count is not known at compile time; write `for i in 0..N` with a constant `N`");
+                self.inactive(e)
+            }
+            Expr::Closure(c) => {
+                self.cx.error(c, "closures are differentiated only as the argument of `.map(|v| ..)`: move this computation into a `#[differentiable]` function and call it");
+                self.inactive(e)
+            }
+            Expr::Return(r) => {
+                self.cx.error(r, "`return` is supported only as the last statement of a differentiable function: make the branches `if`/`else` expressions");
+                self.inactive(e)
+            }
+            Expr::Break(_) | Expr::Continue(_) => {
+                self.cx.error(e, "`break` and `continue` cannot be differentiated: a loop must run its constant number of iterations; use `if`/`else` inside the body");
+                self.inactive(e)
+            }
+            Expr::Let(l) => {
+                self.cx.error(l, "`if let` is not supported in a differentiable function: test the condition with a `bool` expression");
+                self.inactive(e)
+            }
+            Expr::Try(t) => {
+                self.cx.error(t.question_token, "`?` is not supported in a differentiable function: handle errors before calling it");
+                self.inactive(e)
+            }
+            Expr::Async(_) | Expr::Await(_) => {
+                self.cx.error(e, "`async`/`.await` cannot be differentiated: await the inputs before calling the differentiable function");
+                self.inactive(e)
+            }
+            Expr::Unsafe(u) => {
+                self.cx.error(u.unsafe_token, "`unsafe` blocks cannot be differentiated: move the unsafe code out of the differentiable function");
+                self.inactive(e)
+            }
+            Expr::Match(_) => self.only_inactive(e, "`match` on differentiated values is not supported: write `if`/`else` with a `bool` condition"),
+            Expr::Macro(m) => {
+                let name = m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                let msg = format!("the macro `{name}!` cannot be differentiated: write the expression it stands for (for a vector, `SVector::new(..)`)");
+                self.only_inactive(e, &msg)
+            }
+            Expr::Cast(_) => self.only_inactive(e, "casts (`as`) are not differentiated: convert constants before the computation, or use `nalgebra::convert`"),
+            Expr::Array(_) | Expr::Repeat(_) => self.only_inactive(e, "arrays of differentiated values are not supported: use `SVector::new(..)` or `SMatrix::new(..)`"),
+            Expr::Struct(_) => self.only_inactive(e, "struct literals of differentiated values are not supported: return a tuple or a matrix"),
+            Expr::Range(_) => self.only_inactive(e, "ranges of differentiated values are not supported"),
+            Expr::Assign(_) => self.only_inactive(e, "an assignment cannot be used as a value here: make it a statement"),
+            _ => self.only_inactive(e, "this expression is not supported in a differentiable function"),
+        }
+    }
+
+    fn binary(&mut self, b: &syn::ExprBinary, e: &Expr) -> Val {
+        let rule = match b.op {
+            BinOp::Add(_) => "AddRule",
+            BinOp::Sub(_) => "SubRule",
+            BinOp::Mul(_) => "MulRule",
+            BinOp::Div(_) => "DivRule",
+            BinOp::Eq(_)
+            | BinOp::Ne(_)
+            | BinOp::Lt(_)
+            | BinOp::Le(_)
+            | BinOp::Gt(_)
+            | BinOp::Ge(_)
+            | BinOp::And(_)
+            | BinOp::Or(_) => {
+                return self.inactive(e);
+            }
+            _ if compound_op(&b.op).is_some() => {
+                return self.only_inactive(
+                    e,
+                    "a compound assignment cannot be used as a value here: make it a statement",
+                );
+            }
+            _ => {
+                let msg = format!("`{}` has no derivative rule: differentiable functions use `+ - * /` and the supported methods", b.op.to_token_stream());
+                return self.only_inactive(e, &msg);
+            }
+        };
+        let l = self.expr(&b.left);
+        let r = self.expr(&b.right);
+        if l.active().is_none() && r.active().is_none() {
+            return self.inactive(e);
+        }
+        self.rule2(rule, l, r, e.span())
+    }
+
+    fn method_call(&mut self, mc: &syn::ExprMethodCall, e: &Expr) -> Val {
+        let name = mc.method.to_string();
+        if !self.mentions_active(e.to_token_stream()) || QUERIES.contains(&name.as_str()) {
+            return self.inactive(e);
+        }
+        if name == "map" && mc.args.len() == 1 {
+            if let Expr::Closure(c) = &mc.args[0] {
+                return self.map(mc, c, e);
+            }
+        }
+        let recv = self.expr(&mc.receiver);
+        let args: Vec<&Expr> = mc.args.iter().collect();
+        self.method(&mc.method, recv, &args, e)
+    }
+
+    /// A method with a rule, applied to `recv` (also used for `f64::tanh(x)`).
+    fn method(&mut self, method: &Ident, recv: Val, args: &[&Expr], e: &Expr) -> Val {
+        let name = method.to_string();
+        let sp = e.span();
+        let unknown = |this: &mut Self| {
+            let msg = format!("`{name}` has no derivative rule in a differentiable function; the supported methods are: {SUPPORTED}. For another entry-wise function write `m.map(|v| ...)` with a supported body, or stop the gradient with `autograd::detach(..)`");
+            this.cx.error(method, msg);
+            this.inactive(e)
+        };
+        match args {
+            [] if name == "clone" => match recv {
+                Val::Active(v) => Val::Active(v),
+                Val::Inactive { .. } => self.inactive(e),
+            },
+            [] => {
+                if recv.active().is_none() {
+                    return self.inactive(e);
+                }
+                if let Some((_, f)) = UNARY_FNS.iter().find(|(m, _)| *m == name) {
+                    let f = Ident::new(f, Span::call_site());
+                    let p = private();
+                    let rule = quote!(Unary::<#p::rules::#f>);
+                    return self.rule1_path(rule, recv, None, sp);
+                }
+                match UNARY_RULES.iter().find(|(m, _)| *m == name) {
+                    Some((_, rule)) => self.rule1(rule, recv, None, sp),
+                    None => unknown(self),
+                }
+            }
+            [n] if name == "powi" => {
+                let n_val = self.expr(n);
+                if n_val.active().is_some() {
+                    self.cx.error(n, "the exponent of `powi` is a constant integer: for a differentiated exponent write `x.powf(p)`");
+                }
+                if recv.active().is_none() {
+                    return self.inactive(e);
+                }
+                let n_tok = self.constant(n_val);
+                self.rule1("PowiRule", recv, Some(n_tok), sp)
+            }
+            [arg] => {
+                let Some((_, rule)) = BINARY_RULES.iter().find(|(m, _)| *m == name) else {
+                    return unknown(self);
+                };
+                let rhs = self.expr(arg);
+                if recv.active().is_none() && rhs.active().is_none() {
+                    return self.inactive(e);
+                }
+                self.rule2(rule, recv, rhs, sp)
+            }
+            _ => unknown(self),
+        }
+    }
+
+    fn call(&mut self, c: &syn::ExprCall, e: &Expr) -> Val {
+        let Expr::Path(fp) = &*c.func else {
+            return self.only_inactive(
+                e,
+                "only functions named by a path can be called in a differentiable function",
+            );
+        };
+        let segs: Vec<&syn::PathSegment> = fp.path.segments.iter().collect();
+        let last = segs.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if last == "detach" || !self.mentions_active(e.to_token_stream()) {
+            return self.inactive(e);
+        }
+        // `f64::tanh(x)`, `T::max(a, b)`: a method in function-call form.
+        if let [ty, method] = segs.as_slice() {
+            let ty = ty.ident.to_string();
+            if (ty == "f32" || ty == "f64" || self.type_params.contains(&ty)) && !c.args.is_empty()
+            {
+                let recv = self.expr(&c.args[0]);
+                let rest: Vec<&Expr> = c.args.iter().skip(1).collect();
+                return self.method(&method.ident, recv, &rest, e);
+            }
+        }
+        let is_type = |s: &syn::PathSegment| {
+            s.ident
+                .to_string()
+                .starts_with(|ch: char| ch.is_ascii_uppercase())
+        };
+        if matches!(last.as_str(), "new" | "from_element" | "repeat")
+            && segs.len() >= 2
+            && is_type(segs[segs.len() - 2])
+        {
+            return self.construct(c, &last == "new", e);
+        }
+        self.diff_call(fp, c, e)
+    }
+
+    /// `SVector::new(a, b, ..)`, `SMatrix::from_element(s)`, `SVector::repeat(s)`.
+    fn construct(&mut self, c: &syn::ExprCall, row_major_args: bool, e: &Expr) -> Val {
+        let sp = e.span();
+        let vals: Vec<Val> = c.args.iter().map(|a| self.expr(a)).collect();
+        let mut ops = Vec::new();
+        let mut targets = Vec::new();
+        for v in vals {
+            let (t, target) = self.operand(v);
+            ops.push(t);
+            targets.push(target);
+        }
+        let out = self.new_var();
+        let (o, func, p) = (var(out), &c.func, private());
+        self.emit(quote_spanned!(sp=> let #o = #func(#(#ops),*);));
+        let gout = gout();
+        let (contrib, tuple) = if row_major_args {
+            let ks = 0..ops.len();
+            (quote!((#(#p::new_arg_cotangent(#gout, #ks),)*)), true)
+        } else {
+            (quote!(#p::fill_cotangent(#gout)), false)
+        };
+        self.rev(Rev::Prim {
+            out,
+            contrib,
+            targets,
+            tuple,
+            via_contribution: false,
+        });
+        Val::Active(out)
+    }
+
+    /// A call to another `#[differentiable]` function: its positional vjp is composed.
+    fn diff_call(&mut self, fp: &syn::ExprPath, c: &syn::ExprCall, e: &Expr) -> Val {
+        let sp = e.span();
+        let mut path = fp.path.clone();
+        let Some(last) = path.segments.last_mut() else {
+            return self.inactive(e);
+        };
+        let args = std::mem::replace(&mut last.arguments, syn::PathArguments::None);
+        let span = last.ident.span();
+        path.segments.push(syn::PathSegment {
+            ident: Ident::new("__vjp", span),
+            arguments: args,
+        });
+        let mut arg_tokens = Vec::new();
+        let mut targets = Vec::new();
+        for a in &c.args {
+            let (inner, by_ref) = match a {
+                Expr::Reference(r) => (&*r.expr, true),
+                other => (other, false),
+            };
+            match self.expr(inner) {
+                Val::Active(v) => {
+                    let x = var(v);
+                    arg_tokens.push(if by_ref { quote!(&#x) } else { quote!(#x) });
+                    targets.push(Some(v));
+                }
+                Val::Inactive { .. } => {
+                    arg_tokens.push(a.to_token_stream());
+                    targets.push(None);
+                }
+            }
+        }
+        let out = self.new_var();
+        let (o, pb) = (var(out), self.fresh("__pb"));
+        self.emit(quote_spanned!(sp=> let (#o, #pb) = #path(#(#arg_tokens),*);));
+        let gout = gout();
+        self.rev(Rev::Prim {
+            out,
+            contrib: quote!(#pb(*#gout)),
+            targets,
+            tuple: true,
+            via_contribution: true,
+        });
+        Val::Active(out)
+    }
+
+    // ----- primitives --------------------------------------------------------
+
+    /// A value usable as a rule operand: active values as they are, constants
+    /// copied into a variable (dereferenced if they are references).
+    fn operand(&mut self, v: Val) -> (Ident, Option<VarId>) {
+        match v {
+            Val::Active(id) => {
+                self.use_var(id);
+                (var(id), Some(id))
+            }
+            Val::Inactive { tokens, is_ref } => {
+                let id = self.new_var();
+                let x = var(id);
+                let deref = is_ref.then(|| quote!(*));
+                self.emit(quote!(let #x = #deref (#tokens);));
+                (x, None)
+            }
+        }
+    }
+
+    fn constant(&mut self, v: Val) -> Ident {
+        match v {
+            Val::Active(id) => var(id),
+            inactive => self.operand(inactive).0,
+        }
+    }
+
+    fn rule1(&mut self, rule: &str, a: Val, extra: Option<Ident>, sp: Span) -> Val {
+        let rule = Ident::new(rule, Span::call_site());
+        self.rule1_path(quote!(#rule), a, extra, sp)
+    }
+
+    fn rule1_path(&mut self, rule: TokenStream, a: Val, extra: Option<Ident>, sp: Span) -> Val {
+        let (ta, va) = self.operand(a);
+        let out = self.new_var();
+        let (o, p, gout) = (var(out), private(), gout());
+        let extra = extra.map(|x| quote!(#x,));
+        self.emit(quote_spanned!(sp=> let #o = #p::#rule::value(&#ta, #extra);));
+        let contrib = quote_spanned!(sp=> #p::#rule::pullback(&#ta, #extra &#o, #gout));
+        self.rev(Rev::Prim {
+            out,
+            contrib,
+            targets: vec![va],
+            tuple: false,
+            via_contribution: false,
+        });
+        Val::Active(out)
+    }
+
+    fn rule2(&mut self, rule: &str, a: Val, b: Val, sp: Span) -> Val {
+        let (ta, va) = self.operand(a);
+        let (tb, vb) = self.operand(b);
+        let out = self.new_var();
+        let (o, p, gout) = (var(out), private(), gout());
+        let rule = Ident::new(rule, Span::call_site());
+        self.emit(quote_spanned!(sp=> let #o = #p::#rule::value(&#ta, &#tb);));
+        let contrib = quote_spanned!(sp=> #p::#rule::pullback(&#ta, &#tb, &#o, #gout));
+        self.rev(Rev::Prim {
+            out,
+            contrib,
+            targets: vec![va, vb],
+            tuple: true,
+            via_contribution: false,
+        });
+        Val::Active(out)
+    }
+
+    fn make_tuple(&mut self, vals: Vec<Val>, sp: Span) -> Val {
+        let (ops, targets): (Vec<Ident>, Vec<Option<VarId>>) =
+            vals.into_iter().map(|v| self.operand(v)).unzip();
+        let out = self.new_var();
+        let (o, gout) = (var(out), gout());
+        self.emit(quote_spanned!(sp=> let #o = (#(#ops,)*);));
+        self.rev(Rev::Prim {
+            out,
+            contrib: quote!(*#gout),
+            targets,
+            tuple: true,
+            via_contribution: false,
+        });
+        Val::Active(out)
+    }
+
+    fn tuple_get(&mut self, t: VarId, i: usize, sp: Span) -> VarId {
+        self.use_var(t);
+        let out = self.new_var();
+        let (o, x, gout, p) = (var(out), var(t), gout(), private());
+        let idx = syn::Index::from(i);
+        self.emit(quote_spanned!(sp=> let #o = #x.#idx;));
+        let contrib = quote!({ let mut __z = #p::zero_like(&#x); __z.#idx = *#gout; __z });
+        self.rev(Rev::Prim {
+            out,
+            contrib,
+            targets: vec![Some(t)],
+            tuple: false,
+            via_contribution: false,
+        });
+        out
+    }
+
+    // ----- regions -----------------------------------------------------------
+
+    /// Lowers `body` as a region in a new scope, returning the region, its value and
+    /// the scopes as they stand after it.
+    fn branch(&mut self, body: impl FnOnce(&mut Self) -> Val) -> (RegionBuf, Val, Scopes) {
+        self.push_region();
+        self.scopes.push(Vec::new());
+        let tail = body(self);
+        if let Val::Active(v) = &tail {
+            self.use_var(*v);
+        }
+        self.scopes.pop();
+        let env = self.scopes.clone();
+        (self.pop_region(), tail, env)
+    }
+
+    /// Outer positions whose binding differs between `before` and any of `afters`
+    /// and is active on at least one side.
+    fn changed(before: &Scopes, afters: &[&Scopes]) -> Vec<Pos> {
+        let mut out = Vec::new();
+        for (si, scope) in before.iter().enumerate() {
+            for (ei, (_, b)) in scope.iter().enumerate() {
+                let ends: Vec<&Binding> = afters.iter().map(|a| &a[si][ei].1).collect();
+                let differs = ends.iter().any(|x| *x != b);
+                let active = matches!(b, Binding::Active(_))
+                    || ends.iter().any(|x| matches!(x, Binding::Active(_)));
+                if differs && active {
+                    out.push((si, ei));
+                }
+            }
+        }
+        out
+    }
+
+    fn block(&mut self, b: &Block, e: &Expr) -> Val {
+        let before = self.scopes.clone();
+        let (region, tail, env) = self.branch(|l| l.stmts(&b.stmts));
+        self.scopes = before.clone();
+        let outs = Self::changed(&before, &[&env]);
+        if tail.active().is_none() && outs.is_empty() {
+            return self.inactive(e);
+        }
+        let pb = self.fresh("__pb");
+        let (code, tail_val) =
+            self.branch_code(&region, &tail, tail.active().is_some(), &env, &outs, None);
+        let t = self.fresh("__tail");
+        self.emit(quote!(let (#t, #pb) = { #code };));
+        let inputs = region.inputs.clone();
+        self.finish_region(t, tail_val.is_some(), &outs, quote!(#pb), inputs)
+    }
+
+    fn if_else(&mut self, i: &syn::ExprIf, e: &Expr) -> Val {
+        if let Expr::Let(l) = &*i.cond {
+            self.cx.error(l, "`if let` is not supported in a differentiable function: test the condition with a `bool` expression");
+            return self.inactive(e);
+        }
+        let before = self.scopes.clone();
+        let (ra, ta, ea) = self.branch(|l| l.stmts(&i.then_branch.stmts));
+        self.scopes = before.clone();
+        let (rb, tb, eb) = match &i.else_branch {
+            Some((_, els)) => self.branch(|l| match &**els {
+                Expr::Block(b) => l.stmts(&b.block.stmts),
+                other => l.expr(other),
+            }),
+            None => self.branch(|_| Val::unit()),
+        };
+        self.scopes = before.clone();
+        let outs = Self::changed(&before, &[&ea, &eb]);
+        let tail_active = ta.active().is_some() || tb.active().is_some();
+        if !tail_active && outs.is_empty() {
+            return self.inactive(e);
+        }
+        let mut inputs: Vec<VarId> = ra.inputs.iter().chain(&rb.inputs).copied().collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        let p = private();
+        let (a, _) = self.branch_code(
+            &ra,
+            &ta,
+            tail_active,
+            &ea,
+            &outs,
+            Some((quote!(#p::Either::Left), &inputs)),
+        );
+        let (b, _) = self.branch_code(
+            &rb,
+            &tb,
+            tail_active,
+            &eb,
+            &outs,
+            Some((quote!(#p::Either::Right), &inputs)),
+        );
+        let (pb, t, cond) = (self.fresh("__pb"), self.fresh("__tail"), &i.cond);
+        self.emit(quote!(let (#t, #pb) = if #cond { #a } else { #b };));
+        self.finish_region(t, tail_active, &outs, quote!(#pb.call), inputs)
+    }
+
+    /// The forward code of one branch, ending in `(value, pullback)`. `wrap` puts
+    /// the pullback in an `Either` variant and makes it return `inputs`' cotangents
+    /// (the union over both branches) instead of the region's own inputs.
+    fn branch_code(
+        &mut self,
+        region: &RegionBuf,
+        tail: &Val,
+        tail_active: bool,
+        env: &Scopes,
+        outs: &[Pos],
+        wrap: Option<(TokenStream, &Vec<VarId>)>,
+    ) -> (TokenStream, Option<VarId>) {
+        let fwd = &region.fwd;
+        let tail_tokens = match tail {
+            Val::Active(v) => var(*v).to_token_stream(),
+            Val::Inactive { tokens, .. } => tokens.clone(),
+        };
+        let tl = Ident::new("__tl", Span::mixed_site());
+        let mut seeds = Vec::new();
+        let mut like = Vec::new();
+        if tail_active {
+            seeds.push(tail.active());
+            like.push(tl.to_token_stream());
+        }
+        for &(si, ei) in outs {
+            seeds.push(match &env[si][ei].1 {
+                Binding::Active(v) => Some(*v),
+                Binding::Inactive { .. } => None,
+            });
+            like.push(self.name_at((si, ei)).to_token_stream());
+        }
+        let returns = match &wrap {
+            Some((_, inputs)) => (*inputs).clone(),
+            None => region.inputs.clone(),
+        };
+        let closure = region_closure(region, &seeds, &returns, Returns::Flat);
+        let p = private();
+        let pb = quote!(#p::pb_like(&(#(#like,)*), #closure));
+        let pb = match wrap {
+            Some((variant, _)) => quote!(#variant(#pb)),
+            None => pb,
+        };
+        (
+            quote!(#fwd let #tl = #tail_tokens; (#tl, #pb)),
+            tail.active(),
+        )
+    }
+
+    /// After a block or branch: binds its value and the outer variables it assigned
+    /// to fresh variables, and records the reverse entry.
+    fn finish_region(
+        &mut self,
+        t: Ident,
+        tail_active: bool,
+        outs: &[Pos],
+        call: TokenStream,
+        inputs: Vec<VarId>,
+    ) -> Val {
+        let mut post = Vec::new();
+        let tail = if tail_active {
+            let v = self.new_var();
+            let x = var(v);
+            self.emit(quote!(let #x = #t;));
+            post.push(v);
+            Val::Active(v)
+        } else {
+            Val::Inactive {
+                tokens: t.to_token_stream(),
+                is_ref: false,
+            }
+        };
+        for &pos in outs {
+            let v = self.new_var();
+            let (x, name) = (var(v), self.name_at(pos));
+            self.emit(quote!(let #x = #name;));
+            self.set(pos, Binding::Active(v));
+            post.push(v);
+        }
+        for &i in &inputs {
+            self.use_var(i);
+        }
+        self.rev(Rev::Region {
+            outs: post,
+            call,
+            targets: inputs,
+        });
+        tail
+    }
+
+    fn for_loop(&mut self, f: &syn::ExprForLoop, e: &Expr) -> Val {
+        let Expr::Range(range) = &*f.expr else {
+            return self.only_inactive(e, "a differentiable `for` loop runs over a constant range: write `for i in 0..N` and index with `i`");
+        };
+        let Some(end) = &range.end else {
+            self.cx.error(
+                range,
+                "give the loop range an end: `0..N` with a literal or const generic `N`",
+            );
+            return self.inactive(e);
+        };
+        if matches!(range.limits, syn::RangeLimits::Closed(_)) {
+            self.cx.error(range, "write the loop range as `a..N` (half-open) so that its length bounds the loop tape");
+            return self.inactive(e);
+        }
+        if !self.is_const_bound(end) {
+            self.cx.error(end, "the end of a differentiable loop's range must be a literal or a const generic parameter (`0..N`): the reverse sweep stores one step per iteration without allocating");
+            return self.inactive(e);
+        }
+        let before = self.scopes.clone();
+        let mark = self.cx.len();
+        let mut carried: Vec<Pos> = Vec::new();
+        let (region, env, params) = loop {
+            self.scopes = before.clone();
+            self.cx.truncate(mark);
+            self.push_region();
+            self.scopes.push(Vec::new());
+            self.bind_pattern(&f.pat, &|_| Binding::Inactive { is_ref: false });
+            let mut params = Vec::new();
+            for &pos in &carried {
+                let v = self.new_var();
+                let (x, name) = (var(v), self.name_at(pos));
+                self.emit(quote!(let #x = #name;));
+                self.set(pos, Binding::Active(v));
+                params.push(v);
+            }
+            let start: Scopes = self.scopes[..before.len()].to_vec();
+            self.stmts(&f.body.stmts);
+            self.scopes.pop();
+            let env = self.scopes.clone();
+            let region = self.pop_region();
+            let new: Vec<Pos> = Self::changed(&start, &[&env])
+                .into_iter()
+                .filter(|p| !carried.contains(p))
+                .collect();
+            if new.is_empty() {
+                break (region, env, params);
+            }
+            carried.extend(new);
+        };
+        self.scopes = before.clone();
+        if carried.is_empty() {
+            return self.inactive(e);
+        }
+        let seeds: Vec<Option<VarId>> = carried
+            .iter()
+            .map(|&(si, ei)| match &env[si][ei].1 {
+                Binding::Active(v) => Some(*v),
+                Binding::Inactive { .. } => None,
+            })
+            .collect();
+        let names: Vec<Ident> = carried.iter().map(|&p| self.name_at(p)).collect();
+        let mut invariants = region.inputs.clone();
+        invariants.sort_unstable();
+        let returns: Vec<VarId> = params.iter().chain(&invariants).copied().collect();
+        let closure = region_closure(&region, &seeds, &returns, Returns::Flat);
+        let (tape, p, pat, fwd) = (self.fresh("__tape"), private(), &f.pat, &region.fwd);
+        let (start, end_tokens) = (&range.start, end);
+        self.emit(quote_spanned!(end.span()=>
+            let mut #tape = #p::LoopTape::<_, { #end_tokens }>::new();
+        ));
+        self.emit(quote!(
+            for #pat in #start..#end_tokens {
+                #fwd
+                #tape.push(#p::pb_like(&(#(#names,)*), #closure));
+            }
+        ));
+        let mut pairs = Vec::new();
+        for &pos in &carried {
+            let pre = match &before[pos.0][pos.1].1 {
+                Binding::Active(v) => Some(*v),
+                Binding::Inactive { .. } => None,
+            };
+            if let Some(pre) = pre {
+                self.use_var(pre);
+            }
+            let v = self.new_var();
+            let (x, name) = (var(v), self.name_at(pos));
+            self.emit(quote!(let #x = #name;));
+            self.set(pos, Binding::Active(v));
+            pairs.push((v, pre));
+        }
+        for &i in &invariants {
+            self.use_var(i);
+        }
+        self.rev(Rev::Loop {
+            tape,
+            carried: pairs,
+            invariants,
+        });
+        Val::unit()
+    }
+
+    fn is_const_bound(&self, end: &Expr) -> bool {
+        match end {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(_),
+                ..
+            }) => true,
+            Expr::Path(p) => p.path.segments.last().is_some_and(|s| {
+                let n = s.ident.to_string();
+                self.const_params.contains(&n)
+                    || (n
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                        && self.lookup(&n).is_none())
+            }),
+            Expr::Block(b) => b.block.stmts.len() == 1,
+            _ => false,
+        }
+    }
+
+    /// `m.map(|v| body)`: the body is a scalar region, re-run per entry in reverse.
+    fn map(&mut self, mc: &syn::ExprMethodCall, c: &syn::ExprClosure, e: &Expr) -> Val {
+        let sp = e.span();
+        if c.inputs.len() != 1 {
+            self.cx.error(
+                &c.inputs,
+                "the closure of `map` takes one parameter, the entry: `m.map(|v| ...)`",
+            );
+            return self.inactive(e);
+        }
+        let recv = self.expr(&mc.receiver);
+        let (r, r_var) = self.operand(recv);
+        let pat = &c.inputs[0];
+        let param = match pat {
+            Pat::Ident(pi) => Some(pi.ident.clone()),
+            Pat::Type(pt) => match &*pt.pat {
+                Pat::Ident(pi) => Some(pi.ident.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(param) = param else {
+            self.cx
+                .error(pat, "bind the entry to a name: `m.map(|v| ...)`");
+            return self.inactive(e);
+        };
+        let mut pv = None;
+        let (region, tail, _) = self.branch(|l| {
+            if r_var.is_some() {
+                let v = l.new_var();
+                let x = var(v);
+                l.emit(quote!(let #x = #param;));
+                l.bind(&param, Binding::Active(v));
+                pv = Some(v);
+            } else {
+                l.bind(&param, Binding::Inactive { is_ref: false });
+            }
+            l.expr(&c.body)
+        });
+        let Val::Active(t) = tail else {
+            return self.inactive(e);
+        };
+        let mut caps = region.inputs.clone();
+        caps.sort_unstable();
+        let returns = match pv {
+            Some(v) => Returns::Nested(v, caps.clone()),
+            None => Returns::Flat,
+        };
+        let flat: Vec<VarId> = if pv.is_some() {
+            Vec::new()
+        } else {
+            caps.clone()
+        };
+        let closure = region_closure(&region, &[Some(t)], &flat, returns);
+        let (f, p, fwd, tx) = (self.fresh("__map"), private(), &region.fwd, var(t));
+        self.emit(quote_spanned!(sp=>
+            let #f = #p::map_fn(&#r, move |#pat| { #fwd (#tx, #p::pb_like(&(#tx,), #closure)) });
+        ));
+        let out = self.new_var();
+        let o = var(out);
+        self.emit(quote_spanned!(sp=> let #o = #p::map_value(&#r, &#f);));
+        for &cv in &caps {
+            self.use_var(cv);
+        }
+        let cap_vars: Vec<Ident> = caps.iter().map(|&v| var(v)).collect();
+        let idx: Vec<syn::Index> = (0..caps.len()).map(syn::Index::from).collect();
+        let gout = gout();
+        let (contrib, targets) = match pv {
+            Some(_) => (
+                quote!({ let (__m0, __mc) = #p::map_pullback(&#r, #gout, &(#(#cap_vars,)*), &#f); (__m0, #(__mc.#idx,)*) }),
+                std::iter::once(r_var)
+                    .chain(caps.iter().map(|&v| Some(v)))
+                    .collect(),
+            ),
+            None => (
+                quote!({ let __mc = #p::map_pullback_caps(&#r, #gout, &(#(#cap_vars,)*), &#f); (#(__mc.#idx,)*) }),
+                caps.iter().map(|&v| Some(v)).collect(),
+            ),
+        };
+        self.rev(Rev::Prim {
+            out,
+            contrib,
+            targets,
+            tuple: true,
+            via_contribution: false,
+        });
+        Val::Active(out)
+    }
+}
+
+/// The name the reverse code gives to a reference to the output's cotangent.
+pub fn gout() -> Ident {
+    Ident::new("__gout", Span::mixed_site())
+}
+
+fn compound_op(op: &BinOp) -> Option<&'static str> {
+    match op {
+        BinOp::AddAssign(_) => Some("AddRule"),
+        BinOp::SubAssign(_) => Some("SubRule"),
+        BinOp::MulAssign(_) => Some("MulRule"),
+        BinOp::DivAssign(_) => Some("DivRule"),
+        _ => None,
+    }
+}
+
+fn is_ref_expr(e: &Expr, l: &Lowerer) -> bool {
+    match e {
+        Expr::Reference(_) => true,
+        Expr::Paren(p) => is_ref_expr(&p.expr, l),
+        Expr::Path(p) => p
+            .path
+            .get_ident()
+            .and_then(|i| l.lookup(&i.to_string()))
+            .is_some_and(|(_, b)| matches!(b, Binding::Inactive { is_ref: true })),
+        _ => false,
+    }
+}
+
+/// How a region's pullback returns the cotangents of its inputs.
+pub enum Returns {
+    /// `(g_1, g_2, ..)` for the given variables.
+    Flat,
+    /// `(g_param, (g_1, g_2, ..))`: the shape the `map` helpers take.
+    Nested(VarId, Vec<VarId>),
+}
+
+/// The pullback closure of a region: `move |(s_0, s_1, ..)| { .. }`, where `s_i`
+/// seeds the cotangent of `seeds[i]` (ignored if `None`).
+pub fn region_closure(
+    region: &RegionBuf,
+    seeds: &[Option<VarId>],
+    returns: &[VarId],
+    shape: Returns,
+) -> TokenStream {
+    let mut rev = Reverse::default();
+    let params: Vec<Ident> = (0..seeds.len())
+        .map(|i| format_ident!("__s{}", i, span = Span::mixed_site()))
+        .collect();
+    for (s, p) in seeds.iter().zip(&params) {
+        if let Some(v) = s {
+            rev.accumulate(*v, p.to_token_stream(), false);
+        }
+    }
+    rev.entries(&region.rev);
+    let ret = match shape {
+        Returns::Flat => {
+            let r: Vec<TokenStream> = returns.iter().map(|&v| rev.cot_or_zero(v)).collect();
+            quote!((#(#r,)*))
+        }
+        Returns::Nested(first, rest) => {
+            let f = rev.cot_or_zero(first);
+            let r: Vec<TokenStream> = rest.iter().map(|&v| rev.cot_or_zero(v)).collect();
+            quote!((#f, (#(#r,)*)))
+        }
+    };
+    let body = rev.code;
+    quote!(move |(#(#params,)*)| { #body #ret })
+}
+
+/// Emission of a reverse sweep: straight-line code that tracks which cotangents
+/// have been initialised, so the first contribution is a `let` and no cotangent
+/// starts from a zero it would then add to.
+#[derive(Default)]
+pub struct Reverse {
+    /// The code so far.
+    pub code: TokenStream,
+    inited: HashSet<VarId>,
+    counter: usize,
+}
+
+impl Reverse {
+    fn fresh(&mut self, prefix: &str) -> Ident {
+        self.counter += 1;
+        Ident::new(&format!("{prefix}{}", self.counter), Span::mixed_site())
+    }
+
+    /// The cotangent of `v`, or a zero of its shape if nothing reached it.
+    pub fn cot_or_zero(&self, v: VarId) -> TokenStream {
+        if self.inited.contains(&v) {
+            cot(v).to_token_stream()
+        } else {
+            let (p, x) = (private(), var(v));
+            quote!(#p::zero_like(&#x))
+        }
+    }
+
+    /// Adds `c` to the cotangent of `v`.
+    pub fn accumulate(&mut self, v: VarId, c: TokenStream, via_contribution: bool) {
+        let (g, x, p) = (cot(v), var(v), private());
+        let code = match (self.inited.insert(v), via_contribution) {
+            (true, false) => quote!(let mut #g = #c;),
+            (true, true) => quote!(let mut #g = #p::init(#c, &#x);),
+            (false, false) => quote!(#p::acc(&mut #g, #c);),
+            (false, true) => quote!(#p::Contribution::acc_into(#c, &mut #g);),
+        };
+        self.code.extend(code);
+    }
+
+    /// Emits `entries` in reverse order.
+    pub fn entries(&mut self, entries: &[Rev]) {
+        for entry in entries.iter().rev() {
+            match entry {
+                Rev::Prim {
+                    out,
+                    contrib,
+                    targets,
+                    tuple,
+                    via_contribution,
+                } => {
+                    if !self.inited.contains(out) {
+                        continue;
+                    }
+                    let (g, gout, c) = (cot(*out), gout(), self.fresh("__c"));
+                    self.code
+                        .extend(quote!(let #c = { let #gout = &#g; #contrib };));
+                    if *tuple {
+                        self.split(&c, targets, *via_contribution);
+                    } else if let Some(Some(t)) = targets.first() {
+                        self.accumulate(*t, c.to_token_stream(), *via_contribution);
+                    }
+                }
+                Rev::Region {
+                    outs,
+                    call,
+                    targets,
+                } => {
+                    if outs.iter().all(|o| !self.inited.contains(o)) {
+                        continue;
+                    }
+                    let args: Vec<TokenStream> =
+                        outs.iter().map(|&o| self.cot_or_zero(o)).collect();
+                    let c = self.fresh("__c");
+                    self.code.extend(quote!(let #c = #call((#(#args,)*));));
+                    let targets: Vec<Option<VarId>> = targets.iter().map(|&t| Some(t)).collect();
+                    self.split(&c, &targets, false);
+                }
+                Rev::Loop {
+                    tape,
+                    carried,
+                    invariants,
+                } => self.reverse_loop(tape, carried, invariants),
+            }
+        }
+    }
+
+    fn split(&mut self, c: &Ident, targets: &[Option<VarId>], via: bool) {
+        let parts: Vec<Option<Ident>> = targets
+            .iter()
+            .map(|t| t.map(|_| self.fresh("__c")))
+            .collect();
+        let pat = parts.iter().map(|p| match p {
+            Some(i) => i.to_token_stream(),
+            None => quote!(_),
+        });
+        self.code.extend(quote!(let (#(#pat,)*) = #c;));
+        for (t, p) in targets.iter().zip(parts) {
+            if let (Some(t), Some(p)) = (t, p) {
+                self.accumulate(*t, p.to_token_stream(), via);
+            }
+        }
+    }
+
+    fn reverse_loop(
+        &mut self,
+        tape: &Ident,
+        carried: &[(VarId, Option<VarId>)],
+        invariants: &[VarId],
+    ) {
+        if carried.iter().all(|(post, _)| !self.inited.contains(post)) {
+            return;
+        }
+        let p = private();
+        let lc: Vec<Ident> = carried.iter().map(|_| self.fresh("__lc")).collect();
+        let li: Vec<Ident> = invariants.iter().map(|_| self.fresh("__li")).collect();
+        let nc: Vec<Ident> = carried.iter().map(|_| self.fresh("__n")).collect();
+        let ni: Vec<Ident> = invariants.iter().map(|_| self.fresh("__n")).collect();
+        let init_c: Vec<TokenStream> = carried
+            .iter()
+            .map(|(post, _)| self.cot_or_zero(*post))
+            .collect();
+        let inv: Vec<Ident> = invariants.iter().map(|&v| var(v)).collect();
+        self.code.extend(quote!(
+            let mut #tape = #tape;
+            #(let mut #lc = #init_c;)*
+            #(let mut #li = #p::zero_like(&#inv);)*
+            while let ::core::option::Option::Some(__step) = #tape.pop() {
+                let (#(#nc,)* #(#ni,)*) = __step((#(#lc,)*));
+                #(#lc = #nc;)*
+                #(#p::acc(&mut #li, #ni);)*
+            }
+        ));
+        for ((_, pre), l) in carried.iter().zip(&lc) {
+            if let Some(pre) = pre {
+                self.accumulate(*pre, l.to_token_stream(), false);
+            }
+        }
+        for (v, l) in invariants.iter().zip(&li) {
+            self.accumulate(*v, l.to_token_stream(), false);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Parse phase: the annotated item becomes a typed view of the function that keeps
+//! the user's tokens and spans. Nothing is rejected here except what makes the view
+//! impossible; `check` judges the rest.
+
+use crate::ctxt::Ctxt;
+use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
+
+/// One parameter of the function.
+pub struct Param {
+    /// Its name.
+    pub ident: Ident,
+    /// Its type as written (`&SMatrix<f64, 2, 3>`).
+    pub ty: Type,
+    /// The type of its gradient: the type without an outer `&`.
+    pub owned: Type,
+    /// Taken by shared reference.
+    pub by_ref: bool,
+    /// Marked `#[constant]`: not differentiated.
+    pub constant: bool,
+}
+
+/// The function as the later phases see it.
+pub struct FnView {
+    /// The function, with the macro's parameter attributes removed: what is emitted
+    /// as the user's function.
+    pub item: ItemFn,
+    /// The parameters, in order; `None` where one cannot be named (reported).
+    pub params: Vec<Option<Param>>,
+    /// The return type, if any.
+    pub ret: Option<Type>,
+}
+
+/// Builds the view, stripping `#[constant]` from the parameters.
+pub fn parse(mut item: ItemFn, cx: &mut Ctxt) -> FnView {
+    let mut params = Vec::new();
+    for arg in item.sig.inputs.iter_mut() {
+        let FnArg::Typed(pt) = arg else {
+            cx.error(
+                &*arg,
+                "`#[differentiable]` works on free functions, not methods: move the function out of the `impl` block and pass the fields it needs as parameters",
+            );
+            params.push(None);
+            continue;
+        };
+        let mut constant = false;
+        pt.attrs.retain(|a| {
+            if a.path().is_ident("constant") {
+                if !matches!(a.meta, syn::Meta::Path(_)) {
+                    cx.error(
+                        a,
+                        "`#[constant]` takes no arguments: write `#[constant] name: Type`",
+                    );
+                }
+                constant = true;
+                false
+            } else {
+                true
+            }
+        });
+        let ident = match &*pt.pat {
+            Pat::Ident(pi) if pi.subpat.is_none() => Some(pi.ident.clone()),
+            other => {
+                cx.error(other, "bind this parameter to a name (`x: f64`): patterns in parameters cannot be differentiated");
+                None
+            }
+        };
+        let (by_ref, owned) = match &*pt.ty {
+            Type::Reference(r) => (true, (*r.elem).clone()),
+            t => (false, t.clone()),
+        };
+        params.push(ident.map(|ident| Param {
+            ident,
+            ty: (*pt.ty).clone(),
+            owned,
+            by_ref,
+            constant,
+        }));
+    }
+    let ret = match &item.sig.output {
+        ReturnType::Default => None,
+        ReturnType::Type(_, t) => Some((**t).clone()),
+    };
+    FnView { item, params, ret }
+}
