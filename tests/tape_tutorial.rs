@@ -50,7 +50,8 @@ fn blitz_mean_of_three_y_squared() {
     assert_eq!(z.grad_fn().unwrap().name(), "MulBackward0");
     assert_eq!(out.grad_fn().unwrap().name(), "MeanBackward0");
     assert_eq!(out.item(), 27.0);
-    out.backward_with_options(None, BackwardOptions::default().retain_graph(true)).unwrap();
+    out.backward_with_options(None, BackwardOptions::default().retain_graph(true))
+        .unwrap();
     assert_all(&x.grad().unwrap(), &[4.5; 4]);
     // A second backward through the kept graph accumulates.
     out.backward().unwrap();
@@ -97,7 +98,13 @@ fn doubling_loop_vjp() {
     let scale = 2f64.powi(k);
     let expected: Vec<f64> = v.to_vec::<f64>().iter().map(|g| g * scale).collect();
     assert_all(&x.grad().unwrap(), &expected);
-    assert_all(&y, &x.to_vec::<f64>().iter().map(|v| v * scale).collect::<Vec<_>>());
+    assert_all(
+        &y,
+        &x.to_vec::<f64>()
+            .iter()
+            .map(|v| v * scale)
+            .collect::<Vec<_>>(),
+    );
 }
 
 #[test]
@@ -140,7 +147,8 @@ fn backward_of_a_matrix_needs_a_gradient() {
     let y = &x * 2.0;
     let err = y.backward().unwrap_err();
     assert!(
-        err.to_string().contains("grad can be implicitly created only for scalar outputs"),
+        err.to_string()
+            .contains("grad can be implicitly created only for scalar outputs"),
         "{err}"
     );
     assert!(x.grad().is_none());

@@ -14,7 +14,9 @@ impl Tensor {
     }
 
     /// A `(rows, cols)` tensor holding the matrix.
-    pub fn from_smatrix<T: Element + Scalar, const R: usize, const C: usize>(m: &SMatrix<T, R, C>) -> Tensor {
+    pub fn from_smatrix<T: Element + Scalar, const R: usize, const C: usize>(
+        m: &SMatrix<T, R, C>,
+    ) -> Tensor {
         Tensor::from_vec(m.transpose().as_slice().to_vec(), &[R, C])
     }
 
@@ -48,7 +50,9 @@ impl Tensor {
     ///
     /// # Errors
     /// If the shape is not `(R, C)` (or `(R)` for `C == 1`).
-    pub fn to_smatrix<T: Element + Scalar, const R: usize, const C: usize>(&self) -> Result<SMatrix<T, R, C>> {
+    pub fn to_smatrix<T: Element + Scalar, const R: usize, const C: usize>(
+        &self,
+    ) -> Result<SMatrix<T, R, C>> {
         let dims = self.matrix_dims("to_smatrix")?;
         if dims != (R, C) {
             return Err(Error::Conversion {

@@ -78,7 +78,12 @@ pub trait Function: Send + Sync + 'static {
         let out = no_grad(|| self.forward(&mut ctx, inputs))?;
         let refs: Vec<&Tensor> = inputs.iter().collect();
         let f: Arc<dyn Function> = Arc::new(self);
-        Ok(Tensor::record_buffer(out.inner.buffer.clone(), out.shape(), &refs, |_| Op::Custom { f, ctx }))
+        Ok(Tensor::record_buffer(
+            out.inner.buffer.clone(),
+            out.shape(),
+            &refs,
+            |_| Op::Custom { f, ctx },
+        ))
     }
 }
 
@@ -109,7 +114,12 @@ impl FunctionCtx {
 }
 
 /// Checks the saved tensors, runs the user's backward and validates its answer.
-pub(crate) fn run_backward(f: &dyn Function, ctx: &FunctionCtx, g: &Tensor, node: &NodeInner) -> Result<Vec<Option<Tensor>>> {
+pub(crate) fn run_backward(
+    f: &dyn Function,
+    ctx: &FunctionCtx,
+    g: &Tensor,
+    node: &NodeInner,
+) -> Result<Vec<Option<Tensor>>> {
     for s in &ctx.saved {
         s.get(node)?;
     }

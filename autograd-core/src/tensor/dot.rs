@@ -20,7 +20,11 @@ impl Tensor {
             "digraph {\n  graph [size=\"12,12\"]\n  node [style=filled shape=box align=left fontsize=10 height=0.2 ranksep=0.1]\n",
         );
         let me = format!("t{:x}", std::sync::Arc::as_ptr(&self.inner) as usize);
-        let _ = writeln!(out, "  {me} [label=\"{}\" fillcolor=darkolivegreen1]", shape_label(self.shape()));
+        let _ = writeln!(
+            out,
+            "  {me} [label=\"{}\" fillcolor=darkolivegreen1]",
+            shape_label(self.shape())
+        );
         if let Some(root) = self.grad_fn() {
             let _ = writeln!(out, "  n{:x} -> {me}", root.id());
             write_nodes(&mut out, root);
@@ -37,9 +41,19 @@ fn write_nodes(out: &mut String, root: Node) {
         if !seen.insert(n.id()) {
             continue;
         }
-        let _ = writeln!(out, "  n{:x} [label=\"{}\" fillcolor=lightgrey]", n.id(), n.name());
+        let _ = writeln!(
+            out,
+            "  n{:x} [label=\"{}\" fillcolor=lightgrey]",
+            n.id(),
+            n.name()
+        );
         if let NodeKind::Accumulate(_) = &n.0 {
-            let _ = writeln!(out, "  v{:x} [label=\"{}\" fillcolor=lightblue]", n.id(), shape_label(&n.shape()));
+            let _ = writeln!(
+                out,
+                "  v{:x} [label=\"{}\" fillcolor=lightblue]",
+                n.id(),
+                shape_label(&n.shape())
+            );
             let _ = writeln!(out, "  v{:x} -> n{:x}", n.id(), n.id());
         }
         for next in n.next_functions().into_iter().flatten() {

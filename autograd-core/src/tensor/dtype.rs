@@ -107,12 +107,8 @@ pub(crate) enum Storage {
 macro_rules! dispatch {
     ($storage:expr, |$v:ident| $body:expr) => {
         match $storage {
-            $crate::tensor::dtype::Storage::F32($v) => {
-                $crate::tensor::dtype::Storage::F32($body)
-            }
-            $crate::tensor::dtype::Storage::F64($v) => {
-                $crate::tensor::dtype::Storage::F64($body)
-            }
+            $crate::tensor::dtype::Storage::F32($v) => $crate::tensor::dtype::Storage::F32($body),
+            $crate::tensor::dtype::Storage::F64($v) => $crate::tensor::dtype::Storage::F64($body),
         }
     };
 }

@@ -5,8 +5,8 @@
 //! with the sum of the gradients its consumers sent it, exactly as micrograd's
 //! `+=` and PyTorch's engine do. Leaves receive their summed gradient last.
 
-use super::graph::{Edge, NodeInner};
 use super::grad_mode::ModeGuard;
+use super::graph::{Edge, NodeInner};
 use super::handle::{lock, ok, Tensor, TensorInner};
 use crate::error::Result;
 use crate::Error;
@@ -165,7 +165,11 @@ impl<'a> Pass<'a> {
     fn capture_node(&mut self, node: &Arc<NodeInner>, g: &Tensor) {
         if let Sink::Capture(inputs) = self.sink {
             for (i, t) in inputs.iter().enumerate() {
-                if t.inner.grad_fn.as_ref().is_some_and(|n| Arc::ptr_eq(n, node)) {
+                if t.inner
+                    .grad_fn
+                    .as_ref()
+                    .is_some_and(|n| Arc::ptr_eq(n, node))
+                {
                     self.captured[i] = Some(g.clone());
                 }
             }
@@ -225,7 +229,12 @@ fn topo_order(roots: &[Arc<NodeInner>]) -> Vec<Arc<NodeInner>> {
 }
 
 /// The shared driver of `backward` and `grad`.
-fn run(op: &'static str, roots: &[(Tensor, Tensor)], sink: Sink<'_>, opts: BackwardOptions) -> Result<Vec<Option<Tensor>>> {
+fn run(
+    op: &'static str,
+    roots: &[(Tensor, Tensor)],
+    sink: Sink<'_>,
+    opts: BackwardOptions,
+) -> Result<Vec<Option<Tensor>>> {
     let _mode = ModeGuard::set(opts.create_graph);
     let mut pass = Pass::new(sink, opts.retain());
     let mut nodes = Vec::new();
@@ -286,7 +295,11 @@ impl Tensor {
 
     /// Backward with every option (`t.backward(grad, retain_graph=.., create_graph=..)`);
     /// `grad` may be omitted for a one-element tensor.
-    pub fn backward_with_options(&self, grad: Option<&Tensor>, opts: BackwardOptions) -> Result<()> {
+    pub fn backward_with_options(
+        &self,
+        grad: Option<&Tensor>,
+        opts: BackwardOptions,
+    ) -> Result<()> {
         let g = match grad {
             Some(g) => g.clone(),
             None => self.implicit_grad()?,
@@ -362,6 +375,12 @@ pub fn grad(
 /// When [`grad`] fails.
 #[track_caller]
 pub fn grad1(output: &Tensor, input: &Tensor, create_graph: bool) -> Tensor {
-    ok(grad(std::slice::from_ref(output), std::slice::from_ref(input), None, create_graph, create_graph))
-        .remove(0)
+    ok(grad(
+        std::slice::from_ref(output),
+        std::slice::from_ref(input),
+        None,
+        create_graph,
+        create_graph,
+    ))
+    .remove(0)
 }

@@ -9,7 +9,10 @@ use crate::error::Result;
 use crate::Error;
 
 fn fresh(inputs: &[Tensor]) -> Vec<Tensor> {
-    inputs.iter().map(|x| x.detach().requires_grad_(true)).collect()
+    inputs
+        .iter()
+        .map(|x| x.detach().requires_grad_(true))
+        .collect()
 }
 
 fn zeros_like_all(xs: &[Tensor]) -> Vec<Tensor> {
@@ -18,27 +21,47 @@ fn zeros_like_all(xs: &[Tensor]) -> Vec<Tensor> {
 
 /// `f(inputs)` and the vector-Jacobian product `v^T J` for each input
 /// (`torch.autograd.functional.vjp`).
-pub fn vjp(f: impl FnOnce(&[Tensor]) -> Tensor, inputs: &[Tensor], v: &Tensor) -> Result<(Tensor, Vec<Tensor>)> {
+pub fn vjp(
+    f: impl FnOnce(&[Tensor]) -> Tensor,
+    inputs: &[Tensor],
+    v: &Tensor,
+) -> Result<(Tensor, Vec<Tensor>)> {
     let xs = fresh(inputs);
     let y = enable_grad(|| f(&xs));
     if !y.requires_grad() {
         return Ok((y, zeros_like_all(&xs)));
     }
-    let g = grad(std::slice::from_ref(&y), &xs, Some(std::slice::from_ref(v)), false, false)?;
+    let g = grad(
+        std::slice::from_ref(&y),
+        &xs,
+        Some(std::slice::from_ref(v)),
+        false,
+        false,
+    )?;
     Ok((y.detach(), g))
 }
 
 /// `f(inputs)` and the Jacobian-vector product `J v`, one tangent per input
 /// (`torch.autograd.functional.jvp`), by the double-backward trick: `J v` is the
 /// gradient with respect to `u` of `(J^T u) . v`.
-pub fn jvp(f: impl FnOnce(&[Tensor]) -> Tensor, inputs: &[Tensor], v: &[Tensor]) -> Result<(Tensor, Tensor)> {
+pub fn jvp(
+    f: impl FnOnce(&[Tensor]) -> Tensor,
+    inputs: &[Tensor],
+    v: &[Tensor],
+) -> Result<(Tensor, Tensor)> {
     let xs = fresh(inputs);
     let y = enable_grad(|| f(&xs));
     if !y.requires_grad() {
         return Ok((y.clone(), y.zeros_like()));
     }
     let u = y.zeros_like().requires_grad_(true);
-    let gx = grad(std::slice::from_ref(&y), &xs, Some(std::slice::from_ref(&u)), true, true)?;
+    let gx = grad(
+        std::slice::from_ref(&y),
+        &xs,
+        Some(std::slice::from_ref(&u)),
+        true,
+        true,
+    )?;
     let s = enable_grad(|| {
         gx.iter()
             .zip(v)
@@ -62,7 +85,13 @@ fn rows(y: &Tensor, x: &Tensor) -> Result<Vec<Tensor>> {
             let mut e = vec![0.0; y.numel()];
             e[i] = 1.0;
             let e = Tensor::from_vec(e, y.shape()).to_dtype(y.dtype());
-            let g = grad(std::slice::from_ref(y), std::slice::from_ref(x), Some(&[e]), true, false)?;
+            let g = grad(
+                std::slice::from_ref(y),
+                std::slice::from_ref(x),
+                Some(&[e]),
+                true,
+                false,
+            )?;
             Ok(g[0].reshape(&[x.numel()]))
         })
         .collect()
@@ -129,5 +158,12 @@ fn differentiable_grad(y: &Tensor, x: &Tensor) -> Result<Tensor> {
     if !y.requires_grad() {
         return Ok(x.zeros_like());
     }
-    Ok(grad(std::slice::from_ref(y), std::slice::from_ref(x), None, true, true)?.remove(0))
+    Ok(grad(
+        std::slice::from_ref(y),
+        std::slice::from_ref(x),
+        None,
+        true,
+        true,
+    )?
+    .remove(0))
 }

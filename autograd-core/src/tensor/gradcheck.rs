@@ -40,10 +40,19 @@ pub fn gradcheck(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) -> Result<(
 }
 
 /// [`gradcheck`] with explicit tolerances.
-pub fn gradcheck_with(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor], opts: GradcheckOptions) -> Result<()> {
+pub fn gradcheck_with(
+    f: impl Fn(&[Tensor]) -> Tensor,
+    inputs: &[Tensor],
+    opts: GradcheckOptions,
+) -> Result<()> {
     let xs: Vec<Tensor> = inputs
         .iter()
-        .map(|x| x.detach().to_dtype(DType::F64).deep_clone().requires_grad_(true))
+        .map(|x| {
+            x.detach()
+                .to_dtype(DType::F64)
+                .deep_clone()
+                .requires_grad_(true)
+        })
         .collect();
     let y = enable_grad(|| f(&xs));
     let m = y.numel();
@@ -87,7 +96,14 @@ fn analytical_columns(y: &Tensor, xs: &[Tensor], i: usize) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-fn central_difference(f: &impl Fn(&[Tensor]) -> Tensor, xs: &[Tensor], i: usize, base: &[f64], k: usize, eps: f64) -> Vec<f64> {
+fn central_difference(
+    f: &impl Fn(&[Tensor]) -> Tensor,
+    xs: &[Tensor],
+    i: usize,
+    base: &[f64],
+    k: usize,
+    eps: f64,
+) -> Vec<f64> {
     let eval = |delta: f64| {
         let mut v = base.to_vec();
         v[k] += delta;
@@ -96,7 +112,10 @@ fn central_difference(f: &impl Fn(&[Tensor]) -> Tensor, xs: &[Tensor], i: usize,
         no_grad(|| f(&moved)).to_vec::<f64>()
     };
     let (plus, minus) = (eval(eps), eval(-eps));
-    plus.iter().zip(&minus).map(|(p, m)| (p - m) / (2.0 * eps)).collect()
+    plus.iter()
+        .zip(&minus)
+        .map(|(p, m)| (p - m) / (2.0 * eps))
+        .collect()
 }
 
 /// Checks second derivatives: [`gradcheck`] applied to the function that maps
@@ -112,10 +131,18 @@ pub fn gradgradcheck(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) -> Resu
         // fresh leaves of them instead.
         let xs: Vec<Tensor> = xs
             .iter()
-            .map(|x| if x.requires_grad() { x.clone() } else { x.detach().requires_grad_(true) })
+            .map(|x| {
+                if x.requires_grad() {
+                    x.clone()
+                } else {
+                    x.detach().requires_grad_(true)
+                }
+            })
             .collect();
         let y = enable_grad(|| f(&xs));
-        let v: Vec<f64> = (0..y.numel()).map(|j| 0.5 + (j as f64 * 0.7).sin()).collect();
+        let v: Vec<f64> = (0..y.numel())
+            .map(|j| 0.5 + (j as f64 * 0.7).sin())
+            .collect();
         let v = Tensor::from_vec(v, y.shape());
         if !y.requires_grad() {
             let total = xs.iter().map(Tensor::numel).sum::<usize>();

@@ -89,7 +89,10 @@ impl Drop for NodeInner {
     /// Dropping a long chain recursively would overflow the stack: the edges and
     /// saved tensors of a dying node are queued and dropped by the outermost drop.
     fn drop(&mut self) {
-        let garbage = (std::mem::take(&mut self.edges), self.op.get_mut().ok().and_then(Option::take));
+        let garbage = (
+            std::mem::take(&mut self.edges),
+            self.op.get_mut().ok().and_then(Option::take),
+        );
         if DRAINING.try_with(Cell::get).unwrap_or(true) {
             // Should the queue be gone (thread teardown), the closure drops the
             // garbage in place.
@@ -142,7 +145,10 @@ impl Tensor {
         if !(is_grad_enabled() && inputs.iter().any(|t| t.requires_grad())) {
             return Tensor::from_parts(buffer, shape, dtype, None);
         }
-        let op = op(&OutRef { buffer: &buffer, shape });
+        let op = op(&OutRef {
+            buffer: &buffer,
+            shape,
+        });
         let edges = inputs.iter().map(|t| Edge::of(t)).collect();
         let node = NodeInner::new(op, edges, dtype, shape);
         Tensor::from_parts(buffer, shape, dtype, Some(node))

@@ -85,7 +85,12 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    pub(crate) fn from_parts(buffer: Arc<Buffer>, shape: &[usize], dtype: DType, grad_fn: Option<Arc<NodeInner>>) -> Tensor {
+    pub(crate) fn from_parts(
+        buffer: Arc<Buffer>,
+        shape: &[usize],
+        dtype: DType,
+        grad_fn: Option<Arc<NodeInner>>,
+    ) -> Tensor {
         Tensor {
             inner: Arc::new(TensorInner {
                 buffer,
@@ -102,7 +107,11 @@ impl Tensor {
 
     /// A leaf tensor that owns `s`.
     pub(crate) fn from_storage(s: Storage, shape: &[usize]) -> Tensor {
-        debug_assert_eq!(s.len(), numel(shape), "storage does not match shape {shape:?}");
+        debug_assert_eq!(
+            s.len(),
+            numel(shape),
+            "storage does not match shape {shape:?}"
+        );
         let dtype = s.dtype();
         Tensor::from_parts(Buffer::new(s), shape, dtype, None)
     }
@@ -128,7 +137,11 @@ impl Tensor {
             return Err(Error::InvalidArgument {
                 op: "from_vec",
                 shape: shape.to_vec(),
-                reason: format!("{} elements were given for {} places", data.len(), numel(shape)),
+                reason: format!(
+                    "{} elements were given for {} places",
+                    data.len(),
+                    numel(shape)
+                ),
             });
         }
         Ok(Tensor::from_storage(Storage::from_vec(data), shape))
@@ -184,7 +197,10 @@ impl Tensor {
 
     /// `0, 1, .., n - 1` as `f32` (`torch.arange(n)`).
     pub fn arange(n: usize) -> Tensor {
-        Tensor::from_storage(Storage::from_f64_iter((0..n).map(|i| i as f64), DType::F32), &[n])
+        Tensor::from_storage(
+            Storage::from_f64_iter((0..n).map(|i| i as f64), DType::F32),
+            &[n],
+        )
     }
 
     /// The `n x n` identity matrix in `f32` (`torch.eye(n)`).
@@ -315,7 +331,9 @@ impl Tensor {
         }
         let s = self.data().to_dtype(dtype);
         let from = self.dtype();
-        Tensor::record(s, self.shape(), &[self], |_| super::op::Op::ToDtype { from })
+        Tensor::record(s, self.shape(), &[self], |_| super::op::Op::ToDtype {
+            from,
+        })
     }
 
     /// Whether both handles refer to the same tensor.

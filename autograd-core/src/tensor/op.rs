@@ -79,7 +79,12 @@ impl SavedOut {
     pub fn get(&self, node: &Arc<NodeInner>) -> Result<Tensor> {
         check_version(&self.buffer, self.version, &self.shape, node)?;
         let grad_fn = super::grad_mode::is_grad_enabled().then(|| node.clone());
-        Ok(Tensor::from_parts(self.buffer.clone(), &self.shape, node.dtype, grad_fn))
+        Ok(Tensor::from_parts(
+            self.buffer.clone(),
+            &self.shape,
+            node.dtype,
+            grad_fn,
+        ))
     }
 }
 
@@ -121,47 +126,159 @@ pub(crate) enum MatmulKind {
 
 /// A recorded op with what its backward needs.
 pub(crate) enum Op {
-    Add { lhs: Shape, rhs: Shape },
-    Sub { lhs: Shape, rhs: Shape },
-    Mul { lhs: Saved, rhs: Saved },
-    Div { lhs: Saved, rhs: Saved },
+    Add {
+        lhs: Shape,
+        rhs: Shape,
+    },
+    Sub {
+        lhs: Shape,
+        rhs: Shape,
+    },
+    Mul {
+        lhs: Saved,
+        rhs: Saved,
+    },
+    Div {
+        lhs: Saved,
+        rhs: Saved,
+    },
     Neg,
-    Pow { x: Saved, exponent: f64 },
-    Exp { out: SavedOut },
-    Ln { x: Saved },
-    Tanh { out: SavedOut },
-    Sigmoid { out: SavedOut },
-    Relu { out: SavedOut },
-    Sin { x: Saved },
-    Cos { x: Saved },
-    Sqrt { out: SavedOut },
-    Abs { x: Saved },
-    Clamp { x: Saved, min: f64, max: f64 },
+    Pow {
+        x: Saved,
+        exponent: f64,
+    },
+    Exp {
+        out: SavedOut,
+    },
+    Ln {
+        x: Saved,
+    },
+    Tanh {
+        out: SavedOut,
+    },
+    Sigmoid {
+        out: SavedOut,
+    },
+    Relu {
+        out: SavedOut,
+    },
+    Sin {
+        x: Saved,
+    },
+    Cos {
+        x: Saved,
+    },
+    Sqrt {
+        out: SavedOut,
+    },
+    Abs {
+        x: Saved,
+    },
+    Clamp {
+        x: Saved,
+        min: f64,
+        max: f64,
+    },
     Clone,
-    ToDtype { from: DType },
-    Sum { shape: Shape },
-    Mean { shape: Shape },
-    SumDim { shape: Shape, dim: usize, keepdim: bool },
-    MeanDim { shape: Shape, dim: usize, keepdim: bool },
-    SumTo { shape: Shape },
-    Expand { shape: Shape },
-    View { kind: ViewKind, shape: Shape },
-    Permute { kind: PermuteKind, perm: Vec<usize> },
-    Narrow { dim: usize, start: usize, shape: Shape },
-    Cat { dim: usize, sizes: Vec<usize> },
-    Stack { dim: usize, shapes: Vec<Shape> },
-    Gather { kind: GatherKind, geom: GatherGeom, index: Arc<[usize]>, shape: Shape },
-    ScatterAdd { geom: GatherGeom, index: Arc<[usize]>, shape: Shape },
-    Where { mask: Tensor, lhs: Shape, rhs: Shape },
-    Matmul { kind: MatmulKind, lhs: Saved, rhs: Saved },
-    Softmax { out: SavedOut, dim: usize },
-    LogSoftmax { out: SavedOut, dim: usize },
-    Logsumexp { x: Saved, dim: usize, keepdim: bool },
-    Im2Col { win: Window },
-    Col2Im { win: Window },
-    Conv2d { x: Saved, w: Saved, win: Window },
-    AvgPool2d { win: Window, shape: Shape },
-    Custom { f: Arc<dyn Function>, ctx: FunctionCtx },
+    ToDtype {
+        from: DType,
+    },
+    Sum {
+        shape: Shape,
+    },
+    Mean {
+        shape: Shape,
+    },
+    SumDim {
+        shape: Shape,
+        dim: usize,
+        keepdim: bool,
+    },
+    MeanDim {
+        shape: Shape,
+        dim: usize,
+        keepdim: bool,
+    },
+    SumTo {
+        shape: Shape,
+    },
+    Expand {
+        shape: Shape,
+    },
+    View {
+        kind: ViewKind,
+        shape: Shape,
+    },
+    Permute {
+        kind: PermuteKind,
+        perm: Vec<usize>,
+    },
+    Narrow {
+        dim: usize,
+        start: usize,
+        shape: Shape,
+    },
+    Cat {
+        dim: usize,
+        sizes: Vec<usize>,
+    },
+    Stack {
+        dim: usize,
+        shapes: Vec<Shape>,
+    },
+    Gather {
+        kind: GatherKind,
+        geom: GatherGeom,
+        index: Arc<[usize]>,
+        shape: Shape,
+    },
+    ScatterAdd {
+        geom: GatherGeom,
+        index: Arc<[usize]>,
+        shape: Shape,
+    },
+    Where {
+        mask: Tensor,
+        lhs: Shape,
+        rhs: Shape,
+    },
+    Matmul {
+        kind: MatmulKind,
+        lhs: Saved,
+        rhs: Saved,
+    },
+    Softmax {
+        out: SavedOut,
+        dim: usize,
+    },
+    LogSoftmax {
+        out: SavedOut,
+        dim: usize,
+    },
+    Logsumexp {
+        x: Saved,
+        dim: usize,
+        keepdim: bool,
+    },
+    Im2Col {
+        win: Window,
+    },
+    Col2Im {
+        win: Window,
+    },
+    Conv2d {
+        x: Saved,
+        w: Saved,
+        win: Window,
+    },
+    AvgPool2d {
+        win: Window,
+        shape: Shape,
+    },
+    Custom {
+        f: Arc<dyn Function>,
+        ctx: FunctionCtx,
+    },
 }
 
 impl Op {
@@ -235,10 +352,17 @@ impl Op {
 
     /// The gradients of the op's inputs given the gradient `g` of its output;
     /// `needs[i]` tells whether input `i` wants one (others may be `None`).
-    pub fn backward(&self, g: &Tensor, node: &Arc<NodeInner>, needs: &[bool]) -> Result<Vec<Option<Tensor>>> {
+    pub fn backward(
+        &self,
+        g: &Tensor,
+        node: &Arc<NodeInner>,
+        needs: &[bool],
+    ) -> Result<Vec<Option<Tensor>>> {
         use Op::*;
         let n = &**node;
-        let two = |a: &dyn Fn() -> Tensor, b: &dyn Fn() -> Tensor| vec![needs[0].then(a), needs[1].then(b)];
+        let two = |a: &dyn Fn() -> Tensor, b: &dyn Fn() -> Tensor| {
+            vec![needs[0].then(a), needs[1].then(b)]
+        };
         let one = |t: Tensor| vec![Some(t)];
         Ok(match self {
             Add { lhs, rhs } => two(&|| g.sum_to(lhs), &|| g.sum_to(rhs)),
@@ -249,7 +373,9 @@ impl Op {
             }
             Div { lhs, rhs } => {
                 let (a, b) = (lhs.get(n)?, rhs.get(n)?);
-                two(&|| (g / b).sum_to(a.shape()), &|| (-(g * a) / (b * b)).sum_to(b.shape()))
+                two(&|| (g / b).sum_to(a.shape()), &|| {
+                    (-(g * a) / (b * b)).sum_to(b.shape())
+                })
             }
             Neg => one(-g),
             Pow { x, exponent } => one(pow_backward(g, x.get(n)?, *exponent)),
@@ -276,32 +402,52 @@ impl Op {
             ToDtype { from } => one(g.to_dtype(*from)),
             Sum { shape } => one(g.expand(shape)),
             Mean { shape } => one(g.expand(shape) / numel(shape) as f64),
-            SumDim { shape, dim, keepdim } => one(keep_dim(g, *dim, *keepdim).expand(shape)),
-            MeanDim { shape, dim, keepdim } => {
-                one(keep_dim(g, *dim, *keepdim).expand(shape) / shape[*dim] as f64)
-            }
+            SumDim {
+                shape,
+                dim,
+                keepdim,
+            } => one(keep_dim(g, *dim, *keepdim).expand(shape)),
+            MeanDim {
+                shape,
+                dim,
+                keepdim,
+            } => one(keep_dim(g, *dim, *keepdim).expand(shape) / shape[*dim] as f64),
             SumTo { shape } => one(g.expand(shape)),
             Expand { shape } => one(g.sum_to(shape)),
             View { shape, .. } => one(g.reshape(shape)),
             Permute { perm, .. } => one(g.permute(&invert(perm))),
-            Narrow { dim, start, shape } => one(super::ops::layout::narrow_backward(g, *dim, *start, shape)),
+            Narrow { dim, start, shape } => {
+                one(super::ops::layout::narrow_backward(g, *dim, *start, shape))
+            }
             Cat { dim, sizes } => super::ops::layout::cat_backward(g, *dim, sizes, needs),
             Stack { dim, shapes } => (0..shapes.len())
                 .map(|i| needs[i].then(|| g.narrow(*dim, i, 1).reshape(&shapes[i])))
                 .collect(),
-            Gather { geom, index, shape, .. } => one(g.scatter_add_geom(*geom, index, shape)),
-            ScatterAdd { geom, index, shape } => one(g.gather_geom(GatherKind::Gather, *geom, index, shape)),
-            Where { mask, lhs, rhs } => two(&|| (g * mask).sum_to(lhs), &|| (g * (1.0 - mask)).sum_to(rhs)),
-            Matmul { lhs, rhs, .. } => super::ops::linalg::matmul_backward(g, lhs.get(n)?, rhs.get(n)?, needs),
+            Gather {
+                geom, index, shape, ..
+            } => one(g.scatter_add_geom(*geom, index, shape)),
+            ScatterAdd { geom, index, shape } => {
+                one(g.gather_geom(GatherKind::Gather, *geom, index, shape))
+            }
+            Where { mask, lhs, rhs } => two(&|| (g * mask).sum_to(lhs), &|| {
+                (g * (1.0 - mask)).sum_to(rhs)
+            }),
+            Matmul { lhs, rhs, .. } => {
+                super::ops::linalg::matmul_backward(g, lhs.get(n)?, rhs.get(n)?, needs)
+            }
             Softmax { out, dim } => {
                 let y = out.get(node)?;
                 one(&y * (g - (g * &y).sum_dim(*dim, true)))
             }
             LogSoftmax { out, dim } => one(g - out.get(node)?.exp() * g.sum_dim(*dim, true)),
-            Logsumexp { x, dim, keepdim } => one(keep_dim(g, *dim, *keepdim) * x.get(n)?.softmax(*dim)),
+            Logsumexp { x, dim, keepdim } => {
+                one(keep_dim(g, *dim, *keepdim) * x.get(n)?.softmax(*dim))
+            }
             Im2Col { win } => one(g.col2im(win)),
             Col2Im { win } => one(g.im2col(win)),
-            Conv2d { x, w, win } => super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, needs),
+            Conv2d { x, w, win } => {
+                super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, needs)
+            }
             AvgPool2d { win, shape } => one(super::ops::conv::avg_pool2d_backward(g, win, shape)),
             Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, n)?,
         })

@@ -58,7 +58,11 @@ pub(crate) fn strides(shape: &[usize]) -> Vec<usize> {
 }
 
 /// The shape two operands broadcast to, NumPy's rules.
-pub(crate) fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>, Error> {
+pub(crate) fn broadcast_shapes(
+    op: &'static str,
+    a: &[usize],
+    b: &[usize],
+) -> Result<Vec<usize>, Error> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for (i, o) in out.iter_mut().enumerate() {
@@ -192,7 +196,10 @@ mod tests {
 
     #[test]
     fn broadcasting_follows_numpy() {
-        assert_eq!(broadcast_shapes("add", &[2, 1, 3], &[4, 1]).unwrap(), vec![2, 4, 3]);
+        assert_eq!(
+            broadcast_shapes("add", &[2, 1, 3], &[4, 1]).unwrap(),
+            vec![2, 4, 3]
+        );
         assert_eq!(broadcast_shapes("add", &[], &[5]).unwrap(), vec![5]);
         assert!(broadcast_shapes("add", &[2], &[3]).is_err());
     }

@@ -20,7 +20,10 @@ impl Window {
     pub fn out_hw(&self) -> (usize, usize) {
         let (sh, sw) = self.stride;
         let (ph, pw) = self.padding;
-        ((self.h + 2 * ph - self.kh) / sh + 1, (self.w + 2 * pw - self.kw) / sw + 1)
+        (
+            (self.h + 2 * ph - self.kh) / sh + 1,
+            (self.w + 2 * pw - self.kw) / sw + 1,
+        )
     }
 
     /// Shape of the column matrix: `(n, c * kh * kw, ho * wo)`.

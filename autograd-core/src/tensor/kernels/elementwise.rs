@@ -26,8 +26,12 @@ pub(crate) fn zip(
     let dtype = a.dtype().promote(b.dtype());
     let (a, b) = (as_dtype(a, dtype), as_dtype(b, dtype));
     match (&*a, &*b) {
-        (Storage::F32(x), Storage::F32(y)) => Storage::F32(zip_typed(x, a_shape, y, b_shape, out_shape, f)),
-        (Storage::F64(x), Storage::F64(y)) => Storage::F64(zip_typed(x, a_shape, y, b_shape, out_shape, f)),
+        (Storage::F32(x), Storage::F32(y)) => {
+            Storage::F32(zip_typed(x, a_shape, y, b_shape, out_shape, f))
+        }
+        (Storage::F64(x), Storage::F64(y)) => {
+            Storage::F64(zip_typed(x, a_shape, y, b_shape, out_shape, f))
+        }
         _ => unreachable!("operands were promoted to one dtype"),
     }
 }
@@ -71,7 +75,11 @@ pub(crate) fn select(
     let sy = broadcast_strides(y.1, out_shape);
     let mut out = Vec::with_capacity(numel(out_shape));
     for_each_offset(out_shape, [&sc, &sx, &sy], |[c, i, j]| {
-        out.push(if cond.0.get(c) != 0.0 { x.0.get(i) } else { y.0.get(j) })
+        out.push(if cond.0.get(c) != 0.0 {
+            x.0.get(i)
+        } else {
+            y.0.get(j)
+        })
     });
     Storage::from_f64_iter(out.into_iter(), dtype)
 }

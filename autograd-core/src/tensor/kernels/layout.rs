@@ -55,7 +55,12 @@ fn extend(dst: &mut Storage, src: &Storage, r: std::ops::Range<usize>) {
 }
 
 /// Elements `start..start + len` of the middle axis of an `(outer, n, inner)` view.
-pub(crate) fn narrow(s: &Storage, (outer, n, inner): (usize, usize, usize), start: usize, len: usize) -> Storage {
+pub(crate) fn narrow(
+    s: &Storage,
+    (outer, n, inner): (usize, usize, usize),
+    start: usize,
+    len: usize,
+) -> Storage {
     dispatch!(s, |v| {
         let mut out = Vec::with_capacity(outer * len * inner);
         for o in 0..outer {
@@ -112,4 +117,3 @@ pub(crate) fn scatter_add(s: &Storage, g: GatherGeom, index: &[usize]) -> Storag
     }
     Storage::from_f64_iter(acc.into_iter(), s.dtype())
 }
-

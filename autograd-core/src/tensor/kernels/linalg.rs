@@ -24,8 +24,20 @@ macro_rules! impl_gemm {
                 // inside them; `c` is uniquely borrowed.
                 unsafe {
                     $f(
-                        m, k, n, 1.0, a.as_ptr(), k as isize, 1, b.as_ptr(), n as isize, 1, 0.0,
-                        c.as_mut_ptr(), n as isize, 1,
+                        m,
+                        k,
+                        n,
+                        1.0,
+                        a.as_ptr(),
+                        k as isize,
+                        1,
+                        b.as_ptr(),
+                        n as isize,
+                        1,
+                        0.0,
+                        c.as_mut_ptr(),
+                        n as isize,
+                        1,
                     )
                 }
             }
@@ -87,7 +99,14 @@ fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
     }
     let mut c_off = 0;
     for_each_offset(&d.batch, [&d.sa, &d.sb], |[ia, ib]| {
-        T::gemm(m, k, n, &a[ia..ia + m * k], &b[ib..ib + k * n], &mut out[c_off..c_off + m * n]);
+        T::gemm(
+            m,
+            k,
+            n,
+            &a[ia..ia + m * k],
+            &b[ib..ib + k * n],
+            &mut out[c_off..c_off + m * n],
+        );
         c_off += m * n;
     });
     out

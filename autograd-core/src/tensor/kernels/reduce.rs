@@ -40,14 +40,26 @@ pub(crate) fn sum_axis(s: &Storage, outer: usize, n: usize, inner: usize) -> Sto
 
 /// Index along the middle axis of the largest (`max = true`) or smallest element
 /// of each `(outer, inner)` fibre; the first one on ties, NaN wins as in PyTorch.
-pub(crate) fn arg_extreme(s: &Storage, outer: usize, n: usize, inner: usize, max: bool) -> Vec<usize> {
+pub(crate) fn arg_extreme(
+    s: &Storage,
+    outer: usize,
+    n: usize,
+    inner: usize,
+    max: bool,
+) -> Vec<usize> {
     match s {
         Storage::F32(v) => arg_extreme_typed(v, outer, n, inner, max),
         Storage::F64(v) => arg_extreme_typed(v, outer, n, inner, max),
     }
 }
 
-fn arg_extreme_typed<T: Element>(v: &[T], outer: usize, n: usize, inner: usize, max: bool) -> Vec<usize> {
+fn arg_extreme_typed<T: Element>(
+    v: &[T],
+    outer: usize,
+    n: usize,
+    inner: usize,
+    max: bool,
+) -> Vec<usize> {
     let mut out = Vec::with_capacity(outer * inner);
     for o in 0..outer {
         for i in 0..inner {

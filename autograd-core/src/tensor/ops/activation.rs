@@ -8,7 +8,13 @@ use crate::tensor::op::{Op, Saved};
 use crate::tensor::shape::{split_at_dim, Dim};
 
 /// Applies `f(fibre, out)` to every fibre along `dim` of `s`, in `f64`.
-fn per_fibre(s: &Storage, shape: &[usize], dim: usize, out_len: usize, f: impl Fn(&[f64], &mut [f64])) -> Storage {
+fn per_fibre(
+    s: &Storage,
+    shape: &[usize],
+    dim: usize,
+    out_len: usize,
+    f: impl Fn(&[f64], &mut [f64]),
+) -> Storage {
     let (outer, n, inner) = split_at_dim(shape, dim);
     let mut out = vec![0.0; outer * out_len * inner];
     let (mut fib, mut res) = (vec![0.0; n], vec![0.0; out_len]);
@@ -55,7 +61,10 @@ impl Tensor {
                 *o = (v - l).exp();
             }
         });
-        Ok(Tensor::record(s, self.shape(), &[self], |o| Op::Softmax { out: o.save(), dim }))
+        Ok(Tensor::record(s, self.shape(), &[self], |o| Op::Softmax {
+            out: o.save(),
+            dim,
+        }))
     }
 
     /// `x - logsumexp(x)` along `dim` (`torch.log_softmax`,
@@ -78,7 +87,9 @@ impl Tensor {
                 *o = v - l;
             }
         });
-        Ok(Tensor::record(s, self.shape(), &[self], |o| Op::LogSoftmax { out: o.save(), dim }))
+        Ok(Tensor::record(s, self.shape(), &[self], |o| {
+            Op::LogSoftmax { out: o.save(), dim }
+        }))
     }
 
     /// `ln(sum(exp(x)))` along `dim` (`torch.logsumexp`, `LogsumexpBackward0`).

@@ -18,42 +18,71 @@ impl Tensor {
         make: impl FnOnce(&Tensor, &Tensor) -> Op,
     ) -> Result<Tensor> {
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
-        let s = zip(&self.data(), self.shape(), &other.data(), other.shape(), &shape, f);
-        Ok(Tensor::record(s, &shape, &[self, other], |_| make(self, other)))
+        let s = zip(
+            &self.data(),
+            self.shape(),
+            &other.data(),
+            other.shape(),
+            &shape,
+            f,
+        );
+        Ok(Tensor::record(s, &shape, &[self, other], |_| {
+            make(self, other)
+        }))
     }
 
     /// `self + other` with broadcasting (`torch.add`, `AddBackward0`).
     pub fn try_add(&self, other: &Tensor) -> Result<Tensor> {
-        self.binary(other, "add", |a, b| a + b, |a, b| Op::Add {
-            lhs: Shape::new(a.shape()),
-            rhs: Shape::new(b.shape()),
-        })
+        self.binary(
+            other,
+            "add",
+            |a, b| a + b,
+            |a, b| Op::Add {
+                lhs: Shape::new(a.shape()),
+                rhs: Shape::new(b.shape()),
+            },
+        )
     }
 
     /// `self - other` with broadcasting (`torch.sub`, `SubBackward0`).
     pub fn try_sub(&self, other: &Tensor) -> Result<Tensor> {
-        self.binary(other, "sub", |a, b| a - b, |a, b| Op::Sub {
-            lhs: Shape::new(a.shape()),
-            rhs: Shape::new(b.shape()),
-        })
+        self.binary(
+            other,
+            "sub",
+            |a, b| a - b,
+            |a, b| Op::Sub {
+                lhs: Shape::new(a.shape()),
+                rhs: Shape::new(b.shape()),
+            },
+        )
     }
 
     /// `self * other` element-wise with broadcasting (`torch.mul`,
     /// `MulBackward0`).
     pub fn try_mul(&self, other: &Tensor) -> Result<Tensor> {
-        self.binary(other, "mul", |a, b| a * b, |a, b| Op::Mul {
-            lhs: Saved::new(a),
-            rhs: Saved::new(b),
-        })
+        self.binary(
+            other,
+            "mul",
+            |a, b| a * b,
+            |a, b| Op::Mul {
+                lhs: Saved::new(a),
+                rhs: Saved::new(b),
+            },
+        )
     }
 
     /// `self / other` element-wise with broadcasting (`torch.div`,
     /// `DivBackward0`).
     pub fn try_div(&self, other: &Tensor) -> Result<Tensor> {
-        self.binary(other, "div", |a, b| a / b, |a, b| Op::Div {
-            lhs: Saved::new(a),
-            rhs: Saved::new(b),
-        })
+        self.binary(
+            other,
+            "div",
+            |a, b| a / b,
+            |a, b| Op::Div {
+                lhs: Saved::new(a),
+                rhs: Saved::new(b),
+            },
+        )
     }
 
     /// A rank-0 constant of this tensor's dtype, so `t * 2.0` keeps the dtype.

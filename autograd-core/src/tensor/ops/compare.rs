@@ -33,11 +33,21 @@ macro_rules! comparison {
 }
 
 impl Tensor {
-    fn compare(&self, other: &Tensor, name: &'static str, f: fn(f64, f64) -> bool) -> Result<Tensor> {
+    fn compare(
+        &self,
+        other: &Tensor,
+        name: &'static str,
+        f: fn(f64, f64) -> bool,
+    ) -> Result<Tensor> {
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
-        let s = zip(&self.data(), self.shape(), &other.data(), other.shape(), &shape, |a, b| {
-            f64::from(u8::from(f(a, b)))
-        });
+        let s = zip(
+            &self.data(),
+            self.shape(),
+            &other.data(),
+            other.shape(),
+            &shape,
+            |a, b| f64::from(u8::from(f(a, b))),
+        );
         Ok(Tensor::from_storage(s, &shape))
     }
 
@@ -69,7 +79,9 @@ impl Tensor {
             &shape,
         );
         Ok(Tensor::record(s, &shape, &[x, y], |_| Op::Where {
-            mask: condition.ne_scalar(0.0).to_dtype(x.dtype().promote(y.dtype())),
+            mask: condition
+                .ne_scalar(0.0)
+                .to_dtype(x.dtype().promote(y.dtype())),
             lhs: Shape::new(x.shape()),
             rhs: Shape::new(y.shape()),
         }))

@@ -11,7 +11,13 @@ use crate::tensor::shape::Shape;
 use crate::Error;
 use std::sync::Arc;
 
-fn window(op: &'static str, x: &[usize], k: (usize, usize), stride: usize, padding: usize) -> Result<Window> {
+fn window(
+    op: &'static str,
+    x: &[usize],
+    k: (usize, usize),
+    stride: usize,
+    padding: usize,
+) -> Result<Window> {
     let bad = |reason: String| Error::InvalidArgument {
         op,
         shape: x.to_vec(),
@@ -24,7 +30,9 @@ fn window(op: &'static str, x: &[usize], k: (usize, usize), stride: usize, paddi
         return Err(bad("kernel size and stride must be positive".into()));
     }
     if x[2] + 2 * padding < k.0 || x[3] + 2 * padding < k.1 {
-        return Err(bad(format!("the kernel {k:?} is larger than the padded input")));
+        return Err(bad(format!(
+            "the kernel {k:?} is larger than the padded input"
+        )));
     }
     Ok(Window {
         n: x[0],
@@ -41,7 +49,11 @@ fn window(op: &'static str, x: &[usize], k: (usize, usize), stride: usize, paddi
 /// The window over `(n * c, 1, h, w)` a pooling op uses.
 fn pool_window(op: &'static str, x: &[usize], kernel: usize, stride: usize) -> Result<Window> {
     let w = window(op, x, (kernel, kernel), stride, 0)?;
-    Ok(Window { n: w.n * w.c, c: 1, ..w })
+    Ok(Window {
+        n: w.n * w.c,
+        c: 1,
+        ..w
+    })
 }
 
 impl Tensor {
@@ -66,12 +78,24 @@ impl Tensor {
     /// # Panics
     /// If the shapes do not fit; see [`Tensor::try_conv2d`].
     #[track_caller]
-    pub fn conv2d(&self, weight: &Tensor, bias: Option<&Tensor>, stride: usize, padding: usize) -> Tensor {
+    pub fn conv2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        stride: usize,
+        padding: usize,
+    ) -> Tensor {
         ok(self.try_conv2d(weight, bias, stride, padding))
     }
 
     /// Fallible [`Tensor::conv2d`].
-    pub fn try_conv2d(&self, weight: &Tensor, bias: Option<&Tensor>, stride: usize, padding: usize) -> Result<Tensor> {
+    pub fn try_conv2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor> {
         let ws = weight.shape();
         let mismatch = |rhs: &[usize], reason: &str| Error::ShapeMismatch {
             op: "conv2d",
@@ -80,7 +104,10 @@ impl Tensor {
             reason: reason.into(),
         };
         if ws.len() != 4 || self.ndim() != 4 || ws[1] != self.shape()[1] {
-            return Err(mismatch(ws, "expected input (n, c, h, w) and weight (o, c, kh, kw)"));
+            return Err(mismatch(
+                ws,
+                "expected input (n, c, h, w) and weight (o, c, kh, kw)",
+            ));
         }
         if let Some(b) = bias.filter(|b| b.shape() != [ws[0]]) {
             return Err(mismatch(b.shape(), "expected a bias of shape (o)"));
@@ -90,15 +117,24 @@ impl Tensor {
         let cols = im2col(&self.data(), &win);
         let mut s = linalg::matmul(&weight.data(), &[ws[0], rows], &cols, &[n, rows, l], &[n]);
         if let Some(b) = bias {
-            s = elementwise::zip(&s, &[n, ws[0], l], &b.data(), &[ws[0], 1], &[n, ws[0], l], |x, y| x + y);
+            s = elementwise::zip(
+                &s,
+                &[n, ws[0], l],
+                &b.data(),
+                &[ws[0], 1],
+                &[n, ws[0], l],
+                |x, y| x + y,
+            );
         }
         let (ho, wo) = win.out_hw();
         let mut inputs = vec![self, weight];
         inputs.extend(bias);
-        Ok(Tensor::record(s, &[n, ws[0], ho, wo], &inputs, |_| Op::Conv2d {
-            x: Saved::new(self),
-            w: Saved::new(weight),
-            win,
+        Ok(Tensor::record(s, &[n, ws[0], ho, wo], &inputs, |_| {
+            Op::Conv2d {
+                x: Saved::new(self),
+                w: Saved::new(weight),
+                win,
+            }
         }))
     }
 
@@ -118,14 +154,22 @@ impl Tensor {
         let win = pool_window("max_pool2d", self.shape(), kernel, stride)?;
         let [nc, kk, l] = win.cols_shape();
         // The flat pixel each column entry reads, so the winner maps back to the input.
-        let pixels = im2col(&Storage::F64((0..nc * win.h * win.w).map(|i| i as f64).collect()), &win);
+        let pixels = im2col(
+            &Storage::F64((0..nc * win.h * win.w).map(|i| i as f64).collect()),
+            &win,
+        );
         let cols = im2col(&self.data(), &win);
         let best = reduce::arg_extreme(&cols, nc, kk, l, true);
         let hw = win.h * win.w;
         let index: Arc<[usize]> = (0..nc * l)
             .map(|f| pixels.get(((f / l) * kk + best[f]) * l + f % l) as usize % hw)
             .collect();
-        let geom = GatherGeom { outer: nc, n_in: hw, n_out: l, inner: 1 };
+        let geom = GatherGeom {
+            outer: nc,
+            n_in: hw,
+            n_out: l,
+            inner: 1,
+        };
         let (ho, wo) = win.out_hw();
         let out = [self.shape()[0], self.shape()[1], ho, wo];
         Ok(self.gather_geom(GatherKind::MaxPool2d, geom, &index, &out))
@@ -149,23 +193,36 @@ impl Tensor {
         let sums = reduce::sum_axis(&im2col(&self.data(), &win), nc, kk, l);
         let (ho, wo) = win.out_hw();
         let out = [self.shape()[0], self.shape()[1], ho, wo];
-        Ok(Tensor::record(sums.map(|v| v / kk as f64), &out, &[self], |_| Op::AvgPool2d {
-            win,
-            shape: Shape::new(self.shape()),
-        }))
+        Ok(Tensor::record(
+            sums.map(|v| v / kk as f64),
+            &out,
+            &[self],
+            |_| Op::AvgPool2d {
+                win,
+                shape: Shape::new(self.shape()),
+            },
+        ))
     }
 }
 
 /// Gradients of a convolution in tensor ops (so they are differentiable again):
 /// `dx = col2im(W^T dY)`, `dW = sum_n dY cols^T`, `db = sum dY`.
-pub(crate) fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, win: &Window, needs: &[bool]) -> Vec<Option<Tensor>> {
+pub(crate) fn conv2d_backward(
+    g: &Tensor,
+    x: &Tensor,
+    w: &Tensor,
+    win: &Window,
+    needs: &[bool],
+) -> Vec<Option<Tensor>> {
     let [n, rows, l] = win.cols_shape();
     let o = w.shape()[0];
     let g3 = g.reshape(&[n, o, l]);
     let gx = needs[0].then(|| w.reshape(&[o, rows]).t().matmul(&g3).col2im(win));
     let gw = needs[1].then(|| {
         let cols = x.im2col(win);
-        g3.matmul(&cols.transpose(1, 2)).sum_dim(0, false).reshape(w.shape())
+        g3.matmul(&cols.transpose(1, 2))
+            .sum_dim(0, false)
+            .reshape(w.shape())
     });
     let mut grads = vec![gx, gw];
     if let Some(&need_b) = needs.get(2) {

@@ -25,7 +25,12 @@ impl Tensor {
         Ok(())
     }
 
-    fn inplace_binary(&self, op: &'static str, other: &Tensor, f: fn(f64, f64) -> f64) -> Result<Tensor> {
+    fn inplace_binary(
+        &self,
+        op: &'static str,
+        other: &Tensor,
+        f: fn(f64, f64) -> f64,
+    ) -> Result<Tensor> {
         self.check_inplace(op, Some(other))?;
         if broadcast_shapes(op, self.shape(), other.shape())? != self.shape() {
             return Err(Error::ShapeMismatch {
@@ -35,7 +40,14 @@ impl Tensor {
                 reason: "the result of an in-place op must keep the tensor's shape".into(),
             });
         }
-        let s = zip(&self.data(), self.shape(), &other.data(), other.shape(), self.shape(), f);
+        let s = zip(
+            &self.data(),
+            self.shape(),
+            &other.data(),
+            other.shape(),
+            self.shape(),
+            f,
+        );
         let s = as_dtype(&s, self.dtype()).into_owned();
         self.inner.buffer.replace(s, op);
         Ok(self.clone())
@@ -43,7 +55,9 @@ impl Tensor {
 
     fn inplace_fill(&self, op: &'static str, v: f64) -> Result<Tensor> {
         self.check_inplace(op, None)?;
-        self.inner.buffer.replace(Storage::full(self.numel(), v, self.dtype()), op);
+        self.inner
+            .buffer
+            .replace(Storage::full(self.numel(), v, self.dtype()), op);
         Ok(self.clone())
     }
 

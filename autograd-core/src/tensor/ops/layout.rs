@@ -3,8 +3,8 @@
 use crate::error::Result;
 use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::kernels::{elementwise, layout};
 use crate::tensor::kernels::layout::GatherGeom;
+use crate::tensor::kernels::{elementwise, layout};
 use crate::tensor::op::{GatherKind, Op, PermuteKind, ViewKind};
 use crate::tensor::shape::{broadcast_shapes, numel, split_at_dim, Dim, Shape};
 use crate::Error;
@@ -38,7 +38,11 @@ impl Tensor {
             return Err(Error::InvalidArgument {
                 op: "reshape",
                 shape: self.shape().to_vec(),
-                reason: format!("shape {shape:?} holds {} elements, not {}", numel(shape), self.numel()),
+                reason: format!(
+                    "shape {shape:?} holds {} elements, not {}",
+                    numel(shape),
+                    self.numel()
+                ),
             });
         }
         Ok(self.view_as(shape, ViewKind::Reshape))
@@ -111,7 +115,10 @@ impl Tensor {
 
     fn permute_as(&self, perm: Vec<usize>, kind: PermuteKind) -> Result<Tensor> {
         let mut seen = vec![false; self.ndim()];
-        let valid = perm.len() == self.ndim() && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+        let valid = perm.len() == self.ndim()
+            && perm
+                .iter()
+                .all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
         if !valid {
             return Err(Error::InvalidArgument {
                 op: "permute",
@@ -121,7 +128,10 @@ impl Tensor {
         }
         let shape: Vec<usize> = perm.iter().map(|&p| self.shape()[p]).collect();
         let s = layout::permute(&self.data(), self.shape(), &perm);
-        Ok(Tensor::record(s, &shape, &[self], |_| Op::Permute { kind, perm }))
+        Ok(Tensor::record(s, &shape, &[self], |_| Op::Permute {
+            kind,
+            perm,
+        }))
     }
 
     /// Swaps two dimensions (`t.transpose(d0, d1)`, `TransposeBackward0`).
@@ -135,7 +145,10 @@ impl Tensor {
 
     /// Fallible [`Tensor::transpose`].
     pub fn try_transpose(&self, d0: impl Dim, d1: impl Dim) -> Result<Tensor> {
-        let (a, b) = (d0.resolve("transpose", self.ndim())?, d1.resolve("transpose", self.ndim())?);
+        let (a, b) = (
+            d0.resolve("transpose", self.ndim())?,
+            d1.resolve("transpose", self.ndim())?,
+        );
         let mut perm: Vec<usize> = (0..self.ndim()).collect();
         perm.swap(a, b);
         self.permute_as(perm, PermuteKind::Transpose)
@@ -255,7 +268,10 @@ impl Tensor {
         let (outer, _, inner) = split_at_dim(first.shape(), dim);
         let s = join(tensors, &sizes, outer, inner);
         let inputs: Vec<&Tensor> = tensors.iter().collect();
-        Ok(Tensor::record(s, &shape, &inputs, |_| Op::Cat { dim, sizes }))
+        Ok(Tensor::record(s, &shape, &inputs, |_| Op::Cat {
+            dim,
+            sizes,
+        }))
     }
 
     /// Stacks tensors of one shape along a new dimension `dim` (`torch.stack`,
@@ -287,7 +303,10 @@ impl Tensor {
         let s = join(tensors, &vec![1; tensors.len()], outer, inner);
         let inputs: Vec<&Tensor> = tensors.iter().collect();
         let shapes = tensors.iter().map(|t| Shape::new(t.shape())).collect();
-        Ok(Tensor::record(s, &shape, &inputs, |_| Op::Stack { dim, shapes }))
+        Ok(Tensor::record(s, &shape, &inputs, |_| Op::Stack {
+            dim,
+            shapes,
+        }))
     }
 
     /// The slices at `indices` along `dim`, in that order (`t.index_select(dim,
@@ -306,10 +325,17 @@ impl Tensor {
         let (outer, n, inner) = split_at_dim(self.shape(), dim);
         check_indices("index_select", indices, n)?;
         let k = indices.len();
-        let index: Arc<[usize]> = (0..outer * k * inner).map(|f| indices[(f / inner) % k]).collect();
+        let index: Arc<[usize]> = (0..outer * k * inner)
+            .map(|f| indices[(f / inner) % k])
+            .collect();
         let mut shape = self.shape().to_vec();
         shape[dim] = k;
-        let geom = GatherGeom { outer, n_in: n, n_out: k, inner };
+        let geom = GatherGeom {
+            outer,
+            n_in: n,
+            n_out: k,
+            inner,
+        };
         Ok(self.gather_geom(GatherKind::IndexSelect, geom, &index, &shape))
     }
 
@@ -327,23 +353,41 @@ impl Tensor {
     /// Fallible [`Tensor::gather`].
     pub fn try_gather(&self, dim: impl Dim, index: &Tensor) -> Result<Tensor> {
         let dim = dim.resolve("gather", self.ndim())?;
-        let fits = index.ndim() == self.ndim() && (0..self.ndim()).all(|d| d == dim || index.shape()[d] == self.shape()[d]);
+        let fits = index.ndim() == self.ndim()
+            && (0..self.ndim()).all(|d| d == dim || index.shape()[d] == self.shape()[d]);
         if !fits {
             return Err(Error::ShapeMismatch {
                 op: "gather",
                 lhs: self.shape().to_vec(),
                 rhs: index.shape().to_vec(),
-                reason: format!("the index must have the input's shape except along dimension {dim}"),
+                reason: format!(
+                    "the index must have the input's shape except along dimension {dim}"
+                ),
             });
         }
         let (outer, n, inner) = split_at_dim(self.shape(), dim);
-        let idx: Vec<usize> = index.to_vec::<f64>().into_iter().map(|v| v as usize).collect();
+        let idx: Vec<usize> = index
+            .to_vec::<f64>()
+            .into_iter()
+            .map(|v| v as usize)
+            .collect();
         check_indices("gather", &idx, n)?;
-        let geom = GatherGeom { outer, n_in: n, n_out: index.shape()[dim], inner };
+        let geom = GatherGeom {
+            outer,
+            n_in: n,
+            n_out: index.shape()[dim],
+            inner,
+        };
         Ok(self.gather_geom(GatherKind::Gather, geom, &idx.into(), index.shape()))
     }
 
-    pub(crate) fn gather_geom(&self, kind: GatherKind, geom: GatherGeom, index: &Arc<[usize]>, out_shape: &[usize]) -> Tensor {
+    pub(crate) fn gather_geom(
+        &self,
+        kind: GatherKind,
+        geom: GatherGeom,
+        index: &Arc<[usize]>,
+        out_shape: &[usize],
+    ) -> Tensor {
         let s = layout::gather(&self.data(), geom, index);
         Tensor::record(s, out_shape, &[self], |_| Op::Gather {
             kind,
@@ -354,7 +398,12 @@ impl Tensor {
     }
 
     /// The adjoint of [`Tensor::gather_geom`] (`ScatterAddBackward0`).
-    pub(crate) fn scatter_add_geom(&self, geom: GatherGeom, index: &Arc<[usize]>, out_shape: &[usize]) -> Tensor {
+    pub(crate) fn scatter_add_geom(
+        &self,
+        geom: GatherGeom,
+        index: &Arc<[usize]>,
+        out_shape: &[usize],
+    ) -> Tensor {
         let s = layout::scatter_add(&self.data(), geom, index);
         Tensor::record(s, out_shape, &[self], |_| Op::ScatterAdd {
             geom,
@@ -373,7 +422,11 @@ fn check_indices(op: &'static str, indices: &[usize], size: usize) -> Result<()>
 
 fn join(tensors: &[Tensor], sizes: &[usize], outer: usize, inner: usize) -> Storage {
     let guards: Vec<_> = tensors.iter().map(|t| t.data()).collect();
-    let parts: Vec<(&Storage, usize)> = guards.iter().map(|g| &**g).zip(sizes.iter().copied()).collect();
+    let parts: Vec<(&Storage, usize)> = guards
+        .iter()
+        .map(|g| &**g)
+        .zip(sizes.iter().copied())
+        .collect();
     layout::cat(&parts, outer, inner)
 }
 
@@ -387,15 +440,24 @@ pub(crate) fn narrow_backward(g: &Tensor, dim: usize, start: usize, shape: &[usi
         Tensor::full(&s, 0.0, g.dtype())
     };
     let after = shape[dim] - start - len;
-    let parts: Vec<Tensor> = [(start > 0).then(|| zeros(start)), Some(g.clone()), (after > 0).then(|| zeros(after))]
-        .into_iter()
-        .flatten()
-        .collect();
+    let parts: Vec<Tensor> = [
+        (start > 0).then(|| zeros(start)),
+        Some(g.clone()),
+        (after > 0).then(|| zeros(after)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     Tensor::cat(&parts, dim)
 }
 
 /// Gradients of `cat`: the matching slices of `g`.
-pub(crate) fn cat_backward(g: &Tensor, dim: usize, sizes: &[usize], needs: &[bool]) -> Vec<Option<Tensor>> {
+pub(crate) fn cat_backward(
+    g: &Tensor,
+    dim: usize,
+    sizes: &[usize],
+    needs: &[bool],
+) -> Vec<Option<Tensor>> {
     let mut start = 0;
     sizes
         .iter()

@@ -29,8 +29,16 @@ fn mat_shapes(a: &[usize], b: &[usize]) -> Result<MatShapes> {
     if a.is_empty() || b.is_empty() {
         return Err(mismatch("both operands need at least one dimension".into()));
     }
-    let a2 = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
-    let b2 = if b.len() == 1 { vec![b[0], 1] } else { b.to_vec() };
+    let a2 = if a.len() == 1 {
+        vec![1, a[0]]
+    } else {
+        a.to_vec()
+    };
+    let b2 = if b.len() == 1 {
+        vec![b[0], 1]
+    } else {
+        b.to_vec()
+    };
     let (ra, rb) = (a2.len(), b2.len());
     if a2[ra - 1] != b2[rb - 2] {
         return Err(mismatch(format!(
@@ -49,7 +57,13 @@ fn mat_shapes(a: &[usize], b: &[usize]) -> Result<MatShapes> {
     if b.len() > 1 {
         out.push(b2[rb - 1]);
     }
-    Ok(MatShapes { a: a2, b: b2, batch, full, out })
+    Ok(MatShapes {
+        a: a2,
+        b: b2,
+        batch,
+        full,
+        out,
+    })
 }
 
 impl Tensor {
@@ -84,11 +98,25 @@ impl Tensor {
 }
 
 /// `dA = dC B^T` and `dB = A^T dC`, summed over broadcast batch dimensions.
-pub(crate) fn matmul_backward(g: &Tensor, a: &Tensor, b: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+pub(crate) fn matmul_backward(
+    g: &Tensor,
+    a: &Tensor,
+    b: &Tensor,
+    needs: &[bool],
+) -> Vec<Option<Tensor>> {
     let sh = ok(mat_shapes(a.shape(), b.shape()));
     let g2 = g.reshape(&sh.full);
     let (a2, b2) = (a.reshape(&sh.a), b.reshape(&sh.b));
-    let ga = needs[0].then(|| g2.matmul(&b2.transpose(-1, -2)).sum_to(&sh.a).reshape(a.shape()));
-    let gb = needs[1].then(|| a2.transpose(-1, -2).matmul(&g2).sum_to(&sh.b).reshape(b.shape()));
+    let ga = needs[0].then(|| {
+        g2.matmul(&b2.transpose(-1, -2))
+            .sum_to(&sh.a)
+            .reshape(a.shape())
+    });
+    let gb = needs[1].then(|| {
+        a2.transpose(-1, -2)
+            .matmul(&g2)
+            .sum_to(&sh.b)
+            .reshape(b.shape())
+    });
     vec![ga, gb]
 }

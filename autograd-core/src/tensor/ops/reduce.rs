@@ -33,8 +33,10 @@ impl Tensor {
     /// Mean of all elements, a rank-0 tensor (`torch.mean`, `MeanBackward0`).
     pub fn mean(&self) -> Tensor {
         let m = sum_all(&self.data()) / self.numel() as f64;
-        Tensor::record(Storage::full(1, m, self.dtype()), &[], &[self], |_| Op::Mean {
-            shape: Shape::new(self.shape()),
+        Tensor::record(Storage::full(1, m, self.dtype()), &[], &[self], |_| {
+            Op::Mean {
+                shape: Shape::new(self.shape()),
+            }
         })
     }
 
@@ -60,7 +62,10 @@ impl Tensor {
 
     fn sum_axis(&self, dim: usize, keepdim: bool) -> (Storage, Vec<usize>) {
         let (o, n, i) = split_at_dim(self.shape(), dim);
-        (sum_axis(&self.data(), o, n, i), reduced_shape(self.shape(), dim, keepdim))
+        (
+            sum_axis(&self.data(), o, n, i),
+            reduced_shape(self.shape(), dim, keepdim),
+        )
     }
 
     /// Mean over dimension `dim` (`torch.mean(t, dim, keepdim)`, `MeanBackward1`).
@@ -77,10 +82,12 @@ impl Tensor {
         let dim = dim.resolve("mean_dim", self.ndim())?;
         let (s, out) = self.sum_axis(dim, keepdim);
         let n = self.shape()[dim] as f64;
-        Ok(Tensor::record(s.map(|v| v / n), &out, &[self], |_| Op::MeanDim {
-            shape: Shape::new(self.shape()),
-            dim,
-            keepdim,
+        Ok(Tensor::record(s.map(|v| v / n), &out, &[self], |_| {
+            Op::MeanDim {
+                shape: Shape::new(self.shape()),
+                dim,
+                keepdim,
+            }
         }))
     }
 
@@ -179,8 +186,17 @@ impl Tensor {
         }
         let index: Arc<[usize]> = arg_extreme(&self.data(), outer, n, inner, max).into();
         let out_shape = reduced_shape(self.shape(), dim, keepdim);
-        let geom = GatherGeom { outer, n_in: n, n_out: 1, inner };
-        let kind = if max { GatherKind::Max } else { GatherKind::Min };
+        let geom = GatherGeom {
+            outer,
+            n_in: n,
+            n_out: 1,
+            inner,
+        };
+        let kind = if max {
+            GatherKind::Max
+        } else {
+            GatherKind::Min
+        };
         let values = self.gather_geom(kind, geom, &index, &out_shape);
         let idx = Storage::from_f64_iter(index.iter().map(|&i| i as f64), self.dtype());
         Ok((values, Tensor::from_storage(idx, &out_shape)))

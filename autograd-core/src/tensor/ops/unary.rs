@@ -16,7 +16,11 @@ fn sigmoid(x: f64) -> f64 {
 impl Tensor {
     /// The one helper behind every element-wise op: maps `f` over the data and
     /// records `make` (which may save the output through `OutRef`).
-    pub(crate) fn unary(&self, f: impl Fn(f64) -> f64, make: impl FnOnce(&OutRef<'_>) -> Op) -> Tensor {
+    pub(crate) fn unary(
+        &self,
+        f: impl Fn(f64) -> f64,
+        make: impl FnOnce(&OutRef<'_>) -> Op,
+    ) -> Tensor {
         let s = self.data().map(f);
         Tensor::record(s, self.shape(), &[self], make)
     }
@@ -24,10 +28,13 @@ impl Tensor {
     /// `self ^ exponent` element-wise (`torch.pow`, `PowBackward0`). An integral
     /// exponent is defined for negative bases.
     pub fn pow(&self, exponent: f64) -> Tensor {
-        self.unary(|v| v.powf(exponent), |_| Op::Pow {
-            x: Saved::new(self),
-            exponent,
-        })
+        self.unary(
+            |v| v.powf(exponent),
+            |_| Op::Pow {
+                x: Saved::new(self),
+                exponent,
+            },
+        )
     }
 
     /// `self * self` (`torch.square`, recorded as `PowBackward0`).
@@ -42,7 +49,9 @@ impl Tensor {
 
     /// Natural logarithm (`torch.log`, `LogBackward0`).
     pub fn ln(&self) -> Tensor {
-        self.unary(f64::ln, |_| Op::Ln { x: Saved::new(self) })
+        self.unary(f64::ln, |_| Op::Ln {
+            x: Saved::new(self),
+        })
     }
 
     /// Hyperbolic tangent (`torch.tanh`, `TanhBackward0`).
@@ -57,17 +66,24 @@ impl Tensor {
 
     /// `max(x, 0)` (`torch.relu`, `ReluBackward0`); the derivative at 0 is 0.
     pub fn relu(&self) -> Tensor {
-        self.unary(|v| if v > 0.0 { v } else { 0.0 }, |o| Op::Relu { out: o.save() })
+        self.unary(
+            |v| if v > 0.0 { v } else { 0.0 },
+            |o| Op::Relu { out: o.save() },
+        )
     }
 
     /// Sine (`torch.sin`, `SinBackward0`).
     pub fn sin(&self) -> Tensor {
-        self.unary(f64::sin, |_| Op::Sin { x: Saved::new(self) })
+        self.unary(f64::sin, |_| Op::Sin {
+            x: Saved::new(self),
+        })
     }
 
     /// Cosine (`torch.cos`, `CosBackward0`).
     pub fn cos(&self) -> Tensor {
-        self.unary(f64::cos, |_| Op::Cos { x: Saved::new(self) })
+        self.unary(f64::cos, |_| Op::Cos {
+            x: Saved::new(self),
+        })
     }
 
     /// Square root (`torch.sqrt`, `SqrtBackward0`).
@@ -77,24 +93,37 @@ impl Tensor {
 
     /// Absolute value (`torch.abs`, `AbsBackward0`); the derivative at 0 is 0.
     pub fn abs(&self) -> Tensor {
-        self.unary(f64::abs, |_| Op::Abs { x: Saved::new(self) })
+        self.unary(f64::abs, |_| Op::Abs {
+            x: Saved::new(self),
+        })
     }
 
     /// Clamps every element into `[min, max]` (`torch.clamp`, `ClampBackward1`);
     /// the gradient passes where `min <= x <= max`. Use `f64::NEG_INFINITY` or
     /// `f64::INFINITY` for a one-sided clamp.
     pub fn clamp(&self, min: f64, max: f64) -> Tensor {
-        self.unary(|v| v.max(min).min(max), |_| Op::Clamp {
-            x: Saved::new(self),
-            min,
-            max,
-        })
+        self.unary(
+            |v| v.max(min).min(max),
+            |_| Op::Clamp {
+                x: Saved::new(self),
+                min,
+                max,
+            },
+        )
     }
 
     /// `-1`, `0` or `1` by sign (`torch.sign`); not differentiable: the result
     /// never requires grad.
     pub fn sign(&self) -> Tensor {
-        let s = self.data().map(|v| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 });
+        let s = self.data().map(|v| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        });
         Tensor::from_storage(s, self.shape())
     }
 

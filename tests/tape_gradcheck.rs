@@ -1,0 +1,208 @@
+//! Every differentiable op against central finite differences in f64, on random
+//! shapes (broadcast shapes included), and second derivatives of the smooth ops.
+
+use autograd::prelude::*;
+use autograd::{gradcheck, gradgradcheck};
+use proptest::prelude::*;
+
+/// Deterministic pseudo-random values in `[lo, hi)` from a seed.
+fn values(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+        })
+        .collect()
+}
+
+fn tensor(shape: &[usize], seed: u64, lo: f64, hi: f64) -> Tensor {
+    Tensor::from_vec(values(shape.iter().product(), seed, lo, hi), shape)
+}
+
+/// A shape of rank 0..=3 with dimensions 1..=3.
+fn shape() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(1usize..=3, 0..=3)
+}
+
+/// A shape and another that broadcasts with it (some dimensions set to 1, some
+/// leading ones dropped).
+fn broadcast_pair() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
+    (shape(), any::<u32>()).prop_map(|(a, mask)| {
+        let drop = (mask as usize) % (a.len() + 1);
+        let b = a[drop..]
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| if mask >> (i + 4) & 1 == 1 { 1 } else { d })
+            .collect();
+        if mask & 8 == 0 {
+            (a, b)
+        } else {
+            (b, a)
+        }
+    })
+}
+
+fn check(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) {
+    if let Err(e) = gradcheck(&f, inputs) {
+        panic!("{e}");
+    }
+}
+
+fn check2(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) {
+    check(&f, inputs);
+    if let Err(e) = gradgradcheck(&f, inputs) {
+        panic!("second derivative: {e}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn binary_ops_broadcast((a, b) in broadcast_pair(), seed in any::<u64>()) {
+        let x = tensor(&a, seed, -2.0, 2.0);
+        let y = tensor(&b, seed + 1, 0.5, 2.0);
+        check2(|t| &t[0] + &t[1], &[x.clone(), y.clone()]);
+        check2(|t| &t[0] - &t[1], &[x.clone(), y.clone()]);
+        check2(|t| &t[0] * &t[1], &[x.clone(), y.clone()]);
+        check2(|t| &t[0] / &t[1], &[x.clone(), y.clone()]);
+        check2(|t| 3.0 - &t[0] * 2.0 + &t[1] / 4.0, &[x, y]);
+    }
+
+    #[test]
+    fn smooth_unary_ops(s in shape(), seed in any::<u64>()) {
+        let x = tensor(&s, seed, -2.0, 2.0);
+        let pos = tensor(&s, seed, 0.3, 2.0);
+        check2(|t| -&t[0], &[x.clone()]);
+        check2(|t| t[0].exp(), &[x.clone()]);
+        check2(|t| t[0].tanh(), &[x.clone()]);
+        check2(|t| t[0].sigmoid(), &[x.clone()]);
+        check2(|t| t[0].sin(), &[x.clone()]);
+        check2(|t| t[0].cos(), &[x.clone()]);
+        check2(|t| t[0].pow(3.0), &[x]);
+        check2(|t| t[0].pow(-1.5), &[pos.clone()]);
+        check2(|t| t[0].ln(), &[pos.clone()]);
+        check2(|t| t[0].sqrt(), &[pos]);
+    }
+
+    #[test]
+    fn kinked_unary_ops(s in shape(), seed in any::<u64>()) {
+        // Keep every value away from the kinks at 0 and +-0.5.
+        let x = tensor(&s, seed, 0.1, 0.4) * tensor(&s, seed + 7, -1.0, 1.0).sign() + 0.0;
+        check(|t| t[0].relu(), &[x.clone()]);
+        check(|t| t[0].abs(), &[x.clone()]);
+        check(|t| (&t[0] * 2.0).clamp(-0.5, 0.5), &[x]);
+    }
+
+    #[test]
+    fn reductions(s in prop::collection::vec(1usize..=3, 1..=3), seed in any::<u64>(), d in 0usize..3, keep in any::<bool>()) {
+        let x = tensor(&s, seed, -2.0, 2.0);
+        let d = d % s.len();
+        check2(|t| t[0].sum(), &[x.clone()]);
+        check2(|t| t[0].mean(), &[x.clone()]);
+        check2(|t| t[0].sum_dim(d, keep), &[x.clone()]);
+        check2(|t| t[0].mean_dim(d, keep), &[x.clone()]);
+        check2(|t| t[0].softmax(d), &[x.clone()]);
+        check2(|t| t[0].log_softmax(d), &[x.clone()]);
+        check2(|t| t[0].logsumexp(d, keep), &[x.clone()]);
+        check2(|t| t[0].norm(), &[x]);
+    }
+
+    #[test]
+    fn extrema_pick_one_element(s in prop::collection::vec(1usize..=3, 1..=3), seed in any::<u64>(), d in 0usize..3) {
+        // Distinct values: a permutation, scaled.
+        let n: usize = s.iter().product();
+        let mut v: Vec<f64> = (0..n).map(|i| i as f64 * 0.37).collect();
+        let r = values(n, seed, 0.0, 1.0);
+        v.sort_by(|a, b| r[(*a / 0.37) as usize].total_cmp(&r[(*b / 0.37) as usize]));
+        let x = Tensor::from_vec(v, &s);
+        let d = d % s.len();
+        check(|t| t[0].max_dim(d, false).0, &[x.clone()]);
+        check(|t| t[0].min_dim(d, true).0, &[x]);
+    }
+
+    #[test]
+    fn layout_ops(s in prop::collection::vec(1usize..=3, 2..=3), seed in any::<u64>()) {
+        let x = tensor(&s, seed, -2.0, 2.0);
+        let r = s.len();
+        check2(|t| t[0].reshape(&[s.iter().product()]), &[x.clone()]);
+        check2(|t| t[0].transpose(0, r - 1) * 2.0, &[x.clone()]);
+        let perm: Vec<usize> = (0..r).rev().collect();
+        check2(|t| t[0].permute(&perm), &[x.clone()]);
+        check2(|t| t[0].unsqueeze(1).squeeze(1).unsqueeze(0), &[x.clone()]);
+        let mut big = vec![2];
+        big.extend(&s);
+        check2(|t| t[0].expand(&big), &[x.clone()]);
+        check2(|t| t[0].narrow(0, s[0] - 1, 1), &[x.clone()]);
+        check2(|t| t[0].narrow(r - 1, 0, s[r - 1]) * 3.0, &[x.clone()]);
+        check2(|t| Tensor::cat(&[t[0].clone(), t[0].exp()], 1), &[x.clone()]);
+        check2(|t| Tensor::stack(&[t[0].clone(), t[0].sin()], r), &[x.clone()]);
+        let idx: Vec<usize> = (0..4).map(|i| (i * 7 + seed as usize) % s[0]).collect();
+        check2(|t| t[0].index_select(0, &idx), &[x.clone()]);
+        let g: Vec<f64> = (0..x.numel()).map(|i| ((i + seed as usize) % s[r - 1]) as f64).collect();
+        let index = Tensor::from_vec(g, &s);
+        check2(|t| t[0].gather(r - 1, &index), &[x]);
+    }
+
+    #[test]
+    fn where_broadcasts((a, b) in broadcast_pair(), seed in any::<u64>()) {
+        let x = tensor(&a, seed, -2.0, 2.0);
+        let y = tensor(&b, seed + 1, -2.0, 2.0);
+        let cond = tensor(&b, seed + 2, -1.0, 1.0).gt_scalar(0.0);
+        check2(|t| Tensor::where_(&cond, &t[0], &t[1]), &[x, y]);
+    }
+
+    #[test]
+    fn matmul_all_ranks(m in 1usize..=3, k in 1usize..=3, n in 1usize..=3, b in 1usize..=2, seed in any::<u64>()) {
+        let pairs: Vec<(Vec<usize>, Vec<usize>)> = vec![
+            (vec![k], vec![k]),
+            (vec![m, k], vec![k]),
+            (vec![k], vec![k, n]),
+            (vec![m, k], vec![k, n]),
+            (vec![b, m, k], vec![k, n]),
+            (vec![b, 1, m, k], vec![2, k, n]),
+        ];
+        for (i, (sa, sb)) in pairs.iter().enumerate() {
+            let x = tensor(sa, seed + i as u64, -1.0, 1.0);
+            let y = tensor(sb, seed + 10 + i as u64, -1.0, 1.0);
+            check2(|t| t[0].matmul(&t[1]), &[x, y]);
+        }
+    }
+
+    #[test]
+    fn conv_and_pools(c in 1usize..=2, o in 1usize..=2, h in 3usize..=5, stride in 1usize..=2, pad in 0usize..=1, seed in any::<u64>()) {
+        let x = tensor(&[2, c, h, h + 1], seed, -1.0, 1.0);
+        let w = tensor(&[o, c, 2, 3], seed + 1, -1.0, 1.0);
+        let bias = tensor(&[o], seed + 2, -1.0, 1.0);
+        check2(|t| t[0].conv2d(&t[1], Some(&t[2]), stride, pad), &[x.clone(), w.clone(), bias]);
+        check(|t| t[0].conv2d(&t[1], None, stride, pad), &[x.clone(), w]);
+        check2(|t| t[0].avg_pool2d(2, stride), &[x.clone()]);
+        // Distinct values keep max pooling differentiable.
+        let distinct = Tensor::from_vec(
+            (0..x.numel()).map(|i| ((i * 7919) % 997) as f64 / 100.0).collect::<Vec<_>>(),
+            x.shape(),
+        );
+        check(|t| t[0].max_pool2d(2, stride), &[distinct]);
+    }
+}
+
+#[test]
+fn gradcheck_reports_a_wrong_derivative() {
+    use autograd::{Error, Function, FunctionCtx};
+    struct WrongSquare;
+    impl Function for WrongSquare {
+        fn forward(&self, ctx: &mut FunctionCtx, x: &[Tensor]) -> Result<Tensor, Error> {
+            ctx.save_for_backward(&x[..1]);
+            Ok(x[0].pow(2.0))
+        }
+        fn backward(&self, ctx: &FunctionCtx, g: &Tensor) -> Result<Vec<Option<Tensor>>, Error> {
+            Ok(vec![Some(g * &ctx.saved_tensors()[0] * 3.0)])
+        }
+    }
+    let x = tensor(&[3], 1, 0.5, 1.0);
+    let err = gradcheck(|t| WrongSquare.apply(t), &[x]).unwrap_err();
+    assert!(matches!(err, Error::GradcheckMismatch { .. }), "{err}");
+}
