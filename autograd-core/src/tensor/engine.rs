@@ -224,7 +224,7 @@ fn topo_order(roots: &[Arc<NodeInner>]) -> Vec<Arc<NodeInner>> {
         }
         order.push(n);
     }
-    order.sort_unstable_by(|a, b| b.seq.cmp(&a.seq));
+    order.sort_unstable_by_key(|n| std::cmp::Reverse(n.seq));
     order
 }
 

@@ -137,7 +137,7 @@ pub fn hvp(f: impl FnOnce(&Tensor) -> Tensor, x: &Tensor, v: &Tensor) -> Result<
     let g = differentiable_grad(&y, &x)?;
     let gv = enable_grad(|| (&g * v).sum());
     let hv = if gv.requires_grad() {
-        grad(&[gv], &[x.clone()], None, false, false)?.remove(0)
+        grad(&[gv], std::slice::from_ref(&x), None, false, false)?.remove(0)
     } else {
         x.zeros_like()
     };
