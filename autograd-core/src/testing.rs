@@ -34,6 +34,8 @@ pub fn central_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
 
 /// Panics with every mismatching coordinate unless `|a - e| <= tol (1 + |e|)` for
 /// each pair.
+// The negated comparison is deliberate: a NaN on either side must count as a mismatch.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 pub fn assert_close(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
     assert_eq!(actual.len(), expected.len(), "{what}: lengths differ");
     let bad: Vec<String> = actual
@@ -106,9 +108,46 @@ tuple_flat!(A 0);
 tuple_flat!(A 0, B 1);
 tuple_flat!(A 0, B 1, C 2);
 tuple_flat!(A 0, B 1, C 2, D 3);
+tuple_flat!(A 0, B 1, C 2, D 3, E 4);
+tuple_flat!(A 0, B 1, C 2, D 3, E 4, F 5);
 
 /// The gradient of a scalar function of any [`Flat`] argument by central
 /// differences, flattened.
 pub fn numeric_gradient<X: Flat>(f: impl Fn(&X) -> f64, x: &X) -> Vec<f64> {
     central_gradient(|c| f(&x.unflatten(&mut &c[..])), &x.flat())
+}
+
+/// `<a, b>`: the sum of the products of the coordinates of two values of one shape.
+pub fn inner<X: Flat>(a: &X, b: &X) -> f64 {
+    let (a, b) = (a.flat(), b.flat());
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "inner product of values of different shapes"
+    );
+    a.iter().zip(&b).map(|(x, y)| x * y).sum()
+}
+
+/// Checks a vector-Jacobian product: `vjp` (a cotangent shaped like `x`) must equal
+/// the gradient of `x -> <u, f(x)>` by central differences, coordinate by
+/// coordinate, within `tol` relative to `1 + |expected|` (see [`assert_close`]).
+///
+/// ```
+/// use autograd::testing::check_vjp;
+///
+/// // f(x, y) = (x y, x + y); with u = (2, 3) the VJP is (2y + 3, 2x + 3).
+/// let (x, y) = (1.5, -0.5);
+/// check_vjp("product and sum", |p: &(f64, f64)| (p.0 * p.1, p.0 + p.1),
+///           &(x, y), &(2.0, 3.0), &(2.0 * y + 3.0, 2.0 * x + 3.0), 1e-7);
+/// ```
+pub fn check_vjp<X: Flat, Y: Flat>(
+    what: &str,
+    f: impl Fn(&X) -> Y,
+    x: &X,
+    u: &Y,
+    vjp: &X,
+    tol: f64,
+) {
+    let numeric = numeric_gradient(|x| inner(u, &f(x)), x);
+    assert_close(&vjp.flat(), &numeric, tol, what);
 }
