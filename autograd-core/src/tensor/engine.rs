@@ -5,12 +5,11 @@
 //! with the sum of the gradients its consumers sent it, exactly as micrograd's
 //! `+=` and PyTorch's engine do. Leaves receive their summed gradient last.
 
-use super::grad_mode::ModeGuard;
+use super::grad_mode::{is_grad_enabled, ModeGuard};
 use super::graph::{Edge, NodeInner};
 use super::handle::{lock, ok, Tensor, TensorInner};
 use crate::error::Result;
 use crate::Error;
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::Ordering;
@@ -66,8 +65,22 @@ type PtrMap<V> = HashMap<usize, V, BuildHasherDefault<PtrHasher>>;
 fn accumulate(slot: &mut Option<Tensor>, g: Tensor) {
     *slot = Some(match slot.take() {
         None => g,
-        Some(old) => &old + &g,
+        Some(old) => add_into(old, &g),
     });
+}
+
+/// `old + g`, in place when nothing else can observe `old` and no graph is being
+/// recorded (PyTorch accumulates in place under the same conditions).
+fn add_into(old: Tensor, g: &Tensor) -> Tensor {
+    let private = Arc::strong_count(&old.inner) == 1
+        && Arc::strong_count(&old.inner.buffer) == 1
+        && old.inner.grad_fn.is_none();
+    if private && !is_grad_enabled() && old.shape() == g.shape() && old.dtype() == g.dtype() {
+        old.inner.buffer.add_assign(&g.data());
+        old
+    } else {
+        &old + g
+    }
 }
 
 /// What a pass does with the gradients that reach leaves.
@@ -108,15 +121,11 @@ impl<'a> Pass<'a> {
             Edge::None => {}
             Edge::Node(n) => {
                 let g = cast(g, n.dtype);
-                match self.grads.entry(n.key()) {
-                    Entry::Occupied(mut e) => {
-                        let sum = e.get() + &g;
-                        e.insert(sum);
-                    }
-                    Entry::Vacant(e) => {
-                        e.insert(g);
-                    }
-                }
+                let sum = match self.grads.remove(&n.key()) {
+                    Some(old) => add_into(old, &g),
+                    None => g,
+                };
+                self.grads.insert(n.key(), sum);
             }
             Edge::Leaf(t) => {
                 let g = cast(g, t.dtype);
@@ -146,8 +155,18 @@ impl<'a> Pass<'a> {
         let op = lock(&node.op).take().ok_or_else(|| Error::GraphFreed {
             node: node.name.to_string(),
         })?;
-        let needs: Vec<bool> = node.edges.iter().map(Edge::is_some).collect();
-        let result = op.backward(&g, node, &needs);
+        let mut small = [false; 4];
+        let heap: Vec<bool>;
+        let needs: &[bool] = if node.edges.len() <= small.len() {
+            for (n, e) in small.iter_mut().zip(node.edges.iter()) {
+                *n = e.is_some();
+            }
+            &small[..node.edges.len()]
+        } else {
+            heap = node.edges.iter().map(Edge::is_some).collect();
+            &heap
+        };
+        let result = op.backward(&g, node, needs);
         if self.retain {
             *lock(&node.op) = Some(op);
         } else {
@@ -215,7 +234,7 @@ fn topo_order(roots: &[Arc<NodeInner>]) -> Vec<Arc<NodeInner>> {
         }
     }
     while let Some(n) = stack.pop() {
-        for e in &n.edges {
+        for e in n.edges.iter() {
             if let Edge::Node(m) = e {
                 if seen.insert(m.key(), ()).is_none() {
                     stack.push(m.clone());

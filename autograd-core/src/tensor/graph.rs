@@ -44,6 +44,39 @@ impl Edge {
     }
 }
 
+/// The edges of a node, inline for the usual one or two inputs so that recording
+/// an op allocates nothing for them.
+pub(crate) enum Edges {
+    Inline([Edge; 2], u8),
+    Heap(Vec<Edge>),
+}
+
+impl Default for Edges {
+    fn default() -> Self {
+        Edges::Inline([Edge::None, Edge::None], 0)
+    }
+}
+
+impl std::ops::Deref for Edges {
+    type Target = [Edge];
+    fn deref(&self) -> &[Edge] {
+        match self {
+            Edges::Inline(e, n) => &e[..*n as usize],
+            Edges::Heap(v) => v,
+        }
+    }
+}
+
+impl Edges {
+    fn of(inputs: &[&Tensor]) -> Edges {
+        match inputs {
+            [a] => Edges::Inline([Edge::of(a), Edge::None], 1),
+            [a, b] => Edges::Inline([Edge::of(a), Edge::of(b)], 2),
+            _ => Edges::Heap(inputs.iter().map(|t| Edge::of(t)).collect()),
+        }
+    }
+}
+
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 pub(crate) struct NodeInner {
@@ -53,7 +86,7 @@ pub(crate) struct NodeInner {
     pub seq: u64,
     /// `None` once backward freed it.
     pub op: Mutex<Option<Op>>,
-    pub edges: Vec<Edge>,
+    pub edges: Edges,
     pub dtype: DType,
     pub shape: Shape,
     /// The output tensor, registered only when it has hooks or retains its grad.
@@ -61,7 +94,7 @@ pub(crate) struct NodeInner {
 }
 
 impl NodeInner {
-    fn new(op: Op, edges: Vec<Edge>, dtype: DType, shape: &[usize]) -> Arc<NodeInner> {
+    fn new(op: Op, edges: Edges, dtype: DType, shape: &[usize]) -> Arc<NodeInner> {
         Arc::new(NodeInner {
             name: op.name(),
             seq: SEQ.fetch_add(1, Ordering::Relaxed),
@@ -78,34 +111,44 @@ impl NodeInner {
     }
 }
 
-type Garbage = (Vec<Edge>, Option<Op>);
-
 thread_local! {
     static DRAINING: Cell<bool> = const { Cell::new(false) };
-    static QUEUE: RefCell<Vec<Garbage>> = const { RefCell::new(Vec::new()) };
+    static QUEUE: RefCell<Vec<Arc<NodeInner>>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Drop for NodeInner {
-    /// Dropping a long chain recursively would overflow the stack: the edges and
-    /// saved tensors of a dying node are queued and dropped by the outermost drop.
+    /// Dropping a long chain recursively would overflow the stack: inputs that die
+    /// with this node are queued and dropped by the outermost drop. The saved
+    /// tensors go last, while the queue still keeps the input nodes alive, so
+    /// dropping them does not recurse either.
     fn drop(&mut self) {
-        let garbage = (
-            std::mem::take(&mut self.edges),
-            self.op.get_mut().ok().and_then(Option::take),
-        );
-        if DRAINING.try_with(Cell::get).unwrap_or(true) {
-            // Should the queue be gone (thread teardown), the closure drops the
-            // garbage in place.
-            let _ = QUEUE.try_with(|q| q.borrow_mut().push(garbage));
-            return;
+        let op = self.op.get_mut().ok().and_then(Option::take);
+        match std::mem::take(&mut self.edges) {
+            Edges::Inline(edges, _) => edges.into_iter().for_each(release),
+            Edges::Heap(edges) => edges.into_iter().for_each(release),
         }
-        DRAINING.with(|d| d.set(true));
-        drop(garbage);
-        while let Some(g) = QUEUE.with(|q| q.borrow_mut().pop()) {
-            drop(g);
-        }
-        DRAINING.with(|d| d.set(false));
+        drop(op);
     }
+}
+
+/// Drops an edge, deferring the drop of a node this edge keeps alive alone.
+fn release(edge: Edge) {
+    let Edge::Node(node) = edge else { return };
+    if Arc::strong_count(&node) > 1 {
+        return;
+    }
+    if DRAINING.try_with(Cell::get).unwrap_or(true) {
+        // Should the queue be gone (thread teardown), the closure drops the node
+        // in place.
+        let _ = QUEUE.try_with(|q| q.borrow_mut().push(node));
+        return;
+    }
+    DRAINING.with(|d| d.set(true));
+    drop(node);
+    while let Some(n) = QUEUE.with(|q| q.borrow_mut().pop()) {
+        drop(n);
+    }
+    DRAINING.with(|d| d.set(false));
 }
 
 /// Access to the output of an op being recorded, for ops whose backward needs
@@ -149,7 +192,7 @@ impl Tensor {
             buffer: &buffer,
             shape,
         });
-        let edges = inputs.iter().map(|t| Edge::of(t)).collect();
+        let edges = Edges::of(inputs);
         let node = NodeInner::new(op, edges, dtype, shape);
         Tensor::from_parts(buffer, shape, dtype, Some(node))
     }

@@ -42,6 +42,16 @@ impl Buffer {
         self.data.write().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Adds `other` (same length and dtype) into the data, for gradient
+    /// accumulation into a buffer nothing else holds (no version bump).
+    pub fn add_assign(&self, other: &Storage) {
+        match (&mut *self.write(), other) {
+            (Storage::F32(d), Storage::F32(s)) => d.iter_mut().zip(s).for_each(|(d, s)| *d += s),
+            (Storage::F64(d), Storage::F64(s)) => d.iter_mut().zip(s).for_each(|(d, s)| *d += s),
+            _ => unreachable!("callers check the dtypes match"),
+        }
+    }
+
     /// Replaces the data and bumps the version (every in-place op goes here).
     pub fn replace(&self, s: Storage, op: &'static str) {
         *self.write() = s;

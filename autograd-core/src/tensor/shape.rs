@@ -58,30 +58,32 @@ pub(crate) fn strides(shape: &[usize]) -> Vec<usize> {
 }
 
 /// The shape two operands broadcast to, NumPy's rules.
-pub(crate) fn broadcast_shapes(
-    op: &'static str,
-    a: &[usize],
-    b: &[usize],
-) -> Result<Vec<usize>, Error> {
-    let n = a.len().max(b.len());
-    let mut out = vec![0; n];
-    for (i, o) in out.iter_mut().enumerate() {
-        let da = dim_from_right(a, n - 1 - i);
-        let db = dim_from_right(b, n - 1 - i);
-        *o = match (da, db) {
-            (x, y) if x == y => x,
-            (1, y) => y,
-            (x, 1) => x,
-            _ => {
-                return Err(Error::Broadcast {
-                    op,
-                    lhs: a.to_vec(),
-                    rhs: b.to_vec(),
-                })
-            }
-        };
+pub(crate) fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Shape, Error> {
+    if a == b {
+        return Ok(Shape::new(a));
     }
-    Ok(out)
+    let n = a.len().max(b.len());
+    let dim = |i: usize| match (dim_from_right(a, n - 1 - i), dim_from_right(b, n - 1 - i)) {
+        (x, y) if x == y => Ok(x),
+        (1, y) => Ok(y),
+        (x, 1) => Ok(x),
+        _ => Err(Error::Broadcast {
+            op,
+            lhs: a.to_vec(),
+            rhs: b.to_vec(),
+        }),
+    };
+    if n <= INLINE {
+        let mut dims = [0; INLINE];
+        for (i, d) in dims.iter_mut().enumerate().take(n) {
+            *d = dim(i)?;
+        }
+        Ok(Shape::Inline(n as u8, dims))
+    } else {
+        Ok(Shape::Heap(
+            (0..n).map(dim).collect::<Result<Vec<_>, _>>()?.into(),
+        ))
+    }
 }
 
 fn dim_from_right(shape: &[usize], k: usize) -> usize {
@@ -196,11 +198,9 @@ mod tests {
 
     #[test]
     fn broadcasting_follows_numpy() {
-        assert_eq!(
-            broadcast_shapes("add", &[2, 1, 3], &[4, 1]).unwrap(),
-            vec![2, 4, 3]
-        );
-        assert_eq!(broadcast_shapes("add", &[], &[5]).unwrap(), vec![5]);
+        let s = broadcast_shapes("add", &[2, 1, 3], &[4, 1]).unwrap();
+        assert_eq!(&*s, &[2, 4, 3]);
+        assert_eq!(&*broadcast_shapes("add", &[], &[5]).unwrap(), &[5]);
         assert!(broadcast_shapes("add", &[2], &[3]).is_err());
     }
 

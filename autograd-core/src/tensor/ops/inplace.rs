@@ -32,7 +32,7 @@ impl Tensor {
         f: fn(f64, f64) -> f64,
     ) -> Result<Tensor> {
         self.check_inplace(op, Some(other))?;
-        if broadcast_shapes(op, self.shape(), other.shape())? != self.shape() {
+        if *broadcast_shapes(op, self.shape(), other.shape())? != *self.shape() {
             return Err(Error::ShapeMismatch {
                 op,
                 lhs: self.shape().to_vec(),

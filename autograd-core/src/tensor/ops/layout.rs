@@ -192,7 +192,7 @@ impl Tensor {
         if shape == self.shape() {
             return Ok(self.clone());
         }
-        if broadcast_shapes("expand", self.shape(), shape)? != shape {
+        if *broadcast_shapes("expand", self.shape(), shape)? != *shape {
             return Err(Error::ShapeMismatch {
                 op: "expand",
                 lhs: self.shape().to_vec(),

@@ -47,7 +47,7 @@ fn mat_shapes(a: &[usize], b: &[usize]) -> Result<MatShapes> {
             b2[rb - 2]
         )));
     }
-    let batch = broadcast_shapes("matmul", &a2[..ra - 2], &b2[..rb - 2])?;
+    let batch = broadcast_shapes("matmul", &a2[..ra - 2], &b2[..rb - 2])?.to_vec();
     let mut full = batch.clone();
     full.extend([a2[ra - 2], b2[rb - 1]]);
     let mut out = batch.clone();

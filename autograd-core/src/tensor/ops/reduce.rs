@@ -107,7 +107,7 @@ impl Tensor {
         if shape == self.shape() {
             return Ok(self.clone());
         }
-        if broadcast_shapes("sum_to", shape, self.shape())? != self.shape() {
+        if *broadcast_shapes("sum_to", shape, self.shape())? != *self.shape() {
             return Err(Error::ShapeMismatch {
                 op: "sum_to",
                 lhs: self.shape().to_vec(),
