@@ -4,6 +4,7 @@
 
 use crate::ctxt::Ctxt;
 use crate::parse::FnView;
+use quote::ToTokens;
 use syn::{FnArg, GenericParam, Type};
 
 /// Reports every unsupported part of the signature.
@@ -30,9 +31,19 @@ pub fn signature(view: &FnView, cx: &mut Ctxt) {
             ),
         );
     }
+    let where_bounded: Vec<String> = sig
+        .generics
+        .where_clause
+        .iter()
+        .flat_map(|w| &w.predicates)
+        .filter_map(|p| match p {
+            syn::WherePredicate::Type(t) => Some(t.bounded_ty.to_token_stream().to_string()),
+            _ => None,
+        })
+        .collect();
     for g in &sig.generics.params {
         if let GenericParam::Type(t) = g {
-            if t.bounds.is_empty() {
+            if t.bounds.is_empty() && !where_bounded.contains(&t.ident.to_string()) {
                 cx.error(
                     &t.ident,
                     format!(

@@ -108,7 +108,7 @@ impl<'a> Generated<'a> {
         let vjp_doc = format!("The value of [`{name}`](fn@super::{name}) and its pullback, which maps a cotangent of the value to the cotangents of the parameters (a vector-Jacobian product).");
         quote! {
             #[doc = #mod_doc]
-            #[allow(non_snake_case, unused_imports, dead_code, clippy::all)]
+            #[allow(non_snake_case, unused_imports, dead_code, unreachable_code, clippy::all)]
             #mod_vis mod #name {
                 use super::*;
 
@@ -290,15 +290,16 @@ impl<'a> Generated<'a> {
     /// Adds `T: ::autograd::Real` for every type parameter.
     fn where_clause(&self) -> TokenStream {
         let generics = &self.view.item.sig.generics;
-        let existing = generics.where_clause.as_ref().map(|w| {
-            let p = &w.predicates;
-            quote!(#p,)
-        });
+        let existing = generics
+            .where_clause
+            .iter()
+            .flat_map(|w| &w.predicates)
+            .map(|p| quote!(#p,));
         let extra = generics.type_params().map(|t| {
             let i = &t.ident;
             quote!(#i: ::autograd::Real,)
         });
-        quote!(where #existing #(#extra)*)
+        quote!(where #(#existing)* #(#extra)*)
     }
 
     /// `grad` exists when the return type is a scalar: `f32`, `f64` or a type

@@ -55,9 +55,15 @@ fn differentiable_impl(
     };
     let view = parse::parse(item, &mut cx);
     check::signature(&view, &mut cx);
+    let signature_ok = cx.len() == 0;
     let lowered = lower::lower(&view, &mut cx);
     match cx.into_compile_errors() {
         None => emit::expand(&view, Some(&lowered)),
-        Some(errors) => fallback::item_with_errors(emit::expand(&view, None), errors),
+        // Stub items keep callers of `NAME::grad` free of follow-on errors, but only a
+        // sound signature can be repeated on them.
+        Some(errors) if signature_ok => {
+            fallback::item_with_errors(emit::expand(&view, None), errors)
+        }
+        Some(errors) => fallback::item_with_errors(&view.item, errors),
     }
 }

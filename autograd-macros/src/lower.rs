@@ -150,6 +150,7 @@ pub fn lower(view: &FnView, cx: &mut Ctxt) -> Lowered {
         next_region: 0,
         const_params,
         type_params,
+        ref_vars: HashSet::new(),
     };
     l.push_region();
     let mut params = Vec::new();
@@ -163,10 +164,13 @@ pub fn lower(view: &FnView, cx: &mut Ctxt) -> Lowered {
             let deref = p.by_ref.then(|| quote!(*));
             l.emit(quote!(let #x = #deref #ident;));
             l.bind(ident, Binding::Active(v));
+            if p.by_ref {
+                l.ref_vars.insert(v);
+            }
             params.push(Some(v));
         }
     }
-    let tail = l.stmts(&view.item.block.stmts);
+    let tail = l.body(&view.item.block.stmts);
     if let Val::Active(v) = &tail {
         l.use_var(*v);
     }
@@ -187,9 +191,11 @@ struct Lowerer<'a> {
     next_region: usize,
     const_params: HashSet<String>,
     type_params: HashSet<String>,
+    /// Active values the user's code sees through a reference (`x: &SVector<..>`).
+    ref_vars: HashSet<VarId>,
 }
 
-/// Methods of one operand that have a rule, by the rule trait's name.
+/// Scalar functions, by their rule in `autograd::rules`.
 const UNARY_FNS: &[(&str, &str)] = &[
     ("tanh", "Tanh"),
     ("sin", "Sin"),
@@ -202,23 +208,25 @@ const UNARY_FNS: &[(&str, &str)] = &[
     ("sigmoid", "Sigmoid"),
     ("softplus", "Softplus"),
 ];
+/// Methods of one operand, by the dispatch function of their rule.
 const UNARY_RULES: &[(&str, &str)] = &[
-    ("exp", "ExpRule"),
-    ("transpose", "TransposeRule"),
-    ("sum", "SumRule"),
-    ("mean", "MeanRule"),
-    ("norm", "NormRule"),
-    ("norm_squared", "NormSquaredRule"),
-    ("max", "MaxEntryRule"),
-    ("min", "MinEntryRule"),
+    ("exp", "exp"),
+    ("transpose", "transpose"),
+    ("sum", "sum"),
+    ("mean", "mean"),
+    ("norm", "norm"),
+    ("norm_squared", "norm_squared"),
+    ("max", "max_entry"),
+    ("min", "min_entry"),
 ];
+/// Methods of two operands, by the dispatch function of their rule.
 const BINARY_RULES: &[(&str, &str)] = &[
-    ("powf", "PowfRule"),
-    ("max", "MaxRule"),
-    ("min", "MinRule"),
-    ("dot", "DotRule"),
-    ("component_mul", "ComponentMulRule"),
-    ("component_div", "ComponentDivRule"),
+    ("powf", "powf"),
+    ("max", "max"),
+    ("min", "min"),
+    ("dot", "dot"),
+    ("component_mul", "component_mul"),
+    ("component_div", "component_div"),
 ];
 /// Methods whose result is never differentiated (shapes, tests).
 const QUERIES: &[&str] = &[
@@ -346,6 +354,20 @@ impl Lowerer<'_> {
 
     // ----- statements --------------------------------------------------------
 
+    /// Lowers the function's body, whose last statement may be `return value;`.
+    fn body(&mut self, stmts: &[Stmt]) -> Val {
+        match stmts.split_last() {
+            Some((Stmt::Expr(Expr::Return(r), _), init)) => {
+                self.stmts(init);
+                match &r.expr {
+                    Some(e) => self.expr(e),
+                    None => Val::unit(),
+                }
+            }
+            _ => self.stmts(stmts),
+        }
+    }
+
     /// Lowers statements in the current scope; returns the block's value.
     fn stmts(&mut self, stmts: &[Stmt]) -> Val {
         for (i, s) in stmts.iter().enumerate() {
@@ -354,12 +376,6 @@ impl Lowerer<'_> {
                 Stmt::Local(local) => self.local(local),
                 Stmt::Item(item) => self.emit(item.to_token_stream()),
                 Stmt::Macro(m) => self.emit(m.to_token_stream()),
-                Stmt::Expr(Expr::Return(r), _) if last => {
-                    return match &r.expr {
-                        Some(e) => self.expr(e),
-                        None => Val::unit(),
-                    };
-                }
                 Stmt::Expr(e, None) if last => return self.expr(e),
                 Stmt::Expr(e, _) => self.stmt_expr(e),
             }
@@ -370,6 +386,7 @@ impl Lowerer<'_> {
     fn local(&mut self, local: &Local) {
         let Some(init) = &local.init else {
             self.cx.error(local, "give the binding its value where it is declared (`let x = ...;`): a differentiable body cannot assign it later");
+            self.bind_pattern(&local.pat, &|_| Binding::Inactive { is_ref: false });
             return;
         };
         if let Some((_, diverge)) = &init.diverge {
@@ -395,12 +412,12 @@ impl Lowerer<'_> {
     fn bind_active(&mut self, pat: &Pat, v: VarId) {
         match pat {
             Pat::Ident(pi) if pi.subpat.is_none() => {
-                let x = var(v);
+                let x = at(&var(v), pi.ident.span());
                 self.emit(quote!(let #pat = #x;));
                 self.bind(&pi.ident, Binding::Active(v));
             }
             Pat::Type(pt) if matches!(&*pt.pat, Pat::Ident(_)) => {
-                let x = var(v);
+                let x = at(&var(v), pt.pat.span());
                 self.emit(quote!(let #pat = #x;));
                 if let Pat::Ident(pi) = &*pt.pat {
                     self.bind(&pi.ident, Binding::Active(v));
@@ -528,7 +545,7 @@ impl Lowerer<'_> {
                     Val::Inactive { .. } => self.inactive(e),
                 },
                 UnOp::Neg(_) => match self.expr(&u.expr) {
-                    a @ Val::Active(_) => self.rule1("NegRule", a, None, e.span()),
+                    a @ Val::Active(_) => self.rule1("neg", a, None, e.span()),
                     Val::Inactive { .. } => self.inactive(e),
                 },
                 _ => self.inactive(e),
@@ -543,7 +560,7 @@ impl Lowerer<'_> {
                         self.cx.error(&ix.index, "an index must be a constant, not a differentiated value");
                     }
                     let index = self.constant(index);
-                    self.rule1("IndexRule", m, Some(index), e.span())
+                    self.rule1("index", m, Some(index), e.span())
                 }
                 Val::Inactive { .. } => self.inactive(e),
             },
@@ -618,10 +635,10 @@ impl Lowerer<'_> {
 
     fn binary(&mut self, b: &syn::ExprBinary, e: &Expr) -> Val {
         let rule = match b.op {
-            BinOp::Add(_) => "AddRule",
-            BinOp::Sub(_) => "SubRule",
-            BinOp::Mul(_) => "MulRule",
-            BinOp::Div(_) => "DivRule",
+            BinOp::Add(_) => "add",
+            BinOp::Sub(_) => "sub",
+            BinOp::Mul(_) => "mul",
+            BinOp::Div(_) => "div",
             BinOp::Eq(_)
             | BinOp::Ne(_)
             | BinOp::Lt(_)
@@ -687,7 +704,7 @@ impl Lowerer<'_> {
                 if let Some((_, f)) = UNARY_FNS.iter().find(|(m, _)| *m == name) {
                     let f = Ident::new(f, Span::call_site());
                     let p = private();
-                    let rule = quote!(Unary::<#p::rules::#f>);
+                    let rule = quote!(unary::<#p::rules::#f, _>);
                     return self.rule1_path(rule, recv, None, sp);
                 }
                 match UNARY_RULES.iter().find(|(m, _)| *m == name) {
@@ -704,7 +721,7 @@ impl Lowerer<'_> {
                     return self.inactive(e);
                 }
                 let n_tok = self.constant(n_val);
-                self.rule1("PowiRule", recv, Some(n_tok), sp)
+                self.rule1("powi", recv, Some(n_tok), sp)
             }
             [arg] => {
                 let Some((_, rule)) = BINARY_RULES.iter().find(|(m, _)| *m == name) else {
@@ -809,6 +826,9 @@ impl Lowerer<'_> {
             };
             match self.expr(inner) {
                 Val::Active(v) => {
+                    // A by-reference parameter passed on as it is stays a reference.
+                    let by_ref =
+                        by_ref || (matches!(inner, Expr::Path(_)) && self.ref_vars.contains(&v));
                     let x = var(v);
                     arg_tokens.push(if by_ref { quote!(&#x) } else { quote!(#x) });
                     targets.push(Some(v));
@@ -865,13 +885,19 @@ impl Lowerer<'_> {
         self.rule1_path(quote!(#rule), a, extra, sp)
     }
 
+    /// `let (out, token) = rule(&a[, extra]);` forward, `token.pullback(..)` reverse.
     fn rule1_path(&mut self, rule: TokenStream, a: Val, extra: Option<Ident>, sp: Span) -> Val {
         let (ta, va) = self.operand(a);
         let out = self.new_var();
-        let (o, p, gout) = (var(out), private(), gout());
-        let extra = extra.map(|x| quote!(#x,));
-        self.emit(quote_spanned!(sp=> let #o = #p::#rule::value(&#ta, #extra);));
-        let contrib = quote_spanned!(sp=> #p::#rule::pullback(&#ta, #extra &#o, #gout));
+        let (o, p, gout, pf) = (var(out), private(), gout(), self.fresh("__pf"));
+        let _ = &o;
+        let (ta, o_at, pf_at) = (at(&ta, sp), at(&o, sp), at(&pf, sp));
+        let extra = extra.map(|x| {
+            let x = at(&x, sp);
+            quote!(#x,)
+        });
+        self.emit(quote_spanned!(sp=> let (#o_at, #pf_at) = #p::#rule(&#ta, #extra);));
+        let contrib = quote_spanned!(sp=> #pf_at.pullback(&#ta, #extra &#o_at, #gout));
         self.rev(Rev::Prim {
             out,
             contrib,
@@ -886,10 +912,12 @@ impl Lowerer<'_> {
         let (ta, va) = self.operand(a);
         let (tb, vb) = self.operand(b);
         let out = self.new_var();
-        let (o, p, gout) = (var(out), private(), gout());
+        let (o, p, gout, pf) = (var(out), private(), gout(), self.fresh("__pf"));
+        let _ = &o;
+        let (ta, tb, o_at, pf_at) = (at(&ta, sp), at(&tb, sp), at(&o, sp), at(&pf, sp));
         let rule = Ident::new(rule, Span::call_site());
-        self.emit(quote_spanned!(sp=> let #o = #p::#rule::value(&#ta, &#tb);));
-        let contrib = quote_spanned!(sp=> #p::#rule::pullback(&#ta, &#tb, &#o, #gout));
+        self.emit(quote_spanned!(sp=> let (#o_at, #pf_at) = #p::#rule(&#ta, &#tb);));
+        let contrib = quote_spanned!(sp=> #pf_at.pullback(&#ta, &#tb, &#o_at, #gout));
         self.rev(Rev::Prim {
             out,
             contrib,
@@ -1331,6 +1359,12 @@ impl Lowerer<'_> {
     }
 }
 
+/// `ident` with its hygiene, reported at the user's `sp`: errors in generated code
+/// land on the user's expression.
+fn at(ident: &Ident, sp: Span) -> Ident {
+    Ident::new(&ident.to_string(), ident.span().located_at(sp))
+}
+
 /// The name the reverse code gives to a reference to the output's cotangent.
 pub fn gout() -> Ident {
     Ident::new("__gout", Span::mixed_site())
@@ -1338,10 +1372,10 @@ pub fn gout() -> Ident {
 
 fn compound_op(op: &BinOp) -> Option<&'static str> {
     match op {
-        BinOp::AddAssign(_) => Some("AddRule"),
-        BinOp::SubAssign(_) => Some("SubRule"),
-        BinOp::MulAssign(_) => Some("MulRule"),
-        BinOp::DivAssign(_) => Some("DivRule"),
+        BinOp::AddAssign(_) => Some("add"),
+        BinOp::SubAssign(_) => Some("sub"),
+        BinOp::MulAssign(_) => Some("mul"),
+        BinOp::DivAssign(_) => Some("div"),
         _ => None,
     }
 }

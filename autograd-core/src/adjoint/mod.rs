@@ -12,10 +12,12 @@
 //! - [`pb_like`], [`Either`], [`LoopTape`] and the `map` helpers: typed wiring for
 //!   pullback closures of branches, loops and element-wise closures.
 
+mod dispatch;
 mod tangent;
 mod wiring;
 
 pub use crate::rules::*;
+pub use dispatch::*;
 pub use tangent::{
     acc, init, one_like, zero_like, Contribution, NoGrad, Real, ScalarOutput, Tangent,
 };
