@@ -1,0 +1,355 @@
+//! Forward values of the ops against plain reference loops written here (the
+//! gradient tests check derivatives only relative to the forward).
+
+use autograd::prelude::*;
+
+fn v(t: &Tensor) -> Vec<f64> {
+    t.to_vec::<f64>()
+}
+
+fn close(a: &[f64], b: &[f64]) {
+    assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() < 1e-9 * (1.0 + y.abs()), "{a:?} vs {b:?}");
+    }
+}
+
+fn seq(shape: &[usize]) -> Tensor {
+    let n: usize = shape.iter().product();
+    Tensor::from_vec(
+        (0..n)
+            .map(|i| (i as f64 * 0.37).sin() * 3.0)
+            .collect::<Vec<_>>(),
+        shape,
+    )
+}
+
+#[test]
+fn broadcasting_arithmetic() {
+    let a = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3, 1]);
+    let b = Tensor::from_vec(vec![10.0, 20.0], &[2]);
+    let c = &a * &b + 1.0;
+    assert_eq!(c.shape(), &[3, 2]);
+    close(&v(&c), &[11.0, 21.0, 21.0, 41.0, 31.0, 61.0]);
+    close(&v(&(1.0 - &b)), &[-9.0, -19.0]);
+    close(&v(&(&b / 4.0)), &[2.5, 5.0]);
+    close(&v(&(40.0 / &b)), &[4.0, 2.0]);
+    close(&v(&-&b), &[-10.0, -20.0]);
+    close(&v(&(Tensor::scalar(2.0) * &a)), &[2.0, 4.0, 6.0]);
+    let mut acc = Tensor::zeros(&[2]).to_dtype(DType::F64);
+    acc += &b;
+    acc *= 2.0;
+    acc -= 1.0;
+    acc /= &Tensor::scalar(2.0);
+    close(&v(&acc), &[9.5, 19.5]);
+}
+
+#[test]
+fn unary_functions() {
+    let x = Tensor::from_vec(vec![-2.0, -0.5, 0.0, 0.5, 2.0], &[5]);
+    let xs = v(&x);
+    let map = |f: fn(f64) -> f64| xs.iter().map(|&t| f(t)).collect::<Vec<_>>();
+    close(&v(&x.exp()), &map(f64::exp));
+    close(&v(&x.tanh()), &map(f64::tanh));
+    close(&v(&x.sin()), &map(f64::sin));
+    close(&v(&x.cos()), &map(f64::cos));
+    close(&v(&x.abs()), &map(f64::abs));
+    close(&v(&x.relu()), &map(|t| t.max(0.0)));
+    close(&v(&x.sigmoid()), &map(|t| 1.0 / (1.0 + (-t).exp())));
+    close(&v(&x.clamp(-1.0, 1.0)), &[-1.0, -0.5, 0.0, 0.5, 1.0]);
+    close(&v(&x.pow(3.0)), &map(|t| t * t * t));
+    close(&v(&x.abs().sqrt()), &map(|t| t.abs().sqrt()));
+    close(&v(&(x.abs() + 1.0).ln()), &map(|t| (t.abs() + 1.0).ln()));
+    close(&v(&x.sign()), &[-1.0, -1.0, 0.0, 1.0, 1.0]);
+    close(&v(&Tensor::from_vec(vec![3.0, 4.0], &[2]).norm()), &[5.0]);
+}
+
+#[test]
+fn f32_results_round_like_native_f32() {
+    let a = Tensor::from_vec(vec![0.1f32, 1.0 / 3.0, 7.5], &[3]);
+    let b = Tensor::from_vec(vec![0.2f32, 3.0, 1e-3], &[3]);
+    let av = a.to_vec::<f32>();
+    let bv = b.to_vec::<f32>();
+    let expected: Vec<f32> = av.iter().zip(&bv).map(|(x, y)| x * y + x / y).collect();
+    assert_eq!((&a * &b + &a / &b).to_vec::<f32>(), expected);
+}
+
+#[test]
+fn reductions_and_normalisations() {
+    let x = seq(&[2, 3, 4]);
+    let d = v(&x);
+    let at = |i: usize, j: usize, k: usize| d[(i * 3 + j) * 4 + k];
+    close(&v(&x.sum()), &[d.iter().sum()]);
+    close(&v(&x.mean()), &[d.iter().sum::<f64>() / 24.0]);
+    let s1 = x.sum_dim(1, false);
+    assert_eq!(s1.shape(), &[2, 4]);
+    let expected: Vec<f64> = (0..2)
+        .flat_map(|i| (0..4).map(move |k| (0..3).map(|j| at(i, j, k)).sum()))
+        .collect();
+    close(&v(&s1), &expected);
+    assert_eq!(x.mean_dim(-1, true).shape(), &[2, 3, 1]);
+    let sm = x.softmax(1);
+    for i in 0..2 {
+        for k in 0..4 {
+            let z: f64 = (0..3).map(|j| at(i, j, k).exp()).sum();
+            for j in 0..3 {
+                let got = v(&sm)[(i * 3 + j) * 4 + k];
+                assert!((got - at(i, j, k).exp() / z).abs() < 1e-12);
+            }
+        }
+    }
+    close(&v(&x.log_softmax(1)), &v(&sm.ln()));
+    close(
+        &v(&x.logsumexp(1, false)),
+        &v(&x.exp().sum_dim(1, false).ln()),
+    );
+    let big = Tensor::from_vec(vec![1000.0, 1000.0], &[2]);
+    close(&v(&big.softmax(0)), &[0.5, 0.5]);
+    close(&v(&big.logsumexp(0, false)), &[1000.0 + 2f64.ln()]);
+}
+
+#[test]
+fn extrema() {
+    let x = Tensor::from_vec(vec![1.0, 5.0, 3.0, 7.0, 2.0, 7.0], &[2, 3]);
+    let (m, i) = x.max_dim(1, false);
+    close(&v(&m), &[5.0, 7.0]);
+    close(&v(&i), &[1.0, 0.0]);
+    let (m, i) = x.min_dim(0, true);
+    assert_eq!(m.shape(), &[1, 3]);
+    close(&v(&m), &[1.0, 2.0, 3.0]);
+    close(&v(&i), &[0.0, 1.0, 0.0]);
+    close(&v(&x.argmax(0, false)), &[1.0, 0.0, 1.0]);
+    close(&v(&x.argmin(1, false)), &[0.0, 1.0]);
+}
+
+#[test]
+fn layout_ops() {
+    let x = seq(&[2, 3, 4]);
+    let d = v(&x);
+    let p = x.permute(&[2, 0, 1]);
+    assert_eq!(p.shape(), &[4, 2, 3]);
+    for k in 0..4 {
+        for i in 0..2 {
+            for j in 0..3 {
+                assert_eq!(v(&p)[(k * 2 + i) * 3 + j], d[(i * 3 + j) * 4 + k]);
+            }
+        }
+    }
+    assert_eq!(v(&x.transpose(0, 2)), v(&x.permute(&[2, 1, 0])));
+    let m = seq(&[2, 3]);
+    assert_eq!(v(&m.t()), {
+        let dm = v(&m);
+        vec![dm[0], dm[3], dm[1], dm[4], dm[2], dm[5]]
+    });
+    assert_eq!(x.unsqueeze(-1).shape(), &[2, 3, 4, 1]);
+    assert_eq!(x.unsqueeze(0).squeeze(0).shape(), &[2, 3, 4]);
+    assert_eq!(x.squeeze(0).shape(), &[2, 3, 4]);
+    assert_eq!(Tensor::zeros(&[1, 2, 1]).squeeze_all().shape(), &[2]);
+    assert_eq!(x.reshape(&[6, 4]).shape(), &[6, 4]);
+    assert_eq!(v(&x.flatten()), d);
+    let n = x.narrow(2, 1, 2);
+    assert_eq!(n.shape(), &[2, 3, 2]);
+    assert_eq!(v(&n)[..2], d[1..3]);
+    let e = Tensor::from_vec(vec![1.0, 2.0], &[2, 1]).expand(&[3, 2, 2]);
+    assert_eq!(v(&e), vec![1.0, 1.0, 2.0, 2.0].repeat(3));
+}
+
+#[test]
+fn joining_and_indexing() {
+    let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    let b = Tensor::from_vec(vec![5.0, 6.0], &[2, 1]);
+    assert_eq!(
+        v(&Tensor::cat(&[a.clone(), b.clone()], 1)),
+        vec![1.0, 2.0, 5.0, 3.0, 4.0, 6.0]
+    );
+    assert_eq!(
+        v(&Tensor::cat(&[a.clone(), a.clone()], 0)),
+        vec![1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0]
+    );
+    let s = Tensor::stack(&[a.clone(), a.clone() * 10.0], 1);
+    assert_eq!(s.shape(), &[2, 2, 2]);
+    assert_eq!(v(&s), vec![1.0, 2.0, 10.0, 20.0, 3.0, 4.0, 30.0, 40.0]);
+    assert_eq!(
+        v(&a.index_select(1, &[1, 1, 0])),
+        vec![2.0, 2.0, 1.0, 4.0, 4.0, 3.0]
+    );
+    let idx = Tensor::from_vec(vec![1.0, 0.0], &[2, 1]);
+    assert_eq!(v(&a.gather(1, &idx)), vec![2.0, 3.0]);
+    assert!(a.try_index_select(0, &[2]).is_err());
+    let cond = Tensor::from_vec(vec![1.0, 0.0], &[2]);
+    assert_eq!(
+        v(&Tensor::where_(&cond, &a, &Tensor::scalar(-1.0))),
+        vec![1.0, -1.0, 3.0, -1.0]
+    );
+}
+
+#[test]
+fn comparisons_are_masks_without_grad() {
+    let a = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).requires_grad_(true);
+    let b = Tensor::from_vec(vec![2.0], &[1]);
+    assert_eq!(v(&a.gt(&b)), vec![0.0, 0.0, 1.0]);
+    assert_eq!(v(&a.ge(&b)), vec![0.0, 1.0, 1.0]);
+    assert_eq!(v(&a.lt(&b)), vec![1.0, 0.0, 0.0]);
+    assert_eq!(v(&a.le(&b)), vec![1.0, 1.0, 0.0]);
+    assert_eq!(v(&a.eq_elem(&b)), vec![0.0, 1.0, 0.0]);
+    assert_eq!(v(&a.ne_elem(&b)), vec![1.0, 0.0, 1.0]);
+    assert_eq!(v(&a.lt_scalar(2.5)), vec![1.0, 1.0, 0.0]);
+    assert!(!a.gt(&b).requires_grad());
+}
+
+fn naive_matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+        }
+    }
+    c
+}
+
+#[test]
+fn matrix_products() {
+    let (a, b) = (seq(&[3, 4]), seq(&[4, 5]) * 0.5);
+    close(&v(&a.matmul(&b)), &naive_matmul(&v(&a), &v(&b), 3, 4, 5));
+    let x = seq(&[4]);
+    close(&v(&a.matmul(&x)), &naive_matmul(&v(&a), &v(&x), 3, 4, 1));
+    close(&v(&x.matmul(&x)), &[v(&x).iter().map(|t| t * t).sum()]);
+    let batched = seq(&[2, 3, 4]);
+    let out = batched.matmul(&b);
+    assert_eq!(out.shape(), &[2, 3, 5]);
+    let bd = v(&batched);
+    for i in 0..2 {
+        close(
+            &v(&out)[i * 15..(i + 1) * 15],
+            &naive_matmul(&bd[i * 12..(i + 1) * 12], &v(&b), 3, 4, 5),
+        );
+    }
+    let f32a = a.to_dtype(DType::F32);
+    assert_eq!(f32a.matmul(&f32a.t()).dtype(), DType::F32);
+    assert_eq!(a.matmul(&b).grad_fn().is_none(), true);
+    let l = a.requires_grad_(true);
+    assert_eq!(l.matmul(&b).grad_fn().unwrap().name(), "MmBackward0");
+    assert_eq!(l.matmul(&x).grad_fn().unwrap().name(), "MvBackward0");
+    assert_eq!(
+        batched
+            .requires_grad_(true)
+            .matmul(&b)
+            .grad_fn()
+            .unwrap()
+            .name(),
+        "BmmBackward0"
+    );
+}
+
+fn naive_conv(
+    x: &Tensor,
+    w: &Tensor,
+    b: &[f64],
+    stride: usize,
+    pad: usize,
+) -> (Vec<usize>, Vec<f64>) {
+    let (xs, ws) = (x.shape().to_vec(), w.shape().to_vec());
+    let (xd, wd) = (v(x), v(w));
+    let ho = (xs[2] + 2 * pad - ws[2]) / stride + 1;
+    let wo = (xs[3] + 2 * pad - ws[3]) / stride + 1;
+    let mut out = vec![];
+    for n in 0..xs[0] {
+        for o in 0..ws[0] {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let mut acc = b[o];
+                    for c in 0..xs[1] {
+                        for i in 0..ws[2] {
+                            for j in 0..ws[3] {
+                                let (y, xx) = (
+                                    (oy * stride + i) as isize - pad as isize,
+                                    (ox * stride + j) as isize - pad as isize,
+                                );
+                                if y >= 0
+                                    && xx >= 0
+                                    && (y as usize) < xs[2]
+                                    && (xx as usize) < xs[3]
+                                {
+                                    let xi = ((n * xs[1] + c) * xs[2] + y as usize) * xs[3]
+                                        + xx as usize;
+                                    let wi = ((o * ws[1] + c) * ws[2] + i) * ws[3] + j;
+                                    acc += xd[xi] * wd[wi];
+                                }
+                            }
+                        }
+                    }
+                    out.push(acc);
+                }
+            }
+        }
+    }
+    (vec![xs[0], ws[0], ho, wo], out)
+}
+
+#[test]
+fn convolution_matches_the_definition() {
+    let x = seq(&[2, 3, 5, 6]);
+    let w = seq(&[4, 3, 3, 2]) * 0.3;
+    let b = Tensor::from_vec(vec![0.1, -0.2, 0.3, 0.0], &[4]);
+    for (stride, pad) in [(1, 0), (2, 1), (1, 2)] {
+        let y = x.conv2d(&w, Some(&b), stride, pad);
+        let (shape, expected) = naive_conv(&x, &w, &v(&b), stride, pad);
+        assert_eq!(y.shape(), &shape[..]);
+        close(&v(&y), &expected);
+    }
+    assert!(x.try_conv2d(&seq(&[4, 2, 3, 3]), None, 1, 0).is_err());
+    assert_eq!(
+        x.requires_grad_(true)
+            .conv2d(&w, None, 1, 0)
+            .grad_fn()
+            .unwrap()
+            .name(),
+        "ConvolutionBackward0"
+    );
+}
+
+#[test]
+fn pooling() {
+    let x = Tensor::from_vec(
+        (0..16).map(|i| ((i * 7) % 16) as f64).collect::<Vec<_>>(),
+        &[1, 1, 4, 4],
+    );
+    // 0 7 14 5 / 12 3 10 1 / 8 15 6 13 / 4 11 2 9
+    assert_eq!(v(&x.max_pool2d(2, 2)), vec![12.0, 14.0, 15.0, 13.0]);
+    assert_eq!(v(&x.avg_pool2d(2, 2)), vec![5.5, 7.5, 9.5, 7.5]);
+    assert_eq!(x.max_pool2d(3, 1).shape(), &[1, 1, 2, 2]);
+    assert_eq!(v(&x.max_pool2d(3, 1)), vec![15.0, 15.0, 15.0, 15.0]);
+    let g = x.requires_grad_(true);
+    g.max_pool2d(2, 2).sum().backward().unwrap();
+    let grad = v(&g.grad().unwrap());
+    let ones: Vec<usize> = grad
+        .iter()
+        .enumerate()
+        .filter(|(_, &t)| t == 1.0)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(ones, vec![2, 4, 9, 11]);
+}
+
+#[test]
+fn constructors() {
+    assert_eq!(v(&Tensor::eye(2)), vec![1.0, 0.0, 0.0, 1.0]);
+    assert_eq!(v(&Tensor::arange(3)), vec![0.0, 1.0, 2.0]);
+    let r = Tensor::rand(&[1000]);
+    assert!(v(&r).iter().all(|&t| (0.0..1.0).contains(&t)));
+    autograd::manual_seed(3);
+    let n = v(&Tensor::randn(&[10_000]));
+    let mean = n.iter().sum::<f64>() / 1e4;
+    let var = n.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / 1e4;
+    assert!(
+        mean.abs() < 0.05 && (var - 1.0).abs() < 0.05,
+        "{mean} {var}"
+    );
+    assert!(Tensor::try_from_vec(vec![1.0f32; 3], &[2, 2]).is_err());
+    assert_eq!(Tensor::full(&[2], 7.0, DType::F64).dtype(), DType::F64);
+    let x = seq(&[2]);
+    assert_eq!(v(&x.zeros_like()), vec![0.0, 0.0]);
+    assert_eq!(v(&x.ones_like()), vec![1.0, 1.0]);
+    let c = x.requires_grad_(true).deep_clone();
+    assert_eq!(c.grad_fn().unwrap().name(), "CloneBackward0");
+}
