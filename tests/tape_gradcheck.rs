@@ -2,7 +2,7 @@
 //! shapes (broadcast shapes included), and second derivatives of the smooth ops.
 
 use autograd::prelude::*;
-use autograd::{gradcheck, gradgradcheck};
+use autograd::{gradcheck, gradgradcheck, Tensors};
 use proptest::prelude::*;
 
 /// Deterministic pseudo-random values in `[lo, hi)` from a seed.
@@ -45,13 +45,13 @@ fn broadcast_pair() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
     })
 }
 
-fn check(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) {
+fn check<I: Tensors + ?Sized>(f: impl Fn(&[Tensor]) -> Tensor, inputs: &I) {
     if let Err(e) = gradcheck(&f, inputs) {
         panic!("{e}");
     }
 }
 
-fn check2(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) {
+fn check2<I: Tensors + ?Sized>(f: impl Fn(&[Tensor]) -> Tensor, inputs: &I) {
     check(&f, inputs);
     if let Err(e) = gradgradcheck(&f, inputs) {
         panic!("second derivative: {e}");
@@ -65,50 +65,50 @@ proptest! {
     fn binary_ops_broadcast((a, b) in broadcast_pair(), seed in any::<u64>()) {
         let x = tensor(&a, seed, -2.0, 2.0);
         let y = tensor(&b, seed + 1, 0.5, 2.0);
-        check2(|t| &t[0] + &t[1], &[x.clone(), y.clone()]);
-        check2(|t| &t[0] - &t[1], &[x.clone(), y.clone()]);
-        check2(|t| &t[0] * &t[1], &[x.clone(), y.clone()]);
-        check2(|t| &t[0] / &t[1], &[x.clone(), y.clone()]);
-        check2(|t| 3.0 - &t[0] * 2.0 + &t[1] / 4.0, &[x, y]);
+        check2(|t| &t[0] + &t[1], &[&x, &y]);
+        check2(|t| &t[0] - &t[1], &[&x, &y]);
+        check2(|t| &t[0] * &t[1], &[&x, &y]);
+        check2(|t| &t[0] / &t[1], &[&x, &y]);
+        check2(|t| 3.0 - &t[0] * 2.0 + &t[1] / 4.0, &[&x, &y]);
     }
 
     #[test]
     fn smooth_unary_ops(s in shape(), seed in any::<u64>()) {
         let x = tensor(&s, seed, -2.0, 2.0);
         let pos = tensor(&s, seed, 0.3, 2.0);
-        check2(|t| -&t[0], &[x.clone()]);
-        check2(|t| t[0].exp(), &[x.clone()]);
-        check2(|t| t[0].tanh(), &[x.clone()]);
-        check2(|t| t[0].sigmoid(), &[x.clone()]);
-        check2(|t| t[0].sin(), &[x.clone()]);
-        check2(|t| t[0].cos(), &[x.clone()]);
-        check2(|t| t[0].pow(3.0), &[x]);
-        check2(|t| t[0].pow(-1.5), &[pos.clone()]);
-        check2(|t| t[0].ln(), &[pos.clone()]);
-        check2(|t| t[0].sqrt(), &[pos]);
+        check2(|t| -&t[0], &x);
+        check2(|t| t[0].exp(), &x);
+        check2(|t| t[0].tanh(), &x);
+        check2(|t| t[0].sigmoid(), &x);
+        check2(|t| t[0].sin(), &x);
+        check2(|t| t[0].cos(), &x);
+        check2(|t| t[0].pow(3.0), &x);
+        check2(|t| t[0].pow(-1.5), &pos);
+        check2(|t| t[0].ln(), &pos);
+        check2(|t| t[0].sqrt(), &pos);
     }
 
     #[test]
     fn kinked_unary_ops(s in shape(), seed in any::<u64>()) {
         // Keep every value away from the kinks at 0 and +-0.5.
         let x = tensor(&s, seed, 0.1, 0.4) * tensor(&s, seed + 7, -1.0, 1.0).sign() + 0.0;
-        check(|t| t[0].relu(), &[x.clone()]);
-        check(|t| t[0].abs(), &[x.clone()]);
-        check(|t| (&t[0] * 2.0).clamp(-0.5, 0.5), &[x]);
+        check(|t| t[0].relu(), &x);
+        check(|t| t[0].abs(), &x);
+        check(|t| (&t[0] * 2.0).clamp(-0.5, 0.5), &x);
     }
 
     #[test]
     fn reductions(s in prop::collection::vec(1usize..=3, 1..=3), seed in any::<u64>(), d in 0usize..3, keep in any::<bool>()) {
         let x = tensor(&s, seed, -2.0, 2.0);
         let d = d % s.len();
-        check2(|t| t[0].sum(), &[x.clone()]);
-        check2(|t| t[0].mean(), &[x.clone()]);
-        check2(|t| t[0].sum_dim(d, keep), &[x.clone()]);
-        check2(|t| t[0].mean_dim(d, keep), &[x.clone()]);
-        check2(|t| t[0].softmax(d), &[x.clone()]);
-        check2(|t| t[0].log_softmax(d), &[x.clone()]);
-        check2(|t| t[0].logsumexp(d, keep), &[x.clone()]);
-        check2(|t| t[0].norm(), &[x]);
+        check2(|t| t[0].sum(), &x);
+        check2(|t| t[0].mean(), &x);
+        check2(|t| t[0].sum_dim(d, keep), &x);
+        check2(|t| t[0].mean_dim(d, keep), &x);
+        check2(|t| t[0].softmax(d), &x);
+        check2(|t| t[0].log_softmax(d), &x);
+        check2(|t| t[0].logsumexp(d, keep), &x);
+        check2(|t| t[0].norm(), &x);
     }
 
     #[test]
@@ -120,31 +120,31 @@ proptest! {
         v.sort_by(|a, b| r[(*a / 0.37) as usize].total_cmp(&r[(*b / 0.37) as usize]));
         let x = Tensor::from_vec(v, &s);
         let d = d % s.len();
-        check(|t| t[0].max_dim(d, false).0, &[x.clone()]);
-        check(|t| t[0].min_dim(d, true).0, &[x]);
+        check(|t| t[0].max_dim(d, false).0, &x);
+        check(|t| t[0].min_dim(d, true).0, &x);
     }
 
     #[test]
     fn layout_ops(s in prop::collection::vec(1usize..=3, 2..=3), seed in any::<u64>()) {
         let x = tensor(&s, seed, -2.0, 2.0);
         let r = s.len();
-        check2(|t| t[0].reshape(&[s.iter().product()]), &[x.clone()]);
-        check2(|t| t[0].transpose(0, r - 1) * 2.0, &[x.clone()]);
+        check2(|t| t[0].reshape(&[s.iter().product()]), &x);
+        check2(|t| t[0].transpose(0, r - 1) * 2.0, &x);
         let perm: Vec<usize> = (0..r).rev().collect();
-        check2(|t| t[0].permute(&perm), &[x.clone()]);
-        check2(|t| t[0].unsqueeze(1).squeeze(1).unsqueeze(0), &[x.clone()]);
+        check2(|t| t[0].permute(&perm), &x);
+        check2(|t| t[0].unsqueeze(1).squeeze(1).unsqueeze(0), &x);
         let mut big = vec![2];
         big.extend(&s);
-        check2(|t| t[0].expand(&big), &[x.clone()]);
-        check2(|t| t[0].narrow(0, s[0] - 1, 1), &[x.clone()]);
-        check2(|t| t[0].narrow(r - 1, 0, s[r - 1]) * 3.0, &[x.clone()]);
-        check2(|t| Tensor::cat(&[t[0].clone(), t[0].exp()], 1), &[x.clone()]);
-        check2(|t| Tensor::stack(&[t[0].clone(), t[0].sin()], r), &[x.clone()]);
+        check2(|t| t[0].expand(&big), &x);
+        check2(|t| t[0].narrow(0, s[0] - 1, 1), &x);
+        check2(|t| t[0].narrow(r - 1, 0, s[r - 1]) * 3.0, &x);
+        check2(|t| Tensor::cat(&[t[0].clone(), t[0].exp()], 1), &x);
+        check2(|t| Tensor::stack(&[t[0].clone(), t[0].sin()], r), &x);
         let idx: Vec<usize> = (0..4).map(|i| (i * 7 + seed as usize) % s[0]).collect();
-        check2(|t| t[0].index_select(0, &idx), &[x.clone()]);
+        check2(|t| t[0].index_select(0, &idx), &x);
         let g: Vec<f64> = (0..x.numel()).map(|i| ((i + seed as usize) % s[r - 1]) as f64).collect();
         let index = Tensor::from_vec(g, &s);
-        check2(|t| t[0].gather(r - 1, &index), &[x]);
+        check2(|t| t[0].gather(r - 1, &index), &x);
     }
 
     #[test]
@@ -152,7 +152,7 @@ proptest! {
         let x = tensor(&a, seed, -2.0, 2.0);
         let y = tensor(&b, seed + 1, -2.0, 2.0);
         let cond = tensor(&b, seed + 2, -1.0, 1.0).gt_scalar(0.0);
-        check2(|t| Tensor::where_(&cond, &t[0], &t[1]), &[x, y]);
+        check2(|t| Tensor::where_(&cond, &t[0], &t[1]), &[&x, &y]);
     }
 
     #[test]
@@ -168,7 +168,7 @@ proptest! {
         for (i, (sa, sb)) in pairs.iter().enumerate() {
             let x = tensor(sa, seed + i as u64, -1.0, 1.0);
             let y = tensor(sb, seed + 10 + i as u64, -1.0, 1.0);
-            check2(|t| t[0].matmul(&t[1]), &[x, y]);
+            check2(|t| t[0].matmul(&t[1]), &[&x, &y]);
         }
     }
 
@@ -177,15 +177,15 @@ proptest! {
         let x = tensor(&[2, c, h, h + 1], seed, -1.0, 1.0);
         let w = tensor(&[o, c, 2, 3], seed + 1, -1.0, 1.0);
         let bias = tensor(&[o], seed + 2, -1.0, 1.0);
-        check2(|t| t[0].conv2d(&t[1], Some(&t[2]), stride, pad), &[x.clone(), w.clone(), bias]);
-        check(|t| t[0].conv2d(&t[1], None, stride, pad), &[x.clone(), w]);
-        check2(|t| t[0].avg_pool2d(2, stride), &[x.clone()]);
+        check2(|t| t[0].conv2d(&t[1], Some(&t[2]), stride, pad), &[&x, &w, &bias]);
+        check(|t| t[0].conv2d(&t[1], None, stride, pad), &[&x, &w]);
+        check2(|t| t[0].avg_pool2d(2, stride), &x);
         // Distinct values keep max pooling differentiable.
         let distinct = Tensor::from_vec(
             (0..x.numel()).map(|i| ((i * 7919) % 997) as f64 / 100.0).collect::<Vec<_>>(),
             x.shape(),
         );
-        check(|t| t[0].max_pool2d(2, stride), &[distinct]);
+        check(|t| t[0].max_pool2d(2, stride), &distinct);
     }
 }
 
@@ -195,7 +195,7 @@ fn gradcheck_reports_a_wrong_derivative() {
     struct WrongSquare;
     impl Function for WrongSquare {
         fn forward(&self, ctx: &mut FunctionCtx, x: &[Tensor]) -> Result<Tensor, Error> {
-            ctx.save_for_backward(&x[..1]);
+            ctx.save_for_backward(&x[0]);
             Ok(x[0].pow(2.0))
         }
         fn backward(&self, ctx: &FunctionCtx, g: &Tensor) -> Result<Vec<Option<Tensor>>, Error> {
@@ -203,6 +203,6 @@ fn gradcheck_reports_a_wrong_derivative() {
         }
     }
     let x = tensor(&[3], 1, 0.5, 1.0);
-    let err = gradcheck(|t| WrongSquare.apply(t), &[x]).unwrap_err();
+    let err = gradcheck(|t| WrongSquare.apply(t), &x).unwrap_err();
     assert!(matches!(err, Error::GradcheckMismatch { .. }), "{err}");
 }

@@ -151,7 +151,7 @@ fn layout_ops() {
     assert_eq!(n.shape(), &[2, 3, 2]);
     assert_eq!(v(&n)[..2], d[1..3]);
     let e = Tensor::from_vec(vec![1.0, 2.0], &[2, 1]).expand(&[3, 2, 2]);
-    assert_eq!(v(&e), vec![1.0, 1.0, 2.0, 2.0].repeat(3));
+    assert_eq!(v(&e), [1.0, 1.0, 2.0, 2.0].repeat(3));
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn matrix_products() {
     }
     let f32a = a.to_dtype(DType::F32);
     assert_eq!(f32a.matmul(&f32a.t()).dtype(), DType::F32);
-    assert_eq!(a.matmul(&b).grad_fn().is_none(), true);
+    assert!(a.matmul(&b).grad_fn().is_none());
     let l = a.requires_grad_(true);
     assert_eq!(l.matmul(&b).grad_fn().unwrap().name(), "MmBackward0");
     assert_eq!(l.matmul(&x).grad_fn().unwrap().name(), "MvBackward0");
@@ -254,10 +254,10 @@ fn naive_conv(
     let wo = (xs[3] + 2 * pad - ws[3]) / stride + 1;
     let mut out = vec![];
     for n in 0..xs[0] {
-        for o in 0..ws[0] {
+        for (o, bias) in b.iter().enumerate() {
             for oy in 0..ho {
                 for ox in 0..wo {
-                    let mut acc = b[o];
+                    let mut acc = *bias;
                     for c in 0..xs[1] {
                         for i in 0..ws[2] {
                             for j in 0..ws[3] {

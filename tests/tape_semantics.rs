@@ -99,9 +99,7 @@ fn detach_shares_data_and_version() {
 fn second_derivatives_through_create_graph() {
     let x = Tensor::from_vec(vec![0.3, -0.7], &[2]).requires_grad_(true);
     let y = x.tanh().sum();
-    let g = grad(&[y], &[x.clone()], None, true, true)
-        .unwrap()
-        .remove(0);
+    let g = grad(&y, &x, None, true, true).unwrap().remove(0);
     assert!(g.requires_grad());
     let t: Vec<f64> = vec_of(&x).iter().map(|v: &f64| v.tanh()).collect();
     assert_close(
@@ -122,7 +120,7 @@ fn backward_with_create_graph_makes_leaf_grads_differentiable() {
     let gx = x.grad().unwrap();
     assert_eq!(gx.item(), 12.0);
     assert!(gx.requires_grad());
-    let g2 = grad(&[gx], &[x.clone()], None, false, false).unwrap();
+    let g2 = grad(&gx, &x, None, false, false).unwrap();
     assert_eq!(g2[0].item(), 12.0);
 }
 
@@ -131,7 +129,7 @@ fn grad_does_not_touch_dot_grad_and_fills_unused_inputs_with_zeros() {
     let a = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
     let b = Tensor::from_vec(vec![5.0], &[1]).requires_grad_(true);
     let y = (&a * &a).sum();
-    let g = grad(&[y], &[a.clone(), b.clone()], None, false, false).unwrap();
+    let g = grad(&y, &[&a, &b], None, false, false).unwrap();
     assert_eq!(vec_of(&g[0]), vec![2.0, 4.0]);
     assert_eq!(vec_of(&g[1]), vec![0.0]);
     assert!(a.grad().is_none());
@@ -142,7 +140,7 @@ fn grad_with_respect_to_an_intermediate() {
     let x = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
     let h = &x * 3.0;
     let y = (&h * &h).sum();
-    let g = grad(&[y], &[h.clone()], None, false, false).unwrap();
+    let g = grad(&y, &h, None, false, false).unwrap();
     assert_eq!(vec_of(&g[0]), vec![6.0, 12.0]);
 }
 
@@ -254,16 +252,12 @@ fn functional_jacobian_hessian_vjp_jvp_hvp() {
     let j = functional::jacobian(f, &x).unwrap();
     assert_eq!(j.shape(), &[2, 2]);
     assert_close(&vec_of(&j), &[4.0, 1.0, 1f64.cos(), 0.0]);
-    let (_, vj) = functional::vjp(
-        |xs| f(&xs[0]),
-        &[x.clone()],
-        &Tensor::from_vec(vec![1.0, 2.0], &[2]),
-    )
-    .unwrap();
+    let (_, vj) =
+        functional::vjp(|xs| f(&xs[0]), &x, &Tensor::from_vec(vec![1.0, 2.0], &[2])).unwrap();
     assert_close(&vec_of(&vj[0]), &[4.0 + 2.0 * 1f64.cos(), 1.0]);
     let (_, jv) = functional::jvp(
         |xs| f(&xs[0]),
-        &[x.clone()],
+        &x,
         &[Tensor::from_vec(vec![1.0, 0.0], &[2])],
     )
     .unwrap();
@@ -283,7 +277,7 @@ struct ClampedExp;
 impl Function for ClampedExp {
     fn forward(&self, ctx: &mut FunctionCtx, inputs: &[Tensor]) -> Result<Tensor, Error> {
         let y = inputs[0].exp();
-        ctx.save_for_backward(&[y.clone()]);
+        ctx.save_for_backward(&y);
         Ok(y)
     }
     fn backward(&self, ctx: &FunctionCtx, g: &Tensor) -> Result<Vec<Option<Tensor>>, Error> {
@@ -294,7 +288,7 @@ impl Function for ClampedExp {
 #[test]
 fn custom_functions_join_the_graph() {
     let x = Tensor::from_vec(vec![0.0, 1.0], &[2]).requires_grad_(true);
-    let y = ClampedExp.apply(&[x.clone()]);
+    let y = ClampedExp.apply(&x);
     assert_eq!(y.grad_fn().unwrap().name(), "ClampedExpBackward");
     (y * 2.0).sum().backward().unwrap();
     assert_close(&vec_of(&x.grad().unwrap()), &[2.0, 2.0 * 1f64.exp()]);

@@ -90,7 +90,7 @@ fn doubling_loop_vjp() {
     let mut y = &x * 2.0;
     let mut k = 1;
     while y.norm().item() < 1000.0 {
-        y = y * 2.0;
+        y *= 2.0;
         k += 1;
     }
     let v = Tensor::from_vec(vec![0.1f32, 1.0, 0.0001], &[3]);

@@ -3,6 +3,7 @@
 use super::grad_mode::no_grad;
 use super::graph::NodeInner;
 use super::handle::{ok, Tensor};
+use super::list::Tensors;
 use super::op::{Op, Saved};
 use super::shape::Shape;
 use crate::error::Result;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 /// struct Cube;
 /// impl Function for Cube {
 ///     fn forward(&self, ctx: &mut FunctionCtx, x: &[Tensor]) -> Result<Tensor, Error> {
-///         ctx.save_for_backward(&[x[0].clone()]);
+///         ctx.save_for_backward(&x[0]);
 ///         Ok(x[0].pow(3.0))
 ///     }
 ///     fn backward(&self, ctx: &FunctionCtx, g: &Tensor) -> Result<Vec<Option<Tensor>>, Error> {
@@ -32,7 +33,7 @@ use std::sync::Arc;
 ///     }
 /// }
 /// let x = Tensor::scalar(2.0).requires_grad_(true);
-/// let y = Cube.apply(&[x.clone()]);
+/// let y = Cube.apply(&x);
 /// assert_eq!(y.grad_fn().unwrap().name(), "CubeBackward");
 /// y.backward().unwrap();
 /// assert_eq!(x.grad().unwrap().item(), 12.0);
@@ -58,7 +59,7 @@ pub trait Function: Send + Sync + 'static {
     /// # Panics
     /// If `forward` fails; see [`Function::try_apply`].
     #[track_caller]
-    fn apply(self, inputs: &[Tensor]) -> Tensor
+    fn apply<I: Tensors + ?Sized>(self, inputs: &I) -> Tensor
     where
         Self: Sized,
     {
@@ -66,10 +67,11 @@ pub trait Function: Send + Sync + 'static {
     }
 
     /// Fallible [`Function::apply`].
-    fn try_apply(self, inputs: &[Tensor]) -> Result<Tensor>
+    fn try_apply<I: Tensors + ?Sized>(self, inputs: &I) -> Result<Tensor>
     where
         Self: Sized,
     {
+        let inputs = &inputs.to_tensors()[..];
         let mut ctx = FunctionCtx {
             saved: Vec::new(),
             needs_input_grad: inputs.iter().map(Tensor::requires_grad).collect(),
@@ -97,8 +99,9 @@ pub struct FunctionCtx {
 impl FunctionCtx {
     /// Keeps tensors for backward (`ctx.save_for_backward(*tensors)`). Modifying
     /// one in place before backward makes backward fail.
-    pub fn save_for_backward(&mut self, tensors: &[Tensor]) {
-        self.saved.extend(tensors.iter().map(Saved::new));
+    pub fn save_for_backward<T: Tensors + ?Sized>(&mut self, tensors: &T) {
+        self.saved
+            .extend(tensors.to_tensors().iter().map(Saved::new));
     }
 
     /// The tensors kept by [`FunctionCtx::save_for_backward`], in order

@@ -7,7 +7,8 @@
 
 use super::grad_mode::{is_grad_enabled, ModeGuard};
 use super::graph::{Edge, NodeInner};
-use super::handle::{lock, ok, Tensor, TensorInner};
+use super::handle::{lock, Tensor, TensorInner};
+use super::list::Tensors;
 use crate::error::Result;
 use crate::Error;
 use std::collections::HashMap;
@@ -337,7 +338,8 @@ impl Tensor {
 }
 
 /// The gradients of `outputs` with respect to `inputs`, returned instead of
-/// accumulated into `.grad` (PyTorch's `torch.autograd.grad`).
+/// accumulated into `.grad` (PyTorch's `torch.autograd.grad`). Both lists may be
+/// given as anything [`Tensors`]: one tensor, an array, a slice or a `Vec`.
 ///
 /// `grad_outputs` defaults to ones for one-element outputs. Inputs that the
 /// outputs do not depend on get zeros (PyTorch's `materialize_grads=True`). With
@@ -347,18 +349,23 @@ impl Tensor {
 /// # use autograd_core::*;
 /// let x = Tensor::scalar(3.0).requires_grad_(true);
 /// let y = x.pow(3.0);
-/// let dy = grad(&[y], &[x.clone()], None, true, true).unwrap();
+/// let dy = grad(&y, &x, None, true, true).unwrap();
 /// assert_eq!(dy[0].item(), 27.0);
-/// let d2y = grad(&dy, &[x], None, false, false).unwrap();
+/// let d2y = grad(&dy, &x, None, false, false).unwrap();
 /// assert_eq!(d2y[0].item(), 18.0);
 /// ```
-pub fn grad(
-    outputs: &[Tensor],
-    inputs: &[Tensor],
+pub fn grad<O, I>(
+    outputs: &O,
+    inputs: &I,
     grad_outputs: Option<&[Tensor]>,
     retain_graph: bool,
     create_graph: bool,
-) -> Result<Vec<Tensor>> {
+) -> Result<Vec<Tensor>>
+where
+    O: Tensors + ?Sized,
+    I: Tensors + ?Sized,
+{
+    let (outputs, inputs) = (outputs.to_tensors(), inputs.to_tensors());
     let mut roots = Vec::with_capacity(outputs.len());
     for (i, y) in outputs.iter().enumerate() {
         let g = match grad_outputs.and_then(|gs| gs.get(i)) {
@@ -380,26 +387,10 @@ pub fn grad(
         retain_graph: Some(retain_graph),
         create_graph,
     };
-    let captured = run("grad", &roots, Sink::Capture(inputs), opts)?;
+    let captured = run("grad", &roots, Sink::Capture(&inputs), opts)?;
     Ok(captured
         .into_iter()
-        .zip(inputs)
+        .zip(&inputs)
         .map(|(g, x)| g.unwrap_or_else(|| x.zeros_like()))
         .collect())
-}
-
-/// [`grad`] for one output and one input, panicking on error.
-///
-/// # Panics
-/// When [`grad`] fails.
-#[track_caller]
-pub fn grad1(output: &Tensor, input: &Tensor, create_graph: bool) -> Tensor {
-    ok(grad(
-        std::slice::from_ref(output),
-        std::slice::from_ref(input),
-        None,
-        create_graph,
-        create_graph,
-    ))
-    .remove(0)
 }

@@ -5,6 +5,7 @@
 use super::engine::grad;
 use super::grad_mode::enable_grad;
 use super::handle::Tensor;
+use super::list::Tensors;
 use crate::error::Result;
 use crate::Error;
 
@@ -21,12 +22,12 @@ fn zeros_like_all(xs: &[Tensor]) -> Vec<Tensor> {
 
 /// `f(inputs)` and the vector-Jacobian product `v^T J` for each input
 /// (`torch.autograd.functional.vjp`).
-pub fn vjp(
+pub fn vjp<I: Tensors + ?Sized>(
     f: impl FnOnce(&[Tensor]) -> Tensor,
-    inputs: &[Tensor],
+    inputs: &I,
     v: &Tensor,
 ) -> Result<(Tensor, Vec<Tensor>)> {
-    let xs = fresh(inputs);
+    let xs = fresh(&inputs.to_tensors());
     let y = enable_grad(|| f(&xs));
     if !y.requires_grad() {
         return Ok((y, zeros_like_all(&xs)));
@@ -44,12 +45,13 @@ pub fn vjp(
 /// `f(inputs)` and the Jacobian-vector product `J v`, one tangent per input
 /// (`torch.autograd.functional.jvp`), by the double-backward trick: `J v` is the
 /// gradient with respect to `u` of `(J^T u) . v`.
-pub fn jvp(
+pub fn jvp<I: Tensors + ?Sized, V: Tensors + ?Sized>(
     f: impl FnOnce(&[Tensor]) -> Tensor,
-    inputs: &[Tensor],
-    v: &[Tensor],
+    inputs: &I,
+    v: &V,
 ) -> Result<(Tensor, Tensor)> {
-    let xs = fresh(inputs);
+    let xs = fresh(&inputs.to_tensors());
+    let v = v.to_tensors();
     let y = enable_grad(|| f(&xs));
     if !y.requires_grad() {
         return Ok((y.clone(), y.zeros_like()));
@@ -64,12 +66,12 @@ pub fn jvp(
     )?;
     let s = enable_grad(|| {
         gx.iter()
-            .zip(v)
+            .zip(&v)
             .map(|(g, v)| (g * v).sum())
             .reduce(|a, b| a + b)
     });
     let jv = match s {
-        Some(s) if s.requires_grad() => grad(&[s], &[u], None, false, false)?.remove(0),
+        Some(s) if s.requires_grad() => grad(&s, &u, None, false, false)?.remove(0),
         _ => y.zeros_like(),
     };
     Ok((y.detach(), jv))
@@ -137,7 +139,7 @@ pub fn hvp(f: impl FnOnce(&Tensor) -> Tensor, x: &Tensor, v: &Tensor) -> Result<
     let g = differentiable_grad(&y, &x)?;
     let gv = enable_grad(|| (&g * v).sum());
     let hv = if gv.requires_grad() {
-        grad(&[gv], std::slice::from_ref(&x), None, false, false)?.remove(0)
+        grad(&gv, &x, None, false, false)?.remove(0)
     } else {
         x.zeros_like()
     };

@@ -5,6 +5,7 @@ use super::dtype::DType;
 use super::engine::grad;
 use super::grad_mode::{enable_grad, no_grad};
 use super::handle::Tensor;
+use super::list::Tensors;
 use crate::error::Result;
 use crate::Error;
 
@@ -35,17 +36,18 @@ impl Default for GradcheckOptions {
 /// # Errors
 /// [`Error::GradcheckMismatch`] at the first Jacobian entry out of tolerance, or
 /// the error backward itself returned.
-pub fn gradcheck(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) -> Result<()> {
+pub fn gradcheck<I: Tensors + ?Sized>(f: impl Fn(&[Tensor]) -> Tensor, inputs: &I) -> Result<()> {
     gradcheck_with(f, inputs, GradcheckOptions::default())
 }
 
 /// [`gradcheck`] with explicit tolerances.
-pub fn gradcheck_with(
+pub fn gradcheck_with<I: Tensors + ?Sized>(
     f: impl Fn(&[Tensor]) -> Tensor,
-    inputs: &[Tensor],
+    inputs: &I,
     opts: GradcheckOptions,
 ) -> Result<()> {
     let xs: Vec<Tensor> = inputs
+        .to_tensors()
         .iter()
         .map(|x| {
             x.detach()
@@ -90,7 +92,7 @@ fn analytical_columns(y: &Tensor, xs: &[Tensor], i: usize) -> Result<Vec<f64>> {
         let mut e = vec![0.0; y.numel()];
         e[j] = 1.0;
         let e = Tensor::from_vec(e, y.shape());
-        let g = grad(std::slice::from_ref(y), &xs[i..=i], Some(&[e]), true, false)?;
+        let g = grad(y, &xs[i], Some(&[e]), true, false)?;
         out.extend(g[0].to_vec::<f64>());
     }
     Ok(out)
@@ -125,7 +127,10 @@ fn central_difference(
 ///
 /// # Errors
 /// As [`gradcheck`].
-pub fn gradgradcheck(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) -> Result<()> {
+pub fn gradgradcheck<I: Tensors + ?Sized>(
+    f: impl Fn(&[Tensor]) -> Tensor,
+    inputs: &I,
+) -> Result<()> {
     let g = |xs: &[Tensor]| -> Tensor {
         // The finite-difference evaluations pass plain tensors: differentiate
         // fresh leaves of them instead.
@@ -148,7 +153,7 @@ pub fn gradgradcheck(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) -> Resu
             let total = xs.iter().map(Tensor::numel).sum::<usize>();
             return Tensor::full(&[total], 0.0, DType::F64);
         }
-        let gs = grad(&[y], &xs, Some(&[v]), true, true).expect("backward inside gradgradcheck");
+        let gs = grad(&y, &xs, Some(&[v]), true, true).expect("backward inside gradgradcheck");
         let flat: Vec<Tensor> = gs.iter().map(Tensor::flatten).collect();
         Tensor::cat(&flat, 0)
     };
