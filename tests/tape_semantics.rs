@@ -377,3 +377,19 @@ fn deep_chains_backprop_and_drop_without_overflow() {
     }
     drop(z);
 }
+
+#[test]
+fn ops_without_saved_tensors_can_backward_twice_like_pytorch() {
+    let x = Tensor::ones(&[2]).requires_grad_(true);
+    let y = (&x + 2.0).sum();
+    y.backward().unwrap();
+    y.backward().unwrap();
+    assert_eq!(vec_of(&x.grad().unwrap()), vec![2.0, 2.0]);
+    let z = (&x * &x).sum();
+    z.backward().unwrap();
+    assert!(z
+        .backward()
+        .unwrap_err()
+        .to_string()
+        .contains("MulBackward0"));
+}

@@ -168,7 +168,9 @@ impl<'a> Pass<'a> {
             &heap
         };
         let result = op.backward(&g, node, needs);
-        if self.retain {
+        // As in PyTorch, freeing the graph frees saved tensors: an op that saved
+        // none can run again.
+        if self.retain || !op.saves_tensors() {
             *lock(&node.op) = Some(op);
         } else {
             drop(op);

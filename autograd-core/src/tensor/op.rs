@@ -350,6 +350,32 @@ impl Op {
         })
     }
 
+    /// Whether backward needs tensors saved at forward time (which freeing the
+    /// graph drops); ops that only kept shapes can be differentiated again.
+    pub fn saves_tensors(&self) -> bool {
+        use Op::*;
+        match self {
+            Add { .. } | Sub { .. } | Neg | Clone | ToDtype { .. } | Sum { .. } | Mean { .. } => {
+                false
+            }
+            SumDim { .. } | MeanDim { .. } | SumTo { .. } | Expand { .. } | View { .. } => false,
+            Permute { .. } | Narrow { .. } | Cat { .. } | Stack { .. } => false,
+            Gather { .. }
+            | ScatterAdd { .. }
+            | Im2Col { .. }
+            | Col2Im { .. }
+            | AvgPool2d { .. } => false,
+            Mul { .. } | Div { .. } | Pow { .. } | Exp { .. } | Ln { .. } | Tanh { .. } => true,
+            Sigmoid { .. } | Relu { .. } | Sin { .. } | Cos { .. } | Sqrt { .. } | Abs { .. } => {
+                true
+            }
+            Clamp { .. } | Where { .. } | Matmul { .. } | Softmax { .. } | LogSoftmax { .. } => {
+                true
+            }
+            Logsumexp { .. } | Conv2d { .. } | Custom { .. } => true,
+        }
+    }
+
     /// The gradients of the op's inputs given the gradient `g` of its output;
     /// `needs[i]` tells whether input `i` wants one (others may be `None`).
     pub fn backward(
