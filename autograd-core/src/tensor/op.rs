@@ -7,9 +7,11 @@
 
 use super::custom::{Function, FunctionCtx};
 use super::dtype::DType;
+use super::grad_mode::is_grad_enabled;
 use super::graph::NodeInner;
 use super::handle::{Buffer, Tensor};
 use super::kernels::conv::Window;
+use super::kernels::elementwise::zip;
 use super::kernels::layout::GatherGeom;
 use super::shape::{numel, Shape};
 use crate::error::Result;
@@ -405,24 +407,26 @@ impl Op {
             }
             Neg => one(-g),
             Pow { x, exponent } => one(pow_backward(g, x.get(n)?, *exponent)),
-            Exp { out } => one(g * out.get(node)?),
-            Ln { x } => one(g / x.get(n)?),
-            Tanh { out } => {
-                let y = out.get(node)?;
-                one(g * (1.0 - &y * &y))
-            }
-            Sigmoid { out } => {
-                let y = out.get(node)?;
-                one(g * &y * (1.0 - &y))
-            }
-            Relu { out } => one(g * out.get(node)?.gt_scalar(0.0)),
-            Sin { x } => one(g * x.get(n)?.cos()),
-            Cos { x } => one(-(g * x.get(n)?.sin())),
-            Sqrt { out } => one(g / (out.get(node)? * 2.0)),
-            Abs { x } => one(g * x.get(n)?.sign()),
+            Exp { out } => one(chain(g, &out.get(node)?, |y| y, Tensor::clone)),
+            Ln { x } => one(chain(g, x.get(n)?, |x| 1.0 / x, Tensor::recip)),
+            Tanh { out } => one(chain(g, &out.get(node)?, |y| 1.0 - y * y, |y| 1.0 - y * y)),
+            Sigmoid { out } => one(chain(
+                g,
+                &out.get(node)?,
+                |y| y * (1.0 - y),
+                |y| y * (1.0 - y),
+            )),
+            Relu { out } => one(chain(g, &out.get(node)?, step, |y| y.gt_scalar(0.0))),
+            Sin { x } => one(chain(g, x.get(n)?, f64::cos, Tensor::cos)),
+            Cos { x } => one(chain(g, x.get(n)?, |x| -x.sin(), |x| -x.sin())),
+            Sqrt { out } => one(chain(g, &out.get(node)?, |y| 0.5 / y, |y| 0.5 / y)),
+            Abs { x } => one(chain(g, x.get(n)?, sign, Tensor::sign)),
             Clamp { x, min, max } => {
-                let x = x.get(n)?;
-                one(g * (x.ge_scalar(*min) * x.le_scalar(*max)))
+                let (lo, hi) = (*min, *max);
+                let inside = move |x: f64| f64::from(u8::from(lo <= x && x <= hi));
+                one(chain(g, x.get(n)?, inside, |x| {
+                    x.ge_scalar(lo) * x.le_scalar(hi)
+                }))
             }
             Clone => one(g.clone()),
             ToDtype { from } => one(g.to_dtype(*from)),
@@ -480,11 +484,49 @@ impl Op {
     }
 }
 
-fn pow_backward(g: &Tensor, x: &Tensor, exponent: f64) -> Tensor {
-    if exponent == 0.0 {
+fn pow_backward(g: &Tensor, x: &Tensor, p: f64) -> Tensor {
+    if p == 0.0 {
         return g.zeros_like();
     }
-    g * x.pow(exponent - 1.0) * exponent
+    chain(g, x, |x| p * x.powf(p - 1.0), |x| x.pow(p - 1.0) * p)
+}
+
+/// `g * f'(v)` for an element-wise op whose derivative is `d(v)` of a saved
+/// value `v`. Without `create_graph` this is one fused kernel; with it, the
+/// tensor formula `graph(v)` is recorded so that the gradient is differentiable
+/// again. Both formulas of an op sit side by side in its `backward` arm.
+fn chain(
+    g: &Tensor,
+    v: &Tensor,
+    d: impl Fn(f64) -> f64,
+    graph: impl FnOnce(&Tensor) -> Tensor,
+) -> Tensor {
+    if is_grad_enabled() {
+        return g * graph(v);
+    }
+    let s = zip(
+        &g.data(),
+        g.shape(),
+        &v.data(),
+        v.shape(),
+        g.shape(),
+        |g, v| g * d(v),
+    );
+    Tensor::from_storage(s, g.shape())
+}
+
+fn step(x: f64) -> f64 {
+    f64::from(u8::from(x > 0.0))
+}
+
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
 }
 
 /// Re-inserts a reduced dimension so the gradient broadcasts against the input.

@@ -78,3 +78,40 @@ pub(crate) fn col2im(s: &Storage, win: &Window) -> Storage {
     win.for_each_pair(|c, i| acc[i] += s.get(c));
     Storage::from_f64_iter(acc.into_iter(), s.dtype())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dot(a: &Storage, b: &Storage) -> f64 {
+        (0..a.len()).map(|i| a.get(i) * b.get(i)).sum()
+    }
+
+    fn wave(n: usize, k: f64) -> Storage {
+        Storage::F64((0..n).map(|i| (i as f64 * k).sin()).collect())
+    }
+
+    /// `<im2col(x), y> == <x, col2im(y)>`: col2im is im2col's adjoint, which is
+    /// what the convolution's backward relies on.
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        for (stride, padding) in [((1, 1), (0, 0)), ((2, 1), (1, 2)), ((3, 2), (1, 0))] {
+            let win = Window {
+                n: 2,
+                c: 3,
+                h: 5,
+                w: 6,
+                kh: 2,
+                kw: 3,
+                stride,
+                padding,
+            };
+            let x = wave(2 * 3 * 5 * 6, 0.37);
+            let [n, rows, l] = win.cols_shape();
+            let y = wave(n * rows * l, 0.11);
+            let lhs = dot(&im2col(&x, &win), &y);
+            let rhs = dot(&x, &col2im(&y, &win));
+            assert!((lhs - rhs).abs() < 1e-9, "{lhs} vs {rhs}");
+        }
+    }
+}

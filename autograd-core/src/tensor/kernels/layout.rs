@@ -117,3 +117,34 @@ pub(crate) fn scatter_add(s: &Storage, g: GatherGeom, index: &[usize]) -> Storag
     }
     Storage::from_f64_iter(acc.into_iter(), s.dtype())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scatter_add_is_the_adjoint_of_gather() {
+        let g = GatherGeom {
+            outer: 2,
+            n_in: 4,
+            n_out: 3,
+            inner: 2,
+        };
+        let x = Storage::F64((0..16).map(|i| (i as f64 * 0.7).cos()).collect());
+        let y = Storage::F64((0..12).map(|i| (i as f64 * 0.3).sin()).collect());
+        let index: Vec<usize> = (0..12).map(|i| (i * 5) % 4).collect();
+        let dot = |a: &Storage, b: &Storage| (0..a.len()).map(|i| a.get(i) * b.get(i)).sum::<f64>();
+        let lhs = dot(&gather(&x, g, &index), &y);
+        let rhs = dot(&x, &scatter_add(&y, g, &index));
+        assert!((lhs - rhs).abs() < 1e-12);
+    }
+
+    #[test]
+    fn permute_moves_axes() {
+        let s = Storage::F32((0..6).map(|i| i as f32).collect());
+        assert_eq!(
+            permute(&s, &[2, 3], &[1, 0]),
+            Storage::F32(vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0])
+        );
+    }
+}
