@@ -16,6 +16,7 @@ fn flat<X: Flat>(x: X) -> Vec<f64> {
 }
 
 #[differentiable]
+#[allow(clippy::needless_return)] // a final `return` is part of the language under test
 fn lets_and_shadowing(a: f64, b: f64) -> f64 {
     let t = a * b;
     let t = t + a.sin();

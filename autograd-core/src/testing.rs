@@ -2,7 +2,7 @@
 //! engines.
 //!
 //! ```
-//! use autograd::testing::{assert_close, central_gradient};
+//! use autograd_core::testing::{assert_close, central_gradient};
 //!
 //! // f(x, y) = x^2 y has gradient (2xy, x^2).
 //! let g = central_gradient(|v| v[0] * v[0] * v[1], &[3.0, 2.0]);
@@ -133,7 +133,7 @@ pub fn inner<X: Flat>(a: &X, b: &X) -> f64 {
 /// coordinate, within `tol` relative to `1 + |expected|` (see [`assert_close`]).
 ///
 /// ```
-/// use autograd::testing::check_vjp;
+/// use autograd_core::testing::check_vjp;
 ///
 /// // f(x, y) = (x y, x + y); with u = (2, 3) the VJP is (2y + 3, 2x + 3).
 /// let (x, y) = (1.5, -0.5);

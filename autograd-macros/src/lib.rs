@@ -2,13 +2,13 @@
 //!
 //! `#[differentiable]` runs in phases, one file each:
 //!
-//! 1. [`parse`]: the item becomes a typed view of the function that keeps spans.
-//! 2. [`check`]: the signature is checked; every problem is collected in a
-//!    [`ctxt::Ctxt`], not returned at the first one.
-//! 3. [`lower`]: the body becomes forward code and a list of reverse entries; the
+//! 1. `parse`: the item becomes a typed view of the function that keeps spans.
+//! 2. `check`: the signature is checked; every problem is collected in a
+//!    `ctxt::Ctxt`, not returned at the first one.
+//! 3. `lower`: the body becomes forward code and a list of reverse entries; the
 //!    body's unsupported constructs are reported as they are met.
-//! 4. [`emit`]: the user's function and the module of generated items.
-//! 5. [`fallback`]: on errors, the user's function, stub items of the same
+//! 4. `emit`: the user's function and the module of generated items.
+//! 5. `fallback`: on errors, the user's function, stub items of the same
 //!    signatures and every error, so that callers see no follow-on errors.
 //!
 //! The macro holds no calculus: the derivative of each primitive lives in

@@ -13,8 +13,8 @@ use nalgebra::SMatrix;
 /// methods rustc picks first; these trait methods give the same values.
 ///
 /// ```
-/// use autograd::prelude::*;
-/// use autograd::nalgebra::SVector;
+/// use autograd_core::Elementwise;
+/// use nalgebra::SVector;
 ///
 /// assert_eq!((-2.0_f64).relu(), 0.0);
 /// let v = SVector::<f64, 2>::new(-1.0, 3.0);
