@@ -29,6 +29,13 @@ mod tensor;
 #[cfg(feature = "std")]
 pub use tensor::*;
 
+#[cfg(feature = "std")]
+pub mod data;
+#[cfg(feature = "std")]
+pub mod nn;
+#[cfg(feature = "std")]
+pub mod optim;
+
 pub use adjoint::{Real, Tangent};
 pub use rules::Elementwise;
 

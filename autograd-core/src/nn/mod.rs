@@ -1,0 +1,1 @@
+//! Neural-network modules, layers and losses (in progress).
