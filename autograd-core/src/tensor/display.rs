@@ -6,9 +6,9 @@ use std::fmt;
 
 const MAX_PRINTED: usize = 1000;
 
-fn write_nested(f: &mut fmt::Formatter<'_>, data: &[f64], shape: &[usize]) -> fmt::Result {
+fn write_nested(f: &mut fmt::Formatter<'_>, data: &[String], shape: &[usize]) -> fmt::Result {
     match shape.split_first() {
-        None => write!(f, "{:?}", data[0]),
+        None => f.write_str(&data[0]),
         Some((&n, rest)) => {
             let step = data.len() / n.max(1);
             f.write_str("[")?;
@@ -27,7 +27,20 @@ impl fmt::Display for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("tensor(")?;
         if self.numel() <= MAX_PRINTED {
-            write_nested(f, &self.to_vec::<f64>(), self.shape())?;
+            // Each element as its own type prints it: 0.1f32 shows as 0.1.
+            let items: Vec<String> = match self.dtype() {
+                DType::F32 => self
+                    .to_vec::<f32>()
+                    .iter()
+                    .map(|v| format!("{v:?}"))
+                    .collect(),
+                DType::F64 => self
+                    .to_vec::<f64>()
+                    .iter()
+                    .map(|v| format!("{v:?}"))
+                    .collect(),
+            };
+            write_nested(f, &items, self.shape())?;
         } else {
             write!(f, "<{} elements>, size={:?}", self.numel(), self.shape())?;
         }

@@ -13,6 +13,26 @@ use crate::tensor::kernels::elementwise::{as_dtype, zip};
 use crate::tensor::shape::broadcast_shapes;
 use crate::Error;
 
+/// An in-place binary op and its `try_` twin.
+macro_rules! inplace_binary {
+    ($name:ident, $try:ident, $what:literal, $f:expr) => {
+        #[doc = concat!($what, " in place, `other` broadcast to this tensor's shape (`t.", stringify!($name), "`).")]
+        ///
+        /// # Panics
+        /// If the shapes do not fit, or the tensor or `other` requires grad while
+        #[doc = concat!("grad mode is on; see [`Tensor::", stringify!($try), "`].")]
+        #[track_caller]
+        pub fn $name(&self, other: &Tensor) -> Tensor {
+            ok(self.$try(other))
+        }
+
+        #[doc = concat!("Fallible [`Tensor::", stringify!($name), "`].")]
+        pub fn $try(&self, other: &Tensor) -> Result<Tensor> {
+            self.inplace_binary(stringify!($name), other, $f)
+        }
+    };
+}
+
 impl Tensor {
     fn check_inplace(&self, op: &'static str, other: Option<&Tensor>) -> Result<()> {
         let involved = self.requires_grad() || other.is_some_and(Tensor::requires_grad);
@@ -61,76 +81,16 @@ impl Tensor {
         Ok(self.clone())
     }
 
-    /// `self += other` in place, `other` broadcast to this shape (`t.add_`).
-    ///
-    /// # Panics
-    /// If the shapes do not fit or the tensor is part of a graph while grad mode
-    /// is on; see [`Tensor::try_add_`].
-    #[track_caller]
-    pub fn add_(&self, other: &Tensor) -> Tensor {
-        ok(self.try_add_(other))
-    }
-
-    /// Fallible [`Tensor::add_`].
-    pub fn try_add_(&self, other: &Tensor) -> Result<Tensor> {
-        self.inplace_binary("add_", other, |a, b| a + b)
-    }
-
-    /// `self -= other` in place (`t.sub_`).
-    ///
-    /// # Panics
-    /// As [`Tensor::add_`]; see [`Tensor::try_sub_`].
-    #[track_caller]
-    pub fn sub_(&self, other: &Tensor) -> Tensor {
-        ok(self.try_sub_(other))
-    }
-
-    /// Fallible [`Tensor::sub_`].
-    pub fn try_sub_(&self, other: &Tensor) -> Result<Tensor> {
-        self.inplace_binary("sub_", other, |a, b| a - b)
-    }
-
-    /// `self *= other` in place (`t.mul_`).
-    ///
-    /// # Panics
-    /// As [`Tensor::add_`]; see [`Tensor::try_mul_`].
-    #[track_caller]
-    pub fn mul_(&self, other: &Tensor) -> Tensor {
-        ok(self.try_mul_(other))
-    }
-
-    /// Fallible [`Tensor::mul_`].
-    pub fn try_mul_(&self, other: &Tensor) -> Result<Tensor> {
-        self.inplace_binary("mul_", other, |a, b| a * b)
-    }
-
-    /// `self /= other` in place (`t.div_`).
-    ///
-    /// # Panics
-    /// As [`Tensor::add_`]; see [`Tensor::try_div_`].
-    #[track_caller]
-    pub fn div_(&self, other: &Tensor) -> Tensor {
-        ok(self.try_div_(other))
-    }
-
-    /// Fallible [`Tensor::div_`].
-    pub fn try_div_(&self, other: &Tensor) -> Result<Tensor> {
-        self.inplace_binary("div_", other, |a, b| a / b)
-    }
-
-    /// Copies `other` (broadcast) into this tensor (`t.copy_`).
-    ///
-    /// # Panics
-    /// As [`Tensor::add_`]; see [`Tensor::try_copy_`].
-    #[track_caller]
-    pub fn copy_(&self, other: &Tensor) -> Tensor {
-        ok(self.try_copy_(other))
-    }
-
-    /// Fallible [`Tensor::copy_`].
-    pub fn try_copy_(&self, other: &Tensor) -> Result<Tensor> {
-        self.inplace_binary("copy_", other, |_, b| b)
-    }
+    inplace_binary!(add_, try_add_, "`self += other`", |a, b| a + b);
+    inplace_binary!(sub_, try_sub_, "`self -= other`", |a, b| a - b);
+    inplace_binary!(mul_, try_mul_, "`self *= other`", |a, b| a * b);
+    inplace_binary!(div_, try_div_, "`self /= other`", |a, b| a / b);
+    inplace_binary!(
+        copy_,
+        try_copy_,
+        "Copies `other` into this tensor:",
+        |_, b| b
+    );
 
     /// Sets every element to 0 (`t.zero_()`).
     ///
