@@ -137,6 +137,9 @@ proptest! {
         big.extend(&s);
         check2(|t| t[0].expand(&big), &x);
         check2(|t| t[0].narrow(0, s[0] - 1, 1), &x);
+        check2(|t| t[0].flatten().deep_clone(), &x);
+        check2(|t| t[0].unsqueeze(0).squeeze_all(), &x);
+        check2(|t| t[0].reshape(&[s[0], x.numel() / s[0]]).t(), &x);
         check2(|t| t[0].narrow(r - 1, 0, s[r - 1]) * 3.0, &x);
         check2(|t| Tensor::cat(&[t[0].clone(), t[0].exp()], 1), &x);
         check2(|t| Tensor::stack(&[t[0].clone(), t[0].sin()], r), &x);
