@@ -556,7 +556,8 @@ proptest! {
     #[test]
     fn scalar_powi(x in away(0.3, 2.0), n in -3i32..=5, u in val()) {
         let out = PowiRule::value(&x, n);
-        assert_eq!(out, x.powi(n));
+        // Rust leaves the rounding of `powi` unspecified, even between two calls.
+        assert_close(&[out], &[x.powi(n)], 1e-15, "powi value");
         let g = PowiRule::pullback(&x, n, &out, &u);
         check_vjp(&format!("powi({n})"), |x: &f64| x.powi(n), &x, &u, &g, TOL);
     }

@@ -635,10 +635,7 @@ impl Body<'_> {
                 continue;
             }
             args.push(match (by_ref, self.vars[k].by_ref) {
-                // A `&` parameter passed straight on (`callee(v)`) does not compile
-                // (reported macro bug), so it is re-borrowed.
-                (true, true) => format!("&*{}", ph(k)),
-                (false, false) => ph(k),
+                (true, true) | (false, false) => ph(k),
                 (true, false) => format!("&{}", ph(k)),
                 (false, true) => format!("*{}", ph(k)),
             });
@@ -1311,7 +1308,7 @@ fn program(index: usize, rng: &mut Rng, earlier: &[Signature]) -> Program {
     let _ = writeln!(src, "    let f = |x: &({},)| {reference};", x_ty.join(", "));
     if out == Out::One(Ty::S) {
         let _ = writeln!(src, "    let (value, g) = {name}::grad({args});");
-        let _ = writeln!(src, "    assert_eq!(value, {name}({args}));");
+        let _ = writeln!(src, "    same_value(&value, &{name}({args}));");
         let _ = writeln!(src, "    let grad = ({},);", g_fields.join(", "));
         let _ = writeln!(
             src,
@@ -1331,7 +1328,7 @@ fn program(index: usize, rng: &mut Rng, earlier: &[Signature]) -> Program {
         Out::One(t) => literal(body.rng, t),
     };
     let _ = writeln!(src, "    let (value, pullback) = {name}::vjp({args});");
-    let _ = writeln!(src, "    assert_eq!(value, {name}({args}));");
+    let _ = writeln!(src, "    same_value(&value, &{name}({args}));");
     let _ = writeln!(src, "    let u = {u};");
     let _ = writeln!(src, "    let g = pullback(u);");
     let _ = writeln!(src, "    let grad = ({},);", g_fields.join(", "));
@@ -1362,18 +1359,30 @@ const PREAMBLE: &str = r#"//! Random `#[differentiable]` programs checked agains
 //!
 //! Each program's test checks `NAME::grad` (scalar outputs) and `NAME::vjp` with a
 //! random cotangent against central differences of the plain function (of its frozen
-//! twin when the program detaches values), and that both return the plain value.
+//! twin when the program detaches values), and that both return the plain value (to
+//! 1e-13). Hand-written programs at the edges of the language are in
+//! `tests/random_programs/edge_cases.rs`.
 #![allow(clippy::needless_return, clippy::clone_on_copy, clippy::let_and_return)]
 
 use autograd::nalgebra::{SMatrix, SVector};
 use autograd::prelude::*;
-use autograd::testing::check_vjp;
+use autograd::testing::{assert_close, check_vjp, Flat};
 
 #[path = "random_programs/generator.rs"]
 mod generator;
 
+#[path = "random_programs/edge_cases.rs"]
+mod edge_cases;
+
 /// Relative tolerance of the finite-difference comparisons.
 const TOL: f64 = 1e-6;
+
+/// The value returned by `grad`/`vjp` is the plain function's, up to the rounding
+/// of `powi`, whose result Rust leaves non-deterministic (it may differ between an
+/// inlined and an out-of-line call on the same input).
+fn same_value<Y: Flat>(generated: &Y, plain: &Y) {
+    assert_close(&generated.flat(), &plain.flat(), 1e-13, "value");
+}
 
 #[test]
 fn random_programs_file_is_current() {
