@@ -22,5 +22,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use autograd_core::adjoint::*;
+    #[cfg(feature = "std")]
+    pub use autograd_core::bridge::{apply_kernel, StaticKernel, TensorValue};
     pub use autograd_core::rules;
 }

@@ -208,6 +208,22 @@ pub enum Error {
         /// The central-difference estimate.
         numerical: f64,
     },
+
+    /// A tensor passed to a `#[differentiable]` function's `apply` does not match
+    /// the function's static signature.
+    #[error(
+        "{function}::apply: parameter `{parameter}` is {expected}, but the tensor has {found}"
+    )]
+    Signature {
+        /// The differentiable function.
+        function: &'static str,
+        /// The parameter (or "the output's gradient").
+        parameter: &'static str,
+        /// The static type, its shape and dtype.
+        expected: String,
+        /// The tensor's shape and dtype.
+        found: String,
+    },
 }
 
 /// Shorthand used throughout the crate.

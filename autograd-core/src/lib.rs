@@ -30,6 +30,8 @@ mod tensor;
 pub use tensor::*;
 
 #[cfg(feature = "std")]
+pub mod bridge;
+#[cfg(feature = "std")]
 pub mod data;
 #[cfg(feature = "std")]
 pub mod nn;
