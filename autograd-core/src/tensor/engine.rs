@@ -1,9 +1,10 @@
 //! The backward pass: `backward`, `backward_with`, and `autograd::grad`.
 //!
-//! Nodes reachable from the roots are visited in decreasing creation order (a
-//! topological order, since an op's inputs always exist before it), each once,
-//! with the sum of the gradients its consumers sent it, exactly as micrograd's
-//! `+=` and PyTorch's engine do. Leaves receive their summed gradient last.
+//! Nodes that receive a gradient wait in a max-heap keyed by creation order and
+//! run newest first. An op's inputs always exist before it, so when a node is
+//! popped every consumer that can reach it has run: it runs once, with the sum
+//! of the gradients its consumers sent it, exactly as micrograd's `+=` and
+//! PyTorch's engine do. Leaves receive their summed gradient last.
 
 use super::grad_mode::{is_grad_enabled, ModeGuard};
 use super::graph::{Edge, NodeInner};
@@ -11,7 +12,7 @@ use super::handle::{lock, Tensor, TensorInner};
 use super::list::Tensors;
 use crate::error::Result;
 use crate::Error;
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -96,6 +97,7 @@ struct Pass<'a> {
     sink: Sink<'a>,
     retain: bool,
     grads: PtrMap<Tensor>,
+    ready: BinaryHeap<Newest>,
     leaves: Vec<(Arc<TensorInner>, Option<Tensor>)>,
     leaf_index: PtrMap<usize>,
     captured: Vec<Option<Tensor>>,
@@ -111,6 +113,7 @@ impl<'a> Pass<'a> {
             sink,
             retain,
             grads: PtrMap::default(),
+            ready: BinaryHeap::new(),
             leaves: Vec::new(),
             leaf_index: PtrMap::default(),
             captured: vec![None; n],
@@ -124,7 +127,10 @@ impl<'a> Pass<'a> {
                 let g = cast(g, n.dtype);
                 let sum = match self.grads.remove(&n.key()) {
                     Some(old) => add_into(old, &g),
-                    None => g,
+                    None => {
+                        self.ready.push(Newest(n.clone()));
+                        g
+                    }
                 };
                 self.grads.insert(n.key(), sum);
             }
@@ -226,28 +232,27 @@ fn cast(g: Tensor, dtype: crate::DType) -> Tensor {
     }
 }
 
-/// All nodes reachable from `roots`, in decreasing creation order.
-fn topo_order(roots: &[Arc<NodeInner>]) -> Vec<Arc<NodeInner>> {
-    let mut seen: PtrMap<()> = PtrMap::default();
-    let mut stack: Vec<Arc<NodeInner>> = Vec::new();
-    let mut order = Vec::new();
-    for r in roots {
-        if seen.insert(r.key(), ()).is_none() {
-            stack.push(r.clone());
-        }
+/// A node ordered by creation: the heap pops the newest first.
+struct Newest(Arc<NodeInner>);
+
+impl PartialEq for Newest {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.seq == other.0.seq
     }
-    while let Some(n) = stack.pop() {
-        for e in n.edges.iter() {
-            if let Edge::Node(m) = e {
-                if seen.insert(m.key(), ()).is_none() {
-                    stack.push(m.clone());
-                }
-            }
-        }
-        order.push(n);
+}
+
+impl Eq for Newest {}
+
+impl PartialOrd for Newest {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
-    order.sort_unstable_by_key(|n| std::cmp::Reverse(n.seq));
-    order
+}
+
+impl Ord for Newest {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.seq.cmp(&other.0.seq)
+    }
 }
 
 /// The shared driver of `backward` and `grad`.
@@ -259,7 +264,6 @@ fn run(
 ) -> Result<Vec<Option<Tensor>>> {
     let _mode = ModeGuard::set(opts.create_graph);
     let mut pass = Pass::new(sink, opts.retain());
-    let mut nodes = Vec::new();
     for (i, (t, g)) in roots.iter().enumerate() {
         if t.shape() != g.shape() {
             return Err(Error::GradShape {
@@ -269,9 +273,7 @@ fn run(
             });
         }
         let edge = Edge::of(t);
-        if let Edge::Node(n) = &edge {
-            nodes.push(n.clone());
-        } else if !edge.is_some() {
+        if !edge.is_some() {
             return Err(Error::NoGradFn {
                 op,
                 index: i,
@@ -280,7 +282,7 @@ fn run(
         }
         pass.send(&edge, g.clone());
     }
-    for node in topo_order(&nodes) {
+    while let Some(Newest(node)) = pass.ready.pop() {
         pass.step(&node)?;
     }
     pass.finish_leaves();

@@ -2,6 +2,7 @@
 
 use crate::error::Result;
 use crate::tensor::dtype::Storage;
+use crate::tensor::grad_mode::no_grad;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::reduce::{arg_extreme, sum_all, sum_axis, sum_to};
@@ -158,19 +159,31 @@ impl Tensor {
     /// numbers in a tensor of this dtype; not differentiable.
     ///
     /// # Panics
-    /// If `dim` is out of range or the dimension is empty.
+    /// If `dim` is out of range or the dimension is empty; see
+    /// [`Tensor::try_argmax`].
     #[track_caller]
     pub fn argmax(&self, dim: impl Dim, keepdim: bool) -> Tensor {
-        self.max_dim(dim, keepdim).1
+        ok(self.try_argmax(dim, keepdim))
+    }
+
+    /// Fallible [`Tensor::argmax`].
+    pub fn try_argmax(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
+        Ok(no_grad(|| self.extreme_dim(dim, keepdim, true))?.1)
     }
 
     /// Indices of the smallest elements along `dim` (`torch.argmin`).
     ///
     /// # Panics
-    /// If `dim` is out of range or the dimension is empty.
+    /// If `dim` is out of range or the dimension is empty; see
+    /// [`Tensor::try_argmin`].
     #[track_caller]
     pub fn argmin(&self, dim: impl Dim, keepdim: bool) -> Tensor {
-        self.min_dim(dim, keepdim).1
+        ok(self.try_argmin(dim, keepdim))
+    }
+
+    /// Fallible [`Tensor::argmin`].
+    pub fn try_argmin(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
+        Ok(no_grad(|| self.extreme_dim(dim, keepdim, false))?.1)
     }
 
     fn extreme_dim(&self, dim: impl Dim, keepdim: bool, max: bool) -> Result<(Tensor, Tensor)> {
