@@ -131,6 +131,36 @@ impl Tensor {
         self.inner.buffer.read()
     }
 
+    /// Runs `f` on the data of two tensors. A buffer shared by both is locked
+    /// once: read-locking it twice could deadlock against a waiting writer.
+    pub(crate) fn read2<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&Storage, &Storage) -> R) -> R {
+        let da = a.data();
+        if Arc::ptr_eq(&a.inner.buffer, &b.inner.buffer) {
+            f(&da, &da)
+        } else {
+            f(&da, &b.data())
+        }
+    }
+
+    /// [`Tensor::read2`] for any number of tensors.
+    pub(crate) fn read_many<R>(ts: &[&Tensor], f: impl FnOnce(&[&Storage]) -> R) -> R {
+        let mut guards: Vec<(*const Buffer, RwLockReadGuard<'_, Storage>)> = Vec::new();
+        let mut which = Vec::with_capacity(ts.len());
+        for t in ts {
+            let ptr = Arc::as_ptr(&t.inner.buffer);
+            let i = match guards.iter().position(|(p, _)| *p == ptr) {
+                Some(i) => i,
+                None => {
+                    guards.push((ptr, t.data()));
+                    guards.len() - 1
+                }
+            };
+            which.push(i);
+        }
+        let refs: Vec<&Storage> = which.iter().map(|&i| &*guards[i].1).collect();
+        f(&refs)
+    }
+
     /// A tensor from row-major `data` of the given shape; `f64` data gives an
     /// `F64` tensor (`torch.tensor(data).reshape(shape)`).
     ///

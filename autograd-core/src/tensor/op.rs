@@ -11,7 +11,6 @@ use super::grad_mode::is_grad_enabled;
 use super::graph::NodeInner;
 use super::handle::{Buffer, Tensor};
 use super::kernels::conv::Window;
-use super::kernels::elementwise::zip;
 use super::kernels::layout::GatherGeom;
 use super::shape::{numel, Shape};
 use crate::error::Result;
@@ -504,14 +503,7 @@ fn chain(
     if is_grad_enabled() {
         return g * graph(v);
     }
-    let s = zip(
-        &g.data(),
-        g.shape(),
-        &v.data(),
-        v.shape(),
-        g.shape(),
-        |g, v| g * d(v),
-    );
+    let s = g.zip_data(v, g.shape(), |g, v| g * d(v));
     Tensor::from_storage(s, g.shape())
 }
 

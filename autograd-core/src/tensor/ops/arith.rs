@@ -2,6 +2,7 @@
 //! `Tensor`, `&Tensor` and `f64`.
 
 use crate::error::Result;
+use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::elementwise::zip;
 use crate::tensor::op::{Op, Saved};
@@ -9,6 +10,19 @@ use crate::tensor::shape::{broadcast_shapes, Shape};
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 impl Tensor {
+    /// `f` element-wise over this tensor and `other` broadcast to `out`, without
+    /// recording.
+    pub(crate) fn zip_data(
+        &self,
+        other: &Tensor,
+        out: &[usize],
+        f: impl Fn(f64, f64) -> f64,
+    ) -> Storage {
+        Tensor::read2(self, other, |a, b| {
+            zip(a, self.shape(), b, other.shape(), out, f)
+        })
+    }
+
     /// A broadcasting binary op: computes `f` element-wise and records `make`.
     pub(crate) fn binary(
         &self,
@@ -18,14 +32,7 @@ impl Tensor {
         make: impl FnOnce(&Tensor, &Tensor) -> Op,
     ) -> Result<Tensor> {
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
-        let s = zip(
-            &self.data(),
-            self.shape(),
-            &other.data(),
-            other.shape(),
-            &shape,
-            f,
-        );
+        let s = self.zip_data(other, &shape, f);
         Ok(Tensor::record(s, &shape, &[self, other], |_| {
             make(self, other)
         }))

@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::kernels::elementwise::{select, zip};
+use crate::tensor::kernels::elementwise::select;
 use crate::tensor::op::Op;
 use crate::tensor::shape::{broadcast_shapes, Shape};
 
@@ -40,14 +40,7 @@ impl Tensor {
         f: fn(f64, f64) -> bool,
     ) -> Result<Tensor> {
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
-        let s = zip(
-            &self.data(),
-            self.shape(),
-            &other.data(),
-            other.shape(),
-            &shape,
-            |a, b| f64::from(u8::from(f(a, b))),
-        );
+        let s = self.zip_data(other, &shape, |a, b| f64::from(u8::from(f(a, b))));
         Ok(Tensor::from_storage(s, &shape))
     }
 
@@ -72,12 +65,14 @@ impl Tensor {
     pub fn try_where_(condition: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
         let xy = broadcast_shapes("where", x.shape(), y.shape())?;
         let shape = broadcast_shapes("where", condition.shape(), &xy)?;
-        let s = select(
-            (&condition.data(), condition.shape()),
-            (&x.data(), x.shape()),
-            (&y.data(), y.shape()),
-            &shape,
-        );
+        let s = Tensor::read_many(&[condition, x, y], |d| {
+            select(
+                (d[0], condition.shape()),
+                (d[1], x.shape()),
+                (d[2], y.shape()),
+                &shape,
+            )
+        });
         Ok(Tensor::record(s, &shape, &[x, y], |_| Op::Where {
             mask: condition
                 .ne_scalar(0.0)

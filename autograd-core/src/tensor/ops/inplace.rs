@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::tensor::dtype::Storage;
 use crate::tensor::grad_mode::is_grad_enabled;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::kernels::elementwise::{as_dtype, zip};
+use crate::tensor::kernels::elementwise::as_dtype;
 use crate::tensor::shape::broadcast_shapes;
 use crate::Error;
 
@@ -60,14 +60,7 @@ impl Tensor {
                 reason: "the result of an in-place op must keep the tensor's shape".into(),
             });
         }
-        let s = zip(
-            &self.data(),
-            self.shape(),
-            &other.data(),
-            other.shape(),
-            self.shape(),
-            f,
-        );
+        let s = self.zip_data(other, self.shape(), f);
         let s = as_dtype(&s, self.dtype()).into_owned();
         self.inner.buffer.replace(s, op);
         Ok(self.clone())

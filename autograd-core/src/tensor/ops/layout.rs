@@ -421,13 +421,12 @@ fn check_indices(op: &'static str, indices: &[usize], size: usize) -> Result<()>
 }
 
 fn join(tensors: &[Tensor], sizes: &[usize], outer: usize, inner: usize) -> Storage {
-    let guards: Vec<_> = tensors.iter().map(|t| t.data()).collect();
-    let parts: Vec<(&Storage, usize)> = guards
-        .iter()
-        .map(|g| &**g)
-        .zip(sizes.iter().copied())
-        .collect();
-    layout::cat(&parts, outer, inner)
+    let refs: Vec<&Tensor> = tensors.iter().collect();
+    Tensor::read_many(&refs, |data| {
+        let parts: Vec<(&Storage, usize)> =
+            data.iter().copied().zip(sizes.iter().copied()).collect();
+        layout::cat(&parts, outer, inner)
+    })
 }
 
 /// Gradient of `narrow`: `g` placed between zeros, as a `cat` so that it is

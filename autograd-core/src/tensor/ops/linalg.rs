@@ -82,7 +82,9 @@ impl Tensor {
     /// Fallible [`Tensor::matmul`].
     pub fn try_matmul(&self, other: &Tensor) -> Result<Tensor> {
         let sh = mat_shapes(self.shape(), other.shape())?;
-        let s = linalg::matmul(&self.data(), &sh.a, &other.data(), &sh.b, &sh.batch);
+        let s = Tensor::read2(self, other, |a, b| {
+            linalg::matmul(a, &sh.a, b, &sh.b, &sh.batch)
+        });
         let kind = match (self.ndim(), other.ndim()) {
             (1, 1) => MatmulKind::Dot,
             (2, 1) => MatmulKind::Mv,
