@@ -4,6 +4,8 @@
 
 pub use autograd_core::*;
 pub use autograd_macros::differentiable;
+#[cfg(feature = "std")]
+pub use autograd_macros::Module;
 
 /// The nalgebra this library is built with, so that users' matrix types always
 /// unify with the ones the rules are implemented for.
@@ -13,6 +15,13 @@ pub use nalgebra;
 pub mod prelude {
     pub use crate::differentiable;
     pub use crate::Elementwise;
+    // The trait (type namespace) and the derive (macro namespace) share the name.
+    #[cfg(feature = "std")]
+    pub use crate::nn::{self, Module};
+    #[cfg(feature = "std")]
+    pub use crate::optim;
+    #[cfg(feature = "std")]
+    pub use crate::Module;
     #[cfg(feature = "std")]
     pub use crate::{no_grad, DType, Tensor};
 }

@@ -20,6 +20,7 @@ mod ctxt;
 mod emit;
 mod fallback;
 mod lower;
+mod module;
 mod parse;
 
 use proc_macro::TokenStream;
@@ -66,4 +67,18 @@ fn differentiable_impl(
         }
         Some(errors) => fallback::item_with_errors(&view.item, errors),
     }
+}
+
+/// Derives `autograd::nn::Visit` for a struct, so that implementing
+/// `autograd::nn::Module` (its `forward`) gives `parameters`, `named_parameters`,
+/// `state_dict`, `train`/`eval` and the rest, as assigning attributes of an
+/// `nn.Module` does in PyTorch.
+///
+/// A `Tensor` field is a parameter, `#[module(buffer)]` makes it a buffer, other
+/// fields are sub-modules (also inside `Option`, `Vec`, arrays and `Box`), named by
+/// dotted paths (`conv1.weight`, `layers.0.bias`). Fields of primitive types and
+/// fields marked `#[module(skip)]` are left out.
+#[proc_macro_derive(Module, attributes(module))]
+pub fn derive_module(input: TokenStream) -> TokenStream {
+    module::derive(input.into()).into()
 }

@@ -1,0 +1,190 @@
+//! `Conv2d`, `MaxPool2d`, `AvgPool2d`.
+
+use super::linear::stateless_visit;
+use super::{functional as F, init, Kind, Module, Visit};
+use crate::Tensor;
+
+/// 2-D convolution over `(n, c, h, w)` images (`nn.Conv2d`): weight
+/// `(out_channels, in_channels / groups, k, k)` and bias `(out_channels)`, both
+/// initialised as PyTorch does (`U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, `fan_in =
+/// in_channels / groups * k * k`). Stride, padding, dilation and groups are
+/// builder methods; each applies to both directions.
+#[derive(Clone, Debug)]
+pub struct Conv2d {
+    /// `(out_channels, in_channels / groups, k, k)`.
+    pub weight: Tensor,
+    /// `(out_channels)`, absent after [`Conv2d::no_bias`].
+    pub bias: Option<Tensor>,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    groups: usize,
+    training: bool,
+}
+
+impl Conv2d {
+    /// `nn.Conv2d(in_channels, out_channels, kernel_size)`: stride 1, no padding.
+    pub fn new(in_channels: usize, out_channels: usize, kernel_size: usize) -> Conv2d {
+        let (weight, bias) = init::layer_parameters(
+            &[out_channels, in_channels, kernel_size, kernel_size],
+            Some(out_channels),
+        );
+        Conv2d {
+            weight,
+            bias,
+            stride: 1,
+            padding: 0,
+            dilation: 1,
+            groups: 1,
+            training: true,
+        }
+    }
+
+    /// `stride=`.
+    pub fn stride(mut self, stride: usize) -> Conv2d {
+        self.stride = stride;
+        self
+    }
+
+    /// `padding=`: zeros added on every side.
+    pub fn padding(mut self, padding: usize) -> Conv2d {
+        self.padding = padding;
+        self
+    }
+
+    /// `dilation=`: spacing between kernel elements.
+    pub fn dilation(mut self, dilation: usize) -> Conv2d {
+        self.dilation = dilation;
+        self
+    }
+
+    /// `groups=`: channels split into `groups` independent convolutions. The
+    /// weight is drawn again with its new shape `(out, in / groups, k, k)`.
+    ///
+    /// # Panics
+    /// If `groups` does not divide both channel counts.
+    #[track_caller]
+    pub fn groups(mut self, groups: usize) -> Conv2d {
+        let s = self.weight.shape().to_vec();
+        let cin = s[1];
+        assert!(
+            groups > 0 && cin % groups == 0 && s[0] % groups == 0,
+            "Conv2d: groups {groups} must divide in_channels {cin} and out_channels {}",
+            s[0]
+        );
+        let (weight, bias) = init::layer_parameters(
+            &[s[0], cin / groups, s[2], s[3]],
+            self.bias.as_ref().map(|_| s[0]),
+        );
+        self.weight = weight;
+        self.bias = bias;
+        self.groups = groups;
+        self
+    }
+
+    /// Removes the bias (`bias=False`).
+    pub fn no_bias(mut self) -> Conv2d {
+        self.bias = None;
+        self
+    }
+}
+
+impl Module for Conv2d {
+    /// # Panics
+    /// If the input is not `(n, in_channels, h, w)` or smaller than the kernel.
+    fn forward(&self, input: &Tensor) -> Tensor {
+        F::try_conv2d(
+            input,
+            &self.weight,
+            self.bias.as_ref(),
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl Visit for Conv2d {
+    fn visit_tensors(&self, path: &str, _kind: Kind, f: &mut dyn FnMut(&str, &Tensor, Kind)) {
+        f(&super::join(path, "weight"), &self.weight, Kind::Parameter);
+        if let Some(b) = &self.bias {
+            f(&super::join(path, "bias"), b, Kind::Parameter);
+        }
+    }
+    fn apply_training(&mut self, mode: bool) {
+        self.training = mode;
+    }
+    fn training_flag(&self) -> Option<bool> {
+        Some(self.training)
+    }
+}
+
+/// Maximum over `k x k` windows (`nn.MaxPool2d(k)`), stride `k` unless set.
+#[derive(Clone, Debug)]
+pub struct MaxPool2d {
+    kernel_size: usize,
+    stride: usize,
+    training: bool,
+}
+
+impl MaxPool2d {
+    /// `nn.MaxPool2d(kernel_size)`: stride `kernel_size`, no padding.
+    pub fn new(kernel_size: usize) -> MaxPool2d {
+        MaxPool2d {
+            kernel_size,
+            stride: kernel_size,
+            training: true,
+        }
+    }
+
+    /// `stride=`.
+    pub fn stride(mut self, stride: usize) -> MaxPool2d {
+        self.stride = stride;
+        self
+    }
+}
+
+impl Module for MaxPool2d {
+    /// # Panics
+    /// If the input is not `(n, c, h, w)` or smaller than the kernel.
+    fn forward(&self, input: &Tensor) -> Tensor {
+        input.max_pool2d(self.kernel_size, self.stride)
+    }
+}
+
+/// Mean over `k x k` windows (`nn.AvgPool2d(k)`), stride `k` unless set.
+#[derive(Clone, Debug)]
+pub struct AvgPool2d {
+    kernel_size: usize,
+    stride: usize,
+    training: bool,
+}
+
+impl AvgPool2d {
+    /// `nn.AvgPool2d(kernel_size)`: stride `kernel_size`, no padding.
+    pub fn new(kernel_size: usize) -> AvgPool2d {
+        AvgPool2d {
+            kernel_size,
+            stride: kernel_size,
+            training: true,
+        }
+    }
+
+    /// `stride=`.
+    pub fn stride(mut self, stride: usize) -> AvgPool2d {
+        self.stride = stride;
+        self
+    }
+}
+
+impl Module for AvgPool2d {
+    /// # Panics
+    /// If the input is not `(n, c, h, w)` or smaller than the kernel.
+    fn forward(&self, input: &Tensor) -> Tensor {
+        input.avg_pool2d(self.kernel_size, self.stride)
+    }
+}
+
+stateless_visit!(MaxPool2d, AvgPool2d);

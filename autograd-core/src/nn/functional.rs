@@ -1,0 +1,422 @@
+//! Layers and losses as functions (PyTorch's `torch.nn.functional`).
+//!
+//! The layers in [`crate::nn`] call these. Everything here is composed of
+//! differentiable tensor ops, so it is differentiable to any order, except
+//! [`erf`] (and so [`gelu`]), a custom function whose backward is written in
+//! tensor ops.
+
+use crate::error::Result;
+use crate::{no_grad, Error, Function, FunctionCtx, Tensor};
+
+pub use super::loss::{
+    binary_cross_entropy, binary_cross_entropy_with, binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_with, cross_entropy, cross_entropy_with, huber_loss,
+    huber_loss_with, l1_loss, l1_loss_with, mse_loss, mse_loss_with, nll_loss, nll_loss_with,
+    smooth_l1_loss, smooth_l1_loss_with,
+};
+
+/// `max(x, 0)` (`F.relu`).
+pub fn relu(x: &Tensor) -> Tensor {
+    x.relu()
+}
+
+/// `x` where positive, `negative_slope * x` elsewhere (`F.leaky_relu`; PyTorch's
+/// default slope is `0.01`). The gradient at 0 is `negative_slope`, as PyTorch's.
+pub fn leaky_relu(x: &Tensor, negative_slope: f64) -> Tensor {
+    Tensor::where_(&x.gt_scalar(0.0), x, &(x * negative_slope))
+}
+
+/// `tanh(x)` (`F.tanh`).
+pub fn tanh(x: &Tensor) -> Tensor {
+    x.tanh()
+}
+
+/// `1 / (1 + exp(-x))` (`F.sigmoid`).
+pub fn sigmoid(x: &Tensor) -> Tensor {
+    x.sigmoid()
+}
+
+/// `ln(1 + exp(x))`, stable for large `|x|` (`F.softplus`): `logsumexp` of `0`
+/// and `x`, whose gradient is exactly `sigmoid(x)` everywhere, `0` included.
+pub fn softplus(x: &Tensor) -> Tensor {
+    Tensor::stack(&[x.zeros_like(), x.clone()], -1).logsumexp(-1, false)
+}
+
+/// The Gauss error function, element-wise (`torch.erf`), with derivative
+/// `2/sqrt(pi) exp(-x^2)`. Values are accurate to about `1e-13`.
+pub fn erf(x: &Tensor) -> Tensor {
+    Erf.apply(x)
+}
+
+/// Gaussian error linear unit `x Phi(x) = x (1 + erf(x / sqrt 2)) / 2`
+/// (`F.gelu`, `approximate='none'`).
+pub fn gelu(x: &Tensor) -> Tensor {
+    x * (erf(&(x * std::f64::consts::FRAC_1_SQRT_2)) + 1.0) * 0.5
+}
+
+/// The tanh approximation of GELU (`F.gelu(x, approximate='tanh')`):
+/// `x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2`.
+pub fn gelu_tanh(x: &Tensor) -> Tensor {
+    let c = (2.0 / std::f64::consts::PI).sqrt();
+    x * (((x + x.pow(3.0) * 0.044715) * c).tanh() + 1.0) * 0.5
+}
+
+/// `softmax` along `dim` (`F.softmax`).
+pub fn softmax(x: &Tensor, dim: i64) -> Tensor {
+    x.softmax(dim)
+}
+
+/// `log_softmax` along `dim` (`F.log_softmax`).
+pub fn log_softmax(x: &Tensor, dim: i64) -> Tensor {
+    x.log_softmax(dim)
+}
+
+/// `x W^T + b` over the last dimension of `x`, with `weight` of shape
+/// `(out, in)` and `bias` of shape `(out)` (`F.linear`).
+///
+/// # Panics
+/// If the shapes do not fit.
+#[track_caller]
+pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+    let y = x.matmul(&weight.t());
+    match bias {
+        Some(b) => y + b,
+        None => y,
+    }
+}
+
+/// 2-D convolution with everything `nn.Conv2d` takes (`F.conv2d`): `(n, c, h,
+/// w)` input, `(o, c / groups, kh, kw)` weight, optional `(o)` bias, the same
+/// stride, zero padding and dilation in both directions.
+///
+/// Dilation is a convolution with the kernel spread out by zeros (built with two
+/// matrix products, so the weight's gradient flows back); groups convolve
+/// channel slices separately and concatenate the results.
+///
+/// # Errors
+/// When the shapes do not fit, or `groups` does not divide both channel counts.
+pub fn try_conv2d(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    groups: usize,
+) -> Result<Tensor> {
+    let ws = weight.shape().to_vec();
+    let bad = |reason: String| Error::ShapeMismatch {
+        op: "conv2d",
+        lhs: x.shape().to_vec(),
+        rhs: ws.clone(),
+        reason,
+    };
+    if ws.len() != 4 || x.ndim() != 4 {
+        return Err(bad(
+            "expected input (n, c, h, w) and weight (o, c / groups, kh, kw)".into(),
+        ));
+    }
+    if groups == 0 || dilation == 0 || ws[0] % groups != 0 || x.shape()[1] != ws[1] * groups {
+        return Err(bad(format!(
+            "with groups = {groups}, the input's channels must be groups * weight.shape[1] and the weight's out channels a multiple of groups (dilation {dilation} must be positive)"
+        )));
+    }
+    let w = if dilation > 1 {
+        let spread = |k: usize| {
+            let big = dilation * (k - 1) + 1;
+            let mut e = vec![0.0; big * k];
+            for i in 0..k {
+                e[i * dilation * k + i] = 1.0;
+            }
+            Tensor::from_vec(e, &[big, k]).to_dtype(weight.dtype())
+        };
+        let (eh, ew) = (spread(ws[2]), spread(ws[3]));
+        eh.try_matmul(weight)?.try_matmul(&ew.t())?
+    } else {
+        weight.clone()
+    };
+    if groups == 1 {
+        return x.try_conv2d(&w, bias, stride, padding);
+    }
+    let (cin, cout) = (ws[1], ws[0] / groups);
+    let parts = (0..groups)
+        .map(|g| {
+            let xg = x.try_narrow(1, g * cin, cin)?;
+            let wg = w.try_narrow(0, g * cout, cout)?;
+            let bg = bias.map(|b| b.try_narrow(0, g * cout, cout)).transpose()?;
+            xg.try_conv2d(&wg, bg.as_ref(), stride, padding)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Tensor::try_cat(&parts, 1)
+}
+
+/// [`try_conv2d`] with stride 1, no padding, no dilation, one group
+/// (`F.conv2d(x, w, b)`).
+///
+/// # Panics
+/// If the shapes do not fit.
+#[track_caller]
+pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+    ok(try_conv2d(x, weight, bias, 1, 0, 1, 1))
+}
+
+/// Maximum over `kernel_size x kernel_size` windows with stride `kernel_size`
+/// (`F.max_pool2d(x, kernel_size)`).
+///
+/// # Panics
+/// If the input is not `(n, c, h, w)` or is smaller than the kernel.
+#[track_caller]
+pub fn max_pool2d(x: &Tensor, kernel_size: usize) -> Tensor {
+    x.max_pool2d(kernel_size, kernel_size)
+}
+
+/// Mean over `kernel_size x kernel_size` windows with stride `kernel_size`
+/// (`F.avg_pool2d(x, kernel_size)`).
+///
+/// # Panics
+/// If the input is not `(n, c, h, w)` or is smaller than the kernel.
+#[track_caller]
+pub fn avg_pool2d(x: &Tensor, kernel_size: usize) -> Tensor {
+    x.avg_pool2d(kernel_size, kernel_size)
+}
+
+/// Dimensions `start_dim..=end_dim` merged into one (`torch.flatten(x,
+/// start_dim, end_dim)`; negative dimensions count from the end).
+///
+/// # Panics
+/// If the dimensions are out of range.
+#[track_caller]
+pub fn flatten(x: &Tensor, start_dim: i64, end_dim: i64) -> Tensor {
+    let r = x.ndim() as i64;
+    let res = |d: i64| if d < 0 { d + r } else { d };
+    let (s, e) = (res(start_dim), res(end_dim));
+    if x.ndim() == 0 {
+        return x.reshape(&[1]);
+    }
+    assert!(
+        0 <= s && s <= e && e < r,
+        "flatten: dimensions {start_dim}..={end_dim} are out of range for a tensor of shape {:?}",
+        x.shape()
+    );
+    let (s, e) = (s as usize, e as usize);
+    let sh = x.shape();
+    let mut out = sh[..s].to_vec();
+    out.push(sh[s..=e].iter().product());
+    out.extend_from_slice(&sh[e + 1..]);
+    x.reshape(&out)
+}
+
+/// Zeroes each element with probability `p` and scales the others by
+/// `1 / (1 - p)` when `training` (`F.dropout`); the identity otherwise. The mask
+/// comes from the generator seeded by [`crate::manual_seed`].
+///
+/// # Panics
+/// If `p` is not in `[0, 1]`.
+#[track_caller]
+pub fn dropout(x: &Tensor, p: f64, training: bool) -> Tensor {
+    assert!(
+        (0.0..=1.0).contains(&p),
+        "dropout: probability {p} is not in [0, 1]"
+    );
+    if !training || p == 0.0 {
+        return x.clone();
+    }
+    if p == 1.0 {
+        return x * 0.0;
+    }
+    let mask = Tensor::rand(x.shape()).ge_scalar(p).to_dtype(x.dtype()) * (1.0 / (1.0 - p));
+    x * mask
+}
+
+/// The shape `(1, c, 1, ..)` that broadcasts a per-channel vector over `x`.
+fn channel_shape(x: &Tensor) -> Vec<usize> {
+    let mut s = vec![1; x.ndim()];
+    s[1] = x.shape()[1];
+    s
+}
+
+/// Mean and biased variance of `x` over every dimension but 1, keeping them.
+fn batch_moments(x: &Tensor) -> (Tensor, Tensor) {
+    let mean_all = |t: &Tensor| {
+        (0..t.ndim())
+            .filter(|&d| d != 1)
+            .fold(t.clone(), |acc, d| acc.mean_dim(d, true))
+    };
+    let mean = mean_all(x);
+    let var = mean_all(&(x - &mean).square());
+    (mean, var)
+}
+
+/// Batch normalisation over dimension 1 of an `(n, c, ..)` input
+/// (`F.batch_norm`): with `training`, normalises by the batch's mean and biased
+/// variance and moves the running statistics (when given) towards them by
+/// `momentum`, using the unbiased variance as PyTorch does; otherwise normalises
+/// by the running statistics. `weight` and `bias` scale and shift per channel.
+///
+/// # Panics
+/// If the input has fewer than two dimensions, or a statistic is not of shape
+/// `(c)`.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn batch_norm(
+    x: &Tensor,
+    running_mean: Option<&Tensor>,
+    running_var: Option<&Tensor>,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Tensor {
+    assert!(
+        x.ndim() >= 2,
+        "batch_norm: expected an input of shape (n, c, ..), got {:?}",
+        x.shape()
+    );
+    let cs = channel_shape(x);
+    let (mean, var) = match (training, running_mean, running_var) {
+        (false, Some(rm), Some(rv)) => (rm.reshape(&cs), rv.reshape(&cs)),
+        _ => {
+            let (mean, var) = batch_moments(x);
+            if training {
+                let n = (x.numel() / x.shape()[1]) as f64;
+                no_grad(|| {
+                    if let Some(rm) = running_mean {
+                        let new =
+                            rm * (1.0 - momentum) + mean.detach().reshape(rm.shape()) * momentum;
+                        rm.copy_(&new);
+                    }
+                    if let Some(rv) = running_var {
+                        let unbiased = var.detach().reshape(rv.shape()) * (n / (n - 1.0).max(1.0));
+                        rv.copy_(&(rv * (1.0 - momentum) + unbiased * momentum));
+                    }
+                });
+            }
+            (mean, var)
+        }
+    };
+    let mut y = (x - mean) / (var + eps).sqrt();
+    if let Some(w) = weight {
+        y = y * w.reshape(&cs);
+    }
+    if let Some(b) = bias {
+        y = y + b.reshape(&cs);
+    }
+    y
+}
+
+/// Normalisation over the last `normalized_shape.len()` dimensions (`F.layer_norm`):
+/// `(x - mean) / sqrt(var + eps) * weight + bias`, with the biased variance.
+///
+/// # Panics
+/// If the trailing dimensions of `x` are not `normalized_shape`.
+#[track_caller]
+pub fn layer_norm(
+    x: &Tensor,
+    normalized_shape: &[usize],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Tensor {
+    let k = normalized_shape.len();
+    assert!(
+        x.ndim() >= k && x.shape()[x.ndim() - k..] == *normalized_shape,
+        "layer_norm: input of shape {:?} does not end with the normalized shape {normalized_shape:?}",
+        x.shape()
+    );
+    let lead = x.shape()[..x.ndim() - k].to_vec();
+    let mut flat = lead.clone();
+    flat.push(normalized_shape.iter().product());
+    let xf = x.reshape(&flat);
+    let mean = xf.mean_dim(-1, true);
+    let var = (&xf - &mean).square().mean_dim(-1, true);
+    let mut y = ((xf - mean) / (var + eps).sqrt()).reshape(x.shape());
+    if let Some(w) = weight {
+        y = y * w;
+    }
+    if let Some(b) = bias {
+        y = y + b;
+    }
+    y
+}
+
+/// Rows of `weight` picked by `indices` (whole numbers in a tensor of any
+/// shape); the result has shape `indices.shape() + [weight.shape()[1]]`
+/// (`F.embedding`).
+///
+/// # Panics
+/// If an index is negative, not whole, or out of range.
+#[track_caller]
+pub fn embedding(indices: &Tensor, weight: &Tensor) -> Tensor {
+    let idx = class_indices("embedding", indices);
+    let mut shape = indices.shape().to_vec();
+    shape.push(weight.shape()[1]);
+    weight.index_select(0, &idx).reshape(&shape)
+}
+
+/// The whole numbers of `t` as indices.
+#[track_caller]
+pub(crate) fn class_indices(op: &str, t: &Tensor) -> Vec<usize> {
+    t.to_vec::<f64>()
+        .into_iter()
+        .map(|v| {
+            assert!(
+                v >= 0.0 && v.fract() == 0.0,
+                "{op}: expected class indices (whole numbers >= 0), found {v}"
+            );
+            v as usize
+        })
+        .collect()
+}
+
+#[track_caller]
+fn ok<T>(r: Result<T>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `erf` as a custom node: the value from [`erf_f64`], the derivative in tensor
+/// ops.
+struct Erf;
+
+impl Function for Erf {
+    fn forward(&self, ctx: &mut FunctionCtx, inputs: &[Tensor]) -> Result<Tensor> {
+        let x = &inputs[0];
+        ctx.save_for_backward(x);
+        let v: Vec<f64> = x.to_vec::<f64>().into_iter().map(erf_f64).collect();
+        Ok(Tensor::from_vec(v, x.shape()).to_dtype(x.dtype()))
+    }
+
+    fn backward(&self, ctx: &FunctionCtx, g: &Tensor) -> Result<Vec<Option<Tensor>>> {
+        let x = &ctx.saved_tensors()[0];
+        let d = (-x.square()).exp() * std::f64::consts::FRAC_2_SQRT_PI;
+        Ok(vec![Some(g * d)])
+    }
+}
+
+/// The error function in `f64`: its Maclaurin series below 3 in magnitude, the
+/// continued fraction of `erfc` (Abramowitz and Stegun 7.1.14) above.
+pub fn erf_f64(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    let a = x.abs();
+    let v = if a < 3.0 {
+        // erf(x) = 2/sqrt(pi) sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+        let (mut term, mut sum, x2) = (a, a, a * a);
+        let mut n = 0.0;
+        while term.abs() > 1e-17 * sum.abs() {
+            n += 1.0;
+            term *= -x2 / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        sum * std::f64::consts::FRAC_2_SQRT_PI
+    } else {
+        // erfc(a) = exp(-a^2)/sqrt(pi) * 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + ...))))
+        let mut f = a;
+        for k in (1..60).rev() {
+            f = a + (k as f64 / 2.0) / f;
+        }
+        1.0 - (-a * a).exp() / (std::f64::consts::PI.sqrt() * f)
+    };
+    v.copysign(x)
+}
