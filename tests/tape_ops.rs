@@ -45,6 +45,31 @@ fn broadcasting_arithmetic() {
 }
 
 #[test]
+fn trailing_broadcasts_and_their_sums() {
+    let m = seq(&[2, 3]);
+    let b = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]);
+    let md = v(&m);
+    let expected: Vec<f64> = (0..6).map(|i| md[i] + [1.0, 2.0, 3.0][i % 3]).collect();
+    close(&v(&(&m + &b)), &expected);
+    close(&v(&(&b.reshape(&[1, 3]) + &m)), &expected);
+    close(
+        &v(&(&b - &m)),
+        &expected
+            .iter()
+            .zip(&md)
+            .map(|(e, x)| e - 2.0 * x)
+            .collect::<Vec<_>>(),
+    );
+    let s = m.sum_to(&[3]);
+    close(&v(&s), &[md[0] + md[3], md[1] + md[4], md[2] + md[5]]);
+    close(&v(&m.sum_to(&[1, 1])), &[md.iter().sum()]);
+    close(
+        &v(&m.sum_to(&[2, 1])),
+        &[md[..3].iter().sum(), md[3..].iter().sum()],
+    );
+}
+
+#[test]
 fn unary_functions() {
     let x = Tensor::from_vec(vec![-2.0, -0.5, 0.0, 0.5, 2.0], &[5]);
     let xs = v(&x);

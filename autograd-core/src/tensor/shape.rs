@@ -110,6 +110,14 @@ pub(crate) fn broadcast_strides(src: &[usize], out: &[usize]) -> Vec<usize> {
         .collect()
 }
 
+/// Whether `small`, without its leading 1s, is the trailing part of `out`: then
+/// its data repeats with period `numel(small)` when broadcast to `out`.
+pub(crate) fn is_trailing(small: &[usize], out: &[usize]) -> bool {
+    let first = small.iter().position(|&d| d != 1).unwrap_or(small.len());
+    let s = &small[first..];
+    s.len() <= out.len() && out[out.len() - s.len()..] == *s
+}
+
 /// Visits every element of `shape` in row-major order with the matching offset
 /// into each of `N` operands read with the given strides.
 pub(crate) fn for_each_offset<const N: usize>(

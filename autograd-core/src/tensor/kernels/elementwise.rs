@@ -1,7 +1,7 @@
 //! Element-wise maps and broadcasting binary maps.
 
 use crate::tensor::dtype::{dispatch, Element, Storage};
-use crate::tensor::shape::{broadcast_strides, for_each_offset, numel};
+use crate::tensor::shape::{broadcast_strides, for_each_offset, is_trailing, numel};
 use std::borrow::Cow;
 
 /// Converts `s` to `dtype` only if needed.
@@ -54,6 +54,19 @@ fn zip_typed<T: Element>(
     }
     if a.len() == 1 && b.len() == n {
         return b.iter().map(|&y| g(a[0], y)).collect();
+    }
+    // A bias-like operand repeats along the leading dimensions: no odometer.
+    if n > 0 && a.len() == n && is_trailing(b_shape, out_shape) {
+        let rows = a.chunks_exact(b.len());
+        return rows
+            .flat_map(|r| r.iter().zip(b).map(|(&x, &y)| g(x, y)))
+            .collect();
+    }
+    if n > 0 && b.len() == n && is_trailing(a_shape, out_shape) {
+        let rows = b.chunks_exact(a.len());
+        return rows
+            .flat_map(|r| a.iter().zip(r).map(|(&x, &y)| g(x, y)))
+            .collect();
     }
     let sa = broadcast_strides(a_shape, out_shape);
     let sb = broadcast_strides(b_shape, out_shape);

@@ -1,27 +1,55 @@
-//! Matrix products on `matrixmultiply`'s GEMM.
+//! Matrix products on `matrixmultiply`'s GEMM, which reads any strides: a
+//! transposed operand is passed as strides, never copied.
 
 use super::elementwise::as_dtype;
 use crate::tensor::dtype::{Element, Storage};
 use crate::tensor::shape::{broadcast_strides, for_each_offset, numel};
 
+/// Row and column strides of a matrix stored contiguously, possibly transposed.
+#[derive(Clone, Copy)]
+struct Layout {
+    rs: isize,
+    cs: isize,
+}
+
+impl Layout {
+    /// A `rows x cols` operand stored row-major as itself, or (`transposed`) as
+    /// its `cols x rows` transpose.
+    fn new(rows: usize, cols: usize, transposed: bool) -> Layout {
+        if transposed {
+            Layout {
+                rs: 1,
+                cs: rows as isize,
+            }
+        } else {
+            Layout {
+                rs: cols as isize,
+                cs: 1,
+            }
+        }
+    }
+}
+
 /// Element types with a GEMM.
 trait Gemm: Element {
-    /// `c[m, n] = a[m, k] @ b[k, n]`, all row-major and contiguous.
-    fn gemm(m: usize, k: usize, n: usize, a: &[Self], b: &[Self], c: &mut [Self]);
+    /// `c[m, n] = a[m, k] @ b[k, n]` with `c` contiguous row-major.
+    fn gemm(d: &MatDims, a: &[Self], b: &[Self], c: &mut [Self]);
 }
 
 macro_rules! impl_gemm {
     ($t:ty, $f:path) => {
         impl Gemm for $t {
-            fn gemm(m: usize, k: usize, n: usize, a: &[Self], b: &[Self], c: &mut [Self]) {
+            fn gemm(d: &MatDims, a: &[Self], b: &[Self], c: &mut [Self]) {
+                let (m, k, n) = (d.m, d.k, d.n);
                 assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
                 if k == 0 {
                     c[..m * n].fill(0.0);
                     return;
                 }
-                // SAFETY: the slices hold at least m*k, k*n and m*n elements (checked
-                // above) and the strides describe contiguous row-major matrices
-                // inside them; `c` is uniquely borrowed.
+                let (la, lb) = (d.la, d.lb);
+                // SAFETY: `a` and `b` hold at least m*k and k*n elements (checked
+                // above) and their layouts address exactly those, row-major or
+                // transposed; `c` holds m*n elements and is uniquely borrowed.
                 unsafe {
                     $f(
                         m,
@@ -29,11 +57,11 @@ macro_rules! impl_gemm {
                         n,
                         1.0,
                         a.as_ptr(),
-                        k as isize,
-                        1,
+                        la.rs,
+                        la.cs,
                         b.as_ptr(),
-                        n as isize,
-                        1,
+                        lb.rs,
+                        lb.cs,
                         0.0,
                         c.as_mut_ptr(),
                         n as isize,
@@ -47,6 +75,31 @@ macro_rules! impl_gemm {
 impl_gemm!(f32, matrixmultiply::sgemm);
 impl_gemm!(f64, matrixmultiply::dgemm);
 
+/// One operand of a product: its data, its stored shape `[..batch, r, c]`, and
+/// whether it enters the product transposed.
+pub(crate) struct Operand<'a> {
+    pub data: &'a Storage,
+    pub shape: &'a [usize],
+    pub transposed: bool,
+}
+
+impl Operand<'_> {
+    /// `(rows, cols)` of the matrix as it enters the product.
+    fn dims(&self) -> (usize, usize) {
+        let r = self.shape.len();
+        let (rows, cols) = (self.shape[r - 2], self.shape[r - 1]);
+        if self.transposed {
+            (cols, rows)
+        } else {
+            (rows, cols)
+        }
+    }
+
+    fn batch(&self) -> &[usize] {
+        &self.shape[..self.shape.len() - 2]
+    }
+}
+
 /// Batched product of `a: [..batch_a, m, k]` and `b: [..batch_b, k, n]` (both of
 /// rank at least 2) with the batch dimensions broadcast to `batch`.
 pub(crate) fn matmul(
@@ -56,10 +109,20 @@ pub(crate) fn matmul(
     b_shape: &[usize],
     batch: &[usize],
 ) -> Storage {
-    let dtype = a.dtype().promote(b.dtype());
-    let (a, b) = (as_dtype(a, dtype), as_dtype(b, dtype));
-    let dims = MatDims::new(a_shape, b_shape, batch);
-    match (&*a, &*b) {
+    let op = |data, shape| Operand {
+        data,
+        shape,
+        transposed: false,
+    };
+    matmul_t(op(a, a_shape), op(b, b_shape), batch)
+}
+
+/// [`matmul`] with operands that may enter transposed.
+pub(crate) fn matmul_t(a: Operand<'_>, b: Operand<'_>, batch: &[usize]) -> Storage {
+    let dtype = a.data.dtype().promote(b.data.dtype());
+    let (da, db) = (as_dtype(a.data, dtype), as_dtype(b.data, dtype));
+    let dims = MatDims::new(&a, &b, batch);
+    match (&*da, &*db) {
         (Storage::F32(x), Storage::F32(y)) => Storage::F32(matmul_typed(x, y, &dims)),
         (Storage::F64(x), Storage::F64(y)) => Storage::F64(matmul_typed(x, y, &dims)),
         _ => unreachable!("operands were promoted to one dtype"),
@@ -70,23 +133,26 @@ struct MatDims {
     m: usize,
     k: usize,
     n: usize,
+    la: Layout,
+    lb: Layout,
     batch: Vec<usize>,
     sa: Vec<usize>,
     sb: Vec<usize>,
 }
 
 impl MatDims {
-    fn new(a_shape: &[usize], b_shape: &[usize], batch: &[usize]) -> MatDims {
-        let (ra, rb) = (a_shape.len(), b_shape.len());
-        let (m, k, n) = (a_shape[ra - 2], a_shape[ra - 1], b_shape[rb - 1]);
+    fn new(a: &Operand<'_>, b: &Operand<'_>, batch: &[usize]) -> MatDims {
+        let ((m, k), (_, n)) = (a.dims(), b.dims());
         let scale = |s: Vec<usize>, f: usize| s.into_iter().map(|x| x * f).collect();
         MatDims {
             m,
             k,
             n,
+            la: Layout::new(m, k, a.transposed),
+            lb: Layout::new(k, n, b.transposed),
             batch: batch.to_vec(),
-            sa: scale(broadcast_strides(&a_shape[..ra - 2], batch), m * k),
-            sb: scale(broadcast_strides(&b_shape[..rb - 2], batch), k * n),
+            sa: scale(broadcast_strides(a.batch(), batch), m * k),
+            sb: scale(broadcast_strides(b.batch(), batch), k * n),
         }
     }
 }
@@ -99,14 +165,8 @@ fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
     }
     let mut c_off = 0;
     for_each_offset(&d.batch, [&d.sa, &d.sb], |[ia, ib]| {
-        T::gemm(
-            m,
-            k,
-            n,
-            &a[ia..ia + m * k],
-            &b[ib..ib + k * n],
-            &mut out[c_off..c_off + m * n],
-        );
+        let c = &mut out[c_off..c_off + m * n];
+        T::gemm(d, &a[ia..ia + m * k], &b[ib..ib + k * n], c);
         c_off += m * n;
     });
     out

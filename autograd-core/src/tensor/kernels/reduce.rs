@@ -1,13 +1,21 @@
 //! Reductions. Sums accumulate in `f64` whatever the storage type.
 
 use crate::tensor::dtype::{Element, Storage};
-use crate::tensor::shape::{broadcast_strides, for_each_offset, numel};
+use crate::tensor::shape::{broadcast_strides, for_each_offset, is_trailing, numel};
 
 /// Sums a tensor of shape `src` down to `dst`, a shape that broadcasts to `src`
 /// (the adjoint of broadcasting).
 pub(crate) fn sum_to(s: &Storage, src: &[usize], dst: &[usize]) -> Storage {
-    let st = broadcast_strides(dst, src);
     let mut acc = vec![0.0f64; numel(dst)];
+    if !acc.is_empty() && is_trailing(dst, src) {
+        // Summing away leading dimensions (a bias's gradient): add up rows.
+        let m = acc.len();
+        for k in 0..s.len() {
+            acc[k % m] += s.get(k);
+        }
+        return Storage::from_f64_iter(acc.into_iter(), s.dtype());
+    }
+    let st = broadcast_strides(dst, src);
     let mut k = 0;
     for_each_offset(src, [&st], |[o]| {
         acc[o] += s.get(k);

@@ -1,8 +1,9 @@
 //! Matrix products.
 
 use crate::error::Result;
+use crate::tensor::grad_mode::is_grad_enabled;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::kernels::linalg;
+use crate::tensor::kernels::linalg::{self, Operand};
 use crate::tensor::op::{MatmulKind, Op, Saved};
 use crate::tensor::shape::broadcast_shapes;
 use crate::Error;
@@ -110,15 +111,43 @@ pub(crate) fn matmul_backward(
     let g2 = g.reshape(&sh.full);
     let (a2, b2) = (a.reshape(&sh.a), b.reshape(&sh.b));
     let ga = needs[0].then(|| {
-        g2.matmul(&b2.transpose(-1, -2))
+        product(&g2, false, &b2, true)
             .sum_to(&sh.a)
             .reshape(a.shape())
     });
     let gb = needs[1].then(|| {
-        a2.transpose(-1, -2)
-            .matmul(&g2)
+        product(&a2, true, &g2, false)
             .sum_to(&sh.b)
             .reshape(b.shape())
     });
     vec![ga, gb]
+}
+
+/// `x @ y` with either operand transposed in its last two dimensions: recorded
+/// as `transpose` and `matmul` under `create_graph`, else one GEMM reading the
+/// transposes through strides.
+fn product(x: &Tensor, tx: bool, y: &Tensor, ty: bool) -> Tensor {
+    if is_grad_enabled() {
+        let t = |v: &Tensor, flag: bool| if flag { v.transpose(-1, -2) } else { v.clone() };
+        return t(x, tx).matmul(&t(y, ty));
+    }
+    let (rx, ry) = (x.ndim(), y.ndim());
+    let batch = ok(broadcast_shapes(
+        "matmul",
+        &x.shape()[..rx - 2],
+        &y.shape()[..ry - 2],
+    ));
+    let rows = x.shape()[if tx { rx - 1 } else { rx - 2 }];
+    let cols = y.shape()[if ty { ry - 2 } else { ry - 1 }];
+    let s = Tensor::read2(x, y, |dx, dy| {
+        let op = |data, shape, transposed| Operand {
+            data,
+            shape,
+            transposed,
+        };
+        linalg::matmul_t(op(dx, x.shape(), tx), op(dy, y.shape(), ty), &batch)
+    });
+    let mut shape = batch.to_vec();
+    shape.extend([rows, cols]);
+    Tensor::from_storage(s, &shape)
 }
