@@ -393,3 +393,13 @@ fn ops_without_saved_tensors_can_backward_twice_like_pytorch() {
         .to_string()
         .contains("MulBackward0"));
 }
+
+#[test]
+fn integral_powers_of_negative_bases() {
+    let x = Tensor::from_vec(vec![-2.0, -0.5], &[2]).requires_grad_(true);
+    let y = x.pow(3.0);
+    assert_eq!(vec_of(&y), vec![-8.0, -0.125]);
+    y.sum().backward().unwrap();
+    assert_eq!(vec_of(&x.grad().unwrap()), vec![12.0, 0.75]);
+    assert!(x.pow(0.5).to_vec::<f64>()[0].is_nan());
+}
