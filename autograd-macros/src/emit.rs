@@ -58,7 +58,8 @@ impl<'a> Generated<'a> {
         let where_clause = self.where_clause();
         let decls = self.params.iter().map(|p| {
             let (i, t) = (&p.ident, &p.ty);
-            quote!(#i: #t)
+            let m = p.mutable.then(|| quote!(mut));
+            quote!(#m #i: #t)
         });
         let decls = quote!(#(#decls),*);
         let args: Vec<&Ident> = self.params.iter().map(|p| &p.ident).collect();

@@ -1323,9 +1323,27 @@ impl Lowerer<'_> {
             caps.clone()
         };
         let closure = region_closure(&region, &[Some(t)], &flat, returns);
+        // The closure outlives this call inside the returned pullback, so it must
+        // own what it reads: a constant reference it mentions is copied outside and
+        // borrowed again inside, where the user's code still sees a reference.
+        let mut owned_refs = TokenStream::new();
+        let mut rebind = TokenStream::new();
+        let mut seen = HashSet::new();
+        for name in token_idents(c.body.to_token_stream()) {
+            let is_ref = matches!(
+                self.lookup(&name.to_string()),
+                Some((_, Binding::Inactive { is_ref: true }))
+            );
+            if is_ref && name != param && seen.insert(name.to_string()) {
+                let copy = self.fresh("__own");
+                owned_refs.extend(quote!(let #copy = ::core::clone::Clone::clone(#name);));
+                rebind.extend(quote!(let #name = &#copy;));
+            }
+        }
         let (f, p, fwd, tx) = (self.fresh("__map"), private(), &region.fwd, var(t));
+        self.emit(owned_refs);
         self.emit(quote_spanned!(sp=>
-            let #f = #p::map_fn(&#r, move |#pat| { #fwd (#tx, #p::pb_like(&(#tx,), #closure)) });
+            let #f = #p::map_fn(&#r, move |#pat| { #rebind #fwd (#tx, #p::pb_like(&(#tx,), #closure)) });
         ));
         let out = self.new_var();
         let o = var(out);
@@ -1357,6 +1375,19 @@ impl Lowerer<'_> {
         });
         Val::Active(out)
     }
+}
+
+/// Every identifier in `ts`, nested groups included.
+fn token_idents(ts: TokenStream) -> Vec<Ident> {
+    let mut out = Vec::new();
+    for t in ts {
+        match t {
+            TokenTree::Ident(i) => out.push(i),
+            TokenTree::Group(g) => out.extend(token_idents(g.stream())),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `ident` with its hygiene, reported at the user's `sp`: errors in generated code

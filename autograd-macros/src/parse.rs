@@ -17,6 +17,8 @@ pub struct Param {
     pub by_ref: bool,
     /// Marked `#[constant]`: not differentiated.
     pub constant: bool,
+    /// Bound with `mut` (`mut x: f64`).
+    pub mutable: bool,
 }
 
 /// The function as the later phases see it.
@@ -57,8 +59,9 @@ pub fn parse(mut item: ItemFn, cx: &mut Ctxt) -> FnView {
                 true
             }
         });
+        let mutable = matches!(&*pt.pat, Pat::Ident(pi) if pi.mutability.is_some());
         let ident = match &*pt.pat {
-            Pat::Ident(pi) if pi.subpat.is_none() => Some(pi.ident.clone()),
+            Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => Some(pi.ident.clone()),
             other => {
                 cx.error(other, "bind this parameter to a name (`x: f64`): patterns in parameters cannot be differentiated");
                 None
@@ -74,6 +77,7 @@ pub fn parse(mut item: ItemFn, cx: &mut Ctxt) -> FnView {
             owned,
             by_ref,
             constant,
+            mutable,
         }));
     }
     let ret = match &item.sig.output {

@@ -366,17 +366,3 @@ fn an_unused_parameter_gets_a_zero_gradient() {
 }
 
 // ---------------------------------------------------------------------------
-// Known bugs: programs that should compile and do not. Each is a trybuild `pass`
-// case (compiled and run as its own crate); run with `--ignored` to check a fix.
-
-#[test]
-#[ignore = "BUG: a #[constant] `&` parameter captured by a map closure fails to compile (E0700 on the generated pullback)"]
-fn constant_reference_captured_by_a_closure() {
-    trybuild::TestCases::new().pass("tests/random_programs/bugs/constant_ref_in_closure.rs");
-}
-
-#[test]
-#[ignore = "BUG: a `mut x: f64` parameter gives E0384 inside generated code (suggesting `mut mut x`) instead of working or a diagnostic"]
-fn mutable_parameter_binding() {
-    trybuild::TestCases::new().pass("tests/random_programs/bugs/mut_parameter.rs");
-}
