@@ -190,7 +190,7 @@ impl<'a> Generated<'a> {
         let try_doc = format!("Like `apply`, but a tensor that does not fit the static signature of [`{name}`](fn@super::{name}) is an `autograd::Error::Signature` naming the parameter and both shapes.");
         let tensor = quote!(::autograd::Tensor);
         let result = quote!(::core::result::Result);
-        Some(quote! {
+        Some(quote! { ::autograd::__with_std! {
             #[doc = #try_doc]
             #item_vis fn try_apply(#(#idents: &#tensor),*) -> #result<#tensor, ::autograd::Error> {
                 struct __Kernel;
@@ -223,7 +223,7 @@ impl<'a> Generated<'a> {
                     ::core::result::Result::Err(__e) => ::core::panic!("{}", __e),
                 }
             }
-        })
+        }})
     }
 
     fn vjp_body(&self, l: &Lowered) -> TokenStream {
