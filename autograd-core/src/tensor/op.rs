@@ -12,6 +12,7 @@ use super::graph::NodeInner;
 use super::handle::{Buffer, Tensor};
 use super::kernels::conv::Window;
 use super::kernels::layout::GatherGeom;
+use super::ops::unary::sign;
 use super::shape::{numel, Shape};
 use crate::error::Result;
 use crate::Error;
@@ -509,16 +510,6 @@ fn chain(
 
 fn step(x: f64) -> f64 {
     f64::from(u8::from(x > 0.0))
-}
-
-fn sign(x: f64) -> f64 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        0.0
-    }
 }
 
 /// Re-inserts a reduced dimension so the gradient broadcasts against the input.

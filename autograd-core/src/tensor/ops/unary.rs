@@ -13,6 +13,17 @@ fn sigmoid(x: f64) -> f64 {
     }
 }
 
+/// `-1`, `0` or `1`; the subgradient of `abs` PyTorch uses.
+pub(crate) fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
 impl Tensor {
     /// The one helper behind every element-wise op: maps `f` over the data and
     /// records `make` (which may save the output through `OutRef`).
@@ -115,16 +126,7 @@ impl Tensor {
     /// `-1`, `0` or `1` by sign (`torch.sign`); not differentiable: the result
     /// never requires grad.
     pub fn sign(&self) -> Tensor {
-        let s = self.data().map(|v| {
-            if v > 0.0 {
-                1.0
-            } else if v < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }
-        });
-        Tensor::from_storage(s, self.shape())
+        Tensor::from_storage(self.data().map(sign), self.shape())
     }
 
     /// `1 / self` (`torch.reciprocal`, recorded as `PowBackward0`).
