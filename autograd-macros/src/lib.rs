@@ -22,6 +22,8 @@ mod fallback;
 mod lower;
 mod module;
 mod parse;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 
