@@ -186,3 +186,27 @@ pub(crate) fn lerp(a: f64, b: f64, w: f64) -> f64 {
         b - (b - a) * (1.0 - w)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lerp_uses_the_formula_of_the_nearer_end() {
+        assert_eq!(lerp(1.0, 3.0, 0.25), 1.5);
+        assert_eq!(lerp(1.0, 3.0, 0.75), 2.5);
+        assert_eq!(lerp(1.0, 3.0, 1.0), 3.0);
+        assert_eq!(lerp(1.0, 3.0, 0.0), 1.0);
+    }
+
+    #[test]
+    fn amsgrad_keeps_the_running_maximum_buffer_only_when_asked() {
+        let rule = AdamRule::new(0.0, false);
+        assert!(rule.uses(0) && rule.uses(1) && !rule.uses(2));
+        let rule = AdamRule {
+            amsgrad: true,
+            ..rule
+        };
+        assert!(rule.uses(2));
+    }
+}

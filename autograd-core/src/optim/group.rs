@@ -376,3 +376,55 @@ pub(crate) fn vector(
 pub(crate) fn add_alpha(a: f64, b: f64, alpha: f64) -> f64 {
     alpha.mul_add(b, a)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f32_state_is_rounded_to_f32() {
+        let mut s = ParamState {
+            step: 1.0,
+            bufs: vec![vec![0.1]],
+            scalars: vec![1.0 / 3.0],
+        };
+        s.round_to_f32();
+        assert_eq!(s.bufs[0][0], 0.1f32 as f64);
+        assert_eq!(s.scalars[0], (1.0f32 / 3.0) as f64);
+    }
+
+    #[test]
+    fn groups_without_a_learning_rate_take_the_optimizer_s() {
+        let core = Core::new(
+            vec![
+                ParamGroup::new(Vec::new()),
+                ParamGroup::new(Vec::new()).lr(0.5),
+            ],
+            0.1,
+        );
+        assert_eq!(core.groups[0].lr, Some(0.1));
+        assert_eq!(core.groups[1].lr, Some(0.5));
+    }
+
+    #[test]
+    fn add_alpha_rounds_once() {
+        let (a, b, alpha) = (1.0, 0.1, 0.3);
+        assert_eq!(add_alpha(a, b, alpha), alpha.mul_add(b, a));
+    }
+
+    #[test]
+    fn state_layout_is_checked_before_loading() {
+        let sd = StateDict {
+            state: BTreeMap::new(),
+            param_groups: vec![GroupDict {
+                params: vec![0, 1],
+                lr: 0.1,
+                weight_decay: 0.0,
+            }],
+        };
+        let load = |_: usize, _: &BTreeMap<String, StateValue>| Ok(());
+        assert!(load_states(&sd, &[vec![3, 4]], load).is_ok());
+        assert!(load_states(&sd, &[vec![3]], load).is_err());
+        assert!(load_states(&sd, &[vec![3, 4], vec![1]], load).is_err());
+    }
+}

@@ -219,9 +219,9 @@ impl Lbfgs {
                     axpy(&mut q, -al[i], &st.old_dirs[i]);
                 }
                 let mut r: Vec<f64> = q.iter().map(|q| q * st.h_diag).collect();
-                for i in 0..num_old {
+                for (i, al_i) in al.iter().enumerate() {
                     let be_i = dot(&st.old_dirs[i], &r) * st.ro[i];
-                    axpy(&mut r, al[i] - be_i, &st.old_stps[i]);
+                    axpy(&mut r, al_i - be_i, &st.old_stps[i]);
                 }
                 st.d = r;
             }
@@ -561,7 +561,7 @@ impl Optimizer for Lbfgs {
         if let Some(first) = sizes.first_mut() {
             *first = total;
         }
-        let loaded = load_states(sd, &[sizes], |n, map| load_lbfgs(n, map))?;
+        let loaded = load_states(sd, &[sizes], load_lbfgs)?;
         let st = loaded
             .into_iter()
             .next()
@@ -609,4 +609,46 @@ fn load_lbfgs(n: usize, map: &BTreeMap<String, StateValue>) -> Result<LbfgsState
         prev_flat_grad: vector(map, "prev_flat_grad", n)?,
         prev_loss: scalar(map, "prev_loss")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cubic_interpolation_finds_the_minimum_of_a_quadratic() {
+        // f(x) = (x - 0.3)², f' = 2 (x - 0.3): the interpolating cubic is f itself.
+        let f = |x: f64| (x - 0.3) * (x - 0.3);
+        let g = |x: f64| 2.0 * (x - 0.3);
+        let t = cubic_interpolate((0.0, f(0.0), g(0.0)), (1.0, f(1.0), g(1.0)), None);
+        assert!((t - 0.3).abs() < 1e-12, "{t}");
+        // Either order of the points, and clamping to the bounds.
+        let t = cubic_interpolate((1.0, f(1.0), g(1.0)), (0.0, f(0.0), g(0.0)), None);
+        assert!((t - 0.3).abs() < 1e-12, "{t}");
+        let t = cubic_interpolate(
+            (0.0, f(0.0), g(0.0)),
+            (1.0, f(1.0), g(1.0)),
+            Some((0.5, 2.0)),
+        );
+        assert_eq!(t, 0.5);
+    }
+
+    #[test]
+    fn strong_wolfe_accepts_a_point_satisfying_both_conditions() {
+        // φ(t) = (t - 2)² along d = 1 from x = 0: the exact minimiser is t = 2.
+        let mut obj = |t: f64| ((t - 2.0) * (t - 2.0), vec![2.0 * (t - 2.0)]);
+        let (f, g, t, evals) = strong_wolfe(&mut obj, 1.0, &[1.0], 4.0, &[-4.0], -4.0, 1e-9);
+        // Both conditions: sufficient decrease and |φ'(t)| ≤ 0.9 |φ'(0)|.
+        assert!(f <= 4.0 + 1e-4 * t * -4.0, "f {f} at t {t}");
+        assert!(g[0].abs() <= 0.9 * 4.0, "g {g:?}");
+        assert!(evals >= 1);
+    }
+
+    #[test]
+    fn axpy_is_one_fused_multiply_add() {
+        let mut y = vec![1.0];
+        let (a, x) = (0.1, 3.0);
+        axpy(&mut y, a, &[x]);
+        assert_eq!(y[0], a.mul_add(x, 1.0));
+    }
 }

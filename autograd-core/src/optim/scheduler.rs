@@ -109,7 +109,7 @@ impl StepLR {
 impl LrScheduler for StepLR {
     fn step(&mut self, opt: &mut dyn Optimizer) {
         self.schedule.last_epoch += 1;
-        let decay = self.schedule.last_epoch % self.step_size == 0;
+        let decay = self.schedule.last_epoch.is_multiple_of(self.step_size);
         let gamma = self.gamma;
         self.schedule
             .apply(opt, |_, _, lr| if decay { lr * gamma } else { lr });
