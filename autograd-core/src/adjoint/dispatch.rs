@@ -51,6 +51,22 @@ macro_rules! binary {
             {
                 a.pullback(b, out, g)
             }
+
+            /// The rule's tangent (forward mode).
+            #[inline(always)]
+            pub fn tangent(
+                self,
+                a: &A,
+                b: &B,
+                out: &binary!(@out A, B, $Trait, $Out),
+                da: &A,
+                db: &B,
+            ) -> binary!(@out A, B, $Trait, $Out)
+            where
+                A: $Trait<B>,
+            {
+                a.tangent(b, out, da, db)
+            }
         }
     };
     (@out $A:ident, $B:ident, $Trait:ident, Output) => { <$A as $Trait<$B>>::Output };
@@ -76,6 +92,15 @@ macro_rules! unary {
                 A: $Trait,
             {
                 a.pullback(out, g)
+            }
+
+            /// The rule's tangent (forward mode).
+            #[inline(always)]
+            pub fn tangent(self, a: &A, out: &unary!(@out A, $Trait, $Out), da: &A) -> unary!(@out A, $Trait, $Out)
+            where
+                A: $Trait,
+            {
+                a.tangent(out, da)
             }
         }
     };
@@ -121,6 +146,15 @@ impl<F, A> Token<UnaryTag<F>, A> {
     {
         a.pullback(out, g)
     }
+
+    /// The rule's tangent (forward mode).
+    #[inline(always)]
+    pub fn tangent(self, a: &A, out: &A, da: &A) -> A
+    where
+        A: Unary<F>,
+    {
+        a.tangent(out, da)
+    }
 }
 
 /// Tag of `a.powi(n)`.
@@ -141,6 +175,15 @@ impl<A> Token<PowiTag, A> {
     {
         a.pullback(n, out, g)
     }
+
+    /// The rule's tangent (forward mode).
+    #[inline(always)]
+    pub fn tangent(self, a: &A, n: i32, out: &A, da: &A) -> A
+    where
+        A: PowiRule,
+    {
+        a.tangent(n, out, da)
+    }
 }
 
 /// Tag of `a[index]`.
@@ -160,5 +203,14 @@ impl<A, I> Token<IndexTag, A, I> {
         A: IndexRule<I>,
     {
         a.pullback(index, out, g)
+    }
+
+    /// The rule's tangent (forward mode).
+    #[inline(always)]
+    pub fn tangent(self, a: &A, index: I, out: &A::Output, da: &A) -> A::Output
+    where
+        A: IndexRule<I>,
+    {
+        a.tangent(index, out, da)
     }
 }

@@ -19,6 +19,10 @@ mod wiring;
 pub use crate::rules::*;
 pub use dispatch::*;
 pub use tangent::{
-    acc, init, one_like, zero_like, Contribution, NoGrad, Real, ScalarOutput, Tangent,
+    acc, init, one_like, tangent_for, zero_like, Contribution, NoGrad, Real, ScalarOutput, Tangent,
+    TangentArg,
 };
-pub use wiring::{map_fn, map_pullback, map_pullback_caps, map_value, pb_like, Either, LoopTape};
+pub use wiring::{
+    map_fn, map_jvp, map_jvp_fn, map_pullback, map_pullback_caps, map_value, pb_like, Either,
+    LoopTape,
+};

@@ -147,3 +147,30 @@ impl<G: Tangent> Contribution<G> for NoGrad {
 pub fn init<G, C: Contribution<G>>(c: C, like: &G) -> G {
     c.init(like)
 }
+
+/// A tangent passed to a callee's positional forward mode: the parameter's tangent
+/// type, or [`NoGrad`] where the caller's argument is constant.
+pub trait TangentArg<T> {
+    /// The tangent, a zero of `like`'s shape for [`NoGrad`].
+    fn tangent_for(self, like: &T) -> T;
+}
+
+impl<T: Tangent> TangentArg<T> for T {
+    #[inline(always)]
+    fn tangent_for(self, _like: &T) -> T {
+        self
+    }
+}
+
+impl<T: Tangent> TangentArg<T> for NoGrad {
+    #[inline(always)]
+    fn tangent_for(self, like: &T) -> T {
+        like.zero_like()
+    }
+}
+
+/// The tangent of argument `t` for a value like `like` (see [`TangentArg`]).
+#[inline(always)]
+pub fn tangent_for<T, A: TangentArg<T>>(t: A, like: &T) -> T {
+    t.tangent_for(like)
+}

@@ -148,3 +148,28 @@ where
     }
     gcaps
 }
+
+/// Returns `f`, telling rustc that it takes an entry of `like` and its tangent.
+#[inline(always)]
+pub fn map_jvp_fn<T: Real, const R: usize, const C: usize, Out, F: Fn(T, T) -> Out>(
+    _like: &SMatrix<T, R, C>,
+    f: F,
+) -> F {
+    f
+}
+
+/// Forward mode of `m.map(|v| body)`: the value and its tangent, entry by entry,
+/// from the body's generated jvp (`f(v, dv) = (value, tangent)`).
+#[inline(always)]
+pub fn map_jvp<T: Real, const R: usize, const C: usize>(
+    m: &SMatrix<T, R, C>,
+    dm: &SMatrix<T, R, C>,
+    f: &impl Fn(T, T) -> (T, T),
+) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
+    let mut value = *m;
+    let mut tangent = *dm;
+    for (v, t) in value.iter_mut().zip(tangent.iter_mut()) {
+        (*v, *t) = f(*v, *t);
+    }
+    (value, tangent)
+}

@@ -17,6 +17,8 @@ pub trait AddRule<Rhs = Self>: Sized {
     fn value(&self, rhs: &Rhs) -> Self::Output;
     /// `(g, g)`.
     fn pullback(&self, rhs: &Rhs, out: &Self::Output, g: &Self::Output) -> (Self, Rhs);
+    /// The tangent of the output given the operands' tangents `da`, `db`.
+    fn tangent(&self, rhs: &Rhs, out: &Self::Output, da: &Self, db: &Rhs) -> Self::Output;
 }
 
 impl<T: Real> AddRule for T {
@@ -29,6 +31,10 @@ impl<T: Real> AddRule for T {
     fn pullback(&self, _rhs: &T, _out: &T, g: &T) -> (T, T) {
         (*g, *g)
     }
+    #[inline(always)]
+    fn tangent(&self, _rhs: &T, _out: &T, da: &T, db: &T) -> T {
+        *da + *db
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize> AddRule for SMatrix<T, R, C> {
@@ -40,5 +46,9 @@ impl<T: Real, const R: usize, const C: usize> AddRule for SMatrix<T, R, C> {
     #[inline(always)]
     fn pullback(&self, _rhs: &Self, _out: &Self, g: &Self) -> (Self, Self) {
         (*g, *g)
+    }
+    #[inline(always)]
+    fn tangent(&self, _rhs: &Self, _out: &Self, da: &Self, db: &Self) -> Self {
+        da + db
     }
 }

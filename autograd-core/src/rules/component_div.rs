@@ -16,6 +16,8 @@ pub trait ComponentDivRule<Rhs = Self>: Sized {
     fn value(&self, rhs: &Rhs) -> Self;
     /// `(g ./ b, -g .* out ./ b)`.
     fn pullback(&self, rhs: &Rhs, out: &Self, g: &Self) -> (Self, Rhs);
+    /// The tangent of the output given the operands' tangents `da`, `db`.
+    fn tangent(&self, rhs: &Rhs, out: &Self, da: &Self, db: &Rhs) -> Self;
 }
 
 impl<T: Real, const R: usize, const C: usize> ComponentDivRule for SMatrix<T, R, C> {
@@ -28,5 +30,9 @@ impl<T: Real, const R: usize, const C: usize> ComponentDivRule for SMatrix<T, R,
         let ga = g.component_div(rhs);
         let gb = -ga.component_mul(out);
         (ga, gb)
+    }
+    #[inline(always)]
+    fn tangent(&self, rhs: &Self, out: &Self, da: &Self, db: &Self) -> Self {
+        (da - out.component_mul(db)).component_div(rhs)
     }
 }

@@ -16,6 +16,8 @@ pub trait ComponentMulRule<Rhs = Self>: Sized {
     fn value(&self, rhs: &Rhs) -> Self;
     /// `(g .* b, g .* a)`.
     fn pullback(&self, rhs: &Rhs, out: &Self, g: &Self) -> (Self, Rhs);
+    /// The tangent of the output given the operands' tangents `da`, `db`.
+    fn tangent(&self, rhs: &Rhs, out: &Self, da: &Self, db: &Rhs) -> Self;
 }
 
 impl<T: Real, const R: usize, const C: usize> ComponentMulRule for SMatrix<T, R, C> {
@@ -26,5 +28,9 @@ impl<T: Real, const R: usize, const C: usize> ComponentMulRule for SMatrix<T, R,
     #[inline(always)]
     fn pullback(&self, rhs: &Self, _out: &Self, g: &Self) -> (Self, Self) {
         (g.component_mul(rhs), g.component_mul(self))
+    }
+    #[inline(always)]
+    fn tangent(&self, rhs: &Self, _out: &Self, da: &Self, db: &Self) -> Self {
+        da.component_mul(rhs) + self.component_mul(db)
     }
 }

@@ -18,6 +18,8 @@ pub trait DivRule<Rhs = Self>: Sized {
     fn value(&self, rhs: &Rhs) -> Self::Output;
     /// `(g / b, -<g, a> / b^2)`.
     fn pullback(&self, rhs: &Rhs, out: &Self::Output, g: &Self::Output) -> (Self, Rhs);
+    /// The tangent of the output given the operands' tangents `da`, `db`.
+    fn tangent(&self, rhs: &Rhs, out: &Self::Output, da: &Self, db: &Rhs) -> Self::Output;
 }
 
 impl<T: Real> DivRule for T {
@@ -30,6 +32,10 @@ impl<T: Real> DivRule for T {
     fn pullback(&self, rhs: &T, out: &T, g: &T) -> (T, T) {
         let ga = *g / *rhs;
         (ga, -ga * *out)
+    }
+    #[inline(always)]
+    fn tangent(&self, rhs: &T, out: &T, da: &T, db: &T) -> T {
+        (*da - *out * *db) / *rhs
     }
 }
 
@@ -44,5 +50,9 @@ impl<T: Real, const R: usize, const C: usize> DivRule<T> for SMatrix<T, R, C> {
         let ga = g / *rhs;
         let gb = -ga.dot(out);
         (ga, gb)
+    }
+    #[inline(always)]
+    fn tangent(&self, rhs: &T, out: &Self, da: &Self, db: &T) -> Self {
+        (da - out * *db) / *rhs
     }
 }

@@ -18,6 +18,8 @@ pub trait DotRule<Rhs = Self>: Sized {
     fn value(&self, rhs: &Rhs) -> Self::Output;
     /// `(g b, g a)`.
     fn pullback(&self, rhs: &Rhs, out: &Self::Output, g: &Self::Output) -> (Self, Rhs);
+    /// The tangent of the output given the operands' tangents `da`, `db`.
+    fn tangent(&self, rhs: &Rhs, out: &Self::Output, da: &Self, db: &Rhs) -> Self::Output;
 }
 
 impl<T: Real, const R: usize, const C: usize> DotRule for SMatrix<T, R, C> {
@@ -29,5 +31,9 @@ impl<T: Real, const R: usize, const C: usize> DotRule for SMatrix<T, R, C> {
     #[inline(always)]
     fn pullback(&self, rhs: &Self, _out: &T, g: &T) -> (Self, Self) {
         (rhs * *g, self * *g)
+    }
+    #[inline(always)]
+    fn tangent(&self, rhs: &Self, _out: &T, da: &Self, db: &Self) -> T {
+        da.dot(rhs) + self.dot(db)
     }
 }

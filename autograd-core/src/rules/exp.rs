@@ -32,6 +32,8 @@ pub trait ExpRule: Sized {
     fn value(&self) -> Self;
     /// `g * e^x`.
     fn pullback(&self, out: &Self, g: &Self) -> Self;
+    /// `da * e^x`.
+    fn tangent(&self, out: &Self, da: &Self) -> Self;
 }
 
 impl<T: Real> ExpRule for T {
@@ -42,5 +44,9 @@ impl<T: Real> ExpRule for T {
     #[inline(always)]
     fn pullback(&self, out: &Self, g: &Self) -> Self {
         *g * Exp::derivative(*self, *out)
+    }
+    #[inline(always)]
+    fn tangent(&self, out: &Self, da: &Self) -> Self {
+        *da * Exp::derivative(*self, *out)
     }
 }

@@ -18,6 +18,8 @@ pub trait IndexRule<I>: Sized {
     fn value(&self, index: I) -> Self::Output;
     /// A matrix of zeros with `g` at the entry.
     fn pullback(&self, index: I, out: &Self::Output, g: &Self::Output) -> Self;
+    /// The tangent of the entry: the entry of the tangent.
+    fn tangent(&self, index: I, out: &Self::Output, da: &Self) -> Self::Output;
 }
 
 impl<T: Real, const R: usize, const C: usize> IndexRule<usize> for SMatrix<T, R, C> {
@@ -32,6 +34,10 @@ impl<T: Real, const R: usize, const C: usize> IndexRule<usize> for SMatrix<T, R,
         m[index] = *g;
         m
     }
+    #[inline(always)]
+    fn tangent(&self, index: usize, _out: &T, da: &Self) -> T {
+        da[index]
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize> IndexRule<(usize, usize)> for SMatrix<T, R, C> {
@@ -45,5 +51,9 @@ impl<T: Real, const R: usize, const C: usize> IndexRule<(usize, usize)> for SMat
         let mut m = Self::zeros();
         m[index] = *g;
         m
+    }
+    #[inline(always)]
+    fn tangent(&self, index: (usize, usize), _out: &T, da: &Self) -> T {
+        da[index]
     }
 }

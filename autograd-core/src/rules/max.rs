@@ -18,6 +18,8 @@ pub trait MaxRule<Rhs = Self>: Sized {
     fn value(&self, rhs: &Rhs) -> Self;
     /// `g` to the larger operand, `g/2` each on a tie.
     fn pullback(&self, rhs: &Rhs, out: &Self, g: &Self) -> (Self, Rhs);
+    /// The tangent of the output given the operands' tangents `da`, `db`.
+    fn tangent(&self, rhs: &Rhs, out: &Self, da: &Self, db: &Rhs) -> Self;
 }
 
 impl<T: Real> MaxRule for T {
@@ -28,6 +30,11 @@ impl<T: Real> MaxRule for T {
     #[inline(always)]
     fn pullback(&self, rhs: &T, _out: &T, g: &T) -> (T, T) {
         split_to_winner(*self > *rhs, *self == *rhs, *g)
+    }
+    #[inline(always)]
+    fn tangent(&self, rhs: &T, out: &T, da: &T, db: &T) -> T {
+        let (wa, wb) = self.pullback(rhs, out, &T::one());
+        wa * *da + wb * *db
     }
 }
 
@@ -42,6 +49,8 @@ pub trait MaxEntryRule: Sized {
     fn value(&self) -> Self::Output;
     /// `g` shared among the entries equal to the maximum.
     fn pullback(&self, out: &Self::Output, g: &Self::Output) -> Self;
+    /// The tangent of the output given the operand's tangent `da`.
+    fn tangent(&self, out: &Self::Output, da: &Self) -> Self::Output;
 }
 
 impl<T: Real, const R: usize, const C: usize> MaxEntryRule for SMatrix<T, R, C> {
@@ -53,6 +62,10 @@ impl<T: Real, const R: usize, const C: usize> MaxEntryRule for SMatrix<T, R, C> 
     #[inline(always)]
     fn pullback(&self, out: &T, g: &T) -> Self {
         share_among_equal(self, *out, *g)
+    }
+    #[inline(always)]
+    fn tangent(&self, out: &T, da: &Self) -> T {
+        share_among_equal(self, *out, T::one()).dot(da)
     }
 }
 

@@ -14,6 +14,8 @@ pub trait MeanRule: Sized {
     fn value(&self) -> Self::Output;
     /// `g / n` broadcast to every entry.
     fn pullback(&self, out: &Self::Output, g: &Self::Output) -> Self;
+    /// The tangent of the output given the operand's tangent `da`.
+    fn tangent(&self, out: &Self::Output, da: &Self) -> Self::Output;
 }
 
 impl<T: Real, const R: usize, const C: usize> MeanRule for SMatrix<T, R, C> {
@@ -26,5 +28,9 @@ impl<T: Real, const R: usize, const C: usize> MeanRule for SMatrix<T, R, C> {
     fn pullback(&self, _out: &T, g: &T) -> Self {
         let n: T = nalgebra::convert((R * C) as f64);
         Self::from_element(*g / n)
+    }
+    #[inline(always)]
+    fn tangent(&self, _out: &T, da: &Self) -> T {
+        da.mean()
     }
 }

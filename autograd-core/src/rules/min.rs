@@ -16,6 +16,8 @@ pub trait MinRule<Rhs = Self>: Sized {
     fn value(&self, rhs: &Rhs) -> Self;
     /// `g` to the smaller operand, `g/2` each on a tie.
     fn pullback(&self, rhs: &Rhs, out: &Self, g: &Self) -> (Self, Rhs);
+    /// The tangent of the output given the operands' tangents `da`, `db`.
+    fn tangent(&self, rhs: &Rhs, out: &Self, da: &Self, db: &Rhs) -> Self;
 }
 
 impl<T: Real> MinRule for T {
@@ -26,6 +28,11 @@ impl<T: Real> MinRule for T {
     #[inline(always)]
     fn pullback(&self, rhs: &T, _out: &T, g: &T) -> (T, T) {
         split_to_winner(*self < *rhs, *self == *rhs, *g)
+    }
+    #[inline(always)]
+    fn tangent(&self, rhs: &T, out: &T, da: &T, db: &T) -> T {
+        let (wa, wb) = self.pullback(rhs, out, &T::one());
+        wa * *da + wb * *db
     }
 }
 
@@ -40,6 +47,8 @@ pub trait MinEntryRule: Sized {
     fn value(&self) -> Self::Output;
     /// `g` shared among the entries equal to the minimum.
     fn pullback(&self, out: &Self::Output, g: &Self::Output) -> Self;
+    /// The tangent of the output given the operand's tangent `da`.
+    fn tangent(&self, out: &Self::Output, da: &Self) -> Self::Output;
 }
 
 impl<T: Real, const R: usize, const C: usize> MinEntryRule for SMatrix<T, R, C> {
@@ -51,5 +60,9 @@ impl<T: Real, const R: usize, const C: usize> MinEntryRule for SMatrix<T, R, C> 
     #[inline(always)]
     fn pullback(&self, out: &T, g: &T) -> Self {
         share_among_equal(self, *out, *g)
+    }
+    #[inline(always)]
+    fn tangent(&self, out: &T, da: &Self) -> T {
+        share_among_equal(self, *out, T::one()).dot(da)
     }
 }

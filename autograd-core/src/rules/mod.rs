@@ -100,6 +100,8 @@ pub trait Unary<F>: Sized {
     fn value(&self) -> Self;
     /// `g * f'(x)`, entry by entry.
     fn pullback(&self, out: &Self, g: &Self) -> Self;
+    /// `da * f'(x)`, entry by entry.
+    fn tangent(&self, out: &Self, da: &Self) -> Self;
 }
 
 impl<T: Real, F: ScalarFn> Unary<F> for T {
@@ -111,6 +113,10 @@ impl<T: Real, F: ScalarFn> Unary<F> for T {
     fn pullback(&self, out: &Self, g: &Self) -> Self {
         *g * F::derivative(*self, *out)
     }
+    #[inline(always)]
+    fn tangent(&self, out: &Self, da: &Self) -> Self {
+        <Self as Unary<F>>::pullback(self, out, da)
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize, F: ElementwiseFn> Unary<F> for SMatrix<T, R, C> {
@@ -121,5 +127,9 @@ impl<T: Real, const R: usize, const C: usize, F: ElementwiseFn> Unary<F> for SMa
     #[inline(always)]
     fn pullback(&self, out: &Self, g: &Self) -> Self {
         self.zip_zip_map(out, g, |x, y, g| g * F::derivative(x, y))
+    }
+    #[inline(always)]
+    fn tangent(&self, out: &Self, da: &Self) -> Self {
+        <Self as Unary<F>>::pullback(self, out, da)
     }
 }

@@ -25,6 +25,8 @@ pub trait MulRule<Rhs = Self>: Sized {
     fn value(&self, rhs: &Rhs) -> Self::Output;
     /// The cotangents of `a` and `b` (see the module's table).
     fn pullback(&self, rhs: &Rhs, out: &Self::Output, g: &Self::Output) -> (Self, Rhs);
+    /// The tangent of the output given the operands' tangents `da`, `db`.
+    fn tangent(&self, rhs: &Rhs, out: &Self::Output, da: &Self, db: &Rhs) -> Self::Output;
 }
 
 impl<T: Real> MulRule for T {
@@ -36,6 +38,10 @@ impl<T: Real> MulRule for T {
     #[inline(always)]
     fn pullback(&self, rhs: &T, _out: &T, g: &T) -> (T, T) {
         (*g * *rhs, *g * *self)
+    }
+    #[inline(always)]
+    fn tangent(&self, rhs: &T, _out: &T, da: &T, db: &T) -> T {
+        *da * *rhs + *self * *db
     }
 }
 
@@ -54,6 +60,16 @@ impl<T: Real, const R: usize, const C: usize> MulRule<SMatrix<T, R, C>> for T {
     ) -> (T, SMatrix<T, R, C>) {
         (g.dot(rhs), g * *self)
     }
+    #[inline(always)]
+    fn tangent(
+        &self,
+        rhs: &SMatrix<T, R, C>,
+        _out: &SMatrix<T, R, C>,
+        da: &T,
+        db: &SMatrix<T, R, C>,
+    ) -> SMatrix<T, R, C> {
+        rhs * *da + db * *self
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize> MulRule<T> for SMatrix<T, R, C> {
@@ -65,6 +81,10 @@ impl<T: Real, const R: usize, const C: usize> MulRule<T> for SMatrix<T, R, C> {
     #[inline(always)]
     fn pullback(&self, rhs: &T, _out: &Self, g: &Self) -> (Self, T) {
         (g * *rhs, g.dot(self))
+    }
+    #[inline(always)]
+    fn tangent(&self, rhs: &T, _out: &Self, da: &Self, db: &T) -> Self {
+        da * *rhs + self * *db
     }
 }
 
@@ -84,5 +104,15 @@ impl<T: Real, const R: usize, const K: usize, const C: usize> MulRule<SMatrix<T,
         g: &SMatrix<T, R, C>,
     ) -> (Self, SMatrix<T, K, C>) {
         (g * rhs.transpose(), self.tr_mul(g))
+    }
+    #[inline(always)]
+    fn tangent(
+        &self,
+        rhs: &SMatrix<T, K, C>,
+        _out: &SMatrix<T, R, C>,
+        da: &Self,
+        db: &SMatrix<T, K, C>,
+    ) -> SMatrix<T, R, C> {
+        da * rhs + self * db
     }
 }

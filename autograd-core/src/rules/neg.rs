@@ -12,6 +12,8 @@ pub trait NegRule: Sized {
     fn value(&self) -> Self;
     /// `-g`.
     fn pullback(&self, out: &Self, g: &Self) -> Self;
+    /// The tangent of the output given the operand's tangent `da`.
+    fn tangent(&self, out: &Self, da: &Self) -> Self;
 }
 
 impl<T: Real> NegRule for T {
@@ -23,6 +25,10 @@ impl<T: Real> NegRule for T {
     fn pullback(&self, _out: &T, g: &T) -> T {
         -*g
     }
+    #[inline(always)]
+    fn tangent(&self, _out: &T, da: &T) -> T {
+        -*da
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize> NegRule for SMatrix<T, R, C> {
@@ -33,5 +39,9 @@ impl<T: Real, const R: usize, const C: usize> NegRule for SMatrix<T, R, C> {
     #[inline(always)]
     fn pullback(&self, _out: &Self, g: &Self) -> Self {
         -g
+    }
+    #[inline(always)]
+    fn tangent(&self, _out: &Self, da: &Self) -> Self {
+        -da
     }
 }

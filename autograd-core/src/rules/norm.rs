@@ -18,6 +18,8 @@ pub trait NormRule: Sized {
     fn value(&self) -> Self::Output;
     /// `g a / |a|`.
     fn pullback(&self, out: &Self::Output, g: &Self::Output) -> Self;
+    /// The tangent of the output given the operand's tangent `da`.
+    fn tangent(&self, out: &Self::Output, da: &Self) -> Self::Output;
 }
 
 impl<T: Real, const R: usize, const C: usize> NormRule for SMatrix<T, R, C> {
@@ -34,6 +36,14 @@ impl<T: Real, const R: usize, const C: usize> NormRule for SMatrix<T, R, C> {
             self * (*g / *out)
         }
     }
+    #[inline(always)]
+    fn tangent(&self, out: &T, da: &Self) -> T {
+        if *out == T::zero() {
+            T::zero()
+        } else {
+            self.dot(da) / *out
+        }
+    }
 }
 
 /// `a.norm_squared()`.
@@ -47,6 +57,8 @@ pub trait NormSquaredRule: Sized {
     fn value(&self) -> Self::Output;
     /// `2 g a`.
     fn pullback(&self, out: &Self::Output, g: &Self::Output) -> Self;
+    /// The tangent of the output given the operand's tangent `da`.
+    fn tangent(&self, out: &Self::Output, da: &Self) -> Self::Output;
 }
 
 impl<T: Real, const R: usize, const C: usize> NormSquaredRule for SMatrix<T, R, C> {
@@ -58,5 +70,10 @@ impl<T: Real, const R: usize, const C: usize> NormSquaredRule for SMatrix<T, R, 
     #[inline(always)]
     fn pullback(&self, _out: &T, g: &T) -> Self {
         self * (*g + *g)
+    }
+    #[inline(always)]
+    fn tangent(&self, _out: &T, da: &Self) -> T {
+        let d = self.dot(da);
+        d + d
     }
 }

@@ -15,6 +15,8 @@ pub trait PowfRule<Rhs = Self>: Sized {
     fn value(&self, rhs: &Rhs) -> Self;
     /// `(g p a^(p-1), g a^p ln a)`.
     fn pullback(&self, rhs: &Rhs, out: &Self, g: &Self) -> (Self, Rhs);
+    /// The tangent of the output given the operands' tangents `da`, `db`.
+    fn tangent(&self, rhs: &Rhs, out: &Self, da: &Self, db: &Rhs) -> Self;
 }
 
 impl<T: Real> PowfRule for T {
@@ -35,5 +37,10 @@ impl<T: Real> PowfRule for T {
             *g * *out * self.ln()
         };
         (ga, gp)
+    }
+    #[inline(always)]
+    fn tangent(&self, p: &T, out: &T, da: &T, dp: &T) -> T {
+        let (ga, gp) = self.pullback(p, out, &T::one());
+        ga * *da + gp * *dp
     }
 }

@@ -15,6 +15,8 @@ pub trait PowiRule: Sized {
     fn value(&self, n: i32) -> Self;
     /// `g n x^(n-1)`.
     fn pullback(&self, n: i32, out: &Self, g: &Self) -> Self;
+    /// The tangent of the output given the operand's tangent `da`.
+    fn tangent(&self, n: i32, out: &Self, da: &Self) -> Self;
 }
 
 impl<T: Real> PowiRule for T {
@@ -29,5 +31,9 @@ impl<T: Real> PowiRule for T {
         }
         let n_t: T = nalgebra::convert(n as f64);
         *g * n_t * self.powi(n - 1)
+    }
+    #[inline(always)]
+    fn tangent(&self, n: i32, out: &T, da: &T) -> T {
+        self.pullback(n, out, da)
     }
 }

@@ -14,6 +14,8 @@ pub trait SumRule: Sized {
     fn value(&self) -> Self::Output;
     /// `g` broadcast to every entry.
     fn pullback(&self, out: &Self::Output, g: &Self::Output) -> Self;
+    /// The tangent of the output given the operand's tangent `da`.
+    fn tangent(&self, out: &Self::Output, da: &Self) -> Self::Output;
 }
 
 impl<T: Real, const R: usize, const C: usize> SumRule for SMatrix<T, R, C> {
@@ -25,5 +27,9 @@ impl<T: Real, const R: usize, const C: usize> SumRule for SMatrix<T, R, C> {
     #[inline(always)]
     fn pullback(&self, _out: &T, g: &T) -> Self {
         Self::from_element(*g)
+    }
+    #[inline(always)]
+    fn tangent(&self, _out: &T, da: &Self) -> T {
+        da.sum()
     }
 }

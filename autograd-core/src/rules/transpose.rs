@@ -14,6 +14,8 @@ pub trait TransposeRule: Sized {
     fn value(&self) -> Self::Output;
     /// `g^T`.
     fn pullback(&self, out: &Self::Output, g: &Self::Output) -> Self;
+    /// The tangent of the output given the operand's tangent `da`.
+    fn tangent(&self, out: &Self::Output, da: &Self) -> Self::Output;
 }
 
 impl<T: Real, const R: usize, const C: usize> TransposeRule for SMatrix<T, R, C> {
@@ -25,5 +27,9 @@ impl<T: Real, const R: usize, const C: usize> TransposeRule for SMatrix<T, R, C>
     #[inline(always)]
     fn pullback(&self, _out: &SMatrix<T, C, R>, g: &SMatrix<T, C, R>) -> Self {
         g.transpose()
+    }
+    #[inline(always)]
+    fn tangent(&self, _out: &SMatrix<T, C, R>, da: &Self) -> SMatrix<T, C, R> {
+        da.transpose()
     }
 }
