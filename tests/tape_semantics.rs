@@ -403,3 +403,42 @@ fn integral_powers_of_negative_bases() {
     assert_eq!(vec_of(&x.grad().unwrap()), vec![12.0, 0.75]);
     assert!(x.pow(0.5).to_vec::<f64>()[0].is_nan());
 }
+
+#[test]
+fn custom_functions_are_twice_differentiable() {
+    let x = Tensor::from_vec(vec![0.3, -0.2], &[2]);
+    autograd::gradgradcheck(|t| ClampedExp.apply(&t[0]), &x).unwrap();
+}
+
+#[test]
+fn grad_with_explicit_grad_outputs_and_several_outputs() {
+    let x = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
+    let y1 = &x * 3.0;
+    let y2 = x.pow(2.0);
+    let v1 = Tensor::from_vec(vec![1.0, 10.0], &[2]);
+    let v2 = Tensor::from_vec(vec![0.5, 0.5], &[2]);
+    let g = grad(&[&y1, &y2], &x, Some(&[v1, v2]), false, false).unwrap();
+    assert_eq!(vec_of(&g[0]), vec![3.0 + 1.0, 30.0 + 2.0]);
+    assert!(
+        grad(&y1, &x, None, false, false).is_err(),
+        "non-scalar output needs grad_outputs"
+    );
+}
+
+#[test]
+fn jvp_with_several_inputs() {
+    let a = Tensor::from_vec(vec![1.0, 2.0], &[2]);
+    let b = Tensor::from_vec(vec![3.0, 4.0], &[2]);
+    let (y, jv) = functional::jvp(
+        |t| &t[0] * &t[1],
+        &[&a, &b],
+        &[
+            Tensor::ones(&[2]).to_dtype(DType::F64),
+            Tensor::zeros(&[2]).to_dtype(DType::F64),
+        ],
+    )
+    .unwrap();
+    assert_eq!(vec_of(&y), vec![3.0, 8.0]);
+    assert_eq!(vec_of(&jv), vec![3.0, 4.0]);
+    assert!(!y.requires_grad() && !jv.requires_grad());
+}

@@ -2,14 +2,14 @@
 
 use super::grad_mode::no_grad;
 use super::graph::NodeInner;
-use super::handle::{ok, Tensor};
+use super::handle::{lock, ok, Tensor};
 use super::list::Tensors;
-use super::op::{Op, Saved};
+use super::op::{Op, Saved, SavedOut};
 use super::shape::Shape;
 use crate::error::Result;
 use crate::Error;
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A differentiable function with a hand-written backward (PyTorch's
 /// `torch.autograd.Function`): usable anywhere in a graph, one output.
@@ -76,8 +76,10 @@ pub trait Function: Send + Sync + 'static {
             saved: Vec::new(),
             needs_input_grad: inputs.iter().map(Tensor::requires_grad).collect(),
             input_shapes: inputs.iter().map(|t| Shape::new(t.shape())).collect(),
+            unpacked: Mutex::new(None),
         };
         let out = no_grad(|| self.forward(&mut ctx, inputs))?;
+        ctx.mark_output(&out);
         let refs: Vec<&Tensor> = inputs.iter().collect();
         let f: Arc<dyn Function> = Arc::new(self);
         Ok(Tensor::record_buffer(
@@ -91,23 +93,62 @@ pub trait Function: Send + Sync + 'static {
 
 /// What a [`Function`] keeps between forward and backward (PyTorch's `ctx`).
 pub struct FunctionCtx {
-    saved: Vec<Saved>,
+    saved: Vec<Slot>,
     needs_input_grad: Vec<bool>,
     input_shapes: Vec<Shape>,
+    /// The saved tensors as backward sees them, set while it runs.
+    unpacked: Mutex<Option<Vec<Tensor>>>,
+}
+
+/// A saved tensor. The function's own output is kept as data only and, like
+/// PyTorch's saved outputs, comes back attached to the function's node, so a
+/// backward written in tensor ops differentiates through it again.
+enum Slot {
+    Tensor(Saved),
+    Output(SavedOut),
+}
+
+impl Slot {
+    fn unpack(&self, node: &Arc<NodeInner>) -> Result<Tensor> {
+        match self {
+            Slot::Tensor(s) => Ok(s.get(node)?.clone()),
+            Slot::Output(s) => s.get(node),
+        }
+    }
 }
 
 impl FunctionCtx {
     /// Keeps tensors for backward (`ctx.save_for_backward(*tensors)`). Modifying
     /// one in place before backward makes backward fail.
     pub fn save_for_backward<T: Tensors + ?Sized>(&mut self, tensors: &T) {
+        let saved = tensors.to_tensors();
         self.saved
-            .extend(tensors.to_tensors().iter().map(Saved::new));
+            .extend(saved.iter().map(|t| Slot::Tensor(Saved::new(t))));
     }
 
     /// The tensors kept by [`FunctionCtx::save_for_backward`], in order
     /// (`ctx.saved_tensors`).
     pub fn saved_tensors(&self) -> Vec<Tensor> {
-        self.saved.iter().map(Saved::tensor).collect()
+        if let Some(t) = lock(&self.unpacked).as_ref() {
+            return t.clone();
+        }
+        let raw = |s: &Slot| match s {
+            Slot::Tensor(s) => s.tensor(),
+            Slot::Output(s) => s.data(),
+        };
+        self.saved.iter().map(raw).collect()
+    }
+
+    /// Saved tensors that are the output become data-only slots.
+    fn mark_output(&mut self, out: &Tensor) {
+        for slot in &mut self.saved {
+            if let Slot::Tensor(s) = slot {
+                let t = s.tensor();
+                if Arc::ptr_eq(&t.inner.buffer, &out.inner.buffer) && t.shape() == out.shape() {
+                    *slot = Slot::Output(SavedOut::new(t.inner.buffer.clone(), t.shape()));
+                }
+            }
+        }
     }
 
     /// Whether input `i` requires grad (`ctx.needs_input_grad[i]`).
@@ -121,12 +162,17 @@ pub(crate) fn run_backward(
     f: &dyn Function,
     ctx: &FunctionCtx,
     g: &Tensor,
-    node: &NodeInner,
+    node: &Arc<NodeInner>,
 ) -> Result<Vec<Option<Tensor>>> {
-    for s in &ctx.saved {
-        s.get(node)?;
-    }
-    let grads = f.backward(ctx, g)?;
+    let unpacked = ctx
+        .saved
+        .iter()
+        .map(|s| s.unpack(node))
+        .collect::<Result<_>>()?;
+    *lock(&ctx.unpacked) = Some(unpacked);
+    let grads = f.backward(ctx, g);
+    *lock(&ctx.unpacked) = None;
+    let grads = grads?;
     let fail = |reason: String| Error::CustomFunction {
         node: node.name.to_string(),
         reason,

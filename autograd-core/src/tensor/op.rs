@@ -78,6 +78,12 @@ impl SavedOut {
         }
     }
 
+    /// The data alone, outside any graph.
+    pub fn data(&self) -> Tensor {
+        let dtype = self.buffer.read().dtype();
+        Tensor::from_parts(self.buffer.clone(), &self.shape, dtype, None)
+    }
+
     pub fn get(&self, node: &Arc<NodeInner>) -> Result<Tensor> {
         check_version(&self.buffer, self.version, &self.shape, node)?;
         let grad_fn = super::grad_mode::is_grad_enabled().then(|| node.clone());
@@ -479,7 +485,7 @@ impl Op {
                 super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, needs)
             }
             AvgPool2d { win, shape } => one(super::ops::conv::avg_pool2d_backward(g, win, shape)),
-            Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, n)?,
+            Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, node)?,
         })
     }
 }
