@@ -37,7 +37,10 @@ pub fn clip_grad_norm_with(params: &[Tensor], max_norm: f64, norm_type: f64) -> 
         .map(|g| vector_norm(&g.to_vec::<f64>(), norm_type))
         .collect();
     let total = vector_norm(&norms, norm_type);
-    let coef = (max_norm / (total + 1e-6)).min(1.0);
+    // torch.clamp(coef, max=1.0): a NaN norm propagates into the gradients, as in
+    // PyTorch (f64::min would drop it).
+    let coef = max_norm / (total + 1e-6);
+    let coef = if coef > 1.0 { 1.0 } else { coef };
     no_grad(|| {
         for g in &grads {
             g.mul_(&Tensor::scalar(coef));

@@ -74,6 +74,9 @@ impl Sgd {
     }
 
     /// Nesterov momentum (`nesterov=`, default false).
+    ///
+    /// `step` panics unless momentum is positive and dampening 0, as PyTorch
+    /// raises.
     pub fn nesterov(mut self, nesterov: bool) -> Sgd {
         self.rule.nesterov = nesterov;
         self
@@ -100,6 +103,10 @@ impl Rule for SgdRule {
     }
 
     fn update(&self, h: &Hyper, p: &mut [f64], g: &[f64], s: &mut ParamState) {
+        assert!(
+            !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0),
+            "Sgd: Nesterov momentum requires a momentum and zero dampening"
+        );
         let first = s.step == 0.0;
         s.step += 1.0;
         for i in 0..p.len() {
