@@ -378,3 +378,18 @@ fn constructors() {
     let c = x.requires_grad_(true).deep_clone();
     assert_eq!(c.grad_fn().unwrap().name(), "CloneBackward0");
 }
+
+#[test]
+fn empty_tensors() {
+    let x = Tensor::zeros(&[0, 3]).requires_grad_(true);
+    let w = Tensor::ones(&[3, 2]).requires_grad_(true);
+    let y = x.matmul(&w);
+    assert_eq!(y.shape(), &[0, 2]);
+    let s = y.sum();
+    assert!(s.item() == 0.0 && s.item().is_sign_positive());
+    s.backward().unwrap();
+    assert_eq!(x.grad().unwrap().shape(), &[0, 3]);
+    assert_eq!(v(&w.grad().unwrap()), vec![0.0; 6]);
+    assert!(Tensor::zeros(&[0]).mean().item().is_nan());
+    assert_eq!(Tensor::zeros(&[2, 0, 3]).sum_dim(1, false).shape(), &[2, 3]);
+}
