@@ -4,7 +4,7 @@
 
 use autograd::optim::{
     clip_grad_norm_, clip_grad_norm_with, clip_grad_value_, Adadelta, Adagrad, Adam, AdamW, Adamax,
-    Asgd, Lbfgs, NAdam, Optimizer, ParamGroup, RAdam, RmsProp, Rprop, Sgd,
+    Asgd, Lbfgs, NAdam, Optimizer, ParamGroup, RAdam, RmsProp, Rprop, Sgd, StateDict,
 };
 use autograd::{DType, Tensor};
 
@@ -12,13 +12,24 @@ use autograd::{DType, Tensor};
 fn objective(p: &[Tensor]) -> Tensor {
     let (a, b) = (&p[0], &p[1]);
     let x = Tensor::from_vec(vec![0.5f64, -1.0, 2.0], &[3]);
-    ((a * &x).tanh().sum() - b.sum()).pow(2.0) + (a * a).sum() * 0.1 + b.sin().sum()
+    let c = &p[2];
+    ((a * &x).tanh().sum() - b.sum()).pow(2.0)
+        + (a * a).sum() * 0.1
+        + b.sin().sum()
+        + (c * a.sum()).sin()
+        + c * c * 0.3
 }
+
+/// An optimizer over the given parameters.
+type Make = Box<dyn Fn(Vec<Tensor>) -> Box<dyn Optimizer>>;
+/// An optimizer over the given parameters, maximizing or not.
+type MakeMaximizing = Box<dyn Fn(Vec<Tensor>, bool) -> Box<dyn Optimizer>>;
 
 fn start() -> Vec<Tensor> {
     vec![
         Tensor::from_vec(vec![0.3f64, -0.7, 1.1], &[3]).requires_grad_(true),
         Tensor::from_vec(vec![0.2f64, 0.4], &[2]).requires_grad_(true),
+        Tensor::scalar(0.7f64).requires_grad_(true),
     ]
 }
 
@@ -144,6 +155,23 @@ fn a_restored_state_continues_the_same_trajectory() {
         let continued = run(resumed.as_mut(), &fresh, &objective, 6);
         assert_eq!(continued, uninterrupted, "{name}: resumed run differs");
 
+        // The same through named tensors, as a checkpoint file stores them.
+        let file = saved.to_tensors();
+        let fresh: Vec<Tensor> = at_save
+            .iter()
+            .zip(&params)
+            .map(|(v, p)| Tensor::from_vec(v.clone(), p.shape()).requires_grad_(true))
+            .collect();
+        let (_, mut reloaded) = all(&fresh).swap_remove(i);
+        reloaded
+            .load_state_dict(&StateDict::from_tensors(&file).unwrap())
+            .unwrap();
+        let continued = run(reloaded.as_mut(), &fresh, &objective, 6);
+        assert_eq!(
+            continued, uninterrupted,
+            "{name}: run resumed from tensors differs"
+        );
+
         // Without the state the run differs (the state matters).
         let (_, mut cold) = all(&fresh).swap_remove(i);
         for (p, v) in fresh.iter().zip(&at_save) {
@@ -188,7 +216,7 @@ fn loading_a_mismatched_state_is_an_error_and_changes_nothing() {
 #[test]
 fn maximize_is_minimizing_the_negated_objective() {
     let negated = |p: &[Tensor]| -objective(p);
-    let pairs: Vec<(&str, Box<dyn Fn(Vec<Tensor>, bool) -> Box<dyn Optimizer>>)> = vec![
+    let pairs: Vec<(&str, MakeMaximizing)> = vec![
         (
             "Sgd",
             Box::new(|p, m| {
@@ -261,7 +289,11 @@ fn sgd_weight_decay_is_an_l2_penalty_on_the_gradient() {
         10,
     );
     let penalised = |p: &[Tensor]| {
-        objective(p) + ((&p[0] * &p[0]).sum() + (&p[1] * &p[1]).sum()) * (lambda / 2.0)
+        let squares = p
+            .iter()
+            .map(|t| (t * t).sum())
+            .fold(Tensor::scalar(0.0f64), |a, b| a + b);
+        objective(p) + squares * (lambda / 2.0)
     };
     let b = start();
     let explicit = run(
@@ -283,9 +315,13 @@ fn sgd_weight_decay_is_an_l2_penalty_on_the_gradient() {
 #[test]
 fn decoupled_weight_decay_shrinks_by_one_minus_lr_lambda_without_gradient() {
     // With a zero gradient Adam's step is 0/(0 + eps) = 0: only the decay acts.
-    let zero = |p: &[Tensor]| (&p[0] * 0.0).sum() + (&p[1] * 0.0).sum();
+    let zero = |p: &[Tensor]| {
+        p.iter()
+            .map(|t| (t * 0.0).sum())
+            .fold(Tensor::scalar(0.0f64), |a, b| a + b)
+    };
     let (lr, wd) = (0.1, 0.2);
-    let makers: Vec<(&str, Box<dyn Fn(Vec<Tensor>) -> Box<dyn Optimizer>>)> = vec![
+    let makers: Vec<(&str, Make)> = vec![
         (
             "AdamW",
             Box::new(move |p| Box::new(AdamW::new(p, lr).weight_decay(wd))),
@@ -379,7 +415,8 @@ fn groups_have_their_own_learning_rate_and_weight_decay() {
     assert_ne!(p[0].to_vec::<f64>(), b0[0]);
     assert_eq!(p[1].to_vec::<f64>(), b0[1], "a group at lr 0 does not move");
 
-    // Per-group weight decay: the same as separate optimizers.
+    // Per-group weight decay: the same as separate optimizers (the scalar parameter
+    // is in no group and stays put).
     let (a, b) = (start(), start());
     let mut grouped = Adam::with_groups(
         vec![
@@ -534,7 +571,7 @@ fn clipped_gradients_feed_the_next_step() {
     let w = Tensor::from_vec(vec![10.0f64], &[1]).requires_grad_(true);
     let mut opt = Sgd::new(vec![w.clone()], 1.0);
     (&w * &w).sum().backward().unwrap(); // gradient 20
-    clip_grad_value_(&[w.clone()], 0.5);
+    clip_grad_value_(std::slice::from_ref(&w), 0.5);
     opt.step();
     assert_eq!(w.item(), 9.5);
 }
@@ -586,4 +623,16 @@ fn first_steps_follow_the_published_rules() {
     let t = w();
     // RAdam: the first steps are un-adapted momentum SGD: lr · m̂ = lr · g.
     assert!((one(&mut RAdam::new(vec![t.clone()], 0.1), &t) - 0.8).abs() < 1e-15);
+}
+
+#[test]
+fn malformed_tensor_names_are_reported() {
+    let err = StateDict::from_tensors(&[("state.x.exp_avg".into(), Tensor::scalar(1.0f64))])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("state.x.exp_avg"), "{err}");
+    let err = StateDict::from_tensors(&[("param_groups.0.lr".into(), Tensor::scalar(1.0f64))])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("params"), "{err}");
 }

@@ -349,6 +349,7 @@ fn load_param<R: Rule>(
 pub(crate) fn scalar(map: &BTreeMap<String, StateValue>, name: &str) -> Result<f64, Error> {
     match map.get(name) {
         Some(StateValue::Scalar(v)) => Ok(*v),
+        Some(StateValue::Tensor { data, .. }) if data.len() == 1 => Ok(data[0]),
         Some(_) => Err(invalid(format!("`{name}` is not a scalar"))),
         None => Err(invalid(format!("`{name}` is missing"))),
     }
@@ -361,6 +362,8 @@ pub(crate) fn vector(
 ) -> Result<Vec<f64>, Error> {
     match map.get(name) {
         Some(StateValue::Tensor { data, .. }) if data.len() == n => Ok(data.clone()),
+        // A rank-0 buffer (of a scalar parameter) read back from tensors.
+        Some(StateValue::Scalar(v)) if n == 1 => Ok(vec![*v]),
         Some(StateValue::Tensor { data, .. }) => Err(invalid(format!(
             "`{name}` has {} elements where the parameter has {n}",
             data.len()

@@ -581,6 +581,7 @@ fn load_lbfgs(n: usize, map: &BTreeMap<String, StateValue>) -> Result<LbfgsState
                 .iter()
                 .map(|item| match item {
                     StateValue::Tensor { data, .. } if data.len() == n => Ok(data.clone()),
+                    StateValue::Scalar(v) if n == 1 => Ok(vec![*v]),
                     _ => Err(invalid(format!("`{name}` holds a wrong entry"))),
                 })
                 .collect(),
