@@ -442,3 +442,23 @@ fn jvp_with_several_inputs() {
     assert_eq!(vec_of(&jv), vec![3.0, 4.0]);
     assert!(!y.requires_grad() && !jv.requires_grad());
 }
+
+#[test]
+fn scalar_operands_keep_dtype_and_pytorch_names() {
+    let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad_(true);
+    let name = |t: Tensor| {
+        assert_eq!(t.dtype(), DType::F32);
+        t.grad_fn().unwrap().name().to_string()
+    };
+    assert_eq!(name(&x + 1.0), "AddBackward0");
+    assert_eq!(name(1.0 + &x), "AddBackward0");
+    assert_eq!(name(&x - 1.0), "SubBackward0");
+    assert_eq!(name(1.0 - &x), "RsubBackward1");
+    assert_eq!(name(&x * 2.0), "MulBackward0");
+    assert_eq!(name(&x / 2.0), "DivBackward0");
+    assert_eq!(name(2.0 / &x), "MulBackward0");
+    let y = 2.0 / &x + (1.0 - &x) * 3.0;
+    assert_eq!(y.to_vec::<f32>(), vec![2.0, -2.0]);
+    y.sum().backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![-5.0, -3.5]);
+}

@@ -192,11 +192,6 @@ impl Tensor {
         Tensor::from_storage(Storage::from_vec(vec![v]), &[])
     }
 
-    /// A rank-0 tensor of the given dtype.
-    pub(crate) fn scalar_of(v: f64, dtype: DType) -> Tensor {
-        Tensor::from_storage(Storage::full(1, v, dtype), &[])
-    }
-
     /// A tensor filled with `value` (`torch.full(shape, value)`), of dtype `dtype`.
     pub fn full(shape: &[usize], value: f64, dtype: DType) -> Tensor {
         Tensor::from_storage(Storage::full(numel(shape), value, dtype), shape)

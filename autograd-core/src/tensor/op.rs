@@ -123,6 +123,34 @@ pub(crate) enum GatherKind {
     MaxPool2d,
 }
 
+/// An op between a tensor and an `f64` scalar (PyTorch's wrapped numbers): the
+/// scalar keeps the tensor's dtype and allocates nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ScalarKind {
+    /// `t + s`, `s + t`
+    Add,
+    /// `t - s`
+    Sub,
+    /// `s - t`
+    RSub,
+    /// `t * s`, `s * t`
+    Mul,
+    /// `t / s`
+    Div,
+}
+
+impl ScalarKind {
+    pub fn apply(self, x: f64, s: f64) -> f64 {
+        match self {
+            ScalarKind::Add => x + s,
+            ScalarKind::Sub => x - s,
+            ScalarKind::RSub => s - x,
+            ScalarKind::Mul => x * s,
+            ScalarKind::Div => x / s,
+        }
+    }
+}
+
 /// Matrix-product flavour by operand ranks, for its PyTorch node name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum MatmulKind {
@@ -151,6 +179,14 @@ pub(crate) enum Op {
         rhs: Saved,
     },
     Neg,
+    Scalar {
+        kind: ScalarKind,
+        s: f64,
+    },
+    RDiv {
+        x: Saved,
+        s: f64,
+    },
     Pow {
         x: Saved,
         exponent: f64,
@@ -299,6 +335,15 @@ impl Op {
             Mul { .. } => "MulBackward0",
             Div { .. } => "DivBackward0",
             Neg => "NegBackward0",
+            Scalar { kind, .. } => match kind {
+                ScalarKind::Add => "AddBackward0",
+                ScalarKind::Sub => "SubBackward0",
+                ScalarKind::RSub => "RsubBackward1",
+                ScalarKind::Mul => "MulBackward0",
+                ScalarKind::Div => "DivBackward0",
+            },
+            // PyTorch computes `s / t` as `t.reciprocal() * s`.
+            RDiv { .. } => "MulBackward0",
             Pow { .. } => "PowBackward0",
             Exp { .. } => "ExpBackward0",
             Ln { .. } => "LogBackward0",
@@ -363,20 +408,16 @@ impl Op {
     pub fn saves_tensors(&self) -> bool {
         use Op::*;
         match self {
-            Add { .. } | Sub { .. } | Neg | Clone | ToDtype { .. } | Sum { .. } | Mean { .. } => {
-                false
-            }
+            Add { .. } | Sub { .. } | Neg | Scalar { .. } | Clone | ToDtype { .. } => false,
+            Sum { .. } | Mean { .. } => false,
             SumDim { .. } | MeanDim { .. } | SumTo { .. } | Expand { .. } | View { .. } => false,
             Permute { .. } | Narrow { .. } | Cat { .. } | Stack { .. } => false,
-            Gather { .. }
-            | ScatterAdd { .. }
-            | Im2Col { .. }
-            | Col2Im { .. }
-            | AvgPool2d { .. } => false,
-            Mul { .. } | Div { .. } | Pow { .. } | Exp { .. } | Ln { .. } | Tanh { .. } => true,
-            Sigmoid { .. } | Relu { .. } | Sin { .. } | Cos { .. } | Sqrt { .. } | Abs { .. } => {
-                true
-            }
+            Gather { .. } | ScatterAdd { .. } => false,
+            Im2Col { .. } | Col2Im { .. } | AvgPool2d { .. } => false,
+            Mul { .. } | Div { .. } | RDiv { .. } | Pow { .. } | Exp { .. } | Ln { .. } => true,
+            Tanh { .. } => true,
+            Sigmoid { .. } | Relu { .. } | Sin { .. } | Cos { .. } => true,
+            Sqrt { .. } | Abs { .. } => true,
             Clamp { .. } | Where { .. } | Matmul { .. } | Softmax { .. } | LogSoftmax { .. } => {
                 true
             }
@@ -412,6 +453,16 @@ impl Op {
                 })
             }
             Neg => one(-g),
+            Scalar { kind, s } => one(match kind {
+                ScalarKind::Add | ScalarKind::Sub => g.clone(),
+                ScalarKind::RSub => -g,
+                ScalarKind::Mul => g * *s,
+                ScalarKind::Div => g / *s,
+            }),
+            RDiv { x, s } => {
+                let s = *s;
+                one(chain(g, x.get(n)?, |x| -s / (x * x), |x| x.pow(-2.0) * -s))
+            }
             Pow { x, exponent } => one(pow_backward(g, x.get(n)?, *exponent)),
             Exp { out } => one(chain(g, &out.get(node)?, |y| y, Tensor::clone)),
             Ln { x } => one(chain(g, x.get(n)?, |x| 1.0 / x, Tensor::recip)),

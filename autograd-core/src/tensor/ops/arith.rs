@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::elementwise::zip;
-use crate::tensor::op::{Op, Saved};
+use crate::tensor::op::{Op, Saved, ScalarKind};
 use crate::tensor::shape::{broadcast_shapes, Shape};
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
@@ -92,14 +92,25 @@ impl Tensor {
         )
     }
 
-    /// A rank-0 constant of this tensor's dtype, so `t * 2.0` keeps the dtype.
-    fn wrap(&self, v: f64) -> Tensor {
-        Tensor::scalar_of(v, self.dtype())
+    /// `self (op) s` element-wise, keeping this tensor's dtype.
+    pub(crate) fn scalar_op(&self, kind: ScalarKind, s: f64) -> Tensor {
+        self.unary(|x| kind.apply(x, s), |_| Op::Scalar { kind, s })
+    }
+
+    /// `s / self` (PyTorch's `s * t.reciprocal()`, `MulBackward0`).
+    fn rdiv(&self, s: f64) -> Tensor {
+        self.unary(
+            |x| s / x,
+            |_| Op::RDiv {
+                x: Saved::new(self),
+                s,
+            },
+        )
     }
 }
 
 macro_rules! binary_operator {
-    ($Trait:ident, $method:ident, $try:ident, $Assign:ident, $assign:ident) => {
+    ($Trait:ident, $method:ident, $try:ident, $Assign:ident, $assign:ident, $right:expr, $left:expr) => {
         /// Element-wise with broadcasting.
         ///
         /// # Panics
@@ -132,30 +143,30 @@ macro_rules! binary_operator {
                 ok(self.$try(&rhs))
             }
         }
-        /// With a scalar of the tensor's dtype.
+        /// With a scalar, computed in the tensor's dtype.
         impl $Trait<f64> for &Tensor {
             type Output = Tensor;
             fn $method(self, rhs: f64) -> Tensor {
-                ok(self.$try(&self.wrap(rhs)))
+                $right(self, rhs)
             }
         }
         impl $Trait<f64> for Tensor {
             type Output = Tensor;
             fn $method(self, rhs: f64) -> Tensor {
-                ok(self.$try(&self.wrap(rhs)))
+                $right(&self, rhs)
             }
         }
-        /// With a scalar of the tensor's dtype.
+        /// With a scalar, computed in the tensor's dtype.
         impl $Trait<&Tensor> for f64 {
             type Output = Tensor;
             fn $method(self, rhs: &Tensor) -> Tensor {
-                ok(rhs.wrap(self).$try(rhs))
+                $left(rhs, self)
             }
         }
         impl $Trait<Tensor> for f64 {
             type Output = Tensor;
             fn $method(self, rhs: Tensor) -> Tensor {
-                ok(rhs.wrap(self).$try(&rhs))
+                $left(&rhs, self)
             }
         }
         /// Rebinds the handle to the (recorded, out-of-place) result.
@@ -173,16 +184,24 @@ macro_rules! binary_operator {
         }
         impl $Assign<f64> for Tensor {
             fn $assign(&mut self, rhs: f64) {
-                *self = ok(self.$try(&self.wrap(rhs)));
+                *self = $right(&*self, rhs);
             }
         }
     };
 }
 
-binary_operator!(Add, add, try_add, AddAssign, add_assign);
-binary_operator!(Sub, sub, try_sub, SubAssign, sub_assign);
-binary_operator!(Mul, mul, try_mul, MulAssign, mul_assign);
-binary_operator!(Div, div, try_div, DivAssign, div_assign);
+type ScalarFn = fn(&Tensor, f64) -> Tensor;
+const ADD: ScalarFn = |t, s| t.scalar_op(ScalarKind::Add, s);
+const SUB: ScalarFn = |t, s| t.scalar_op(ScalarKind::Sub, s);
+const RSUB: ScalarFn = |t, s| t.scalar_op(ScalarKind::RSub, s);
+const MUL: ScalarFn = |t, s| t.scalar_op(ScalarKind::Mul, s);
+const DIV: ScalarFn = |t, s| t.scalar_op(ScalarKind::Div, s);
+const RDIV: ScalarFn = |t, s| t.rdiv(s);
+
+binary_operator!(Add, add, try_add, AddAssign, add_assign, ADD, ADD);
+binary_operator!(Sub, sub, try_sub, SubAssign, sub_assign, SUB, RSUB);
+binary_operator!(Mul, mul, try_mul, MulAssign, mul_assign, MUL, MUL);
+binary_operator!(Div, div, try_div, DivAssign, div_assign, DIV, RDIV);
 
 /// `-t` (`torch.neg`, `NegBackward0`).
 impl Neg for &Tensor {
