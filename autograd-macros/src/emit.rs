@@ -15,14 +15,14 @@
 //! With `body: None` (the function had errors) the same items are emitted with
 //! bodies that never run, so that callers see no follow-on errors.
 
-use crate::lower::{var, Lowered, Reverse, Val};
+use crate::lower::{tan, tangent_arg, var, Lowered, Reverse, Val};
 use crate::parse::{FnView, Param};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::{GenericParam, Ident, Type, Visibility};
 
 /// The user's function followed by its generated module.
-pub fn expand(view: &FnView, body: Option<&Lowered>) -> TokenStream {
+pub fn expand(view: &FnView, body: Option<(&Lowered, &Lowered)>) -> TokenStream {
     let item = &view.item;
     let (Some(params), Some(ret)) = (
         view.params
@@ -49,7 +49,7 @@ impl<'a> Generated<'a> {
         Generated { view, params, ret }
     }
 
-    fn module(&self, body: Option<&Lowered>) -> TokenStream {
+    fn module(&self, body: Option<(&Lowered, &Lowered)>) -> TokenStream {
         let sig = &self.view.item.sig;
         let name = &sig.ident;
         let (mod_vis, item_vis) = visibilities(&self.view.item.vis);
@@ -87,8 +87,36 @@ impl<'a> Generated<'a> {
             .map(|_| quote!(__marker: ::core::marker::PhantomData,));
         let build = quote!(Grad { #(#active,)* #marker });
 
+        let jvp_body = match body {
+            Some((_, t)) => self.jvp_body(t),
+            None => quote!(::core::unreachable!()),
+        };
+        let tangent_types = self.params.iter().map(|p| match p.constant {
+            true => quote!(impl ::core::marker::Sized),
+            false => {
+                let o = &p.owned;
+                quote!(impl ::autograd::__private::TangentArg<#o>)
+            }
+        });
+        let tangent_param = if self.params.iter().any(|p| p.ident == "tangent") {
+            Ident::new("__tangent", Span::call_site())
+        } else {
+            Ident::new("tangent", Span::call_site())
+        };
+        let tangent_fields = self.params.iter().map(|p| match p.constant {
+            true => quote!(::autograd::__private::NoGrad),
+            false => {
+                let i = &p.ident;
+                quote!(#tangent_param.#i)
+            }
+        });
+        let jvp_call = match body {
+            Some(_) => quote!(__jvp #turbofish (#(#args,)* (#(#tangent_fields,)*))),
+            None => quote!(::core::unreachable!()),
+        };
+        let jvp_doc = format!("The value of [`{name}`](fn@super::{name}) and its directional derivative along `tangent` (forward mode: a Jacobian-vector product), in one forward sweep.");
         let vjp_body = match body {
-            Some(l) => self.vjp_body(l),
+            Some((l, _)) => self.vjp_body(l),
             None => quote!((::core::unreachable!(), move |_: #ret| ::core::unreachable!())),
         };
         let grad_struct = self.grad_struct();
@@ -133,7 +161,21 @@ impl<'a> Generated<'a> {
                     })
                 }
 
-                #grad_fn
+                                #grad_fn
+
+                #[doc(hidden)]
+                #[inline]
+                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
+                #item_vis fn __jvp #impl_generics (#decls, __tangents: (#(#tangent_types,)*)) -> (#ret, #ret) #where_clause {
+                    #jvp_body
+                }
+
+                                #[doc = #jvp_doc]
+                #[inline]
+                #[allow(unused_variables)]
+                #item_vis fn jvp #impl_generics (#decls, #tangent_param: &#grad_ty) -> (#ret, #ret) #where_clause {
+                    #jvp_call
+                }
 
                 #apply_fns
             }
@@ -256,6 +298,26 @@ impl<'a> Generated<'a> {
                 #code
                 (#(#returns,)*)
             })
+        }
+    }
+
+    fn jvp_body(&self, l: &Lowered) -> TokenStream {
+        let fwd = &l.region.fwd;
+        let ret = self.ret;
+        let tas: Vec<proc_macro2::Ident> = (0..self.params.len()).map(tangent_arg).collect();
+        let (out, tout) = match &l.tail {
+            Val::Active(v) => (var(*v).to_token_stream(), tan(*v).to_token_stream()),
+            Val::Inactive { tokens, .. } => (
+                tokens.clone(),
+                quote!(::autograd::__private::zero_like(&__out)),
+            ),
+        };
+        quote! {
+            let (#(#tas,)*) = __tangents;
+            #fwd
+            let __out: #ret = #out;
+            let __tout: #ret = #tout;
+            (__out, __tout)
         }
     }
 

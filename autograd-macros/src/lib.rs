@@ -59,9 +59,13 @@ fn differentiable_impl(
     let view = parse::parse(item, &mut cx);
     check::signature(&view, &mut cx);
     let signature_ok = cx.len() == 0;
-    let lowered = lower::lower(&view, &mut cx);
+    let lowered = lower::lower(&view, &mut cx, lower::Mode::Vjp);
     match cx.into_compile_errors() {
-        None => emit::expand(&view, Some(&lowered)),
+        None => {
+            // Forward mode lowers the same body again; its errors are the same ones.
+            let tangents = lower::lower(&view, &mut ctxt::Ctxt::default(), lower::Mode::Jvp);
+            emit::expand(&view, Some((&lowered, &tangents)))
+        }
         // Stub items keep callers of `NAME::grad` free of follow-on errors, but only a
         // sound signature can be repeated on them.
         Some(errors) if signature_ok => {

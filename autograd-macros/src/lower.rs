@@ -120,6 +120,25 @@ pub fn var(id: VarId) -> Ident {
     Ident::new(&format!("__ad{id}"), Span::mixed_site())
 }
 
+/// Which derivative the lowering generates code for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Reverse mode: forward code plus reverse entries.
+    Vjp,
+    /// Forward mode: forward code that also carries a tangent for every active value.
+    Jvp,
+}
+
+/// The variable holding the tangent of value `id` (forward mode).
+pub fn tan(id: VarId) -> Ident {
+    Ident::new(&format!("__t{id}"), Span::mixed_site())
+}
+
+/// The variable receiving the tangent argument of parameter `i` (forward mode).
+pub fn tangent_arg(i: usize) -> Ident {
+    Ident::new(&format!("__ta{i}"), Span::mixed_site())
+}
+
 /// The variable holding the cotangent of value `id`.
 pub fn cot(id: VarId) -> Ident {
     Ident::new(&format!("__g{id}"), Span::mixed_site())
@@ -131,7 +150,7 @@ fn private() -> TokenStream {
 
 /// Lowers the body of `view`. Errors go to `cx`; the result is only meaningful if
 /// there are none.
-pub fn lower(view: &FnView, cx: &mut Ctxt) -> Lowered {
+pub fn lower(view: &FnView, cx: &mut Ctxt, mode: Mode) -> Lowered {
     let generics = &view.item.sig.generics;
     let const_params = generics
         .const_params()
@@ -151,10 +170,11 @@ pub fn lower(view: &FnView, cx: &mut Ctxt) -> Lowered {
         const_params,
         type_params,
         ref_vars: HashSet::new(),
+        mode,
     };
     l.push_region();
     let mut params = Vec::new();
-    for p in view.params.iter().flatten() {
+    for (i, p) in view.params.iter().flatten().enumerate() {
         if p.constant {
             l.bind(&p.ident, Binding::Inactive { is_ref: p.by_ref });
             params.push(None);
@@ -163,6 +183,10 @@ pub fn lower(view: &FnView, cx: &mut Ctxt) -> Lowered {
             let (x, ident) = (var(v), &p.ident);
             let deref = p.by_ref.then(|| quote!(*));
             l.emit(quote!(let #x = #deref #ident;));
+            if mode == Mode::Jvp {
+                let (t, a, p) = (tan(v), tangent_arg(i), private());
+                l.emit(quote!(let #t = #p::tangent_for(#a, &#x);));
+            }
             l.bind(ident, Binding::Active(v));
             if p.by_ref {
                 l.ref_vars.insert(v);
@@ -193,6 +217,7 @@ struct Lowerer<'a> {
     type_params: HashSet<String>,
     /// Active values the user's code sees through a reference (`x: &SVector<..>`).
     ref_vars: HashSet<VarId>,
+    mode: Mode,
 }
 
 /// Scalar functions, by their rule in `autograd::rules`.
@@ -787,6 +812,12 @@ impl Lowerer<'_> {
         let out = self.new_var();
         let (o, func, p) = (var(out), &c.func, private());
         self.emit(quote_spanned!(sp=> let #o = #func(#(#ops),*);));
+        let tangents: Vec<TokenStream> = ops
+            .iter()
+            .zip(&targets)
+            .map(|(op, t)| self.tangent_of(*t, op))
+            .collect();
+        self.emit_tangent(out, quote_spanned!(sp=> #func(#(#tangents),*)));
         let gout = gout();
         let (contrib, tuple) = if row_major_args {
             let ks = 0..ops.len();
@@ -814,7 +845,14 @@ impl Lowerer<'_> {
         let args = std::mem::replace(&mut last.arguments, syn::PathArguments::None);
         let span = last.ident.span();
         path.segments.push(syn::PathSegment {
-            ident: Ident::new("__vjp", span),
+            ident: Ident::new(
+                if self.mode == Mode::Jvp {
+                    "__jvp"
+                } else {
+                    "__vjp"
+                },
+                span,
+            ),
             arguments: args,
         });
         let mut arg_tokens = Vec::new();
@@ -840,6 +878,16 @@ impl Lowerer<'_> {
             }
         }
         let out = self.new_var();
+        if self.mode == Mode::Jvp {
+            let p = private();
+            let ts = targets.iter().map(|t| match t {
+                Some(v) => tan(*v).to_token_stream(),
+                None => quote!(#p::NoGrad),
+            });
+            let (o, t) = (var(out), tan(out));
+            self.emit(quote_spanned!(sp=> let (#o, #t) = #path(#(#arg_tokens,)* (#(#ts,)*));));
+            return Val::Active(out);
+        }
         let (o, pb) = (var(out), self.fresh("__pb"));
         self.emit(quote_spanned!(sp=> let (#o, #pb) = #path(#(#arg_tokens),*);));
         let gout = gout();
@@ -873,6 +921,36 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The tangent of an operand: its tangent variable, or a zero for a constant.
+    fn tangent_of(&self, v: Option<VarId>, value: &Ident) -> TokenStream {
+        match v {
+            Some(id) => tan(id).to_token_stream(),
+            None => {
+                let p = private();
+                quote!(#p::zero_like(&#value))
+            }
+        }
+    }
+
+    /// The tangent of whatever a user's name holds at the end of a region.
+    fn tangent_of_binding(&self, b: &Binding, name: &Ident) -> TokenStream {
+        match b {
+            Binding::Active(v) => tan(*v).to_token_stream(),
+            Binding::Inactive { .. } => {
+                let p = private();
+                quote!(#p::zero_like(&#name))
+            }
+        }
+    }
+
+    /// Forward mode: emits `let __t{out} = expr;`.
+    fn emit_tangent(&mut self, out: VarId, expr: TokenStream) {
+        if self.mode == Mode::Jvp {
+            let t = tan(out);
+            self.emit(quote!(let #t = #expr;));
+        }
+    }
+
     fn constant(&mut self, v: Val) -> Ident {
         match v {
             Val::Active(id) => var(id),
@@ -897,6 +975,11 @@ impl Lowerer<'_> {
             quote!(#x,)
         });
         self.emit(quote_spanned!(sp=> let (#o_at, #pf_at) = #p::#rule(&#ta, #extra);));
+        let da = self.tangent_of(va, &ta);
+        self.emit_tangent(
+            out,
+            quote_spanned!(sp=> #pf_at.tangent(&#ta, #extra &#o_at, &#da)),
+        );
         let contrib = quote_spanned!(sp=> #pf_at.pullback(&#ta, #extra &#o_at, #gout));
         self.rev(Rev::Prim {
             out,
@@ -917,6 +1000,11 @@ impl Lowerer<'_> {
         let (ta, tb, o_at, pf_at) = (at(&ta, sp), at(&tb, sp), at(&o, sp), at(&pf, sp));
         let rule = Ident::new(rule, Span::call_site());
         self.emit(quote_spanned!(sp=> let (#o_at, #pf_at) = #p::#rule(&#ta, &#tb);));
+        let (da, db) = (self.tangent_of(va, &ta), self.tangent_of(vb, &tb));
+        self.emit_tangent(
+            out,
+            quote_spanned!(sp=> #pf_at.tangent(&#ta, &#tb, &#o_at, &#da, &#db)),
+        );
         let contrib = quote_spanned!(sp=> #pf_at.pullback(&#ta, &#tb, &#o_at, #gout));
         self.rev(Rev::Prim {
             out,
@@ -934,6 +1022,12 @@ impl Lowerer<'_> {
         let out = self.new_var();
         let (o, gout) = (var(out), gout());
         self.emit(quote_spanned!(sp=> let #o = (#(#ops,)*);));
+        let tangents: Vec<TokenStream> = ops
+            .iter()
+            .zip(&targets)
+            .map(|(op, t)| self.tangent_of(*t, op))
+            .collect();
+        self.emit_tangent(out, quote!((#(#tangents,)*)));
         self.rev(Rev::Prim {
             out,
             contrib: quote!(*#gout),
@@ -950,6 +1044,8 @@ impl Lowerer<'_> {
         let (o, x, gout, p) = (var(out), var(t), gout(), private());
         let idx = syn::Index::from(i);
         self.emit(quote_spanned!(sp=> let #o = #x.#idx;));
+        let tt = tan(t);
+        self.emit_tangent(out, quote!(#tt.#idx));
         let contrib = quote!({ let mut __z = #p::zero_like(&#x); __z.#idx = *#gout; __z });
         self.rev(Rev::Prim {
             out,
@@ -1003,6 +1099,13 @@ impl Lowerer<'_> {
         if tail.active().is_none() && outs.is_empty() {
             return self.inactive(e);
         }
+        if self.mode == Mode::Jvp {
+            let code =
+                self.branch_tangent_code(&region, &tail, tail.active().is_some(), &env, &outs);
+            let (t, tt) = (self.fresh("__tail"), self.fresh("__tt"));
+            self.emit(quote!(let (#t, #tt) = { #code };));
+            return self.finish_region_jvp(t, tt, tail.active().is_some(), &outs);
+        }
         let pb = self.fresh("__pb");
         let (code, tail_val) =
             self.branch_code(&region, &tail, tail.active().is_some(), &env, &outs, None);
@@ -1032,6 +1135,13 @@ impl Lowerer<'_> {
         let tail_active = ta.active().is_some() || tb.active().is_some();
         if !tail_active && outs.is_empty() {
             return self.inactive(e);
+        }
+        if self.mode == Mode::Jvp {
+            let a = self.branch_tangent_code(&ra, &ta, tail_active, &ea, &outs);
+            let b = self.branch_tangent_code(&rb, &tb, tail_active, &eb, &outs);
+            let (t, tt, cond) = (self.fresh("__tail"), self.fresh("__tt"), &i.cond);
+            self.emit(quote!(let (#t, #tt) = if #cond { #a } else { #b };));
+            return self.finish_region_jvp(t, tt, tail_active, &outs);
         }
         let mut inputs: Vec<VarId> = ra.inputs.iter().chain(&rb.inputs).copied().collect();
         inputs.sort_unstable();
@@ -1106,6 +1216,58 @@ impl Lowerer<'_> {
         )
     }
 
+    /// Forward mode: the code of one branch, ending in `(value, (tangents..))` for
+    /// the branch's value and the outer variables assigned in either branch.
+    fn branch_tangent_code(
+        &self,
+        region: &RegionBuf,
+        tail: &Val,
+        tail_active: bool,
+        env: &Scopes,
+        outs: &[Pos],
+    ) -> TokenStream {
+        let fwd = &region.fwd;
+        let tail_tokens = match tail {
+            Val::Active(v) => var(*v).to_token_stream(),
+            Val::Inactive { tokens, .. } => tokens.clone(),
+        };
+        let tl = Ident::new("__tl", Span::mixed_site());
+        let mut tangents = Vec::new();
+        if tail_active {
+            tangents.push(self.tangent_of(tail.active(), &tl));
+        }
+        for &(si, ei) in outs {
+            tangents.push(self.tangent_of_binding(&env[si][ei].1, &self.name_at((si, ei))));
+        }
+        quote!(#fwd let #tl = #tail_tokens; (#tl, (#(#tangents,)*)))
+    }
+
+    /// Forward mode: after a block or branch, binds its value and the outer
+    /// variables it assigned to fresh variables, with their tangents from `tt`.
+    fn finish_region_jvp(&mut self, t: Ident, tt: Ident, tail_active: bool, outs: &[Pos]) -> Val {
+        let mut k = 0;
+        let tail = if tail_active {
+            let v = self.new_var();
+            let (x, tv, idx) = (var(v), tan(v), syn::Index::from(k));
+            self.emit(quote!(let #x = #t; let #tv = #tt.#idx;));
+            k += 1;
+            Val::Active(v)
+        } else {
+            Val::Inactive {
+                tokens: t.to_token_stream(),
+                is_ref: false,
+            }
+        };
+        for &pos in outs {
+            let v = self.new_var();
+            let (x, tv, name, idx) = (var(v), tan(v), self.name_at(pos), syn::Index::from(k));
+            self.emit(quote!(let #x = #name; let #tv = #tt.#idx;));
+            self.set(pos, Binding::Active(v));
+            k += 1;
+        }
+        tail
+    }
+
     /// After a block or branch: binds its value and the outer variables it assigned
     /// to fresh variables, and records the reverse entry.
     fn finish_region(
@@ -1169,6 +1331,8 @@ impl Lowerer<'_> {
         let before = self.scopes.clone();
         let mark = self.cx.len();
         let mut carried: Vec<Pos> = Vec::new();
+        // Forward mode: one mutable variable per carried position holds its tangent.
+        let mut carriers: Vec<(Pos, Ident)> = Vec::new();
         let (region, env, params) = loop {
             self.scopes = before.clone();
             self.cx.truncate(mark);
@@ -1180,11 +1344,30 @@ impl Lowerer<'_> {
                 let v = self.new_var();
                 let (x, name) = (var(v), self.name_at(pos));
                 self.emit(quote!(let #x = #name;));
+                if self.mode == Mode::Jvp {
+                    let carrier = match carriers.iter().find(|(p, _)| *p == pos) {
+                        Some((_, c)) => c.clone(),
+                        None => {
+                            let c = self.fresh("__tc");
+                            carriers.push((pos, c.clone()));
+                            c
+                        }
+                    };
+                    let tv = tan(v);
+                    self.emit(quote!(let #tv = #carrier;));
+                }
                 self.set(pos, Binding::Active(v));
                 params.push(v);
             }
             let start: Scopes = self.scopes[..before.len()].to_vec();
             self.stmts(&f.body.stmts);
+            if self.mode == Mode::Jvp {
+                for (pos, carrier) in &carriers {
+                    let name = self.name_at(*pos);
+                    let end = self.tangent_of_binding(&self.scopes[pos.0][pos.1].1, &name);
+                    self.emit(quote!(#carrier = #end;));
+                }
+            }
             self.scopes.pop();
             let env = self.scopes.clone();
             let region = self.pop_region();
@@ -1200,6 +1383,22 @@ impl Lowerer<'_> {
         self.scopes = before.clone();
         if carried.is_empty() {
             return self.inactive(e);
+        }
+        if self.mode == Mode::Jvp {
+            let (pat, fwd, start) = (&f.pat, &region.fwd, &range.start);
+            for (pos, carrier) in &carriers {
+                let init = self.tangent_of_binding(&before[pos.0][pos.1].1, &self.name_at(*pos));
+                self.emit(quote!(let mut #carrier = #init;));
+            }
+            self.emit(quote!(for #pat in #start..#end { #fwd }));
+            for (pos, carrier) in &carriers {
+                let v = self.new_var();
+                let (x, tv, name) = (var(v), tan(v), self.name_at(*pos));
+                self.emit(quote!(let #x = #name; let #tv = #carrier;));
+                self.set(*pos, Binding::Active(v));
+            }
+            let _ = (&env, &params);
+            return Val::unit();
         }
         let seeds: Vec<Option<VarId>> = carried
             .iter()
@@ -1250,6 +1449,28 @@ impl Lowerer<'_> {
         Val::unit()
     }
 
+    /// The closure of `map` outlives the call (in the returned pullback), so it must
+    /// own what it reads: each constant reference `body` mentions is copied outside
+    /// (first stream) and borrowed again inside (second), where the user's code
+    /// still sees a reference.
+    fn owned_refs(&mut self, body: &Expr, param: &Ident) -> (TokenStream, TokenStream) {
+        let mut owned = TokenStream::new();
+        let mut rebind = TokenStream::new();
+        let mut seen = HashSet::new();
+        for name in token_idents(body.to_token_stream()) {
+            let is_ref = matches!(
+                self.lookup(&name.to_string()),
+                Some((_, Binding::Inactive { is_ref: true }))
+            );
+            if is_ref && name != *param && seen.insert(name.to_string()) {
+                let copy = self.fresh("__own");
+                owned.extend(quote!(let #copy = ::core::clone::Clone::clone(#name);));
+                rebind.extend(quote!(let #name = &#copy;));
+            }
+        }
+        (owned, rebind)
+    }
+
     fn is_const_bound(&self, end: &Expr) -> bool {
         match end {
             Expr::Lit(syn::ExprLit {
@@ -1296,11 +1517,16 @@ impl Lowerer<'_> {
             return self.inactive(e);
         };
         let mut pv = None;
+        let dv = Ident::new("__dv", Span::mixed_site());
         let (region, tail, _) = self.branch(|l| {
             if r_var.is_some() {
                 let v = l.new_var();
                 let x = var(v);
                 l.emit(quote!(let #x = #param;));
+                if l.mode == Mode::Jvp {
+                    let tv = tan(v);
+                    l.emit(quote!(let #tv = #dv;));
+                }
                 l.bind(&param, Binding::Active(v));
                 pv = Some(v);
             } else {
@@ -1311,6 +1537,19 @@ impl Lowerer<'_> {
         let Val::Active(t) = tail else {
             return self.inactive(e);
         };
+        if self.mode == Mode::Jvp {
+            let (f, p, fwd, tx, tt) = (self.fresh("__map"), private(), &region.fwd, var(t), tan(t));
+            let (owned_refs, rebind) = self.owned_refs(&c.body, &param);
+            let tr = self.tangent_of(r_var, &r);
+            let out = self.new_var();
+            let (o, to) = (var(out), tan(out));
+            self.emit(owned_refs);
+            self.emit(quote_spanned!(sp=>
+                let #f = #p::map_jvp_fn(&#r, move |#pat, #dv| { #rebind #fwd (#tx, #tt) });
+                let (#o, #to) = #p::map_jvp(&#r, &#tr, &#f);
+            ));
+            return Val::Active(out);
+        }
         let mut caps = region.inputs.clone();
         caps.sort_unstable();
         let returns = match pv {
@@ -1326,20 +1565,7 @@ impl Lowerer<'_> {
         // The closure outlives this call inside the returned pullback, so it must
         // own what it reads: a constant reference it mentions is copied outside and
         // borrowed again inside, where the user's code still sees a reference.
-        let mut owned_refs = TokenStream::new();
-        let mut rebind = TokenStream::new();
-        let mut seen = HashSet::new();
-        for name in token_idents(c.body.to_token_stream()) {
-            let is_ref = matches!(
-                self.lookup(&name.to_string()),
-                Some((_, Binding::Inactive { is_ref: true }))
-            );
-            if is_ref && name != param && seen.insert(name.to_string()) {
-                let copy = self.fresh("__own");
-                owned_refs.extend(quote!(let #copy = ::core::clone::Clone::clone(#name);));
-                rebind.extend(quote!(let #name = &#copy;));
-            }
-        }
+        let (owned_refs, rebind) = self.owned_refs(&c.body, &param);
         let (f, p, fwd, tx) = (self.fresh("__map"), private(), &region.fwd, var(t));
         self.emit(owned_refs);
         self.emit(quote_spanned!(sp=>

@@ -56,7 +56,9 @@ impl Module for Empty {
 }
 
 fn main() {
-    let b = || Block { fc: nn::Linear::new(2, 2) };
+    let b = || Block {
+        fc: nn::Linear::new(2, 2),
+    };
     let net = Net::<Empty, u8> {
         weight: Tensor::ones(&[2]),
         bias: None,
