@@ -1242,42 +1242,14 @@ impl Lowerer<'_> {
         quote!(#fwd let #tl = #tail_tokens; (#tl, (#(#tangents,)*)))
     }
 
-    /// Forward mode: after a block or branch, binds its value and the outer
-    /// variables it assigned to fresh variables, with their tangents from `tt`.
-    fn finish_region_jvp(&mut self, t: Ident, tt: Ident, tail_active: bool, outs: &[Pos]) -> Val {
-        let mut k = 0;
-        let tail = if tail_active {
-            let v = self.new_var();
-            let (x, tv, idx) = (var(v), tan(v), syn::Index::from(k));
-            self.emit(quote!(let #x = #t; let #tv = #tt.#idx;));
-            k += 1;
-            Val::Active(v)
-        } else {
-            Val::Inactive {
-                tokens: t.to_token_stream(),
-                is_ref: false,
-            }
-        };
-        for &pos in outs {
-            let v = self.new_var();
-            let (x, tv, name, idx) = (var(v), tan(v), self.name_at(pos), syn::Index::from(k));
-            self.emit(quote!(let #x = #name; let #tv = #tt.#idx;));
-            self.set(pos, Binding::Active(v));
-            k += 1;
-        }
-        tail
-    }
-
-    /// After a block or branch: binds its value and the outer variables it assigned
-    /// to fresh variables, and records the reverse entry.
-    fn finish_region(
+    /// After a block or branch: binds its value (if active) and the outer variables
+    /// it assigned to fresh variables; returns the value and those variables.
+    fn bind_region_results(
         &mut self,
         t: Ident,
         tail_active: bool,
         outs: &[Pos],
-        call: TokenStream,
-        inputs: Vec<VarId>,
-    ) -> Val {
+    ) -> (Val, Vec<VarId>) {
         let mut post = Vec::new();
         let tail = if tail_active {
             let v = self.new_var();
@@ -1298,6 +1270,29 @@ impl Lowerer<'_> {
             self.set(pos, Binding::Active(v));
             post.push(v);
         }
+        (tail, post)
+    }
+
+    /// Forward mode: the region's results, with their tangents from the tuple `tt`.
+    fn finish_region_jvp(&mut self, t: Ident, tt: Ident, tail_active: bool, outs: &[Pos]) -> Val {
+        let (tail, post) = self.bind_region_results(t, tail_active, outs);
+        for (k, v) in post.into_iter().enumerate() {
+            let (tv, idx) = (tan(v), syn::Index::from(k));
+            self.emit(quote!(let #tv = #tt.#idx;));
+        }
+        tail
+    }
+
+    /// Reverse mode: the region's results, and the reverse entry calling `call`.
+    fn finish_region(
+        &mut self,
+        t: Ident,
+        tail_active: bool,
+        outs: &[Pos],
+        call: TokenStream,
+        inputs: Vec<VarId>,
+    ) -> Val {
+        let (tail, post) = self.bind_region_results(t, tail_active, outs);
         for &i in &inputs {
             self.use_var(i);
         }
