@@ -393,3 +393,14 @@ fn empty_tensors() {
     assert!(Tensor::zeros(&[0]).mean().item().is_nan());
     assert_eq!(Tensor::zeros(&[2, 0, 3]).sum_dim(1, false).shape(), &[2, 3]);
 }
+
+#[test]
+fn view_infers_one_dimension() {
+    let x = seq(&[2, 3, 4]);
+    assert_eq!(x.view(&[-1, 4]).shape(), &[6, 4]);
+    assert_eq!(x.view(&[2, -1]).shape(), &[2, 12]);
+    assert_eq!(v(&x.view(&[24])), v(&x));
+    assert!(x.try_view(&[-1, -1]).is_err());
+    assert!(x.try_view(&[5, -1]).is_err());
+    assert!(x.try_view(&[-2, 12]).is_err());
+}

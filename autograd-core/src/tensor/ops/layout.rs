@@ -48,6 +48,48 @@ impl Tensor {
         Ok(self.view_as(shape, ViewKind::Reshape))
     }
 
+    /// [`Tensor::reshape`] where one dimension may be `-1`, inferred from the
+    /// number of elements (`t.view(-1, n)`, `ViewBackward0`).
+    ///
+    /// # Panics
+    /// If the shape is invalid or does not hold the elements; see
+    /// [`Tensor::try_view`].
+    #[track_caller]
+    pub fn view(&self, shape: &[isize]) -> Tensor {
+        ok(self.try_view(shape))
+    }
+
+    /// Fallible [`Tensor::view`].
+    pub fn try_view(&self, shape: &[isize]) -> Result<Tensor> {
+        let bad = |reason: String| Error::InvalidArgument {
+            op: "view",
+            shape: self.shape().to_vec(),
+            reason,
+        };
+        let inferred: Vec<usize> = (0..shape.len()).filter(|&i| shape[i] == -1).collect();
+        if inferred.len() > 1 || shape.iter().any(|&d| d < -1) {
+            return Err(bad(format!(
+                "{shape:?} may hold one -1 and no other negative size"
+            )));
+        }
+        let known: usize = shape
+            .iter()
+            .filter(|&&d| d >= 0)
+            .map(|&d| d as usize)
+            .product();
+        let mut dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
+        if let Some(&i) = inferred.first() {
+            if known == 0 || !self.numel().is_multiple_of(known) {
+                return Err(bad(format!(
+                    "{shape:?} cannot hold {} elements",
+                    self.numel()
+                )));
+            }
+            dims[i] = self.numel() / known;
+        }
+        self.try_reshape(&dims)
+    }
+
     /// All elements in one dimension (`t.flatten()`).
     pub fn flatten(&self) -> Tensor {
         self.view_as(&[self.numel()], ViewKind::Reshape)
