@@ -118,6 +118,6 @@ fn randperm_and_randint_follow_manual_seed() {
         .iter()
         .all(|&x| (-2.0..3.0).contains(&x) && x.fract() == 0.0));
     for k in -2..3 {
-        assert!(v.iter().any(|&x| x == k as f32));
+        assert!(v.contains(&(k as f32)));
     }
 }

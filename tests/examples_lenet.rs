@@ -17,8 +17,17 @@ fn digits() -> (Tensor, Tensor) {
     load_digits(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/digits.csv.gz")).unwrap()
 }
 
+/// The generator behind `manual_seed` is global: tests that draw from it run one
+/// at a time, so that a seeded run sees the same numbers every time.
+fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[test]
 fn digits_are_upscaled_to_32x32() {
+    let _rng = rng_lock();
     let (x, y) = digits();
     assert_eq!(x.shape(), &[1797, 1, 32, 32]);
     let v = x.to_vec::<f32>();
@@ -39,6 +48,7 @@ fn digits_are_upscaled_to_32x32() {
 
 #[test]
 fn lenet_has_the_tutorial_layers() {
+    let _rng = rng_lock();
     let net = LeNet::new();
     let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(
@@ -66,6 +76,7 @@ fn lenet_has_the_tutorial_layers() {
 
 #[test]
 fn short_training_learns_and_the_checkpoint_reloads() {
+    let _rng = rng_lock();
     let cfg = Config {
         epochs: 4,
         train_limit: Some(720),

@@ -3,10 +3,10 @@
 
 #[allow(dead_code)]
 #[path = "../examples/thermometer.rs"]
-mod thermometer;
+mod example;
 
+use example::*;
 use indicatif::ProgressBar;
-use thermometer::*;
 
 fn near(got: f64, want: f64, tol: f64) {
     assert!((got - want).abs() <= tol, "{got} vs {want}");

@@ -337,9 +337,9 @@ fn layer_norm_embedding_sequential() {
     assert_eq!(&g[6..9], &[0.0, 0.0, 0.0]);
 
     let seq = nn::Sequential::new()
-        .add(nn::Linear::new(3, 5))
-        .add(nn::ReLU::new())
-        .add(nn::Linear::new(5, 2));
+        .append(nn::Linear::new(3, 5))
+        .append(nn::ReLU::new())
+        .append(nn::Linear::new(5, 2));
     assert_eq!(seq.len(), 3);
     assert_eq!(seq.forward(&Tensor::ones(&[4, 3])).shape(), &[4, 2]);
     let n: Vec<String> = seq.named_parameters().into_iter().map(|(n, _)| n).collect();

@@ -104,7 +104,7 @@ fn vec_option_array_box_tuple_struct_and_generics() {
         head: Some(nn::Linear::new(2, 1).no_bias()),
         missing: None,
         pair: [nn::Linear::new(1, 1), nn::Linear::new(1, 1)],
-        boxed: Box::new(nn::Sequential::new().add(nn::Linear::new(1, 1))),
+        boxed: Box::new(nn::Sequential::new().append(nn::Linear::new(1, 1))),
         drop: nn::Dropout::new(0.5),
         free: Tensor::zeros(&[2]).requires_grad_(true),
         extra: vec![Tensor::zeros(&[1])],
@@ -148,7 +148,7 @@ fn vec_option_array_box_tuple_struct_and_generics() {
 #[test]
 fn shared_parameters_are_listed_once() {
     let fc = nn::Linear::new(2, 2);
-    let s = nn::Sequential::new().add(fc.clone()).add(fc);
+    let s = nn::Sequential::new().append(fc.clone()).append(fc);
     assert_eq!(names(&s.named_parameters()), ["0.weight", "0.bias"]);
 }
 

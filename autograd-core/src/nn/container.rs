@@ -9,9 +9,9 @@ use crate::Tensor;
 /// ```
 /// use autograd_core::nn::{self, Module};
 /// let net = nn::Sequential::new()
-///     .add(nn::Linear::new(4, 8))
-///     .add(nn::ReLU::new())
-///     .add(nn::Linear::new(8, 1));
+///     .append(nn::Linear::new(4, 8))
+///     .append(nn::ReLU::new())
+///     .append(nn::Linear::new(8, 1));
 /// assert_eq!(net.forward(&autograd_core::Tensor::ones(&[2, 4])).shape(), &[2, 1]);
 /// assert_eq!(net.named_parameters()[2].0, "2.weight");
 /// ```
@@ -26,8 +26,8 @@ impl Sequential {
         Sequential { layers: Vec::new() }
     }
 
-    /// Appends a module (builder style).
-    pub fn add(mut self, module: impl Module + Send + Sync + 'static) -> Sequential {
+    /// Appends a module, builder style (`seq.append(module)`).
+    pub fn append(mut self, module: impl Module + Send + Sync + 'static) -> Sequential {
         self.layers.push(Box::new(module));
         self
     }

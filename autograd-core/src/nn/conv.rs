@@ -68,7 +68,7 @@ impl Conv2d {
         let s = self.weight.shape().to_vec();
         let cin = s[1];
         assert!(
-            groups > 0 && cin % groups == 0 && s[0] % groups == 0,
+            groups > 0 && cin.is_multiple_of(groups) && s[0].is_multiple_of(groups),
             "Conv2d: groups {groups} must divide in_channels {cin} and out_channels {}",
             s[0]
         );

@@ -116,7 +116,11 @@ pub fn try_conv2d(
             "expected input (n, c, h, w) and weight (o, c / groups, kh, kw)".into(),
         ));
     }
-    if groups == 0 || dilation == 0 || ws[0] % groups != 0 || x.shape()[1] != ws[1] * groups {
+    if groups == 0
+        || dilation == 0
+        || !ws[0].is_multiple_of(groups)
+        || x.shape()[1] != ws[1] * groups
+    {
         return Err(bad(format!(
             "with groups = {groups}, the input's channels must be groups * weight.shape[1] and the weight's out channels a multiple of groups (dilation {dilation} must be positive)"
         )));
@@ -297,10 +301,10 @@ pub fn batch_norm(
     };
     let mut y = (x - mean) / (var + eps).sqrt();
     if let Some(w) = weight {
-        y = y * w.reshape(&cs);
+        y *= w.reshape(&cs);
     }
     if let Some(b) = bias {
-        y = y + b.reshape(&cs);
+        y += b.reshape(&cs);
     }
     y
 }
@@ -332,10 +336,10 @@ pub fn layer_norm(
     let var = (&xf - &mean).square().mean_dim(-1, true);
     let mut y = ((xf - mean) / (var + eps).sqrt()).reshape(x.shape());
     if let Some(w) = weight {
-        y = y * w;
+        y *= w;
     }
     if let Some(b) = bias {
-        y = y + b;
+        y += b;
     }
     y
 }
