@@ -42,7 +42,7 @@ fn branchy(x: f64, y: f64, #[constant] mode: u8) -> (f64, Vector2<f64>) {
     if mode == 0 {
         acc += x.sin();
     } else {
-        acc = acc * y.exp();
+        acc *= y.exp();
     }
     let v = Vector2::new(acc, x.max(y));
     let s = if x > y { x - y } else { (y - x) * 2.0 };
