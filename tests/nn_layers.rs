@@ -292,6 +292,18 @@ fn batch_norm_training_eval_and_running_statistics() {
     }
     // Evaluation leaves the running statistics alone.
     assert_eq!(bn.running_mean().unwrap().to_vec::<f64>(), rm);
+    assert_eq!(bn.num_batches_tracked().unwrap().item(), 1.0);
+    let names: Vec<String> = bn.state_dict().into_keys().collect();
+    assert_eq!(
+        names,
+        [
+            "bias",
+            "num_batches_tracked",
+            "running_mean",
+            "running_var",
+            "weight"
+        ]
+    );
 
     let bn2 = nn::BatchNorm2d::new(2);
     let x = randn64(&[3, 2, 4, 4]);

@@ -244,6 +244,16 @@ fn safetensors_checkpoint_round_trip() {
     assert_eq!(back["w"].dtype(), DType::F64);
     assert_eq!(back["w"].to_vec::<f64>(), vec![1.5, -2.0]);
 
+    // Integer tensors (PyTorch's int64 buffers) load as f64.
+    let mut bytes = Vec::new();
+    let header = br#"{"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}"#;
+    bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(header);
+    bytes.extend_from_slice(&7i64.to_le_bytes());
+    std::fs::write(dir.join("i64.safetensors"), bytes).unwrap();
+    let back = nn::load(dir.join("i64.safetensors")).unwrap();
+    assert_eq!((back["n"].shape(), back["n"].item()), (&[][..], 7.0));
+
     // Loading a checkpoint of another model fails naming the tensor.
     let other = nn::Linear::new(8, 3);
     let err = other.load(&path).unwrap_err().to_string();
@@ -272,6 +282,7 @@ fn visit_reports_kinds() {
             ("bn.bias".to_string(), Kind::Parameter),
             ("bn.running_mean".to_string(), Kind::Buffer),
             ("bn.running_var".to_string(), Kind::Buffer),
+            ("bn.num_batches_tracked".to_string(), Kind::Buffer),
         ]
     );
 }

@@ -61,8 +61,10 @@ pub fn save(state: &StateDict, path: impl AsRef<Path>) -> Result<()> {
     std::fs::write(path, buf).map_err(|e| io_error("nn::save", path, e))
 }
 
-/// Reads a safetensors file into a state dict (`safetensors.torch.load_file`);
-/// `F32` and `F64` tensors are read, other types are an error naming the tensor.
+/// Reads a safetensors file into a state dict (`safetensors.torch.load_file`):
+/// `F32` and `F64` tensors as they are, `I64` and `I32` ones (integer buffers
+/// such as `num_batches_tracked`) as `F64`; other types are an error naming the
+/// tensor.
 ///
 /// # Errors
 /// [`Error::Conversion`] when the file cannot be read or parsed, or holds a
@@ -92,12 +94,29 @@ pub fn load(path: impl AsRef<Path>) -> Result<StateDict> {
                     .collect::<Vec<_>>(),
                 &shape,
             ),
+            // Integer buffers (PyTorch's `num_batches_tracked` is an `int64`).
+            Dtype::I64 => Tensor::from_vec(
+                data.chunks_exact(8)
+                    .map(|c| {
+                        let mut a = [0u8; 8];
+                        a.copy_from_slice(c);
+                        i64::from_le_bytes(a) as f64
+                    })
+                    .collect::<Vec<_>>(),
+                &shape,
+            ),
+            Dtype::I32 => Tensor::from_vec(
+                data.chunks_exact(4)
+                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+                    .collect::<Vec<_>>(),
+                &shape,
+            ),
             other => {
                 return Err(Error::Conversion {
                     op: "nn::load",
                     shape,
                     reason: format!(
-                        "{}: tensor `{name}` has type {other:?}; only F32 and F64 are supported",
+                        "{}: tensor `{name}` has type {other:?}; only F32, F64, I64 and I32 are supported",
                         path.display()
                     ),
                 })

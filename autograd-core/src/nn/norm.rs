@@ -10,6 +10,7 @@ struct BatchNorm {
     bias: Option<Tensor>,
     running_mean: Option<Tensor>,
     running_var: Option<Tensor>,
+    num_batches_tracked: Option<Tensor>,
     eps: f64,
     momentum: f64,
     training: bool,
@@ -22,6 +23,7 @@ impl BatchNorm {
             bias: Some(init::zeros(&[num_features])),
             running_mean: Some(Tensor::zeros(&[num_features])),
             running_var: Some(Tensor::ones(&[num_features])),
+            num_batches_tracked: Some(Tensor::zeros(&[])),
             eps: 1e-5,
             momentum: 0.1,
             training: true,
@@ -45,6 +47,11 @@ impl BatchNorm {
                 "{name}: expected {c} channels in dimension 1, got shape {:?}",
                 x.shape()
             );
+        }
+        if self.training {
+            if let Some(n) = &self.num_batches_tracked {
+                crate::no_grad(|| n.add_(&Tensor::ones(&[])));
+            }
         }
         F::batch_norm(
             x,
@@ -71,6 +78,9 @@ impl BatchNorm {
         }
         if let Some(v) = &self.running_var {
             f(&j("running_var"), v, Kind::Buffer);
+        }
+        if let Some(n) = &self.num_batches_tracked {
+            f(&j("num_batches_tracked"), n, Kind::Buffer);
         }
     }
 }
@@ -110,12 +120,19 @@ macro_rules! batch_norm {
             pub fn no_running_stats(mut self) -> $name {
                 self.0.running_mean = None;
                 self.0.running_var = None;
+                self.0.num_batches_tracked = None;
                 self
             }
 
             /// The running mean (a buffer), if tracked.
             pub fn running_mean(&self) -> Option<&Tensor> {
                 self.0.running_mean.as_ref()
+            }
+
+            /// The number of training batches seen (a rank-0 buffer, an integer in
+            /// PyTorch's checkpoints, `f32` here), if tracked.
+            pub fn num_batches_tracked(&self) -> Option<&Tensor> {
+                self.0.num_batches_tracked.as_ref()
             }
 
             /// The running variance (a buffer), if tracked.
