@@ -225,3 +225,55 @@ fn cross_entropy_rejects_bad_classes() {
 fn mse_loss_rejects_shape_mismatch() {
     F::mse_loss(&Tensor::zeros(&[2]), &Tensor::zeros(&[3]));
 }
+
+#[test]
+fn loss_modules_match_the_functions() {
+    use autograd::nn;
+    let (p, y) = (t(&P, &[6]), t(&Y, &[6]));
+    close(
+        nn::MSELoss::new().forward(&p, &y).item(),
+        F::mse_loss(&p, &y).item(),
+    );
+    close(
+        nn::L1Loss::new()
+            .reduction(Reduction::Sum)
+            .forward(&p, &y)
+            .item(),
+        F::l1_loss_with(&p, &y, Reduction::Sum).item(),
+    );
+    close(
+        nn::SmoothL1Loss::new().beta(0.5).forward(&p, &y).item(),
+        F::smooth_l1_loss_with(&p, &y, Reduction::Mean, 0.5).item(),
+    );
+    close(
+        nn::HuberLoss::new().delta(2.0).forward(&p, &y).item(),
+        F::huber_loss_with(&p, &y, Reduction::Mean, 2.0).item(),
+    );
+    let x = t(&[1.0, 2.0, 0.5, -1.0, 0.0, 3.0], &[2, 3]);
+    let c = t(&[2.0, 0.0], &[2]);
+    close(
+        nn::CrossEntropyLoss::new()
+            .label_smoothing(0.2)
+            .forward(&x, &c)
+            .item(),
+        F::cross_entropy_with(&x, &c, Reduction::Mean, 0.2).item(),
+    );
+    close(
+        nn::NLLLoss::new().forward(&x.log_softmax(1), &c).item(),
+        F::cross_entropy(&x, &c).item(),
+    );
+    let q = t(&[0.2, 0.9], &[2]);
+    let b = t(&[0.0, 1.0], &[2]);
+    close(
+        nn::BCELoss::new().forward(&q, &b).item(),
+        F::binary_cross_entropy(&q, &b).item(),
+    );
+    let z = t(&[-1.0, 2.0], &[2]);
+    assert_eq!(
+        nn::BCEWithLogitsLoss::new()
+            .reduction(Reduction::None)
+            .forward(&z, &b)
+            .shape(),
+        &[2]
+    );
+}

@@ -284,3 +284,104 @@ pub fn binary_cross_entropy_with_logits_with(
     same_shape("binary_cross_entropy_with_logits", input, target);
     reduction.apply(softplus(input) - target * input)
 }
+
+/// Defines a loss module: a struct holding the options, `new()` with PyTorch's
+/// defaults, `reduction(..)`, and `forward(&input, &target)`.
+macro_rules! loss_module {
+    (
+        $(#[$doc:meta])* $name:ident, $torch:literal,
+        { $($field:ident: $fty:ty = $default:expr, $fdoc:literal;)* },
+        |$s:ident, $i:ident, $t:ident| $body:expr
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct $name {
+            reduction: Reduction,
+            $($field: $fty,)*
+        }
+
+        impl $name {
+            #[doc = concat!("`nn.", $torch, "()` with PyTorch's defaults: mean reduction.")]
+            pub fn new() -> $name {
+                $name {
+                    reduction: Reduction::Mean,
+                    $($field: $default,)*
+                }
+            }
+
+            /// `reduction=`.
+            pub fn reduction(mut self, reduction: Reduction) -> $name {
+                self.reduction = reduction;
+                self
+            }
+
+            $(
+                #[doc = $fdoc]
+                pub fn $field(mut self, $field: $fty) -> $name {
+                    self.$field = $field;
+                    self
+                }
+            )*
+
+            /// The loss of `input` against `target`.
+            ///
+            /// # Panics
+            /// If the shapes do not fit, as the function form does.
+            #[track_caller]
+            pub fn forward(&self, input: &Tensor, target: &Tensor) -> Tensor {
+                let ($s, $i, $t) = (self, input, target);
+                $body
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::new()
+            }
+        }
+    };
+}
+
+loss_module!(
+    /// [`mse_loss`] as a module (`nn.MSELoss`).
+    MSELoss, "MSELoss", {},
+    |s, i, t| mse_loss_with(i, t, s.reduction)
+);
+loss_module!(
+    /// [`l1_loss`] as a module (`nn.L1Loss`).
+    L1Loss, "L1Loss", {},
+    |s, i, t| l1_loss_with(i, t, s.reduction)
+);
+loss_module!(
+    /// [`smooth_l1_loss`] as a module (`nn.SmoothL1Loss`).
+    SmoothL1Loss, "SmoothL1Loss",
+    { beta: f64 = 1.0, "`beta=`: where the loss turns from quadratic to linear."; },
+    |s, i, t| smooth_l1_loss_with(i, t, s.reduction, s.beta)
+);
+loss_module!(
+    /// [`huber_loss`] as a module (`nn.HuberLoss`).
+    HuberLoss, "HuberLoss",
+    { delta: f64 = 1.0, "`delta=`: where the loss turns from quadratic to linear."; },
+    |s, i, t| huber_loss_with(i, t, s.reduction, s.delta)
+);
+loss_module!(
+    /// [`cross_entropy`] as a module (`nn.CrossEntropyLoss`).
+    CrossEntropyLoss, "CrossEntropyLoss",
+    { label_smoothing: f64 = 0.0, "`label_smoothing=`, in `[0, 1]`."; },
+    |s, i, t| cross_entropy_with(i, t, s.reduction, s.label_smoothing)
+);
+loss_module!(
+    /// [`nll_loss`] as a module (`nn.NLLLoss`).
+    NLLLoss, "NLLLoss", {},
+    |s, i, t| nll_loss_with(i, t, s.reduction)
+);
+loss_module!(
+    /// [`binary_cross_entropy`] as a module (`nn.BCELoss`).
+    BCELoss, "BCELoss", {},
+    |s, i, t| binary_cross_entropy_with(i, t, s.reduction)
+);
+loss_module!(
+    /// [`binary_cross_entropy_with_logits`] as a module (`nn.BCEWithLogitsLoss`).
+    BCEWithLogitsLoss, "BCEWithLogitsLoss", {},
+    |s, i, t| binary_cross_entropy_with_logits_with(i, t, s.reduction)
+);

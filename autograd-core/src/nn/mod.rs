@@ -9,7 +9,8 @@
 //!   [`Sequential`] and the activations [`ReLU`], [`LeakyReLU`], [`Tanh`],
 //!   [`Sigmoid`], [`GELU`], [`Softmax`], each with PyTorch's default
 //!   initialisation ([`init`]).
-//! - [`functional`]: the same as functions, and the losses.
+//! - [`functional`]: the same as functions, and the losses; the losses also as
+//!   modules with their options as builders ([`CrossEntropyLoss`], [`MSELoss`], ...).
 //! - Checkpoints: [`save`] and [`load`] write and read a [`StateDict`] as
 //!   safetensors, the format other frameworks read.
 //!
@@ -40,7 +41,10 @@ pub use checkpoint::{load, save};
 pub use container::Sequential;
 pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
 pub use linear::{Dropout, Embedding, Flatten, Identity, Linear};
-pub use loss::Reduction;
+pub use loss::{
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, Reduction,
+    SmoothL1Loss,
+};
 pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm};
 
 use crate::error::Result;
