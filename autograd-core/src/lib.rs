@@ -18,6 +18,7 @@ pub mod adjoint;
 pub mod rules;
 #[cfg(feature = "std")]
 pub mod testing;
+pub mod update;
 
 #[cfg(feature = "std")]
 mod error;

@@ -596,13 +596,9 @@ impl Lowerer<'_> {
                 }
                 self.make_tuple(vals, e.span())
             }
-            Expr::Field(f) => match (&f.member, self.expr(&f.base)) {
-                (syn::Member::Unnamed(i), Val::Active(v)) => Val::Active(self.tuple_get(v, i.index as usize, e.span())),
-                (syn::Member::Named(_), Val::Active(_)) => {
-                    self.cx.error(e, "reading a named field of a differentiated value is not supported: pass the field as its own parameter");
-                    self.inactive(e)
-                }
-                _ => self.inactive(e),
+                        Expr::Field(f) => match self.expr(&f.base) {
+                Val::Active(v) => Val::Active(self.field_get(v, &f.member, e.span())),
+                Val::Inactive { .. } => self.inactive(e),
             },
             Expr::Block(b) if b.label.is_none() => self.block(&b.block, e),
             Expr::If(i) => self.if_else(i, e),
@@ -1038,11 +1034,17 @@ impl Lowerer<'_> {
         Val::Active(out)
     }
 
-    fn tuple_get(&mut self, t: VarId, i: usize, sp: Span) -> VarId {
+        fn tuple_get(&mut self, t: VarId, i: usize, sp: Span) -> VarId {
+        self.field_get(t, &syn::Member::Unnamed(syn::Index::from(i)), sp)
+    }
+
+    /// `t.0` of a tuple or `m.w1` of a struct deriving `Tangent`: the cotangent is
+    /// a zero of `t`'s shape with `g` in that field.
+    fn field_get(&mut self, t: VarId, member: &syn::Member, sp: Span) -> VarId {
         self.use_var(t);
         let out = self.new_var();
         let (o, x, gout, p) = (var(out), var(t), gout(), private());
-        let idx = syn::Index::from(i);
+        let idx = member;
         self.emit(quote_spanned!(sp=> let #o = #x.#idx;));
         let tt = tan(t);
         self.emit_tangent(out, quote!(#tt.#idx));

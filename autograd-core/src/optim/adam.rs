@@ -1,7 +1,8 @@
 //! Adam and AdamW, PyTorch's `torch.optim.Adam` and `torch.optim.AdamW`.
 
 use super::element_wise_optimizer;
-use super::group::{add_alpha, Core, Hyper, ParamGroup, ParamState, Rule};
+use super::group::{Core, Hyper, ParamGroup, ParamState, Rule};
+use crate::update::{adam_entry, AdamHyper, AdamStep};
 use crate::Tensor;
 
 /// Adam (`torch.optim.Adam`; Kingma and Ba, 2014), with AMSGrad and decoupled
@@ -145,47 +146,35 @@ impl Rule for AdamRule {
 
     fn update(&self, h: &Hyper, p: &mut [f64], g: &[f64], s: &mut ParamState) {
         s.step += 1.0;
-        let step = s.step;
-        let bias_correction1 = 1.0 - self.beta1.powf(step);
-        let bias_correction2 = 1.0 - self.beta2.powf(step);
-        let step_size = h.lr / bias_correction1;
-        let bias_correction2_sqrt = bias_correction2.sqrt();
-        let (wd, decoupled) = (h.weight_decay, self.decoupled);
+        let hyper = AdamHyper {
+            lr: h.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: h.weight_decay,
+            decoupled: self.decoupled,
+            amsgrad: self.amsgrad,
+            maximize: self.maximize,
+        };
+        let shared = AdamStep::new(&hyper, s.step);
         let [m, v, vmax] = s.bufs.as_mut_slice() else {
             unreachable!("Adam has three buffers")
         };
+        let mut no_max = 0.0;
         for i in 0..p.len() {
-            let mut d = if self.maximize { -g[i] } else { g[i] };
-            if wd != 0.0 {
-                if decoupled {
-                    p[i] *= 1.0 - h.lr * wd;
-                } else {
-                    d = add_alpha(d, p[i], wd);
-                }
-            }
-            m[i] = lerp(m[i], d, 1.0 - self.beta1);
-            v[i] = v[i] * self.beta2 + (1.0 - self.beta2) * d * d;
-            let second = if self.amsgrad {
-                vmax[i] = vmax[i].max(v[i]);
-                vmax[i]
-            } else {
-                v[i]
+            let vmax_i = match vmax.get_mut(i) {
+                Some(x) => x,
+                None => &mut no_max,
             };
-            let denom = second.sqrt() / bias_correction2_sqrt + self.eps;
-            p[i] += -step_size * m[i] / denom;
+            adam_entry(
+                &hyper, &shared, &mut p[i], g[i], &mut m[i], &mut v[i], vmax_i,
+            );
         }
     }
 }
 
-/// `a + w (b − a)`, PyTorch's `torch.lerp` (its formula for weights below 0.5,
-/// and the symmetric one above).
-pub(crate) fn lerp(a: f64, b: f64, w: f64) -> f64 {
-    if w.abs() < 0.5 {
-        a + w * (b - a)
-    } else {
-        b - (b - a) * (1.0 - w)
-    }
-}
+/// PyTorch's `lerp` (see [`crate::update::lerp`]).
+pub(crate) use crate::update::lerp;
 
 #[cfg(test)]
 mod tests {

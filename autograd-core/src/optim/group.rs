@@ -373,12 +373,8 @@ pub(crate) fn vector(
     }
 }
 
-/// `a + alpha b` as PyTorch's `a.add(b, alpha=alpha)` computes it on the CPU: a
-/// fused multiply-add (its kernel is `fmadd(b, alpha, a)`), one rounding.
-#[inline]
-pub(crate) fn add_alpha(a: f64, b: f64, alpha: f64) -> f64 {
-    alpha.mul_add(b, a)
-}
+/// `a + alpha b` rounded once (see [`crate::update::add_alpha`]).
+pub(crate) use crate::update::add_alpha;
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,8 @@
 //! Stochastic gradient descent with momentum, PyTorch's `torch.optim.SGD`.
 
 use super::element_wise_optimizer;
-use super::group::{add_alpha, Core, Hyper, ParamGroup, ParamState, Rule};
+use super::group::{Core, Hyper, ParamGroup, ParamState, Rule};
+use crate::update::{sgd_entry, SgdHyper};
 use crate::Tensor;
 
 /// Stochastic gradient descent, optionally with (Nesterov) momentum
@@ -109,25 +110,21 @@ impl Rule for SgdRule {
         );
         let first = s.step == 0.0;
         s.step += 1.0;
+        let hyper = SgdHyper {
+            lr: h.lr,
+            momentum: self.momentum,
+            dampening: self.dampening,
+            nesterov: self.nesterov,
+            weight_decay: h.weight_decay,
+            maximize: self.maximize,
+        };
+        let mut no_buffer = 0.0;
         for i in 0..p.len() {
-            let mut d = if self.maximize { -g[i] } else { g[i] };
-            if h.weight_decay != 0.0 {
-                d = add_alpha(d, p[i], h.weight_decay);
-            }
-            if self.momentum != 0.0 {
-                let b = &mut s.bufs[0][i];
-                *b = if first {
-                    d
-                } else {
-                    add_alpha(*b * self.momentum, d, 1.0 - self.dampening)
-                };
-                d = if self.nesterov {
-                    add_alpha(d, *b, self.momentum)
-                } else {
-                    *b
-                };
-            }
-            p[i] = add_alpha(p[i], d, -h.lr);
+            let buf = match s.bufs[0].get_mut(i) {
+                Some(b) => b,
+                None => &mut no_buffer,
+            };
+            sgd_entry(&hyper, first, &mut p[i], g[i], buf);
         }
     }
 }
