@@ -65,8 +65,10 @@ pub enum Kind {
 /// A module's parameters, buffers and training flags, by their dotted paths.
 ///
 /// `#[derive(Module)]` writes this trait for a struct: a `Tensor` field is a
-/// parameter (a buffer with `#[module(buffer)]`), any other field is a sub-module
-/// whose names are prefixed by the field's (`conv1.weight`); `Option`, `Vec`,
+/// parameter (a buffer with `#[module(buffer)]`; make a parameter a leaf that
+/// requires grad, e.g. from [`init`], as `nn.Parameter` does), any other field
+/// is a sub-module whose names are prefixed by the field's (`conv1.weight`);
+/// `Option`, `Vec`,
 /// arrays and `Box` of either are followed, `Vec` and array elements named by
 /// their index (`layers.0.weight`, as `nn.ModuleList` does). Fields marked
 /// `#[module(skip)]`, and fields of primitive types (`usize`, `f64`, `bool`,
