@@ -161,6 +161,29 @@ fn pooling_flatten_and_activations() {
         &[1, 2, 2, 2]
     );
     assert_eq!(nn::Flatten::new().forward(&x).shape(), &[1, 32]);
+    // Padding: -inf for the maximum, counted zeros for the mean (PyTorch's).
+    let p = nn::MaxPool2d::new(3).stride(2).padding(1).forward(&x);
+    assert_eq!(p.shape(), &[1, 2, 2, 2]);
+    assert_eq!(p.to_vec::<f32>(), [5., 7., 13., 15., 21., 23., 29., 31.]);
+    let neg = -&x;
+    let p = nn::MaxPool2d::new(2).padding(1).forward(&neg);
+    assert_eq!(&p.to_vec::<f32>()[..3], [-0., -1., -3.]);
+    let a = nn::AvgPool2d::new(2).padding(1).forward(&x);
+    assert_eq!(a.shape(), &[1, 2, 3, 3]);
+    assert_eq!(&a.to_vec::<f32>()[..3], [0.0, 0.75, 0.75]);
+    let padded = F::pad2d(&x, 2, 9.0);
+    assert_eq!(padded.shape(), &[1, 2, 8, 8]);
+    assert_eq!(padded.sum().item(), x.sum().item() + 9.0 * 2.0 * 48.0);
+    gradcheck(
+        |t| F::avg_pool2d_with(&t[0], 3, 2, 1),
+        &randn64(&[1, 2, 5, 5]),
+    )
+    .unwrap();
+    gradcheck(
+        |t| F::max_pool2d_with(&t[0], 3, 2, 1),
+        &randn64(&[1, 2, 5, 5]),
+    )
+    .unwrap();
     assert_eq!(nn::Flatten::dims(0, 1).forward(&x).shape(), &[2, 4, 4]);
 
     let v = [-3.0f64, -0.5, 0.0, 0.5, 3.0];

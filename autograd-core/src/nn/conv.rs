@@ -121,11 +121,13 @@ impl Visit for Conv2d {
     }
 }
 
-/// Maximum over `k x k` windows (`nn.MaxPool2d(k)`), stride `k` unless set.
+/// Maximum over `k x k` windows (`nn.MaxPool2d(k)`), stride `k` and no padding
+/// unless set.
 #[derive(Clone, Debug)]
 pub struct MaxPool2d {
     kernel_size: usize,
     stride: usize,
+    padding: usize,
     training: bool,
 }
 
@@ -135,6 +137,7 @@ impl MaxPool2d {
         MaxPool2d {
             kernel_size,
             stride: kernel_size,
+            padding: 0,
             training: true,
         }
     }
@@ -144,21 +147,29 @@ impl MaxPool2d {
         self.stride = stride;
         self
     }
+
+    /// `padding=`: at most `kernel_size / 2` on every side.
+    pub fn padding(mut self, padding: usize) -> MaxPool2d {
+        self.padding = padding;
+        self
+    }
 }
 
 impl Module for MaxPool2d {
     /// # Panics
     /// If the input is not `(n, c, h, w)` or smaller than the kernel.
     fn forward(&self, input: &Tensor) -> Tensor {
-        input.max_pool2d(self.kernel_size, self.stride)
+        F::max_pool2d_with(input, self.kernel_size, self.stride, self.padding)
     }
 }
 
-/// Mean over `k x k` windows (`nn.AvgPool2d(k)`), stride `k` unless set.
+/// Mean over `k x k` windows (`nn.AvgPool2d(k)`), stride `k` and no padding
+/// unless set; padding zeros count in the mean (`count_include_pad=True`).
 #[derive(Clone, Debug)]
 pub struct AvgPool2d {
     kernel_size: usize,
     stride: usize,
+    padding: usize,
     training: bool,
 }
 
@@ -168,6 +179,7 @@ impl AvgPool2d {
         AvgPool2d {
             kernel_size,
             stride: kernel_size,
+            padding: 0,
             training: true,
         }
     }
@@ -177,13 +189,19 @@ impl AvgPool2d {
         self.stride = stride;
         self
     }
+
+    /// `padding=`: at most `kernel_size / 2` on every side.
+    pub fn padding(mut self, padding: usize) -> AvgPool2d {
+        self.padding = padding;
+        self
+    }
 }
 
 impl Module for AvgPool2d {
     /// # Panics
     /// If the input is not `(n, c, h, w)` or smaller than the kernel.
     fn forward(&self, input: &Tensor) -> Tensor {
-        input.avg_pool2d(self.kernel_size, self.stride)
+        F::avg_pool2d_with(input, self.kernel_size, self.stride, self.padding)
     }
 }
 

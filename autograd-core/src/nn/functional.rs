@@ -184,6 +184,63 @@ pub fn avg_pool2d(x: &Tensor, kernel_size: usize) -> Tensor {
     x.avg_pool2d(kernel_size, kernel_size)
 }
 
+/// Pads the last two dimensions of `x` with `padding` elements of `value` on
+/// every side (`F.pad(x, (p, p, p, p), value=value)`), by concatenation, so the
+/// gradient flows back to `x`.
+///
+/// # Panics
+/// If `x` has fewer than two dimensions.
+#[track_caller]
+pub fn pad2d(x: &Tensor, padding: usize, value: f64) -> Tensor {
+    assert!(
+        x.ndim() >= 2,
+        "pad2d: expected at least two dimensions, got shape {:?}",
+        x.shape()
+    );
+    if padding == 0 {
+        return x.clone();
+    }
+    let r = x.ndim();
+    let mut side = x.shape().to_vec();
+    side[r - 1] = padding;
+    let fill = |shape: &[usize]| Tensor::full(shape, value, x.dtype());
+    let wide = Tensor::cat(&[fill(&side), x.clone(), fill(&side)], -1);
+    let mut band = wide.shape().to_vec();
+    band[r - 2] = padding;
+    Tensor::cat(&[fill(&band), wide, fill(&band)], -2)
+}
+
+/// Maximum over `kernel_size` windows moved by `stride`, the input padded by
+/// `padding` on every side with `-inf` (`F.max_pool2d(x, k, stride, padding)`).
+///
+/// # Panics
+/// If the input is not `(n, c, h, w)`, the padded input is smaller than the
+/// kernel, or `padding > kernel_size / 2` (PyTorch's limit).
+#[track_caller]
+pub fn max_pool2d_with(x: &Tensor, kernel_size: usize, stride: usize, padding: usize) -> Tensor {
+    assert!(
+        padding <= kernel_size / 2,
+        "max_pool2d: padding {padding} should be at most half the kernel size {kernel_size}"
+    );
+    pad2d(x, padding, f64::NEG_INFINITY).max_pool2d(kernel_size, stride)
+}
+
+/// Mean over `kernel_size` windows moved by `stride`, the input padded by
+/// `padding` zeros that count in the mean (`F.avg_pool2d(x, k, stride,
+/// padding)`, `count_include_pad=True`).
+///
+/// # Panics
+/// If the input is not `(n, c, h, w)`, the padded input is smaller than the
+/// kernel, or `padding > kernel_size / 2` (PyTorch's limit).
+#[track_caller]
+pub fn avg_pool2d_with(x: &Tensor, kernel_size: usize, stride: usize, padding: usize) -> Tensor {
+    assert!(
+        padding <= kernel_size / 2,
+        "avg_pool2d: padding {padding} should be at most half the kernel size {kernel_size}"
+    );
+    pad2d(x, padding, 0.0).avg_pool2d(kernel_size, stride)
+}
+
 /// Dimensions `start_dim..=end_dim` merged into one (`torch.flatten(x,
 /// start_dim, end_dim)`; negative dimensions count from the end).
 ///
