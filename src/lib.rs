@@ -6,6 +6,7 @@ pub use autograd_core::*;
 pub use autograd_macros::differentiable;
 #[cfg(feature = "std")]
 pub use autograd_macros::Module;
+pub use autograd_macros::Tangent;
 
 /// The nalgebra this library is built with, so that users' matrix types always
 /// unify with the ones the rules are implemented for.
@@ -15,6 +16,7 @@ pub use nalgebra;
 pub mod prelude {
     pub use crate::differentiable;
     pub use crate::Elementwise;
+    pub use crate::{Params, Tangent};
     // The trait (type namespace) and the derive (macro namespace) share the name.
     #[cfg(feature = "std")]
     pub use crate::nn::{self, Module};

@@ -5,17 +5,26 @@
 mod workloads;
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-static BYTES: AtomicUsize = AtomicUsize::new(0);
+// Per thread: the test harness runs tests on several threads at once.
+thread_local! {
+    static COUNTS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// (allocations, bytes) made by this thread so far.
+fn counts() -> (usize, usize) {
+    COUNTS.with(Cell::get)
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        BYTES.fetch_add(layout.size(), Ordering::SeqCst);
+        let _ = COUNTS.try_with(|c| {
+            let (n, b) = c.get();
+            c.set((n + 1, b + layout.size()));
+        });
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -30,17 +39,11 @@ static GLOBAL: Counting = Counting;
 fn mlp_gradient_allocates_zero_bytes() {
     let m = workloads::Mlp::new();
     let (x, y) = workloads::mlp_sample();
-    let before = (
-        ALLOCATIONS.load(Ordering::SeqCst),
-        BYTES.load(Ordering::SeqCst),
-    );
+    let before = counts();
     let (loss, g) = std::hint::black_box(workloads::mlp_loss::grad(
         &m.w1, &m.b1, &m.w2, &m.b2, &m.w3, m.b3, &x, y,
     ));
-    let after = (
-        ALLOCATIONS.load(Ordering::SeqCst),
-        BYTES.load(Ordering::SeqCst),
-    );
+    let after = counts();
     assert_eq!(
         after,
         before,
@@ -50,5 +53,27 @@ fn mlp_gradient_allocates_zero_bytes() {
     );
     // The counter does see allocations: the test cannot pass vacuously.
     let v = std::hint::black_box(vec![loss, g.b3]);
-    assert!(ALLOCATIONS.load(Ordering::SeqCst) > after.0 && v.len() == 2);
+    assert!(counts().0 > after.0 && v.len() == 2);
+}
+
+#[test]
+fn a_static_training_step_allocates_nothing() {
+    use autograd::static_optim::Adam;
+    let m = workloads::Mlp::new();
+    let (x, y) = workloads::mlp_sample();
+    let mut params = (m.w1, m.b1, m.w2, m.b2, m.w3, m.b3);
+    let mut opt = Adam::new(&params, 1e-3);
+    let mut step = |p: &mut (_, _, _, _, _, f64)| {
+        let (loss, g) = workloads::mlp_loss::grad(&p.0, &p.1, &p.2, &p.3, &p.4, p.5, &x, y);
+        opt.step(p, &(g.w1, g.b1, g.w2, g.b2, g.w3, g.b3));
+        loss
+    };
+    let first = step(&mut params);
+    let before = counts();
+    let mut last = first;
+    for _ in 0..100 {
+        last = std::hint::black_box(step(&mut params));
+    }
+    assert_eq!(counts(), before, "a training step allocated");
+    assert!(last < first, "training lowers the loss: {first} -> {last}");
 }

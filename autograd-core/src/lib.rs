@@ -18,6 +18,7 @@ pub mod adjoint;
 pub mod rules;
 #[cfg(feature = "std")]
 pub mod testing;
+pub mod static_optim;
 pub mod update;
 
 #[cfg(feature = "std")]
@@ -39,7 +40,7 @@ pub mod nn;
 #[cfg(feature = "std")]
 pub mod optim;
 
-pub use adjoint::{Real, Tangent};
+pub use adjoint::{Params, Real, Tangent};
 pub use rules::Elementwise;
 
 /// Stops gradients: returns its argument unchanged, and `#[differentiable]`

@@ -22,6 +22,7 @@ mod fallback;
 mod lower;
 mod module;
 mod parse;
+mod tangent;
 #[cfg(test)]
 mod tests;
 
@@ -87,4 +88,14 @@ fn differentiable_impl(
 #[proc_macro_derive(Module, attributes(module))]
 pub fn derive_module(input: TokenStream) -> TokenStream {
     module::derive(input.into()).into()
+}
+
+/// Makes a struct of scalars, `SMatrix` fields and nested such structs a vector
+/// space (`autograd::Tangent`) and a parameter set (`autograd::Params`): a
+/// `#[differentiable]` function may take it as a parameter and read its fields,
+/// its gradient is a value of the same struct, and the static optimizers update it.
+/// The struct must also derive `Clone` and `Copy`.
+#[proc_macro_derive(Tangent)]
+pub fn derive_tangent(input: TokenStream) -> TokenStream {
+    tangent::derive(input.into()).into()
 }

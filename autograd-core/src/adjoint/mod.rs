@@ -13,11 +13,13 @@
 //!   pullback closures of branches, loops and element-wise closures.
 
 mod dispatch;
+mod params;
 mod tangent;
 mod wiring;
 
 pub use crate::rules::*;
 pub use dispatch::*;
+pub use params::Params;
 pub use tangent::{
     acc, init, one_like, tangent_for, zero_like, Contribution, NoGrad, Real, ScalarOutput, Tangent,
     TangentArg,

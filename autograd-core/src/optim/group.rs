@@ -407,7 +407,7 @@ mod tests {
 
     #[test]
     fn add_alpha_rounds_once() {
-        let (a, b, alpha) = (1.0, 0.1, 0.3);
+        let (a, b, alpha) = (1.0_f64, 0.1, 0.3);
         assert_eq!(add_alpha(a, b, alpha), alpha.mul_add(b, a));
     }
 

@@ -1,0 +1,88 @@
+//! `#[derive(Tangent)]`: a struct of scalars, `SMatrix` fields and nested such
+//! structs becomes a vector space (`Tangent`) and a parameter set (`Params`), so
+//! that a model is a plain Rust struct: a `#[differentiable]` function reads its
+//! fields, its gradient is a value of the same struct, and the static optimizers
+//! update it. Fields are visited in declaration order.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Data, DeriveInput, Fields, Member};
+
+/// Expands the derive, or a `compile_error!` on what it cannot derive.
+pub fn derive(input: TokenStream) -> TokenStream {
+    let item: DeriveInput = match syn::parse2(input) {
+        Ok(item) => item,
+        Err(e) => return e.to_compile_error(),
+    };
+    let fields = match &item.data {
+        Data::Struct(s) => &s.fields,
+        Data::Enum(e) => {
+            return syn::Error::new_spanned(e.enum_token, "`Tangent` is derived for structs of scalars and matrices, not enums: a tangent needs every field at once").to_compile_error();
+        }
+        Data::Union(u) => {
+            return syn::Error::new_spanned(
+                u.union_token,
+                "`Tangent` is derived for structs, not unions",
+            )
+            .to_compile_error();
+        }
+    };
+    let members: Vec<Member> = match fields {
+        Fields::Named(n) => n
+            .named
+            .iter()
+            .filter_map(|f| f.ident.clone().map(Member::Named))
+            .collect(),
+        Fields::Unnamed(u) => (0..u.unnamed.len())
+            .map(|i| Member::Unnamed(i.into()))
+            .collect(),
+        Fields::Unit => Vec::new(),
+    };
+    let types: Vec<&syn::Type> = fields.iter().map(|f| &f.ty).collect();
+    let Some(first) = types.first() else {
+        return syn::Error::new_spanned(&item.ident, "`Tangent` needs at least one field: a parameter set without entries has nothing to differentiate").to_compile_error();
+    };
+    let name = &item.ident;
+    let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+    let existing = where_clause.map(|w| {
+        let p = &w.predicates;
+        quote!(#p,)
+    });
+    let a = quote!(::autograd::Tangent);
+    let p = quote!(::autograd::Params);
+    let build = match fields {
+        Fields::Named(_) => quote!(#name { #(#members: #a::zero_like(&self.#members),)* }),
+        _ => quote!(#name ( #(#a::zero_like(&self.#members),)* )),
+    };
+    let rest_members = &members[1..];
+    let first_member = &members[0];
+    let tokens = quote! {
+        impl #impl_generics #a for #name #ty_generics where #existing #(#types: #a,)* Self: ::core::marker::Copy {
+            #[inline(always)]
+            fn zero_like(&self) -> Self {
+                #build
+            }
+            #[inline(always)]
+            fn accumulate(&mut self, other: Self) {
+                #(#a::accumulate(&mut self.#members, other.#members);)*
+            }
+        }
+
+        impl #impl_generics #p for #name #ty_generics
+        where
+            #existing
+            #(#types: #a,)*
+            Self: ::core::marker::Copy,
+            #(#types: #p,)*
+        {
+            type Scalar = <#first as #p>::Scalar;
+            fn entries(&self) -> impl ::core::iter::Iterator<Item = &Self::Scalar> {
+                #p::entries(&self.#first_member) #(.chain(#p::entries(&self.#rest_members)))*
+            }
+            fn entries_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut Self::Scalar> {
+                #p::entries_mut(&mut self.#first_member) #(.chain(#p::entries_mut(&mut self.#rest_members)))*
+            }
+        }
+    };
+    tokens
+}
