@@ -94,7 +94,8 @@ pub fn derive_module(input: TokenStream) -> TokenStream {
 /// space (`autograd::Tangent`) and a parameter set (`autograd::Params`): a
 /// `#[differentiable]` function may take it as a parameter and read its fields,
 /// its gradient is a value of the same struct, and the static optimizers update it.
-/// The struct must also derive `Clone` and `Copy`.
+/// The struct must also derive `Clone` and `Copy` (and `Debug` and `PartialEq`,
+/// which the generated `Grad` of a function taking it derives).
 #[proc_macro_derive(Tangent)]
 pub fn derive_tangent(input: TokenStream) -> TokenStream {
     tangent::derive(input.into()).into()
