@@ -16,9 +16,9 @@
 
 pub mod adjoint;
 pub mod rules;
+pub mod static_optim;
 #[cfg(feature = "std")]
 pub mod testing;
-pub mod static_optim;
 pub mod update;
 
 #[cfg(feature = "std")]
@@ -39,6 +39,8 @@ pub mod data;
 pub mod nn;
 #[cfg(feature = "std")]
 pub mod optim;
+#[cfg(feature = "std")]
+pub mod parallel;
 
 pub use adjoint::{Params, Real, Tangent};
 pub use rules::Elementwise;

@@ -334,12 +334,44 @@ impl<'a> Generated<'a> {
             .map(|m| quote!(#[doc(hidden)] pub __marker: ::core::marker::PhantomData<#m>,));
         let doc = format!("The gradient of [`{name}`](fn@super::{name}): one field per differentiated parameter, of the parameter's owned type.");
         let (_, item_vis) = visibilities(&self.view.item.vis);
+        let active: Vec<&Ident> = self
+            .params
+            .iter()
+            .filter(|p| !p.constant)
+            .map(|p| &p.ident)
+            .collect();
+        let owned: Vec<&Type> = self
+            .params
+            .iter()
+            .filter(|p| !p.constant)
+            .map(|p| &p.owned)
+            .collect();
+        let ty = self.grad_type();
+        let marker_init = self
+            .marker()
+            .map(|_| quote!(__marker: ::core::marker::PhantomData,));
+        let (impl_generics, _, _) = self.view.item.sig.generics.split_for_impl();
+        let where_clause = self.where_clause();
+        let t = quote!(::autograd::Tangent);
         quote! {
             #[doc = #doc]
             #[derive(Clone, Copy, Debug, PartialEq)]
             #item_vis struct Grad #decl {
                 #(#fields)*
                 #marker
+            }
+
+            // Gradients form a vector space: they add (accumulate over samples) and
+            // have a zero.
+            impl #impl_generics #t for #ty #where_clause #(#owned: #t,)* {
+                #[inline(always)]
+                fn zero_like(&self) -> Self {
+                    Grad { #(#active: #t::zero_like(&self.#active),)* #marker_init }
+                }
+                #[inline(always)]
+                fn accumulate(&mut self, other: Self) {
+                    #(#t::accumulate(&mut self.#active, other.#active);)*
+                }
             }
         }
     }
