@@ -119,7 +119,7 @@ impl<'a> Generated<'a> {
             Some((l, _)) => self.vjp_body(l),
             None => quote!((::core::unreachable!(), move |_: #ret| ::core::unreachable!())),
         };
-        let grad_struct = self.grad_struct();
+        let grad_struct = self.grad_struct(body.is_some());
         let grad_fn = self.returns_scalar().then(|| {
             let doc = format!("The value of [`{name}`](fn@super::{name}) and its gradient with respect to every parameter not marked `#[constant]`, in one forward and one reverse sweep.");
             quote! {
@@ -321,7 +321,9 @@ impl<'a> Generated<'a> {
         }
     }
 
-    fn grad_struct(&self) -> TokenStream {
+    /// `Grad`, and (when the function lowered without errors, so that its fields
+    /// are known to be tangents) its `Tangent` impl.
+    fn grad_struct(&self, with_tangent: bool) -> TokenStream {
         let name = &self.view.item.sig.ident;
         let fields = self.params.iter().filter(|p| !p.constant).map(|p| {
             let (i, t) = (&p.ident, &p.owned);
@@ -353,26 +355,31 @@ impl<'a> Generated<'a> {
         let (impl_generics, _, _) = self.view.item.sig.generics.split_for_impl();
         let where_clause = self.where_clause();
         let t = quote!(::autograd::Tangent);
+        let tangent_impl = with_tangent.then(|| {
+            quote! {
+                // Gradients form a vector space: they add (accumulate over samples) and
+                // have a zero.
+                impl #impl_generics #t for #ty #where_clause #(#owned: #t,)* {
+                    #[inline(always)]
+                    fn zero_like(&self) -> Self {
+                        Grad { #(#active: #t::zero_like(&self.#active),)* #marker_init }
+                    }
+                    #[inline(always)]
+                    fn accumulate(&mut self, other: Self) {
+                        #(#t::accumulate(&mut self.#active, other.#active);)*
+                    }
+                }
+            }
+        });
         quote! {
             #[doc = #doc]
             #[derive(Clone, Copy, Debug, PartialEq)]
             #item_vis struct Grad #decl {
                 #(#fields)*
-                #marker
+                                #marker
             }
 
-            // Gradients form a vector space: they add (accumulate over samples) and
-            // have a zero.
-            impl #impl_generics #t for #ty #where_clause #(#owned: #t,)* {
-                #[inline(always)]
-                fn zero_like(&self) -> Self {
-                    Grad { #(#active: #t::zero_like(&self.#active),)* #marker_init }
-                }
-                #[inline(always)]
-                fn accumulate(&mut self, other: Self) {
-                    #(#t::accumulate(&mut self.#active, other.#active);)*
-                }
-            }
+            #tangent_impl
         }
     }
 
