@@ -1034,7 +1034,7 @@ impl Lowerer<'_> {
         Val::Active(out)
     }
 
-        fn tuple_get(&mut self, t: VarId, i: usize, sp: Span) -> VarId {
+    fn tuple_get(&mut self, t: VarId, i: usize, sp: Span) -> VarId {
         self.field_get(t, &syn::Member::Unnamed(syn::Index::from(i)), sp)
     }
 
