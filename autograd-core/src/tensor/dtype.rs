@@ -95,11 +95,110 @@ impl Element for f64 {
     }
 }
 
+/// The elements of a [`Storage`]: a one-element tensor keeps its value inline,
+/// so that it costs no allocation of its own (the buffer holding it is the only
+/// one); anything longer lives in a `Vec`. Both read as a slice.
+#[derive(Clone)]
+pub(crate) enum Data<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> Data<T> {
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            Data::One(v) => std::slice::from_ref(v),
+            Data::Many(v) => v,
+        }
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Data::One(v) => std::slice::from_mut(v),
+            Data::Many(v) => v,
+        }
+    }
+
+    /// The elements as a growable `Vec` (moves an inline value to the heap).
+    pub fn vec_mut(&mut self) -> &mut Vec<T> {
+        if let Data::One(_) = self {
+            let Data::One(v) = std::mem::replace(self, Data::Many(Vec::new())) else {
+                unreachable!("checked above")
+            };
+            *self = Data::Many(vec![v]);
+        }
+        match self {
+            Data::Many(v) => v,
+            Data::One(_) => unreachable!("moved to the heap above"),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Data<T> {
+    type Target = [T];
+    #[inline]
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<T> std::ops::DerefMut for Data<T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [T] {
+        self.as_mut_slice()
+    }
+}
+
+impl<T> From<Vec<T>> for Data<T> {
+    fn from(v: Vec<T>) -> Data<T> {
+        Data::Many(v)
+    }
+}
+
+impl<T> FromIterator<T> for Data<T> {
+    /// Stores an iterator that reports exactly one item inline.
+    #[inline]
+    fn from_iter<I: IntoIterator<Item = T>>(it: I) -> Data<T> {
+        let mut it = it.into_iter();
+        if it.size_hint() == (1, Some(1)) {
+            if let Some(v) = it.next() {
+                // A lying size hint must not lose elements.
+                return match it.next() {
+                    None => Data::One(v),
+                    Some(w) => Data::Many([v, w].into_iter().chain(it).collect()),
+                };
+            }
+            return Data::Many(Vec::new());
+        }
+        Data::Many(it.collect())
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Data<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+impl<T: PartialEq> PartialEq for Data<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Data<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_slice().fmt(f)
+    }
+}
+
 /// Contiguous row-major data of one dtype.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Storage {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
+    F32(Data<f32>),
+    F64(Data<f64>),
 }
 
 /// Runs a generic expression on the typed slice inside a [`Storage`] and wraps the
@@ -107,8 +206,12 @@ pub(crate) enum Storage {
 macro_rules! dispatch {
     ($storage:expr, |$v:ident| $body:expr) => {
         match $storage {
-            $crate::tensor::dtype::Storage::F32($v) => $crate::tensor::dtype::Storage::F32($body),
-            $crate::tensor::dtype::Storage::F64($v) => $crate::tensor::dtype::Storage::F64($body),
+            $crate::tensor::dtype::Storage::F32($v) => {
+                $crate::tensor::dtype::Storage::F32($crate::tensor::dtype::Data::from($body))
+            }
+            $crate::tensor::dtype::Storage::F64($v) => {
+                $crate::tensor::dtype::Storage::F64($crate::tensor::dtype::Data::from($body))
+            }
         }
     };
 }
@@ -120,10 +223,10 @@ impl Storage {
         let mut slot = Some(v);
         let any: &mut dyn Any = &mut slot;
         if let Some(s) = any.downcast_mut::<Option<Vec<f32>>>() {
-            return Storage::F32(s.take().unwrap_or_default());
+            return Storage::F32(Data::from(s.take().unwrap_or_default()));
         }
         if let Some(s) = any.downcast_mut::<Option<Vec<f64>>>() {
-            return Storage::F64(s.take().unwrap_or_default());
+            return Storage::F64(Data::from(s.take().unwrap_or_default()));
         }
         unreachable!("Element is sealed to f32 and f64")
     }
@@ -137,8 +240,8 @@ impl Storage {
 
     pub fn full(n: usize, value: f64, dtype: DType) -> Storage {
         match dtype {
-            DType::F32 => Storage::F32(vec![value as f32; n]),
-            DType::F64 => Storage::F64(vec![value; n]),
+            DType::F32 => Storage::F32(std::iter::repeat_n(value as f32, n).collect()),
+            DType::F64 => Storage::F64(std::iter::repeat_n(value, n).collect()),
         }
     }
 
@@ -173,16 +276,24 @@ impl Storage {
 
     pub fn to_dtype(&self, dtype: DType) -> Storage {
         match dtype {
-            DType::F32 => Storage::F32(self.to_vec()),
-            DType::F64 => Storage::F64(self.to_vec()),
+            DType::F32 => match self {
+                Storage::F32(v) => Storage::F32(v.clone()),
+                Storage::F64(v) => Storage::F32(v.iter().map(|&x| x as f32).collect()),
+            },
+            DType::F64 => match self {
+                Storage::F32(v) => Storage::F64(v.iter().map(|&x| x as f64).collect()),
+                Storage::F64(v) => Storage::F64(v.clone()),
+            },
         }
     }
 
     /// Element-wise map computed in `f64`.
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Storage {
-        dispatch!(self, |v| v
-            .iter()
-            .map(|&x| Element::from_f64(f(x.to_f64())))
-            .collect())
+        match self {
+            Storage::F32(v) => {
+                Storage::F32(v.iter().map(|&x| f32::from_f64(f(x.to_f64()))).collect())
+            }
+            Storage::F64(v) => Storage::F64(v.iter().map(|&x| f(x)).collect()),
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Element-wise maps and broadcasting binary maps.
 
-use crate::tensor::dtype::{dispatch, Element, Storage};
+use crate::tensor::dtype::{dispatch, Data, Element, Storage};
 use crate::tensor::shape::{broadcast_strides, for_each_offset, is_trailing, numel};
 use std::borrow::Cow;
 
@@ -43,7 +43,7 @@ fn zip_typed<T: Element>(
     b_shape: &[usize],
     out_shape: &[usize],
     f: impl Fn(f64, f64) -> f64,
-) -> Vec<T> {
+) -> Data<T> {
     let g = |x: T, y: T| T::from_f64(f(x.to_f64(), y.to_f64()));
     let n = numel(out_shape);
     if a.len() == n && b.len() == n {
@@ -72,7 +72,7 @@ fn zip_typed<T: Element>(
     let sb = broadcast_strides(b_shape, out_shape);
     let mut out = Vec::with_capacity(n);
     for_each_offset(out_shape, [&sa, &sb], |[i, j]| out.push(g(a[i], b[j])));
-    out
+    Data::from(out)
 }
 
 /// `cond != 0 ? x : y` with broadcasting of all three to `out_shape`.

@@ -41,15 +41,15 @@ pub(crate) fn cat(parts: &[(&Storage, usize)], outer: usize, inner: usize) -> St
 
 fn reserve(s: &mut Storage, n: usize) {
     match s {
-        Storage::F32(v) => v.reserve(n),
-        Storage::F64(v) => v.reserve(n),
+        Storage::F32(v) => v.vec_mut().reserve(n),
+        Storage::F64(v) => v.vec_mut().reserve(n),
     }
 }
 
 fn extend(dst: &mut Storage, src: &Storage, r: std::ops::Range<usize>) {
     match (dst, src) {
-        (Storage::F32(d), Storage::F32(s)) => d.extend_from_slice(&s[r]),
-        (Storage::F64(d), Storage::F64(s)) => d.extend_from_slice(&s[r]),
+        (Storage::F32(d), Storage::F32(s)) => d.vec_mut().extend_from_slice(&s[r]),
+        (Storage::F64(d), Storage::F64(s)) => d.vec_mut().extend_from_slice(&s[r]),
         _ => unreachable!("parts were converted to the output dtype"),
     }
 }
@@ -144,7 +144,7 @@ mod tests {
         let s = Storage::F32((0..6).map(|i| i as f32).collect());
         assert_eq!(
             permute(&s, &[2, 3], &[1, 0]),
-            Storage::F32(vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0])
+            Storage::F32(vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0].into())
         );
     }
 }

@@ -123,8 +123,8 @@ pub(crate) fn matmul_t(a: Operand<'_>, b: Operand<'_>, batch: &[usize]) -> Stora
     let (da, db) = (as_dtype(a.data, dtype), as_dtype(b.data, dtype));
     let dims = MatDims::new(&a, &b, batch);
     match (&*da, &*db) {
-        (Storage::F32(x), Storage::F32(y)) => Storage::F32(matmul_typed(x, y, &dims)),
-        (Storage::F64(x), Storage::F64(y)) => Storage::F64(matmul_typed(x, y, &dims)),
+        (Storage::F32(x), Storage::F32(y)) => Storage::F32(matmul_typed(x, y, &dims).into()),
+        (Storage::F64(x), Storage::F64(y)) => Storage::F64(matmul_typed(x, y, &dims).into()),
         _ => unreachable!("operands were promoted to one dtype"),
     }
 }
