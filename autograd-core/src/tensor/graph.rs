@@ -174,7 +174,8 @@ impl Tensor {
         inputs: &[&Tensor],
         op: impl FnOnce(&OutRef<'_>) -> Op,
     ) -> Tensor {
-        Tensor::record_buffer(Buffer::new(s), shape, inputs, op)
+        let dtype = s.dtype();
+        Tensor::record_typed(Buffer::new(s), dtype, shape, inputs, op)
     }
 
     /// [`Tensor::record`] for an output that shares an existing buffer (views).
@@ -185,6 +186,18 @@ impl Tensor {
         op: impl FnOnce(&OutRef<'_>) -> Op,
     ) -> Tensor {
         let dtype = buffer.read().dtype();
+        Tensor::record_typed(buffer, dtype, shape, inputs, op)
+    }
+
+    /// [`Tensor::record_buffer`] with the buffer's dtype already known, which
+    /// spares a read lock.
+    fn record_typed(
+        buffer: Arc<Buffer>,
+        dtype: DType,
+        shape: &[usize],
+        inputs: &[&Tensor],
+        op: impl FnOnce(&OutRef<'_>) -> Op,
+    ) -> Tensor {
         if !(is_grad_enabled() && inputs.iter().any(|t| t.requires_grad())) {
             return Tensor::from_parts(buffer, shape, dtype, None);
         }

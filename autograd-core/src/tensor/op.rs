@@ -427,18 +427,13 @@ impl Op {
 
     /// The gradients of the op's inputs given the gradient `g` of its output;
     /// `needs[i]` tells whether input `i` wants one (others may be `None`).
-    pub fn backward(
-        &self,
-        g: &Tensor,
-        node: &Arc<NodeInner>,
-        needs: &[bool],
-    ) -> Result<Vec<Option<Tensor>>> {
+    pub fn backward(&self, g: &Tensor, node: &Arc<NodeInner>, needs: &[bool]) -> Result<Grads> {
         use Op::*;
         let n = &**node;
         let two = |a: &dyn Fn() -> Tensor, b: &dyn Fn() -> Tensor| {
-            vec![needs[0].then(a), needs[1].then(b)]
+            Grads::Inline([needs[0].then(a), needs[1].then(b)], 2)
         };
-        let one = |t: Tensor| vec![Some(t)];
+        let one = |t: Tensor| Grads::Inline([Some(t), None], 1);
         Ok(match self {
             Add { lhs, rhs } => two(&|| g.sum_to(lhs), &|| g.sum_to(rhs)),
             Sub { lhs, rhs } => two(&|| g.sum_to(lhs), &|| (-g).sum_to(rhs)),
@@ -506,7 +501,7 @@ impl Op {
             Narrow { dim, start, shape } => {
                 one(super::ops::layout::narrow_backward(g, *dim, *start, shape))
             }
-            Cat { dim, sizes } => super::ops::layout::cat_backward(g, *dim, sizes, needs),
+            Cat { dim, sizes } => super::ops::layout::cat_backward(g, *dim, sizes, needs).into(),
             Stack { dim, shapes } => (0..shapes.len())
                 .map(|i| needs[i].then(|| g.narrow(*dim, i, 1).reshape(&shapes[i])))
                 .collect(),
@@ -520,7 +515,7 @@ impl Op {
                 (g * (1.0 - mask)).sum_to(rhs)
             }),
             Matmul { lhs, rhs, .. } => {
-                super::ops::linalg::matmul_backward(g, lhs.get(n)?, rhs.get(n)?, needs)
+                super::ops::linalg::matmul_backward(g, lhs.get(n)?, rhs.get(n)?, needs).into()
             }
             Softmax { out, dim } => {
                 let y = out.get(node)?;
@@ -533,11 +528,56 @@ impl Op {
             Im2Col { win } => one(g.col2im(win)),
             Col2Im { win } => one(g.im2col(win)),
             Conv2d { x, w, win } => {
-                super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, needs)
+                super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, needs).into()
             }
             AvgPool2d { win, shape } => one(super::ops::conv::avg_pool2d_backward(g, win, shape)),
-            Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, node)?,
+            Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, node)?.into(),
         })
+    }
+}
+
+/// The gradients of a node's inputs, one per edge; inline for the usual one or
+/// two inputs so that running a node allocates no list.
+pub(crate) enum Grads {
+    Inline([Option<Tensor>; 2], u8),
+    Heap(Vec<Option<Tensor>>),
+}
+
+impl From<Vec<Option<Tensor>>> for Grads {
+    fn from(v: Vec<Option<Tensor>>) -> Grads {
+        Grads::Heap(v)
+    }
+}
+
+impl FromIterator<Option<Tensor>> for Grads {
+    fn from_iter<I: IntoIterator<Item = Option<Tensor>>>(it: I) -> Grads {
+        Grads::Heap(it.into_iter().collect())
+    }
+}
+
+impl IntoIterator for Grads {
+    type Item = Option<Tensor>;
+    type IntoIter = GradsIter;
+    fn into_iter(self) -> GradsIter {
+        match self {
+            Grads::Inline(g, n) => GradsIter::Inline(g.into_iter().take(n as usize)),
+            Grads::Heap(v) => GradsIter::Heap(v.into_iter()),
+        }
+    }
+}
+
+pub(crate) enum GradsIter {
+    Inline(std::iter::Take<std::array::IntoIter<Option<Tensor>, 2>>),
+    Heap(std::vec::IntoIter<Option<Tensor>>),
+}
+
+impl Iterator for GradsIter {
+    type Item = Option<Tensor>;
+    fn next(&mut self) -> Option<Option<Tensor>> {
+        match self {
+            GradsIter::Inline(it) => it.next(),
+            GradsIter::Heap(it) => it.next(),
+        }
     }
 }
 
