@@ -49,6 +49,11 @@ impl<'a> Generated<'a> {
         Generated { view, params, ret }
     }
 
+    /// The parameters not marked `#[constant]`: the fields of `Grad`.
+    fn differentiated(&self) -> impl Iterator<Item = &'a Param> + '_ {
+        self.params.iter().copied().filter(|p| !p.constant)
+    }
+
     fn module(&self, body: Option<(&Lowered, &Lowered)>) -> TokenStream {
         let sig = &self.view.item.sig;
         let name = &sig.ident;
@@ -71,12 +76,7 @@ impl<'a> Generated<'a> {
             false => p.owned.to_token_stream(),
         });
         let grad_ty = self.grad_type();
-        let active: Vec<&Ident> = self
-            .params
-            .iter()
-            .filter(|p| !p.constant)
-            .map(|p| &p.ident)
-            .collect();
+        let active: Vec<&Ident> = self.differentiated().map(|p| &p.ident).collect();
         let pattern = self.params.iter().map(|p| match p.constant {
             true => quote!(_),
             false => p.ident.to_token_stream(),
@@ -325,7 +325,7 @@ impl<'a> Generated<'a> {
     /// are known to be tangents) its `Tangent` impl.
     fn grad_struct(&self, with_tangent: bool) -> TokenStream {
         let name = &self.view.item.sig.ident;
-        let fields = self.params.iter().filter(|p| !p.constant).map(|p| {
+        let fields = self.differentiated().map(|p| {
             let (i, t) = (&p.ident, &p.owned);
             let doc = format!("The cotangent of `{i}`.");
             quote!(#[doc = #doc] pub #i: #t,)
@@ -336,18 +336,8 @@ impl<'a> Generated<'a> {
             .map(|m| quote!(#[doc(hidden)] pub __marker: ::core::marker::PhantomData<#m>,));
         let doc = format!("The gradient of [`{name}`](fn@super::{name}): one field per differentiated parameter, of the parameter's owned type.");
         let (_, item_vis) = visibilities(&self.view.item.vis);
-        let active: Vec<&Ident> = self
-            .params
-            .iter()
-            .filter(|p| !p.constant)
-            .map(|p| &p.ident)
-            .collect();
-        let owned: Vec<&Type> = self
-            .params
-            .iter()
-            .filter(|p| !p.constant)
-            .map(|p| &p.owned)
-            .collect();
+        let active: Vec<&Ident> = self.differentiated().map(|p| &p.ident).collect();
+        let owned: Vec<&Type> = self.differentiated().map(|p| &p.owned).collect();
         let ty = self.grad_type();
         let marker_init = self
             .marker()
@@ -454,9 +444,7 @@ impl<'a> Generated<'a> {
     /// A `PhantomData` payload for generic parameters no field of `Grad` mentions.
     fn marker(&self) -> Option<TokenStream> {
         let mentioned: TokenStream = self
-            .params
-            .iter()
-            .filter(|p| !p.constant)
+            .differentiated()
             .map(|p| p.owned.to_token_stream())
             .collect();
         let mentioned = idents(mentioned);
