@@ -108,10 +108,7 @@ impl Module for Conv2d {
 
 impl Visit for Conv2d {
     fn visit_tensors(&self, path: &str, _kind: Kind, f: &mut dyn FnMut(&str, &Tensor, Kind)) {
-        f(&super::join(path, "weight"), &self.weight, Kind::Parameter);
-        if let Some(b) = &self.bias {
-            f(&super::join(path, "bias"), b, Kind::Parameter);
-        }
+        super::visit_weight_and_bias(path, &self.weight, self.bias.as_ref(), f);
     }
     fn apply_training(&mut self, mode: bool) {
         self.training = mode;

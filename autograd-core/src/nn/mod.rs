@@ -103,6 +103,19 @@ pub fn join(path: &str, name: &str) -> String {
     }
 }
 
+/// Visits a layer's `weight` and, if it has one, `bias` parameter.
+pub(crate) fn visit_weight_and_bias(
+    path: &str,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    f: &mut dyn FnMut(&str, &Tensor, Kind),
+) {
+    f(&join(path, "weight"), weight, Kind::Parameter);
+    if let Some(b) = bias {
+        f(&join(path, "bias"), b, Kind::Parameter);
+    }
+}
+
 impl Visit for Tensor {
     fn visit_tensors(&self, path: &str, kind: Kind, f: &mut dyn FnMut(&str, &Tensor, Kind)) {
         f(path, self, kind);
