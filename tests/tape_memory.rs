@@ -76,7 +76,7 @@ fn ten_thousand_steps_in_flat_memory() {
 }
 
 #[test]
-fn recording_an_op_allocates_buffer_handle_and_one_node() {
+fn recording_an_op_allocates_its_buffer_and_one_node() {
     let a = Tensor::from_vec(vec![1.0f32], &[1]).requires_grad_(true);
     let b = Tensor::from_vec(vec![2.0f32], &[1]).requires_grad_(true);
     let y = &a * &b;
@@ -84,15 +84,23 @@ fn recording_an_op_allocates_buffer_handle_and_one_node() {
     let z = &y * &b;
     let t = z.tanh();
     let recorded = allocations() - start;
-    // Per op: the shared buffer (a one-element tensor keeps its value inline),
-    // the tensor handle, the node.
-    assert_eq!(recorded, 2 * 3);
+    // Per op: the output's buffer (a one-element tensor keeps its value inline)
+    // and the tensor's block, which holds its node.
+    assert_eq!(recorded, 2 * 2);
     let start = allocations();
     let u = no_grad(|| &t + &a);
     assert_eq!(
         allocations() - start,
         2,
-        "without recording: buffer, handle"
+        "without recording: buffer, tensor block"
     );
-    drop((u, t));
+    let a16 = Tensor::full(&[16], 0.5, DType::F32).requires_grad_(true);
+    let start = allocations();
+    let v = &a16 + &a16;
+    assert_eq!(
+        allocations() - start,
+        3,
+        "16 elements: buffer, data, tensor block"
+    );
+    drop((u, t, v));
 }

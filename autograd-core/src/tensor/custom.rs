@@ -1,8 +1,7 @@
 //! User-defined differentiable functions, the twin of `torch.autograd.Function`.
 
 use super::grad_mode::no_grad;
-use super::graph::NodeInner;
-use super::handle::{lock, ok, Tensor};
+use super::handle::{lock, ok, Tensor, TensorInner};
 use super::list::Tensors;
 use super::op::{Op, Saved, SavedOut};
 use super::shape::Shape;
@@ -109,7 +108,7 @@ enum Slot {
 }
 
 impl Slot {
-    fn unpack(&self, node: &Arc<NodeInner>) -> Result<Tensor> {
+    fn unpack(&self, node: &Arc<TensorInner>) -> Result<Tensor> {
         match self {
             Slot::Tensor(s) => Ok(s.get(node)?.clone()),
             Slot::Output(s) => s.get(node),
@@ -162,7 +161,7 @@ pub(crate) fn run_backward(
     f: &dyn Function,
     ctx: &FunctionCtx,
     g: &Tensor,
-    node: &Arc<NodeInner>,
+    node: &Arc<TensorInner>,
 ) -> Result<Vec<Option<Tensor>>> {
     let unpacked = ctx
         .saved
@@ -174,7 +173,7 @@ pub(crate) fn run_backward(
     *lock(&ctx.unpacked) = None;
     let grads = grads?;
     let fail = |reason: String| Error::CustomFunction {
-        node: node.name.to_string(),
+        node: node.name().to_string(),
         reason,
     };
     if grads.len() != ctx.input_shapes.len() {

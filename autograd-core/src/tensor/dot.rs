@@ -19,7 +19,7 @@ impl Tensor {
         let mut out = String::from(
             "digraph {\n  graph [size=\"12,12\"]\n  node [style=filled shape=box align=left fontsize=10 height=0.2 ranksep=0.1]\n",
         );
-        let me = format!("t{:x}", std::sync::Arc::as_ptr(&self.inner) as usize);
+        let me = format!("t{:x}", std::sync::Arc::as_ptr(&self.inner.meta) as usize);
         let _ = writeln!(
             out,
             "  {me} [label=\"{}\" fillcolor=darkolivegreen1]",

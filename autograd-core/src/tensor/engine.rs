@@ -1,13 +1,19 @@
 //! The backward pass: `backward`, `backward_with`, and `autograd::grad`.
 //!
-//! Nodes that receive a gradient wait in a max-heap keyed by creation order and
-//! run newest first. An op's inputs always exist before it, so when a node is
-//! popped every consumer that can reach it has run: it runs once, with the sum
-//! of the gradients its consumers sent it, exactly as micrograd's `+=` and
-//! PyTorch's engine do. Leaves receive their summed gradient last.
+//! Nodes that receive a gradient wait in a max-heap keyed by their height (one
+//! more than their highest input, see [`NodeData::height`]) and run highest
+//! first. An op's inputs are always lower than it, so when a node is popped
+//! every consumer that can reach it has run: it runs once, with the sum of the
+//! gradients its consumers sent it, exactly as micrograd's `+=` and PyTorch's
+//! engine do. Leaves receive their summed gradient last.
+//!
+//! A node that only the edge being followed refers to (the usual chain, whose
+//! intermediate tensors the user no longer holds) can receive no other
+//! gradient: its gradient rides in its heap entry. Others get a slot in a table
+//! found by address, where the gradients of several consumers add up.
 
 use super::grad_mode::{is_grad_enabled, ModeGuard};
-use super::graph::{Edge, NodeInner};
+use super::graph::{Edge, NodeData};
 use super::handle::{lock, Tensor, TensorInner};
 use super::list::Tensors;
 use crate::error::Result;
@@ -74,9 +80,9 @@ fn accumulate(slot: &mut Option<Tensor>, g: Tensor) {
 /// `old + g`, in place when nothing else can observe `old` and no graph is being
 /// recorded (PyTorch accumulates in place under the same conditions).
 fn add_into(old: Tensor, g: &Tensor) -> Tensor {
-    let private = Arc::strong_count(&old.inner) == 1
+    let private = Arc::strong_count(&old.inner.meta) == 1
         && Arc::strong_count(&old.inner.buffer) == 1
-        && old.inner.grad_fn.is_none();
+        && old.inner.meta.node.is_none();
     if private && !is_grad_enabled() && old.shape() == g.shape() && old.dtype() == g.dtype() {
         old.inner.buffer.add_assign(&g.data());
         old
@@ -93,12 +99,52 @@ enum Sink<'a> {
     Capture(&'a [Tensor]),
 }
 
+/// Where the gradient of a waiting node is.
+enum Pending {
+    /// In the heap entry: the node has a single consumer.
+    Here(Tensor),
+    /// In `Pass::sums[i]`, where several consumers add to it.
+    Slot(usize),
+}
+
+/// A node waiting in the heap, highest first.
+struct Ready {
+    height: u64,
+    node: Arc<TensorInner>,
+    grad: Pending,
+}
+
+impl PartialEq for Ready {
+    fn eq(&self, other: &Self) -> bool {
+        self.height == other.height
+    }
+}
+
+impl Eq for Ready {}
+
+impl PartialOrd for Ready {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ready {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.height.cmp(&other.height)
+    }
+}
+
+/// Leaves looked up by a linear scan up to this many, by a map beyond.
+const FEW_LEAVES: usize = 16;
+
 struct Pass<'a> {
     sink: Sink<'a>,
     retain: bool,
-    grads: PtrMap<Tensor>,
-    ready: BinaryHeap<Newest>,
-    leaves: Vec<(Arc<TensorInner>, Option<Tensor>)>,
+    ready: BinaryHeap<Ready>,
+    /// Summed gradients of nodes with several consumers, and their slots.
+    sums: Vec<Option<Tensor>>,
+    slot_of: PtrMap<usize>,
+    leaves: Vec<(Tensor, Option<Tensor>)>,
     leaf_index: PtrMap<usize>,
     captured: Vec<Option<Tensor>>,
 }
@@ -112,8 +158,9 @@ impl<'a> Pass<'a> {
         Pass {
             sink,
             retain,
-            grads: PtrMap::default(),
             ready: BinaryHeap::new(),
+            sums: Vec::new(),
+            slot_of: PtrMap::default(),
             leaves: Vec::new(),
             leaf_index: PtrMap::default(),
             captured: vec![None; n],
@@ -125,43 +172,85 @@ impl<'a> Pass<'a> {
             Edge::None => {}
             Edge::Node(n) => {
                 let g = cast(g, n.dtype);
-                let sum = match self.grads.remove(&n.key()) {
-                    Some(old) => add_into(old, &g),
+                let height = n.node().height;
+                // Only this edge holds the node: no other consumer can send to it.
+                if Arc::strong_count(n) == 1 {
+                    self.ready.push(Ready {
+                        height,
+                        node: n.clone(),
+                        grad: Pending::Here(g),
+                    });
+                    return;
+                }
+                let key = Arc::as_ptr(n) as usize;
+                match self.slot_of.get(&key) {
+                    Some(&i) => accumulate(&mut self.sums[i], g),
                     None => {
-                        self.ready.push(Newest(n.clone()));
-                        g
+                        self.slot_of.insert(key, self.sums.len());
+                        self.ready.push(Ready {
+                            height,
+                            node: n.clone(),
+                            grad: Pending::Slot(self.sums.len()),
+                        });
+                        self.sums.push(Some(g));
                     }
-                };
-                self.grads.insert(n.key(), sum);
+                }
             }
             Edge::Leaf(t) => {
-                let g = cast(g, t.dtype);
-                let key = Arc::as_ptr(t) as usize;
-                let i = *self.leaf_index.entry(key).or_insert_with(|| {
-                    self.leaves.push((t.clone(), None));
-                    self.leaves.len() - 1
-                });
+                let g = cast(g, t.dtype());
+                let i = self.leaf(t);
                 accumulate(&mut self.leaves[i].1, g);
             }
         }
     }
 
-    /// Runs one node: hooks and retained grad of its output, then its backward.
-    fn step(&mut self, node: &Arc<NodeInner>) -> Result<()> {
-        let Some(mut g) = self.grads.remove(&node.key()) else {
-            return Ok(());
-        };
-        let output = lock(&node.output).as_ref().and_then(|w| w.upgrade());
-        if let Some(t) = output {
-            g = Tensor::run_hooks(&t, g);
-            if t.retains_grad.load(Ordering::Relaxed) {
-                accumulate(&mut lock(&t.grad), g.clone().detach_unless_graph());
+    /// The index of leaf `t` in `leaves`, added if new.
+    fn leaf(&mut self, t: &Tensor) -> usize {
+        let ptr = Arc::as_ptr(&t.inner.meta);
+        if self.leaves.len() <= FEW_LEAVES {
+            if let Some(i) = self
+                .leaves
+                .iter()
+                .position(|(l, _)| Arc::as_ptr(&l.inner.meta) == ptr)
+            {
+                return i;
             }
+            if self.leaves.len() == FEW_LEAVES {
+                for (i, (l, _)) in self.leaves.iter().enumerate() {
+                    self.leaf_index
+                        .insert(Arc::as_ptr(&l.inner.meta) as usize, i);
+                }
+            }
+        } else if let Some(&i) = self.leaf_index.get(&(ptr as usize)) {
+            return i;
         }
-        self.capture_node(node, &g);
-        let op = lock(&node.op).take().ok_or_else(|| Error::GraphFreed {
-            node: node.name.to_string(),
-        })?;
+        if self.leaves.len() >= FEW_LEAVES {
+            self.leaf_index.insert(ptr as usize, self.leaves.len());
+        }
+        self.leaves.push((t.clone(), None));
+        self.leaves.len() - 1
+    }
+
+    /// Runs one node: hooks and retained grad of its output, then its backward.
+    fn step(&mut self, ready: Ready) -> Result<()> {
+        let Ready {
+            node: out, grad, ..
+        } = ready;
+        let mut g = match grad {
+            Pending::Here(g) => g,
+            Pending::Slot(i) => match self.sums[i].take() {
+                Some(g) => g,
+                None => return Ok(()),
+            },
+        };
+        if out.has_hooks.load(Ordering::Acquire) {
+            g = Tensor::run_hooks(&out, g);
+        }
+        if out.retains_grad.load(Ordering::Relaxed) {
+            accumulate(&mut lock(&out.grad), g.clone().detach_unless_graph());
+        }
+        self.capture_node(&out, &g);
+        let node: &NodeData = out.node();
         let mut small = [false; 4];
         let heap: Vec<bool>;
         let needs: &[bool] = if node.edges.len() <= small.len() {
@@ -173,14 +262,24 @@ impl<'a> Pass<'a> {
             heap = node.edges.iter().map(Edge::is_some).collect();
             &heap
         };
-        let result = op.backward(&g, node, needs);
+        // The op stays locked while its backward runs: another thread running
+        // backward through the same node waits, then finds it kept or freed.
+        let mut op = lock(&node.op);
+        let Some(o) = op.as_ref() else {
+            return Err(Error::GraphFreed {
+                node: out.name().to_string(),
+            });
+        };
+        let result = o.backward(&g, &out, needs);
         // As in PyTorch, freeing the graph frees saved tensors: an op that saved
         // none can run again.
-        if self.retain || !op.saves_tensors() {
-            *lock(&node.op) = Some(op);
+        let freed = if !self.retain && o.saves_tensors() {
+            op.take()
         } else {
-            drop(op);
-        }
+            None
+        };
+        drop(op);
+        drop(freed);
         let grads = result?;
         for (edge, gi) in node.edges.iter().zip(grads) {
             if let Some(gi) = gi {
@@ -190,14 +289,10 @@ impl<'a> Pass<'a> {
         Ok(())
     }
 
-    fn capture_node(&mut self, node: &Arc<NodeInner>, g: &Tensor) {
+    fn capture_node(&mut self, node: &Arc<TensorInner>, g: &Tensor) {
         if let Sink::Capture(inputs) = self.sink {
             for (i, t) in inputs.iter().enumerate() {
-                if t.inner
-                    .grad_fn
-                    .as_ref()
-                    .is_some_and(|n| Arc::ptr_eq(n, node))
-                {
+                if Arc::ptr_eq(&t.inner.meta, node) {
                     self.captured[i] = Some(g.clone());
                 }
             }
@@ -210,14 +305,19 @@ impl<'a> Pass<'a> {
             match self.sink {
                 Sink::Capture(inputs) => {
                     for (i, x) in inputs.iter().enumerate() {
-                        if Arc::ptr_eq(&x.inner, &t) {
+                        if x.same(&t) {
                             self.captured[i] = Some(g.clone());
                         }
                     }
                 }
                 Sink::Accumulate => {
-                    let g = Tensor::run_hooks(&t, g);
-                    accumulate(&mut lock(&t.grad), g.detach_unless_graph());
+                    let meta = &t.inner.meta;
+                    let g = if meta.has_hooks.load(Ordering::Acquire) {
+                        Tensor::run_hooks(meta, g)
+                    } else {
+                        g
+                    };
+                    accumulate(&mut lock(&meta.grad), g.detach_unless_graph());
                 }
             }
         }
@@ -229,29 +329,6 @@ fn cast(g: Tensor, dtype: crate::DType) -> Tensor {
         g
     } else {
         g.to_dtype(dtype)
-    }
-}
-
-/// A node ordered by creation: the heap pops the newest first.
-struct Newest(Arc<NodeInner>);
-
-impl PartialEq for Newest {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.seq == other.0.seq
-    }
-}
-
-impl Eq for Newest {}
-
-impl PartialOrd for Newest {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Newest {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.seq.cmp(&other.0.seq)
     }
 }
 
@@ -282,8 +359,8 @@ fn run(
         }
         pass.send(&edge, g.clone());
     }
-    while let Some(Newest(node)) = pass.ready.pop() {
-        pass.step(&node)?;
+    while let Some(ready) = pass.ready.pop() {
+        pass.step(ready)?;
     }
     pass.finish_leaves();
     Ok(pass.captured)

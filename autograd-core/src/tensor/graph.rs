@@ -1,6 +1,7 @@
 //! The recorded graph: nodes, edges, recording, hooks, and iterative teardown.
 //!
-//! A node owns its [`Op`] (the saved tensors its backward needs) and one edge per
+//! A node lives in the block of the tensor it produced ([`TensorInner::node`]):
+//! it owns its [`Op`] (the saved tensors its backward needs) and one edge per
 //! input. Edges point from outputs to inputs only, so the graph is a DAG of `Arc`s
 //! with no cycle: dropping the last tensor of a graph frees it.
 
@@ -8,7 +9,6 @@ use super::dtype::{DType, Storage};
 use super::grad_mode::is_grad_enabled;
 use super::handle::{lock, Buffer, Tensor, TensorInner};
 use super::op::{Op, SavedOut};
-use super::shape::Shape;
 use crate::error::Result;
 use crate::Error;
 use std::borrow::Cow;
@@ -24,23 +24,34 @@ pub(crate) type Hook = Arc<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync>;
 pub(crate) enum Edge {
     /// The input does not require grad.
     None,
-    /// The input was produced by a recorded op.
-    Node(Arc<NodeInner>),
-    /// The input is a leaf that requires grad (PyTorch's `AccumulateGrad`).
-    Leaf(Arc<TensorInner>),
+    /// The input was produced by a recorded op: its block holds the node.
+    Node(Arc<TensorInner>),
+    /// The input is a leaf that requires grad (PyTorch's `AccumulateGrad`, which
+    /// holds the variable).
+    Leaf(Tensor),
 }
 
 impl Edge {
     pub fn of(t: &Tensor) -> Edge {
-        match &t.inner.grad_fn {
-            Some(n) => Edge::Node(n.clone()),
-            None if t.requires_grad() => Edge::Leaf(t.inner.clone()),
-            None => Edge::None,
+        if t.inner.meta.node.is_some() {
+            Edge::Node(t.inner.meta.clone())
+        } else if t.requires_grad() {
+            Edge::Leaf(t.clone())
+        } else {
+            Edge::None
         }
     }
 
     pub fn is_some(&self) -> bool {
         !matches!(self, Edge::None)
+    }
+
+    /// The topological height of the node this edge leads to (0 for leaves).
+    fn height(&self) -> u64 {
+        match self {
+            Edge::Node(n) => n.node().height,
+            Edge::None | Edge::Leaf(_) => 0,
+        }
     }
 }
 
@@ -77,46 +88,25 @@ impl Edges {
     }
 }
 
-static SEQ: AtomicU64 = AtomicU64::new(0);
-
-pub(crate) struct NodeInner {
+/// A node of the graph: the backward of the op that produced the tensor whose
+/// block holds it.
+pub(crate) struct NodeData {
     pub name: Cow<'static, str>,
-    /// Creation order: inputs are always older, so decreasing `seq` is a
-    /// topological order of any graph.
-    pub seq: u64,
+    /// One more than the largest height of the node's inputs (leaves are 0):
+    /// every input is lower than its consumers, so decreasing height is a
+    /// topological order of any graph, with no global counter to share.
+    pub height: u64,
     /// `None` once backward freed it.
     pub op: Mutex<Option<Op>>,
     pub edges: Edges,
-    pub dtype: DType,
-    pub shape: Shape,
-    /// The output tensor, registered only when it has hooks or retains its grad.
-    pub output: Mutex<Option<Weak<TensorInner>>>,
-}
-
-impl NodeInner {
-    fn new(op: Op, edges: Edges, dtype: DType, shape: &[usize]) -> Arc<NodeInner> {
-        Arc::new(NodeInner {
-            name: op.name(),
-            seq: SEQ.fetch_add(1, Ordering::Relaxed),
-            op: Mutex::new(Some(op)),
-            edges,
-            dtype,
-            shape: Shape::new(shape),
-            output: Mutex::new(None),
-        })
-    }
-
-    pub fn key(self: &Arc<Self>) -> usize {
-        Arc::as_ptr(self) as usize
-    }
 }
 
 thread_local! {
     static DRAINING: Cell<bool> = const { Cell::new(false) };
-    static QUEUE: RefCell<Vec<Arc<NodeInner>>> = const { RefCell::new(Vec::new()) };
+    static QUEUE: RefCell<Vec<Arc<TensorInner>>> = const { RefCell::new(Vec::new()) };
 }
 
-impl Drop for NodeInner {
+impl Drop for NodeData {
     /// Dropping a long chain recursively would overflow the stack: inputs that die
     /// with this node are queued and dropped by the outermost drop. The saved
     /// tensors go last, while the queue still keeps the input nodes alive, so
@@ -206,27 +196,35 @@ impl Tensor {
             shape,
         });
         let edges = Edges::of(inputs);
-        let node = NodeInner::new(op, edges, dtype, shape);
+        let height = 1 + edges.iter().map(Edge::height).max().unwrap_or(0);
+        let node = NodeData {
+            name: op.name(),
+            height,
+            op: Mutex::new(Some(op)),
+            edges,
+        };
         Tensor::from_parts(buffer, shape, dtype, Some(node))
     }
 
     /// The node that produced this tensor, `None` for leaves (`t.grad_fn`).
     pub fn grad_fn(&self) -> Option<Node> {
-        self.inner.grad_fn.clone().map(|n| Node(NodeKind::Op(n)))
+        let meta = &self.inner.meta;
+        meta.node
+            .is_some()
+            .then(|| Node(NodeKind::Op(meta.clone())))
     }
 
     /// Keeps the gradient of this non-leaf tensor in [`Tensor::grad`] after
     /// backward (`t.retain_grad()`); a no-op on leaves.
     pub fn retain_grad(&self) {
-        if let Some(n) = &self.inner.grad_fn {
-            self.inner.retains_grad.store(true, Ordering::Relaxed);
-            *lock(&n.output) = Some(Arc::downgrade(&self.inner));
+        if self.inner.meta.node.is_some() {
+            self.inner.meta.retains_grad.store(true, Ordering::Relaxed);
         }
     }
 
     /// Whether [`Tensor::retain_grad`] was called on this non-leaf.
     pub fn retains_grad(&self) -> bool {
-        self.inner.retains_grad.load(Ordering::Relaxed)
+        self.inner.meta.retains_grad.load(Ordering::Relaxed)
     }
 
     /// Registers `hook`, called with the gradient of this tensor each time one is
@@ -256,12 +254,11 @@ impl Tensor {
         }
         static IDS: AtomicU64 = AtomicU64::new(0);
         let id = IDS.fetch_add(1, Ordering::Relaxed);
-        lock(&self.inner.hooks).push((id, Arc::new(hook)));
-        if let Some(n) = &self.inner.grad_fn {
-            *lock(&n.output) = Some(Arc::downgrade(&self.inner));
-        }
+        let meta = &self.inner.meta;
+        lock(&meta.hooks).push((id, Arc::new(hook)));
+        meta.has_hooks.store(true, Ordering::Release);
         Ok(HookHandle {
-            tensor: Arc::downgrade(&self.inner),
+            tensor: Arc::downgrade(meta),
             id,
         })
     }
@@ -290,7 +287,9 @@ impl HookHandle {
     /// Unregisters the hook.
     pub fn remove(self) {
         if let Some(t) = self.tensor.upgrade() {
-            lock(&t.hooks).retain(|(id, _)| *id != self.id);
+            let mut hooks = lock(&t.hooks);
+            hooks.retain(|(id, _)| *id != self.id);
+            t.has_hooks.store(!hooks.is_empty(), Ordering::Release);
         }
     }
 }
@@ -302,8 +301,8 @@ pub struct Node(pub(crate) NodeKind);
 
 #[derive(Clone)]
 pub(crate) enum NodeKind {
-    Op(Arc<NodeInner>),
-    Accumulate(Arc<TensorInner>),
+    Op(Arc<TensorInner>),
+    Accumulate(Tensor),
 }
 
 impl Node {
@@ -319,7 +318,7 @@ impl Node {
     /// `"AccumulateGrad"` for the node that accumulates into a leaf.
     pub fn name(&self) -> &str {
         match &self.0 {
-            NodeKind::Op(n) => &n.name,
+            NodeKind::Op(n) => n.name(),
             NodeKind::Accumulate(_) => "AccumulateGrad",
         }
     }
@@ -329,7 +328,7 @@ impl Node {
     /// numbers).
     pub fn next_functions(&self) -> Vec<Option<Node>> {
         match &self.0 {
-            NodeKind::Op(n) => n.edges.iter().map(Node::from_edge).collect(),
+            NodeKind::Op(n) => n.node().edges.iter().map(Node::from_edge).collect(),
             NodeKind::Accumulate(_) => Vec::new(),
         }
     }
@@ -338,7 +337,7 @@ impl Node {
     /// (`node.variable`).
     pub fn variable(&self) -> Option<Tensor> {
         match &self.0 {
-            NodeKind::Accumulate(t) => Some(Tensor { inner: t.clone() }),
+            NodeKind::Accumulate(t) => Some(t.clone()),
             NodeKind::Op(_) => None,
         }
     }
@@ -352,7 +351,7 @@ impl Node {
     pub(crate) fn id(&self) -> usize {
         match &self.0 {
             NodeKind::Op(n) => Arc::as_ptr(n) as usize,
-            NodeKind::Accumulate(t) => Arc::as_ptr(t) as usize,
+            NodeKind::Accumulate(t) => Arc::as_ptr(&t.inner.meta) as usize,
         }
     }
 
@@ -360,7 +359,7 @@ impl Node {
     pub fn shape(&self) -> Vec<usize> {
         match &self.0 {
             NodeKind::Op(n) => n.shape.to_vec(),
-            NodeKind::Accumulate(t) => t.shape.to_vec(),
+            NodeKind::Accumulate(t) => t.shape().to_vec(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The `Tensor` handle: shared data buffer, shape, and autograd metadata.
 
 use super::dtype::{DType, Element, Storage};
-use super::graph::{Hook, NodeInner};
+use super::graph::{Hook, NodeData};
 use super::shape::{numel, Shape};
 use crate::error::Result;
 use crate::Error;
@@ -64,23 +64,46 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// What every handle of one tensor shares: its identity (shape, flags, `.grad`,
+/// hooks) and, for the output of a recorded op, its node. Keeping the node in
+/// the same block as the tensor makes a recorded op cost two allocations, this
+/// block and the output's [`Buffer`]; the graph holds this block (never the
+/// buffer) after the tensor's handles are gone, so unsaved outputs are freed as
+/// in PyTorch.
 pub(crate) struct TensorInner {
-    pub buffer: Arc<Buffer>,
     pub shape: Shape,
     pub dtype: DType,
     pub requires_grad: AtomicBool,
-    pub grad_fn: Option<Arc<NodeInner>>,
-    pub grad: Mutex<Option<Tensor>>,
     pub retains_grad: AtomicBool,
+    /// Whether `hooks` is non-empty, so that backward takes its lock only then.
+    pub has_hooks: AtomicBool,
+    pub grad: Mutex<Option<Tensor>>,
     pub hooks: Mutex<Vec<(u64, Hook)>>,
+    /// The node that produced this tensor (`grad_fn`); `None` for leaves.
+    pub node: Option<NodeData>,
+}
+
+impl TensorInner {
+    /// The node of a tensor produced by a recorded op.
+    pub fn node(&self) -> &NodeData {
+        self.node
+            .as_ref()
+            .expect("only non-leaf tensors are graph nodes")
+    }
+
+    /// The PyTorch name of this tensor's node (`""` for leaves).
+    pub fn name(&self) -> &str {
+        self.node.as_ref().map_or("", |n| &n.name)
+    }
 }
 
 /// An n-dimensional array of `f32` or `f64` that records the operations applied
 /// to it, PyTorch's `torch.Tensor`.
 ///
-/// A `Tensor` is a cheap handle (one `Arc`): `clone()` gives another handle to the
-/// same tensor, as assigning a Python variable does. It is `Send + Sync`; each
-/// graph lives in the tensors that produced it, never in a global tape.
+/// A `Tensor` is a cheap handle (two `Arc`s: the data, and the tensor's identity
+/// with its node): `clone()` gives another handle to the same tensor, as
+/// assigning a Python variable does. It is `Send + Sync`; each graph lives in the
+/// tensors that produced it, never in a global tape.
 ///
 /// ```
 /// # use autograd_core::*;
@@ -91,27 +114,47 @@ pub(crate) struct TensorInner {
 /// ```
 #[derive(Clone)]
 pub struct Tensor {
-    pub(crate) inner: Arc<TensorInner>,
+    pub(crate) inner: Handle,
+}
+
+/// The two halves of a [`Tensor`] handle.
+#[derive(Clone)]
+pub(crate) struct Handle {
+    /// Identity, flags, gradient, hooks and node.
+    pub meta: Arc<TensorInner>,
+    /// The data, shared with views, `detach()`ed twins and saved outputs.
+    pub buffer: Arc<Buffer>,
 }
 
 impl Tensor {
+    /// A tensor over `buffer`, produced by `node` when there is one.
     pub(crate) fn from_parts(
         buffer: Arc<Buffer>,
         shape: &[usize],
         dtype: DType,
-        grad_fn: Option<Arc<NodeInner>>,
+        node: Option<NodeData>,
     ) -> Tensor {
         Tensor {
-            inner: Arc::new(TensorInner {
+            inner: Handle {
+                meta: Arc::new(TensorInner {
+                    shape: Shape::new(shape),
+                    dtype,
+                    requires_grad: AtomicBool::new(node.is_some()),
+                    retains_grad: AtomicBool::new(false),
+                    has_hooks: AtomicBool::new(false),
+                    grad: Mutex::new(None),
+                    hooks: Mutex::new(Vec::new()),
+                    node,
+                }),
                 buffer,
-                shape: Shape::new(shape),
-                dtype,
-                requires_grad: AtomicBool::new(grad_fn.is_some()),
-                grad_fn,
-                grad: Mutex::new(None),
-                retains_grad: AtomicBool::new(false),
-                hooks: Mutex::new(Vec::new()),
-            }),
+            },
+        }
+    }
+
+    /// The handle of a tensor from its two halves.
+    pub(crate) fn from_handle(meta: Arc<TensorInner>, buffer: Arc<Buffer>) -> Tensor {
+        Tensor {
+            inner: Handle { meta, buffer },
         }
     }
 
@@ -246,22 +289,22 @@ impl Tensor {
 
     /// The dimensions (`t.shape`).
     pub fn shape(&self) -> &[usize] {
-        &self.inner.shape
+        &self.inner.meta.shape
     }
 
     /// Number of dimensions (`t.dim()`).
     pub fn ndim(&self) -> usize {
-        self.inner.shape.len()
+        self.inner.meta.shape.len()
     }
 
     /// Number of elements (`t.numel()`).
     pub fn numel(&self) -> usize {
-        numel(&self.inner.shape)
+        numel(&self.inner.meta.shape)
     }
 
     /// The element type (`t.dtype`).
     pub fn dtype(&self) -> DType {
-        self.inner.dtype
+        self.inner.meta.dtype
     }
 
     /// The single value of a one-element tensor, as `f64` (`t.item()`).
@@ -297,7 +340,7 @@ impl Tensor {
 
     /// Whether gradients are computed for this tensor (`t.requires_grad`).
     pub fn requires_grad(&self) -> bool {
-        self.inner.requires_grad.load(Ordering::Relaxed)
+        self.inner.meta.requires_grad.load(Ordering::Relaxed)
     }
 
     /// Sets `requires_grad` on this tensor (every handle to it sees the change) and
@@ -312,12 +355,12 @@ impl Tensor {
 
     /// Fallible [`Tensor::requires_grad_`].
     pub fn try_requires_grad_(&self, flag: bool) -> Result<Tensor> {
-        if self.inner.grad_fn.is_some() {
+        if self.inner.meta.node.is_some() {
             if !flag {
                 return Err(Error::NonLeafRequiresGrad);
             }
         } else {
-            self.inner.requires_grad.store(flag, Ordering::Relaxed);
+            self.inner.meta.requires_grad.store(flag, Ordering::Relaxed);
         }
         Ok(self.clone())
     }
@@ -325,19 +368,19 @@ impl Tensor {
     /// Whether this tensor is a leaf of the graph: created by the user, not by a
     /// recorded op (`t.is_leaf`).
     pub fn is_leaf(&self) -> bool {
-        self.inner.grad_fn.is_none()
+        self.inner.meta.node.is_none()
     }
 
     /// The accumulated gradient: `None` until a backward reaches this tensor,
     /// always `None` for non-leaves unless [`Tensor::retain_grad`] was called
     /// (`t.grad`).
     pub fn grad(&self) -> Option<Tensor> {
-        lock(&self.inner.grad).clone()
+        lock(&self.inner.meta.grad).clone()
     }
 
     /// Replaces the stored gradient (`t.grad = g`).
     pub fn set_grad(&self, g: Option<Tensor>) {
-        *lock(&self.inner.grad) = g;
+        *lock(&self.inner.meta.grad) = g;
     }
 
     /// Clears the gradient, as PyTorch's `zero_grad(set_to_none=True)`: `grad()`
@@ -373,7 +416,7 @@ impl Tensor {
 
     /// Whether both handles refer to the same tensor.
     pub fn same(&self, other: &Tensor) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
+        Arc::ptr_eq(&self.inner.meta, &other.inner.meta)
     }
 }
 

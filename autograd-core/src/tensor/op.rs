@@ -8,8 +8,7 @@
 use super::custom::{Function, FunctionCtx};
 use super::dtype::DType;
 use super::grad_mode::is_grad_enabled;
-use super::graph::NodeInner;
-use super::handle::{Buffer, Tensor};
+use super::handle::{Buffer, Tensor, TensorInner};
 use super::kernels::conv::Window;
 use super::kernels::layout::GatherGeom;
 use super::ops::unary::sign;
@@ -39,19 +38,24 @@ impl Saved {
     }
 
     /// The saved tensor, or an error naming `node` if it was modified in place.
-    pub fn get(&self, node: &NodeInner) -> Result<&Tensor> {
+    pub fn get(&self, node: &TensorInner) -> Result<&Tensor> {
         check_version(&self.t.inner.buffer, self.version, self.t.shape(), node)?;
         Ok(&self.t)
     }
 }
 
-fn check_version(b: &Buffer, saved_version: u32, shape: &[usize], node: &NodeInner) -> Result<()> {
+fn check_version(
+    b: &Buffer,
+    saved_version: u32,
+    shape: &[usize],
+    node: &TensorInner,
+) -> Result<()> {
     let version = b.version();
     if version == saved_version {
         return Ok(());
     }
     Err(Error::ModifiedInPlace {
-        node: node.name.to_string(),
+        node: node.name().to_string(),
         inplace: b.last_inplace(),
         shape: shape.to_vec(),
         saved_version,
@@ -84,15 +88,15 @@ impl SavedOut {
         Tensor::from_parts(self.buffer.clone(), &self.shape, dtype, None)
     }
 
-    pub fn get(&self, node: &Arc<NodeInner>) -> Result<Tensor> {
+    /// The output again: the tensor of `node` itself while a graph is recorded
+    /// (`create_graph`), its data alone otherwise.
+    pub fn get(&self, node: &Arc<TensorInner>) -> Result<Tensor> {
         check_version(&self.buffer, self.version, &self.shape, node)?;
-        let grad_fn = super::grad_mode::is_grad_enabled().then(|| node.clone());
-        Ok(Tensor::from_parts(
-            self.buffer.clone(),
-            &self.shape,
-            node.dtype,
-            grad_fn,
-        ))
+        if is_grad_enabled() {
+            Ok(Tensor::from_handle(node.clone(), self.buffer.clone()))
+        } else {
+            Ok(self.data())
+        }
     }
 }
 
@@ -427,7 +431,7 @@ impl Op {
 
     /// The gradients of the op's inputs given the gradient `g` of its output;
     /// `needs[i]` tells whether input `i` wants one (others may be `None`).
-    pub fn backward(&self, g: &Tensor, node: &Arc<NodeInner>, needs: &[bool]) -> Result<Grads> {
+    pub fn backward(&self, g: &Tensor, node: &Arc<TensorInner>, needs: &[bool]) -> Result<Grads> {
         use Op::*;
         let n = &**node;
         let two = |a: &dyn Fn() -> Tensor, b: &dyn Fn() -> Tensor| {
