@@ -4,33 +4,10 @@
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-struct Counting;
-
-// Per thread: the test harness runs tests on several threads at once.
-thread_local! {
-    static COUNTS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
-}
-
-/// (allocations, bytes) made by this thread so far.
-fn counts() -> (usize, usize) {
-    COUNTS.with(Cell::get)
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = COUNTS.try_with(|c| {
-            let (n, b) = c.get();
-            c.set((n + 1, b + layout.size()));
-        });
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use counting_alloc::{counts, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

@@ -55,6 +55,7 @@ pub fn derive(input: TokenStream) -> TokenStream {
         _ => quote!(#name ( #(#a::zero_like(&self.#members),)* )),
     };
     let rest_members = &members[1..];
+    let rest_types = &types[1..];
     let first_member = &members[0];
     let tokens = quote! {
         impl #impl_generics #a for #name #ty_generics where #existing #(#types: #a,)* Self: ::core::marker::Copy {
@@ -73,7 +74,11 @@ pub fn derive(input: TokenStream) -> TokenStream {
             #existing
             #(#types: #a,)*
             Self: ::core::marker::Copy,
-            #(#types: #p,)*
+            #first: #p,
+            // Stated, not inferred: with a field type that mentions the struct's
+            // generics, a where-clause `F: Params` hides the impl that would say
+            // which scalar `F` has.
+            #(#rest_types: #p<Scalar = <#first as #p>::Scalar>,)*
         {
             type Scalar = <#first as #p>::Scalar;
             fn entries(&self) -> impl ::core::iter::Iterator<Item = &Self::Scalar> {

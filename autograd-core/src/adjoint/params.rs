@@ -8,6 +8,27 @@ use nalgebra::SMatrix;
 /// struct deriving `Tangent` (`#[derive(Clone, Copy, Tangent)]`). Its entries are
 /// visited in a fixed order: matrices column by column, tuples and struct fields in
 /// declaration order.
+///
+/// Beside the two required methods, the trait gives the vector-space operations a
+/// hand-written optimizer needs, none allocating: [`add`](Params::add),
+/// [`sub`](Params::sub), [`scale`](Params::scale), [`add_scaled`](Params::add_scaled),
+/// [`map`](Params::map), [`zip_map`](Params::zip_map), [`dot`](Params::dot),
+/// [`norm`](Params::norm); the zero is [`Tangent::zero_like`].
+///
+/// ```
+/// use autograd_core::Params;
+/// use nalgebra::{Matrix2, Vector2};
+///
+/// // Gradient descent with a clipped step on a tuple of parameters.
+/// let mut p = (Matrix2::<f64>::identity(), Vector2::new(1.0, -1.0));
+/// let g = (Matrix2::repeat(3.0), Vector2::new(0.0, 4.0));
+/// let clip = 1.0;
+/// let norm = g.norm(); // sqrt(4 * 9 + 16)
+/// let g = if norm > clip { g.scale(clip / norm) } else { g };
+/// p.add_scaled(-0.1, &g);
+/// assert!((g.norm() - 1.0).abs() < 1e-12);
+/// assert!((p.1[1] - (-1.0 - 0.1 * 4.0 / 52f64.sqrt())).abs() < 1e-15);
+/// ```
 pub trait Params: Tangent {
     /// The scalar type of every entry.
     type Scalar: Real;
@@ -15,6 +36,68 @@ pub trait Params: Tangent {
     fn entries(&self) -> impl Iterator<Item = &Self::Scalar>;
     /// The entries, in order, for updating.
     fn entries_mut(&mut self) -> impl Iterator<Item = &mut Self::Scalar>;
+
+    // The vector-space operations below are what an optimizer needs beside
+    // `zero_like` and `accumulate` (from `Tangent`). They are written once over the
+    // entries, so every parameter set (a derived struct too) has them, none
+    // allocates, and on an `SMatrix` they mean what nalgebra's inherent methods of
+    // the same names mean (which method-call syntax picks first).
+
+    /// `self + other`, entry by entry.
+    fn add(&self, other: &Self) -> Self {
+        self.zip_map(other, |a, b| a + b)
+    }
+    /// `self - other`, entry by entry.
+    fn sub(&self, other: &Self) -> Self {
+        self.zip_map(other, |a, b| a - b)
+    }
+    /// `s * self`: every entry multiplied by `s`.
+    fn scale(&self, s: Self::Scalar) -> Self {
+        self.map(|a| a * s)
+    }
+    /// `self *= s` in place.
+    fn scale_mut(&mut self, s: Self::Scalar) {
+        self.entries_mut().for_each(|a| *a *= s);
+    }
+    /// `self += a * x` in place (BLAS's `axpy`), the update of gradient descent:
+    /// `params.add_scaled(-lr, &grad)`.
+    fn add_scaled(&mut self, a: Self::Scalar, x: &Self) {
+        for (p, x) in self.entries_mut().zip(x.entries()) {
+            *p += a * *x;
+        }
+    }
+    /// `f` applied to every entry, in the order of [`entries`](Params::entries).
+    fn map(&self, mut f: impl FnMut(Self::Scalar) -> Self::Scalar) -> Self {
+        let mut out = *self;
+        out.entries_mut().for_each(|a| *a = f(*a));
+        out
+    }
+    /// `f` applied to the entries of `self` and `other` pairwise.
+    fn zip_map(
+        &self,
+        other: &Self,
+        mut f: impl FnMut(Self::Scalar, Self::Scalar) -> Self::Scalar,
+    ) -> Self {
+        let mut out = *self;
+        for (a, b) in out.entries_mut().zip(other.entries()) {
+            *a = f(*a, *b);
+        }
+        out
+    }
+    /// The inner product: the sum of the products of corresponding entries.
+    fn dot(&self, other: &Self) -> Self::Scalar {
+        self.entries()
+            .zip(other.entries())
+            .fold(nalgebra::zero(), |s, (a, b)| s + *a * *b)
+    }
+    /// The sum of the squared entries.
+    fn norm_squared(&self) -> Self::Scalar {
+        self.dot(self)
+    }
+    /// The Euclidean norm of all the entries together (for gradient clipping).
+    fn norm(&self) -> Self::Scalar {
+        nalgebra::ComplexField::sqrt(self.norm_squared())
+    }
 }
 
 impl<T: Real> Params for T {
