@@ -10,6 +10,8 @@
 //!   traits that let rustc pick the rule from the operand types, cotangent
 //!   accumulation, and loop tapes.
 //! - `tensor` (with the `std` feature): the dynamic tape, re-exported at the root.
+//! - `parallel` (with the `std` feature): the thread count of the tape's large
+//!   kernels ([`set_num_threads`]) and batches of static gradients on threads.
 //! - [`testing`]: central finite differences shared by every gradient check.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
@@ -41,6 +43,8 @@ pub mod nn;
 pub mod optim;
 #[cfg(feature = "std")]
 pub mod parallel;
+#[cfg(feature = "std")]
+pub use parallel::{get_num_threads, set_num_threads};
 
 pub use adjoint::{Params, Real, Tangent};
 pub use rules::Elementwise;

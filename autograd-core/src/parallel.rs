@@ -1,12 +1,123 @@
-//! Batches of static gradients on several threads.
+//! Parallelism on one machine.
 //!
-//! `grad_sum` evaluates a per-sample function (typically a `#[differentiable]`
-//! function's `grad`) over a slice of samples on `threads` scoped threads and sums
-//! the values and gradients. The samples are cut into `threads` contiguous chunks,
-//! each summed in order, and the chunk sums are added in chunk order, so the result
-//! is the same bit for bit on every run with the same thread count.
+//! - The tape's large kernels (GEMM, im2col and its adjoint, element-wise maps,
+//!   reductions) run on a pool of [`get_num_threads`] threads, resized by
+//!   [`set_num_threads`] (PyTorch's `torch.set_num_threads`). A kernel below a
+//!   size threshold runs on the calling thread and touches no pool, lock or atomic
+//!   beyond one relaxed load, so small graphs pay no synchronisation. Every kernel
+//!   gives the same result for every thread count: GEMM and element-wise kernels
+//!   split their output (bit for bit the single-threaded result), and reductions
+//!   add fixed-size chunks in a fixed order.
+//! - `grad_sum` evaluates a per-sample function (typically a `#[differentiable]`
+//!   function's `grad`) over a slice of samples on `threads` scoped threads and sums
+//!   the values and gradients. The samples are cut into `threads` contiguous chunks,
+//!   each summed in order, and the chunk sums are added in chunk order, so the result
+//!   is the same bit for bit on every run with the same thread count.
 
 use crate::adjoint::Tangent;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+/// The thread count set by [`set_num_threads`]; 0 until then (the default).
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// The kernels' pool, built on first use and rebuilt after a change of count.
+static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
+
+/// Element-wise kernels and reductions run on the pool from this many elements
+/// on; below, on the calling thread. Handing work to the pool and waiting for it
+/// costs microseconds, the time a cheap element-wise op takes over a few thousand
+/// elements, so every op of a small graph stays on the calling thread.
+/// `cargo bench --bench threads` compares 1 and 2 threads around it.
+pub(crate) const MIN_PARALLEL_ELEMENTS: usize = 1 << 15;
+
+/// A matrix product runs on the pool from this many multiply-adds (`m k n`
+/// summed over the batch) on: a 64x64 by 64x64 product.
+pub(crate) const MIN_PARALLEL_MACS: usize = 1 << 18;
+
+/// Reductions add partial sums of this many elements in index order, whatever
+/// the thread count, so their result depends only on the data.
+pub(crate) const REDUCE_CHUNK: usize = 1 << 13;
+
+/// Sets the number of threads the tape's large kernels run on (PyTorch's
+/// `torch.set_num_threads`). The default is the machine's available parallelism.
+/// The count is global to the process; 1 runs every kernel on the calling
+/// thread. Kernels on small tensors always run on the calling thread.
+///
+/// Results do not depend on the count: matrix products and element-wise ops
+/// give the same bits on any number of threads, and reductions add fixed-size
+/// chunks in a fixed order.
+///
+/// ```
+/// autograd_core::set_num_threads(2);
+/// assert_eq!(autograd_core::get_num_threads(), 2);
+/// ```
+///
+/// # Panics
+/// If `n` is 0.
+pub fn set_num_threads(n: usize) {
+    assert!(
+        n > 0,
+        "set_num_threads: the number of threads must be at least 1"
+    );
+    let mut pool = POOL.write().unwrap_or_else(PoisonError::into_inner);
+    THREADS.store(n, Ordering::Relaxed);
+    // A kernel running on the old pool keeps it alive until it returns.
+    if pool.as_ref().is_some_and(|p| p.current_num_threads() != n) {
+        *pool = None;
+    }
+}
+
+/// The number of threads the tape's large kernels run on (PyTorch's
+/// `torch.get_num_threads`): the last [`set_num_threads`], by default the
+/// machine's available parallelism.
+pub fn get_num_threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => default_threads(),
+        n => n,
+    }
+}
+
+fn default_threads() -> usize {
+    static DEFAULT: OnceLock<usize> = OnceLock::new();
+    *DEFAULT.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+}
+
+/// The pool to run a kernel of `work` units on, or `None` when the work is
+/// below `min_work` or one thread is set: then the kernel runs on the calling
+/// thread. Also `None` if the pool's threads cannot be started.
+pub(crate) fn pool_for(work: usize, min_work: usize) -> Option<Arc<ThreadPool>> {
+    if work < min_work {
+        return None;
+    }
+    let n = get_num_threads();
+    if n < 2 {
+        return None;
+    }
+    let fits =
+        |p: &Option<Arc<ThreadPool>>| p.as_ref().filter(|p| p.current_num_threads() == n).cloned();
+    if let Some(p) = fits(&POOL.read().unwrap_or_else(PoisonError::into_inner)) {
+        return Some(p);
+    }
+    let mut slot = POOL.write().unwrap_or_else(PoisonError::into_inner);
+    // `set_num_threads` holds this lock while it changes the count.
+    let n = get_num_threads();
+    let fits =
+        |p: &Option<Arc<ThreadPool>>| p.as_ref().filter(|p| p.current_num_threads() == n).cloned();
+    if let Some(p) = fits(&slot) {
+        return Some(p);
+    }
+    let pool = ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("autograd-{i}"))
+        .build()
+        .ok()
+        .map(Arc::new);
+    slot.clone_from(&pool);
+    pool
+}
 
 /// The sum over `samples` of `f(sample)`, a `(value, gradient)` pair, computed on
 /// `threads` threads (1 runs on the calling thread).

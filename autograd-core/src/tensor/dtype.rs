@@ -287,13 +287,12 @@ impl Storage {
         }
     }
 
-    /// Element-wise map computed in `f64`.
-    pub fn map(&self, f: impl Fn(f64) -> f64) -> Storage {
+    /// Element-wise map computed in `f64`, on the kernel pool if large.
+    pub fn map(&self, f: impl Fn(f64) -> f64 + Sync) -> Storage {
+        use crate::tensor::kernels::elementwise::map_slice;
         match self {
-            Storage::F32(v) => {
-                Storage::F32(v.iter().map(|&x| f32::from_f64(f(x.to_f64()))).collect())
-            }
-            Storage::F64(v) => Storage::F64(v.iter().map(|&x| f(x)).collect()),
+            Storage::F32(v) => Storage::F32(map_slice(v, |&x| f32::from_f64(f(x.to_f64())))),
+            Storage::F64(v) => Storage::F64(map_slice(v, |&x| f(x))),
         }
     }
 }

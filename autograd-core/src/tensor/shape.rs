@@ -123,10 +123,26 @@ pub(crate) fn is_trailing(small: &[usize], out: &[usize]) -> bool {
 pub(crate) fn for_each_offset<const N: usize>(
     shape: &[usize],
     strides: [&[usize]; N],
+    f: impl FnMut([usize; N]),
+) {
+    let rows = match shape.split_last() {
+        Some((&last, outer)) if last > 0 => numel(outer),
+        Some(_) => 0,
+        None => 1,
+    };
+    for_each_offset_in_rows(shape, strides, 0..rows, f);
+}
+
+/// [`for_each_offset`] over the rows `rows` of `shape` only (a row is a run
+/// along the last dimension), so that disjoint row ranges can be visited on
+/// different threads.
+pub(crate) fn for_each_offset_in_rows<const N: usize>(
+    shape: &[usize],
+    strides: [&[usize]; N],
+    rows: std::ops::Range<usize>,
     mut f: impl FnMut([usize; N]),
 ) {
-    let total = numel(shape);
-    if total == 0 {
+    if rows.is_empty() || numel(shape) == 0 {
         return;
     }
     let rank = shape.len();
@@ -136,10 +152,18 @@ pub(crate) fn for_each_offset<const N: usize>(
     }
     let last = rank - 1;
     let inner: [usize; N] = std::array::from_fn(|k| strides[k][last]);
+    // The multi-index of the first row, and the offsets it starts at.
     let mut idx = vec![0usize; rank];
     let mut base = [0usize; N];
-    let mut done = 0;
-    while done < total {
+    let mut r = rows.start;
+    for d in (0..last).rev() {
+        idx[d] = r % shape[d];
+        r /= shape[d];
+        for k in 0..N {
+            base[k] += idx[d] * strides[k][d];
+        }
+    }
+    for _ in rows {
         let mut off = base;
         for _ in 0..shape[last] {
             f(off);
@@ -147,7 +171,6 @@ pub(crate) fn for_each_offset<const N: usize>(
                 off[k] += inner[k];
             }
         }
-        done += shape[last];
         // carry into the outer dimensions
         let mut d = last;
         while d > 0 {
@@ -218,6 +241,20 @@ mod tests {
         let s = broadcast_strides(&[3], &[2, 3]);
         for_each_offset(&[2, 3], [&s], |[o]| seen.push(o));
         assert_eq!(seen, vec![0, 1, 2, 0, 1, 2]);
+    }
+
+    #[test]
+    fn a_row_range_continues_the_full_visit() {
+        let shape = [2, 3, 4];
+        let s = broadcast_strides(&[3, 1], &shape);
+        let mut all = vec![];
+        for_each_offset(&shape, [&s], |[o]| all.push(o));
+        let mut parts = vec![];
+        for rows in [0..1, 1..4, 4..6] {
+            for_each_offset_in_rows(&shape, [&s], rows, |[o]| parts.push(o));
+        }
+        assert_eq!(parts, all);
+        assert_eq!(all.len(), 24);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! im2col and its adjoint col2im: a 2-D convolution becomes one GEMM per image.
 
-use crate::tensor::dtype::{dispatch, Storage};
+use crate::parallel::{self, MIN_PARALLEL_ELEMENTS};
+use crate::tensor::dtype::{dispatch, Element, Storage};
+use rayon::prelude::*;
 
 /// Geometry of a 2-D sliding window over an `(n, c, h, w)` input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,14 +38,15 @@ impl Window {
         [self.n, self.c, self.h, self.w]
     }
 
-    /// Calls `f(col_index, input_index)` for every column entry that reads the
-    /// input (entries in the padding are skipped).
+    /// Calls `f(col_index, input_index)` for every column entry of one sample
+    /// that reads the input (entries in the padding are skipped), both indices
+    /// counted from the sample's start.
     fn for_each_pair(&self, mut f: impl FnMut(usize, usize)) {
         let (ho, wo) = self.out_hw();
         let (sh, sw) = self.stride;
         let (ph, pw) = self.padding;
         let mut col = 0;
-        for img in 0..self.n * self.c {
+        for img in 0..self.c {
             for i in 0..self.kh {
                 for j in 0..self.kw {
                     for oy in 0..ho {
@@ -60,23 +63,67 @@ impl Window {
             }
         }
     }
+
+    /// Elements of one sample's input and of its columns.
+    fn sample_sizes(&self) -> (usize, usize) {
+        let [_, rows, l] = self.cols_shape();
+        (self.c * self.h * self.w, rows * l)
+    }
+}
+
+/// Runs `f(sample's output, sample's input)` for every sample, on the kernel pool
+/// when there are several and the output is large. Each sample is computed the
+/// same way on any thread, so the result does not depend on the thread count.
+fn per_sample<T: Send + Sync, U: Send + Default + Clone>(
+    input: &[T],
+    (in_len, out_len): (usize, usize),
+    n: usize,
+    f: impl Fn(&mut [U], &[T]) + Sync,
+) -> Vec<U> {
+    let mut out = vec![U::default(); n * out_len];
+    if out.is_empty() {
+        return out;
+    }
+    let work = if n > 1 { out.len().max(input.len()) } else { 0 };
+    match parallel::pool_for(work, MIN_PARALLEL_ELEMENTS) {
+        None => {
+            for (o, x) in out.chunks_mut(out_len).zip(input.chunks(in_len.max(1))) {
+                f(o, x);
+            }
+        }
+        Some(pool) => pool.install(|| {
+            out.par_chunks_mut(out_len)
+                .zip(input.par_chunks(in_len.max(1)))
+                .for_each(|(o, x)| f(o, x))
+        }),
+    }
+    out
 }
 
 /// `(n, c, h, w)` to `(n, c * kh * kw, ho * wo)` columns.
 pub(crate) fn im2col(s: &Storage, win: &Window) -> Storage {
-    let [n, rows, l] = win.cols_shape();
-    dispatch!(s, |v| {
-        let mut out = vec![Default::default(); n * rows * l];
-        win.for_each_pair(|c, i| out[c] = v[i]);
-        out
-    })
+    let sizes = win.sample_sizes();
+    dispatch!(s, |v| per_sample(&v[..], sizes, win.n, |out, x| {
+        win.for_each_pair(|c, i| out[c] = x[i])
+    }))
 }
 
 /// The adjoint of [`im2col`]: sums every column entry back into its pixel.
 pub(crate) fn col2im(s: &Storage, win: &Window) -> Storage {
-    let mut acc = vec![0.0f64; win.n * win.c * win.h * win.w];
-    win.for_each_pair(|c, i| acc[i] += s.get(c));
-    Storage::from_f64_iter(acc.into_iter(), s.dtype())
+    let (in_len, col_len) = win.sample_sizes();
+    dispatch!(s, |v| per_sample(
+        &v[..],
+        (col_len, in_len),
+        win.n,
+        |out, cols| {
+            // In f64, as every sum of the tape.
+            let mut acc = vec![0.0f64; out.len()];
+            win.for_each_pair(|c, i| acc[i] += cols[c].to_f64());
+            for (o, a) in out.iter_mut().zip(acc) {
+                *o = Element::from_f64(a);
+            }
+        }
+    ))
 }
 
 #[cfg(test)]

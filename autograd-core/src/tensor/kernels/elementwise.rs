@@ -1,8 +1,65 @@
 //! Element-wise maps and broadcasting binary maps.
+//!
+//! From [`MIN_PARALLEL_ELEMENTS`] elements on they run on the kernel pool (see
+//! [`crate::parallel`]), in chunks of whole rows; every element is computed by the
+//! same expression either way, so the result does not depend on the thread count.
 
+use crate::parallel::{self, MIN_PARALLEL_ELEMENTS};
 use crate::tensor::dtype::{dispatch, Data, Element, Storage};
-use crate::tensor::shape::{broadcast_strides, for_each_offset, is_trailing, numel};
+use crate::tensor::shape::{
+    broadcast_strides, for_each_offset, for_each_offset_in_rows, is_trailing, numel,
+};
+use rayon::prelude::*;
+use rayon::ThreadPool;
 use std::borrow::Cow;
+
+/// Elements per task, at least, when a kernel runs on the pool.
+const TASK_ELEMENTS: usize = 1 << 12;
+
+/// `g` of every element of `v`, on the pool if `v` is large.
+pub(crate) fn map_slice<T: Sync, U: Send>(v: &[T], g: impl Fn(&T) -> U + Sync) -> Data<U> {
+    match parallel::pool_for(v.len(), MIN_PARALLEL_ELEMENTS) {
+        None => v.iter().map(g).collect(),
+        Some(pool) => {
+            let mut out = Vec::new();
+            pool.install(|| {
+                v.par_iter()
+                    .with_min_len(TASK_ELEMENTS)
+                    .map(&g)
+                    .collect_into_vec(&mut out)
+            });
+            Data::Many(out)
+        }
+    }
+}
+
+/// `g` of the offsets into each operand of every element of `shape`, in
+/// row-major order: [`for_each_offset`] on the pool, each task a range of rows.
+fn par_offsets<T: Send + Default + Clone, const N: usize>(
+    pool: &ThreadPool,
+    shape: &[usize],
+    strides: [&[usize]; N],
+    g: impl Fn([usize; N]) -> T + Sync,
+) -> Vec<T> {
+    let mut out = vec![T::default(); numel(shape)];
+    let row = shape.last().copied().unwrap_or(1).max(1);
+    let rows_per_task = TASK_ELEMENTS.div_ceil(row);
+    pool.install(|| {
+        out.par_chunks_mut(rows_per_task * row)
+            .enumerate()
+            .for_each(|(t, chunk)| {
+                let r0 = t * rows_per_task;
+                let rows = r0..r0 + chunk.len() / row;
+                let mut slots = chunk.iter_mut();
+                for_each_offset_in_rows(shape, strides, rows, |o| {
+                    if let Some(slot) = slots.next() {
+                        *slot = g(o);
+                    }
+                });
+            })
+    });
+    out
+}
 
 /// Converts `s` to `dtype` only if needed.
 pub(crate) fn as_dtype(s: &Storage, dtype: crate::DType) -> Cow<'_, Storage> {
@@ -14,8 +71,37 @@ pub(crate) fn as_dtype(s: &Storage, dtype: crate::DType) -> Cow<'_, Storage> {
 }
 
 /// `f(a, b)` element-wise with NumPy broadcasting to `out_shape`, computed in
-/// `f64` and stored in the promoted dtype of the operands.
+/// `f64` and stored in the promoted dtype of the operands; on the pool if the
+/// output is large.
 pub(crate) fn zip(
+    a: &Storage,
+    a_shape: &[usize],
+    b: &Storage,
+    b_shape: &[usize],
+    out_shape: &[usize],
+    f: impl Fn(f64, f64) -> f64 + Sync,
+) -> Storage {
+    let pool = parallel::pool_for(numel(out_shape), MIN_PARALLEL_ELEMENTS);
+    let Some(pool) = pool else {
+        return zip_local(a, a_shape, b, b_shape, out_shape, f);
+    };
+    let dtype = a.dtype().promote(b.dtype());
+    let (a, b) = (as_dtype(a, dtype), as_dtype(b, dtype));
+    let (a, b) = ((&*a, a_shape), (&*b, b_shape));
+    match (a, b) {
+        ((Storage::F32(x), sx), (Storage::F32(y), sy)) => {
+            Storage::F32(zip_pool(&pool, (x, sx), (y, sy), out_shape, f).into())
+        }
+        ((Storage::F64(x), sx), (Storage::F64(y), sy)) => {
+            Storage::F64(zip_pool(&pool, (x, sx), (y, sy), out_shape, f).into())
+        }
+        _ => unreachable!("operands were promoted to one dtype"),
+    }
+}
+
+/// [`zip`] on the calling thread, for a function that cannot be shared between
+/// threads.
+pub(crate) fn zip_local(
     a: &Storage,
     a_shape: &[usize],
     b: &Storage,
@@ -34,6 +120,43 @@ pub(crate) fn zip(
         }
         _ => unreachable!("operands were promoted to one dtype"),
     }
+}
+
+/// [`zip`] on the pool: same-shape operands and scalars element by element,
+/// any other broadcast by ranges of rows.
+fn zip_pool<T: Element>(
+    pool: &ThreadPool,
+    (a, a_shape): (&[T], &[usize]),
+    (b, b_shape): (&[T], &[usize]),
+    out_shape: &[usize],
+    f: impl Fn(f64, f64) -> f64 + Sync,
+) -> Vec<T> {
+    let g = |x: T, y: T| T::from_f64(f(x.to_f64(), y.to_f64()));
+    let n = numel(out_shape);
+    let mut out = Vec::new();
+    if a.len() == n && (b.len() == n || b.len() == 1) {
+        let b_at = |i: usize| if b.len() == 1 { b[0] } else { b[i] };
+        pool.install(|| {
+            a.par_iter()
+                .with_min_len(TASK_ELEMENTS)
+                .enumerate()
+                .map(|(i, &x)| g(x, b_at(i)))
+                .collect_into_vec(&mut out)
+        });
+        return out;
+    }
+    if a.len() == 1 && b.len() == n {
+        pool.install(|| {
+            b.par_iter()
+                .with_min_len(TASK_ELEMENTS)
+                .map(|&y| g(a[0], y))
+                .collect_into_vec(&mut out)
+        });
+        return out;
+    }
+    let sa = broadcast_strides(a_shape, out_shape);
+    let sb = broadcast_strides(b_shape, out_shape);
+    par_offsets(pool, out_shape, [&sa, &sb], |[i, j]| g(a[i], b[j]))
 }
 
 fn zip_typed<T: Element>(
@@ -99,10 +222,20 @@ pub(crate) fn select(
 
 /// Copies `s` (of shape `src`) broadcast to `dst`.
 pub(crate) fn expand(s: &Storage, src: &[usize], dst: &[usize]) -> Storage {
-    let st = broadcast_strides(src, dst);
-    dispatch!(s, |v| {
-        let mut out = Vec::with_capacity(numel(dst));
-        for_each_offset(dst, [&st], |[i]| out.push(v[i]));
-        out
+    gather_strided(s, dst, &broadcast_strides(src, dst))
+}
+
+/// The elements of `s` at the offsets `strides` give for each element of
+/// `shape` in row-major order (a broadcast or a permutation), on the pool if the
+/// output is large.
+pub(crate) fn gather_strided(s: &Storage, shape: &[usize], strides: &[usize]) -> Storage {
+    let pool = parallel::pool_for(numel(shape), MIN_PARALLEL_ELEMENTS);
+    dispatch!(s, |v| match &pool {
+        Some(pool) => par_offsets(pool, shape, [strides], |[i]| v[i]),
+        None => {
+            let mut out = Vec::with_capacity(numel(shape));
+            for_each_offset(shape, [strides], |[i]| out.push(v[i]));
+            out
+        }
     })
 }

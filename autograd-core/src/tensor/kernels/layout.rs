@@ -2,7 +2,7 @@
 //! slicing, gathering and its adjoint.
 
 use crate::tensor::dtype::{dispatch, Storage};
-use crate::tensor::shape::{for_each_offset, strides};
+use crate::tensor::shape::strides;
 
 /// `out[i0.., ik..] = x[.. permuted ..]`: output dimension `k` is input dimension
 /// `perm[k]`.
@@ -10,11 +10,7 @@ pub(crate) fn permute(s: &Storage, shape: &[usize], perm: &[usize]) -> Storage {
     let st = strides(shape);
     let out_shape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
     let read: Vec<usize> = perm.iter().map(|&p| st[p]).collect();
-    dispatch!(s, |v| {
-        let mut out = Vec::with_capacity(v.len());
-        for_each_offset(&out_shape, [&read], |[i]| out.push(v[i]));
-        out
-    })
+    super::elementwise::gather_strided(s, &out_shape, &read)
 }
 
 /// Concatenates along the middle axis of `(outer, n_k, inner)` views; `parts`

@@ -2,8 +2,10 @@
 //! transposed operand is passed as strides, never copied.
 
 use super::elementwise::as_dtype;
+use crate::parallel;
 use crate::tensor::dtype::{Element, Storage};
 use crate::tensor::shape::{broadcast_strides, for_each_offset, numel};
+use rayon::prelude::*;
 
 /// Row and column strides of a matrix stored contiguously, possibly transposed.
 #[derive(Clone, Copy)]
@@ -30,26 +32,42 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// One past the largest offset a `rows x cols` matrix of this layout reads.
+    fn span(&self, rows: usize, cols: usize) -> usize {
+        (rows - 1) * self.rs as usize + (cols - 1) * self.cs as usize + 1
+    }
+}
+
 /// Element types with a GEMM.
 trait Gemm: Element {
-    /// `c[m, n] = a[m, k] @ b[k, n]` with `c` contiguous row-major.
-    fn gemm(d: &MatDims, a: &[Self], b: &[Self], c: &mut [Self]);
+    /// `c[m, n] = a[m, k] @ b[k, n]` on the calling thread, with `a` and `b` read
+    /// through their layouts and `c` contiguous row-major; `m`, `k`, `n` > 0.
+    fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: (&[Self], Layout),
+        b: (&[Self], Layout),
+        c: &mut [Self],
+    );
 }
 
 macro_rules! impl_gemm {
     ($t:ty, $f:path) => {
         impl Gemm for $t {
-            fn gemm(d: &MatDims, a: &[Self], b: &[Self], c: &mut [Self]) {
-                let (m, k, n) = (d.m, d.k, d.n);
-                assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-                if k == 0 {
-                    c[..m * n].fill(0.0);
-                    return;
-                }
-                let (la, lb) = (d.la, d.lb);
-                // SAFETY: `a` and `b` hold at least m*k and k*n elements (checked
-                // above) and their layouts address exactly those, row-major or
-                // transposed; `c` holds m*n elements and is uniquely borrowed.
+            fn gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                (a, la): (&[Self], Layout),
+                (b, lb): (&[Self], Layout),
+                c: &mut [Self],
+            ) {
+                assert!(a.len() >= la.span(m, k) && b.len() >= lb.span(k, n) && c.len() >= m * n);
+                // SAFETY: the layouts address offsets below `span`, which `a` and
+                // `b` hold (checked above); `c` holds m*n elements and is uniquely
+                // borrowed.
                 unsafe {
                     $f(
                         m,
@@ -157,17 +175,48 @@ impl MatDims {
     }
 }
 
+/// The products of every batch entry. Large ones run on the kernel pool: the
+/// batch entries and, within each, blocks of output rows are independent GEMM
+/// calls on one thread each. A row block reads the same packed panels of `b` and
+/// sums over `k` in the same order as the whole product, so the result is the
+/// same bit for bit on any number of threads.
 fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
     let (m, k, n) = (d.m, d.k, d.n);
     let mut out = vec![T::default(); numel(&d.batch) * m * n];
-    if m * n == 0 {
-        return out;
+    if m * n * k == 0 {
+        return out; // nothing to compute, or empty sums: zeros
     }
-    let mut c_off = 0;
-    for_each_offset(&d.batch, [&d.sa, &d.sb], |[ia, ib]| {
-        let c = &mut out[c_off..c_off + m * n];
-        T::gemm(d, &a[ia..ia + m * k], &b[ib..ib + k * n], c);
-        c_off += m * n;
+    let mut offsets = Vec::with_capacity(numel(&d.batch));
+    for_each_offset(&d.batch, [&d.sa, &d.sb], |o| offsets.push(o));
+    let entry = |c: &mut [T], [ia, ib]: [usize; 2], r0: usize| {
+        let rows = c.len() / n;
+        T::gemm(
+            rows,
+            k,
+            n,
+            (&a[ia + r0 * d.la.rs as usize..], d.la),
+            (&b[ib..], d.lb),
+            c,
+        );
+    };
+    let work = offsets.len() * m * k * n;
+    let Some(pool) = parallel::pool_for(work, parallel::MIN_PARALLEL_MACS) else {
+        for (c, &o) in out.chunks_mut(m * n).zip(&offsets) {
+            entry(c, o, 0);
+        }
+        return out;
+    };
+    // About two tasks per thread (for balance), in blocks of whole micro-kernel
+    // rows (8) so that no block pays for a partial tile it would not otherwise.
+    let tasks = 2 * pool.current_num_threads();
+    let blocks = tasks.div_ceil(offsets.len()).min(m.div_ceil(8)).max(1);
+    let rows = m.div_ceil(blocks).next_multiple_of(8).min(m);
+    pool.install(|| {
+        out.par_chunks_mut(m * n).zip(&offsets).for_each(|(c, &o)| {
+            c.par_chunks_mut(rows * n)
+                .enumerate()
+                .for_each(|(i, block)| entry(block, o, i * rows));
+        })
     });
     out
 }

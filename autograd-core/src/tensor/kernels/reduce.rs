@@ -1,20 +1,24 @@
 //! Reductions. Sums accumulate in `f64` whatever the storage type.
+//!
+//! Each output element is summed in index order, by the calling thread or, for
+//! large inputs, by one task of the kernel pool; a full sum adds partial sums of
+//! [`REDUCE_CHUNK`] elements in order. The result depends only on the data, not
+//! on the thread count.
 
+use crate::parallel::{self, MIN_PARALLEL_ELEMENTS, REDUCE_CHUNK};
 use crate::tensor::dtype::{Element, Storage};
 use crate::tensor::shape::{broadcast_strides, for_each_offset, is_trailing, numel};
+use rayon::prelude::*;
 
 /// Sums a tensor of shape `src` down to `dst`, a shape that broadcasts to `src`
 /// (the adjoint of broadcasting).
 pub(crate) fn sum_to(s: &Storage, src: &[usize], dst: &[usize]) -> Storage {
-    let mut acc = vec![0.0f64; numel(dst)];
-    if !acc.is_empty() && is_trailing(dst, src) {
+    let m = numel(dst);
+    if m > 0 && is_trailing(dst, src) {
         // Summing away leading dimensions (a bias's gradient): add up rows.
-        let m = acc.len();
-        for k in 0..s.len() {
-            acc[k % m] += s.get(k);
-        }
-        return Storage::from_f64_iter(acc.into_iter(), s.dtype());
+        return sum_axis(s, 1, s.len() / m, m);
     }
+    let mut acc = vec![0.0f64; m];
     let st = broadcast_strides(dst, src);
     let mut k = 0;
     for_each_offset(src, [&st], |[o]| {
@@ -26,22 +30,81 @@ pub(crate) fn sum_to(s: &Storage, src: &[usize], dst: &[usize]) -> Storage {
 
 /// Sum of all elements.
 pub(crate) fn sum_all(s: &Storage) -> f64 {
+    match s {
+        Storage::F32(v) => sum_slice(v),
+        Storage::F64(v) => sum_slice(v),
+    }
+}
+
+fn sum_slice<T: Element>(v: &[T]) -> f64 {
     // A fold from +0.0: `Iterator::sum` of no floats is -0.0.
-    (0..s.len()).fold(0.0, |acc, i| acc + s.get(i))
+    let sum = |c: &[T]| c.iter().fold(0.0, |acc, x| acc + x.to_f64());
+    if v.len() <= REDUCE_CHUNK {
+        return sum(v);
+    }
+    match parallel::pool_for(v.len(), MIN_PARALLEL_ELEMENTS) {
+        None => v.chunks(REDUCE_CHUNK).map(sum).fold(0.0, |acc, p| acc + p),
+        Some(pool) => {
+            let parts: Vec<f64> = pool.install(|| v.par_chunks(REDUCE_CHUNK).map(sum).collect());
+            parts.into_iter().fold(0.0, |acc, p| acc + p)
+        }
+    }
 }
 
 /// Sums the middle axis of a tensor viewed as `(outer, n, inner)`.
 pub(crate) fn sum_axis(s: &Storage, outer: usize, n: usize, inner: usize) -> Storage {
+    let acc = match s {
+        Storage::F32(v) => sum_axis_typed(v, outer, n, inner),
+        Storage::F64(v) => sum_axis_typed(v, outer, n, inner),
+    };
+    Storage::from_f64_iter(acc.into_iter(), s.dtype())
+}
+
+fn sum_axis_typed<T: Element>(v: &[T], outer: usize, n: usize, inner: usize) -> Vec<f64> {
     let mut acc = vec![0.0f64; outer * inner];
-    for o in 0..outer {
+    if acc.is_empty() {
+        return acc;
+    }
+    // Adds up `out[o, i0..i0 + len]` over the middle axis, row by row.
+    let block = |o: usize, i0: usize, out: &mut [f64]| {
         for j in 0..n {
-            let base = (o * n + j) * inner;
-            for i in 0..inner {
-                acc[o * inner + i] += s.get(base + i);
+            let row = &v[(o * n + j) * inner + i0..][..out.len()];
+            for (a, x) in out.iter_mut().zip(row) {
+                *a += x.to_f64();
             }
         }
+    };
+    match parallel::pool_for(v.len(), MIN_PARALLEL_ELEMENTS) {
+        None => {
+            for (o, out) in acc.chunks_mut(inner).enumerate() {
+                block(o, 0, out);
+            }
+        }
+        Some(pool) => {
+            // Tasks of about REDUCE_CHUNK inputs: several rows of outputs, or
+            // column blocks of one row when a row alone is larger.
+            let rows = REDUCE_CHUNK / (n * inner).max(1);
+            let width = inner.min(REDUCE_CHUNK.div_ceil(n).max(64));
+            pool.install(|| {
+                if rows > 1 {
+                    acc.par_chunks_mut(rows * inner)
+                        .enumerate()
+                        .for_each(|(t, out)| {
+                            for (k, out) in out.chunks_mut(inner).enumerate() {
+                                block(t * rows + k, 0, out);
+                            }
+                        })
+                } else {
+                    acc.par_chunks_mut(inner).enumerate().for_each(|(o, out)| {
+                        out.par_chunks_mut(width)
+                            .enumerate()
+                            .for_each(|(b, out)| block(o, b * width, out))
+                    })
+                }
+            });
+        }
     }
-    Storage::from_f64_iter(acc.into_iter(), s.dtype())
+    acc
 }
 
 /// Index along the middle axis of the largest (`max = true`) or smallest element

@@ -4,19 +4,32 @@
 use crate::error::Result;
 use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::kernels::elementwise::zip;
+use crate::tensor::kernels::elementwise::{zip, zip_local};
 use crate::tensor::op::{Op, Saved, ScalarKind};
 use crate::tensor::shape::{broadcast_shapes, Shape};
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 impl Tensor {
     /// `f` element-wise over this tensor and `other` broadcast to `out`, without
-    /// recording.
+    /// recording, on the calling thread (for an `f` that is not `Sync`; see
+    /// [`Tensor::par_zip_data`]).
     pub(crate) fn zip_data(
         &self,
         other: &Tensor,
         out: &[usize],
         f: impl Fn(f64, f64) -> f64,
+    ) -> Storage {
+        Tensor::read2(self, other, |a, b| {
+            zip_local(a, self.shape(), b, other.shape(), out, f)
+        })
+    }
+
+    /// [`Tensor::zip_data`] on the kernel pool when the output is large.
+    pub(crate) fn par_zip_data(
+        &self,
+        other: &Tensor,
+        out: &[usize],
+        f: impl Fn(f64, f64) -> f64 + Sync,
     ) -> Storage {
         Tensor::read2(self, other, |a, b| {
             zip(a, self.shape(), b, other.shape(), out, f)
@@ -32,7 +45,7 @@ impl Tensor {
         make: impl FnOnce(&Tensor, &Tensor) -> Op,
     ) -> Result<Tensor> {
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
-        let s = self.zip_data(other, &shape, f);
+        let s = self.par_zip_data(other, &shape, f);
         Ok(Tensor::record(s, &shape, &[self, other], |_| {
             make(self, other)
         }))

@@ -40,7 +40,7 @@ impl Tensor {
         f: fn(f64, f64) -> bool,
     ) -> Result<Tensor> {
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
-        let s = self.zip_data(other, &shape, |a, b| f64::from(u8::from(f(a, b))));
+        let s = self.par_zip_data(other, &shape, |a, b| f64::from(u8::from(f(a, b))));
         Ok(Tensor::from_storage(s, &shape))
     }
 

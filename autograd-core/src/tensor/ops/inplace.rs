@@ -60,7 +60,7 @@ impl Tensor {
                 reason: "the result of an in-place op must keep the tensor's shape".into(),
             });
         }
-        let s = self.zip_data(other, self.shape(), f);
+        let s = self.par_zip_data(other, self.shape(), f);
         let s = as_dtype(&s, self.dtype()).into_owned();
         self.inner.buffer.replace(s, op);
         Ok(self.clone())

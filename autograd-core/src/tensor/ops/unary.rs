@@ -29,7 +29,7 @@ impl Tensor {
     /// records `make` (which may save the output through `OutRef`).
     pub(crate) fn unary(
         &self,
-        f: impl Fn(f64) -> f64,
+        f: impl Fn(f64) -> f64 + Sync,
         make: impl FnOnce(&OutRef<'_>) -> Op,
     ) -> Tensor {
         let s = self.data().map(f);
