@@ -1,6 +1,14 @@
-//! The static engine's workloads, each as a `#[differentiable]` function and as a
-//! hand-written analytic gradient: the tests check that both agree, the benches
-//! time both against the forward pass alone.
+//! The benchmark workloads W1-W5, defined once for the benches, the tests and the
+//! peer benchmarks in `bench-peers/`.
+//!
+//! W1-W3 (small, `f64`) each come as a `#[differentiable]` function, a
+//! hand-written analytic gradient and the same computation op by op on the tape
+//! (`*_tape`): the tests check that all agree, `benches/static.rs` times the
+//! static engine against the hand-written gradient and the forward pass, and
+//! `benches/suite.rs` times the tape, the function applied as one tape node
+//! (`NAME::apply`) and central finite differences. W4 and W5 (training steps on
+//! the tape, `f32`) are in `training.rs` beside this file, a module of its own so
+//! that what includes this one does not compile `examples/lenet.rs`.
 #![allow(dead_code)]
 
 use autograd::nalgebra::{SMatrix, SVector};
@@ -14,6 +22,11 @@ pub mod thermometer;
 pub fn neuron(w: f64, b: f64, #[constant] x: f64, #[constant] y: f64) -> f64 {
     let p = (w * x + b).tanh();
     (y - p).powi(2)
+}
+
+/// W2 on the tape: scalar (rank-0) `f64` tensors, one op at a time.
+pub fn neuron_tape(w: &Tensor, b: &Tensor, x: &Tensor, y: &Tensor) -> Tensor {
+    (y - (w * x + b).tanh()).pow(2.0)
 }
 
 /// The neuron's gradient by hand: `dL/dw = -2x(y-p)(1-p^2)`, `dL/db = -2(y-p)(1-p^2)`.
@@ -35,6 +48,11 @@ pub fn thermometer_loss(
 ) -> f64 {
     let t_p = t_u * w + SVector::repeat(b);
     (t_p - t_c).map(|d| d * d).mean()
+}
+
+/// W1 on the tape: `w`, `b` rank-0 and `t_u`, `t_c` of shape `[11]`, `f64`.
+pub fn thermometer_tape(w: &Tensor, b: &Tensor, t_u: &Tensor, t_c: &Tensor) -> Tensor {
+    (t_u * w + b - t_c).pow(2.0).mean()
 }
 
 /// The thermometer loss's gradient by hand: `dL/dw = mean(2 d t_u)`, `dL/db = mean(2 d)`.
@@ -98,6 +116,72 @@ pub fn mlp_loss(
     let h2 = (w2 * h1 + b2).tanh();
     let out = (w3 * h2)[0] + b3;
     (out - y).powi(2)
+}
+
+/// W3 on the tape, with `f64` weights and sample as PyTorch would hold them:
+/// `w1 [16, 4]`, `b1 [16]`, `w2 [16, 16]`, `b2 [16]`, `w3 [1, 16]`, `b3 []`,
+/// `x [4]`, `y []` (matrix-vector products).
+pub fn mlp_tape(p: &[Tensor; 6], x: &Tensor, y: &Tensor) -> Tensor {
+    let [w1, b1, w2, b2, w3, b3] = p;
+    let h1 = (w1.matmul(x) + b1).tanh();
+    let h2 = (w2.matmul(&h1) + b2).tanh();
+    let out = w3.matmul(&h2).reshape(&[]) + b3;
+    (out - y).pow(2.0)
+}
+
+impl Mlp {
+    /// The weights as tensors in the order of [`mlp_tape`], requiring grad.
+    pub fn tensors(&self) -> [Tensor; 6] {
+        let t =
+            |v: &[f64], shape: &[usize]| Tensor::from_vec(v.to_vec(), shape).requires_grad_(true);
+        // nalgebra stores column-major: transpose to read row-major.
+        [
+            t(self.w1.transpose().as_slice(), &[16, 4]),
+            t(self.b1.as_slice(), &[16]),
+            t(self.w2.transpose().as_slice(), &[16, 16]),
+            t(self.b2.as_slice(), &[16]),
+            t(self.w3.as_slice(), &[1, 16]),
+            t(&[self.b3], &[]),
+        ]
+    }
+
+    /// The weights as one flat vector (nalgebra's column-major order), for
+    /// finite differences.
+    pub fn flat(&self) -> Vec<f64> {
+        [
+            self.w1.as_slice(),
+            self.b1.as_slice(),
+            self.w2.as_slice(),
+            self.b2.as_slice(),
+            self.w3.as_slice(),
+            &[self.b3],
+        ]
+        .concat()
+    }
+
+    /// The inverse of [`Mlp::flat`].
+    pub fn from_flat(v: &[f64]) -> Self {
+        let (w1, v) = v.split_at(64);
+        let (b1, v) = v.split_at(16);
+        let (w2, v) = v.split_at(256);
+        let (b2, v) = v.split_at(16);
+        let (w3, v) = v.split_at(16);
+        Mlp {
+            w1: SMatrix::from_column_slice(w1),
+            b1: SVector::from_column_slice(b1),
+            w2: SMatrix::from_column_slice(w2),
+            b2: SVector::from_column_slice(b2),
+            w3: SMatrix::from_column_slice(w3),
+            b3: v[0],
+        }
+    }
+
+    /// W3's loss of these weights (the forward function alone).
+    pub fn loss(&self, x: &SVector<f64, 4>, y: f64) -> f64 {
+        mlp_loss(
+            &self.w1, &self.b1, &self.w2, &self.b2, &self.w3, self.b3, x, y,
+        )
+    }
 }
 
 /// The network's gradient by hand (the usual backpropagation).
