@@ -126,6 +126,45 @@ pub(crate) fn col2im(s: &Storage, win: &Window) -> Storage {
     ))
 }
 
+/// For every window of a pool over `(n, 1, h, w)` images (no padding), the
+/// offset within its image of the window's largest element: the first in
+/// row-major window order on ties, and a NaN wins, as in PyTorch.
+pub(crate) fn max_pool_indices(s: &Storage, win: &Window) -> Vec<usize> {
+    debug_assert!(win.c == 1 && win.padding == (0, 0));
+    let (ho, wo) = win.out_hw();
+    let (sh, sw) = win.stride;
+    let pool = |x: &[f64], out: &mut [usize]| {
+        for oy in 0..ho {
+            for ox in 0..wo {
+                let (y0, x0) = (oy * sh, ox * sw);
+                let mut best = y0 * win.w + x0;
+                'window: for i in 0..win.kh {
+                    for j in 0..win.kw {
+                        let at = (y0 + i) * win.w + x0 + j;
+                        let (c, b) = (x[at], x[best]);
+                        if b.is_nan() {
+                            break 'window;
+                        }
+                        if c.is_nan() || c > b {
+                            best = at;
+                        }
+                    }
+                }
+                out[oy * wo + ox] = best;
+            }
+        }
+    };
+    let sizes = (win.h * win.w, ho * wo);
+    // Compared in f64 like every kernel; an image is small enough to widen first.
+    match s {
+        Storage::F32(v) => per_sample(v, sizes, win.n, |out, img| {
+            let x: Vec<f64> = img.iter().map(|&v| f64::from(v)).collect();
+            pool(&x, out)
+        }),
+        Storage::F64(v) => per_sample(v, sizes, win.n, |out, img| pool(img, out)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +175,33 @@ mod tests {
 
     fn wave(n: usize, k: f64) -> Storage {
         Storage::F64((0..n).map(|i| (i as f64 * k).sin()).collect())
+    }
+
+    /// The direct max-pool kernel picks what the maximum over im2col's columns
+    /// picks, ties and NaNs included.
+    #[test]
+    fn max_pool_indices_match_the_column_maximum() {
+        let win = Window {
+            n: 3,
+            c: 1,
+            h: 7,
+            w: 6,
+            kh: 3,
+            kw: 2,
+            stride: (2, 2),
+            padding: (0, 0),
+        };
+        let mut v: Vec<f64> = (0..3 * 42).map(|i| ((i * 7) % 5) as f64).collect();
+        v[50] = f64::NAN;
+        let s = Storage::F64(v.into());
+        let [nc, kk, l] = win.cols_shape();
+        let pixels = Storage::F64((0..nc * 42).map(|i| i as f64).collect());
+        let (pix, cols) = (im2col(&pixels, &win), im2col(&s, &win));
+        let best = crate::tensor::kernels::reduce::arg_extreme(&cols, nc, kk, l, true);
+        let want: Vec<usize> = (0..nc * l)
+            .map(|f| pix.get(((f / l) * kk + best[f]) * l + f % l) as usize % 42)
+            .collect();
+        assert_eq!(max_pool_indices(&s, &win), want);
     }
 
     /// `<im2col(x), y> == <x, col2im(y)>`: col2im is im2col's adjoint, which is

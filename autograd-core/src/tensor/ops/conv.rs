@@ -1,9 +1,8 @@
 //! Convolution and pooling over `(n, c, h, w)` images, all on im2col.
 
 use crate::error::Result;
-use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::kernels::conv::{col2im, im2col, Window};
+use crate::tensor::kernels::conv::{col2im, im2col, max_pool_indices, Window};
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::{elementwise, linalg, reduce};
 use crate::tensor::op::{GatherKind, Op, Saved};
@@ -152,18 +151,9 @@ impl Tensor {
     /// Fallible [`Tensor::max_pool2d`].
     pub fn try_max_pool2d(&self, kernel: usize, stride: usize) -> Result<Tensor> {
         let win = pool_window("max_pool2d", self.shape(), kernel, stride)?;
-        let [nc, kk, l] = win.cols_shape();
-        // The flat pixel each column entry reads, so the winner maps back to the input.
-        let pixels = im2col(
-            &Storage::F64((0..nc * win.h * win.w).map(|i| i as f64).collect()),
-            &win,
-        );
-        let cols = im2col(&self.data(), &win);
-        let best = reduce::arg_extreme(&cols, nc, kk, l, true);
+        let [nc, _, l] = win.cols_shape();
         let hw = win.h * win.w;
-        let index: Arc<[usize]> = (0..nc * l)
-            .map(|f| pixels.get(((f / l) * kk + best[f]) * l + f % l) as usize % hw)
-            .collect();
+        let index: Arc<[usize]> = max_pool_indices(&self.data(), &win).into();
         let geom = GatherGeom {
             outer: nc,
             n_in: hw,
