@@ -7,8 +7,10 @@
 //! Each program's test checks `NAME::grad` (scalar outputs) and `NAME::vjp` with a
 //! random cotangent against central differences of the plain function (of its frozen
 //! twin when the program detaches values), and that both return the plain value (to
-//! 1e-13). Hand-written programs at the edges of the language are in
-//! `tests/random_programs/edge_cases.rs`.
+//! 1e-13). For scalar outputs, `NAME::hvp` along a fixed direction must return the
+//! same value and gradient and, as the Hessian-vector product, the central
+//! differences of the generated gradient along that direction. Hand-written programs
+//! at the edges of the language are in `tests/random_programs/edge_cases.rs`.
 #![allow(clippy::needless_return, clippy::clone_on_copy, clippy::let_and_return)]
 
 use autograd::nalgebra::{SMatrix, SVector};
@@ -29,6 +31,33 @@ const TOL: f64 = 1e-6;
 /// inlined and an out-of-line call on the same input).
 fn same_value<Y: Flat>(generated: &Y, plain: &Y) {
     assert_close(&generated.flat(), &plain.flat(), 1e-13, "value");
+}
+
+/// A fixed direction shaped like `x`, with entries of both signs and several sizes.
+fn direction<X: Flat>(x: &X) -> X {
+    let n = x.flat().len();
+    let coords: Vec<f64> = (0..n)
+        .map(|i| [0.7, -0.4, 0.25, -0.9, 0.55][i % 5])
+        .collect();
+    x.unflatten(&mut &coords[..])
+}
+
+/// `hv` must equal `(grad(x + h v) - grad(x - h v)) / 2h`, the derivative of the
+/// generated gradient along `v`.
+fn check_hvp<X: Flat>(what: &str, grad: impl Fn(&X) -> X, x: &X, v: &X, hv: &X) {
+    let h = 1e-5;
+    let (xs, vs) = (x.flat(), v.flat());
+    let at = |t: f64| {
+        let c: Vec<f64> = xs.iter().zip(&vs).map(|(a, b)| a + t * b).collect();
+        grad(&x.unflatten(&mut &c[..])).flat()
+    };
+    let (plus, minus) = (at(h), at(-h));
+    let numeric: Vec<f64> = plus
+        .iter()
+        .zip(&minus)
+        .map(|(p, m)| (p - m) / (2.0 * h))
+        .collect();
+    assert_close(&hv.flat(), &numeric, TOL, what);
 }
 
 #[test]
@@ -101,6 +130,12 @@ fn prog_00_matches_finite_differences() {
     same_value(&value, &prog_00(m3, x1, x2, x0));
     let grad = (g.m3, g.x1, g.x2, g.x0,);
     check_vjp("prog_00 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_00::hvp(m3, x1, x2, x0, &prog_00::Grad { m3: v.0, x1: v.1, x2: v.2, x0: v.3 });
+    same_value(&value, &prog_00(m3, x1, x2, x0));
+    same_value(&(g.m3, g.x1, g.x2, g.x0,), &grad);
+    let grad_at = |x: &(SMatrix<f64, 3, 2>, f64, f64, f64,)| { let g = prog_00::grad(x.0, x.1, x.2, x.3).1; (g.m3, g.x1, g.x2, g.x0,) };
+    check_hvp("prog_00 hvp", grad_at, &x, &v, &(h.m3, h.x1, h.x2, h.x0,));
     let (value, pullback) = prog_00::vjp(m3, x1, x2, x0);
     same_value(&value, &prog_00(m3, x1, x2, x0));
     let u = 0.914;
@@ -144,6 +179,12 @@ fn prog_01_matches_finite_differences() {
     same_value(&value, &prog_01(x0, &v1));
     let grad = (g.x0, g.v1,);
     check_vjp("prog_01 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_01::hvp(x0, &v1, &prog_01::Grad { x0: v.0, v1: v.1 });
+    same_value(&value, &prog_01(x0, &v1));
+    same_value(&(g.x0, g.v1,), &grad);
+    let grad_at = |x: &(f64, SVector<f64, 3>,)| { let g = prog_01::grad(x.0, &x.1).1; (g.x0, g.v1,) };
+    check_hvp("prog_01 hvp", grad_at, &x, &v, &(h.x0, h.v1,));
     let (value, pullback) = prog_01::vjp(x0, &v1);
     same_value(&value, &prog_01(x0, &v1));
     let u = -0.651;
@@ -186,6 +227,12 @@ fn prog_02_matches_finite_differences() {
     same_value(&value, &prog_02(x0, &m1));
     let grad = (g.x0, g.m1,);
     check_vjp("prog_02 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_02::hvp(x0, &m1, &prog_02::Grad { x0: v.0, m1: v.1 });
+    same_value(&value, &prog_02(x0, &m1));
+    same_value(&(g.x0, g.m1,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 3, 2>,)| { let g = prog_02::grad(x.0, &x.1).1; (g.x0, g.m1,) };
+    check_hvp("prog_02 hvp", grad_at, &x, &v, &(h.x0, h.m1,));
     let (value, pullback) = prog_02::vjp(x0, &m1);
     same_value(&value, &prog_02(x0, &m1));
     let u = -0.977;
@@ -325,6 +372,12 @@ fn prog_05_matches_finite_differences() {
     same_value(&value, &prog_05(&x0));
     let grad = (g.x0,);
     check_vjp("prog_05 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_05::hvp(&x0, &prog_05::Grad { x0: v.0 });
+    same_value(&value, &prog_05(&x0));
+    same_value(&(g.x0,), &grad);
+    let grad_at = |x: &(f64,)| { let g = prog_05::grad(&x.0).1; (g.x0,) };
+    check_hvp("prog_05 hvp", grad_at, &x, &v, &(h.x0,));
     let (value, pullback) = prog_05::vjp(&x0);
     same_value(&value, &prog_05(&x0));
     let u = 0.69;
@@ -369,6 +422,12 @@ fn prog_06_matches_finite_differences() {
     same_value(&value, &prog_06(x0, &m1, c));
     let grad = (g.x0, g.m1,);
     check_vjp("prog_06 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_06::hvp(x0, &m1, c, &prog_06::Grad { x0: v.0, m1: v.1 });
+    same_value(&value, &prog_06(x0, &m1, c));
+    same_value(&(g.x0, g.m1,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 2, 3>,)| { let g = prog_06::grad(x.0, &x.1, c).1; (g.x0, g.m1,) };
+    check_hvp("prog_06 hvp", grad_at, &x, &v, &(h.x0, h.m1,));
     let (value, pullback) = prog_06::vjp(x0, &m1, c);
     same_value(&value, &prog_06(x0, &m1, c));
     let u = -0.98;
@@ -413,6 +472,12 @@ fn prog_07_matches_finite_differences() {
     same_value(&value, &prog_07(&x0, x1, x2, m3));
     let grad = (g.x0, g.x1, g.x2, g.m3,);
     check_vjp("prog_07 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_07::hvp(&x0, x1, x2, m3, &prog_07::Grad { x0: v.0, x1: v.1, x2: v.2, m3: v.3 });
+    same_value(&value, &prog_07(&x0, x1, x2, m3));
+    same_value(&(g.x0, g.x1, g.x2, g.m3,), &grad);
+    let grad_at = |x: &(f64, f64, f64, SMatrix<f64, 3, 2>,)| { let g = prog_07::grad(&x.0, x.1, x.2, x.3).1; (g.x0, g.x1, g.x2, g.m3,) };
+    check_hvp("prog_07 hvp", grad_at, &x, &v, &(h.x0, h.x1, h.x2, h.m3,));
     let (value, pullback) = prog_07::vjp(&x0, x1, x2, m3);
     same_value(&value, &prog_07(&x0, x1, x2, m3));
     let u = -0.414;
@@ -448,6 +513,12 @@ fn prog_08_matches_finite_differences() {
     same_value(&value, &prog_08(x1, &x0));
     let grad = (g.x1, g.x0,);
     check_vjp("prog_08 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_08::hvp(x1, &x0, &prog_08::Grad { x1: v.0, x0: v.1 });
+    same_value(&value, &prog_08(x1, &x0));
+    same_value(&(g.x1, g.x0,), &grad);
+    let grad_at = |x: &(f64, f64,)| { let g = prog_08::grad(x.0, &x.1).1; (g.x1, g.x0,) };
+    check_hvp("prog_08 hvp", grad_at, &x, &v, &(h.x1, h.x0,));
     let (value, pullback) = prog_08::vjp(x1, &x0);
     same_value(&value, &prog_08(x1, &x0));
     let u = 0.575;
@@ -477,6 +548,12 @@ fn prog_09_matches_finite_differences() {
     same_value(&value, &prog_09(x1, x0));
     let grad = (g.x1, g.x0,);
     check_vjp("prog_09 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_09::hvp(x1, x0, &prog_09::Grad { x1: v.0, x0: v.1 });
+    same_value(&value, &prog_09(x1, x0));
+    same_value(&(g.x1, g.x0,), &grad);
+    let grad_at = |x: &(f64, f64,)| { let g = prog_09::grad(x.0, x.1).1; (g.x1, g.x0,) };
+    check_hvp("prog_09 hvp", grad_at, &x, &v, &(h.x1, h.x0,));
     let (value, pullback) = prog_09::vjp(x1, x0);
     same_value(&value, &prog_09(x1, x0));
     let u = 0.51;
@@ -563,6 +640,12 @@ fn prog_10_matches_finite_differences() {
     same_value(&value, &prog_10(x0));
     let grad = (g.x0,);
     check_vjp("prog_10 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_10::hvp(x0, &prog_10::Grad { x0: v.0 });
+    same_value(&value, &prog_10(x0));
+    same_value(&(g.x0,), &grad);
+    let grad_at = |x: &(f64,)| { let g = prog_10::grad(x.0).1; (g.x0,) };
+    check_hvp("prog_10 hvp", grad_at, &x, &v, &(h.x0,));
     let (value, pullback) = prog_10::vjp(x0);
     same_value(&value, &prog_10(x0));
     let u = -0.404;
@@ -635,6 +718,12 @@ fn prog_12_matches_finite_differences() {
     same_value(&value, &prog_12(x0, &m1, v2, x3, c));
     let grad = (g.x0, g.m1, g.v2, g.x3,);
     check_vjp("prog_12 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_12::hvp(x0, &m1, v2, x3, c, &prog_12::Grad { x0: v.0, m1: v.1, v2: v.2, x3: v.3 });
+    same_value(&value, &prog_12(x0, &m1, v2, x3, c));
+    same_value(&(g.x0, g.m1, g.v2, g.x3,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 2, 3>, SVector<f64, 2>, f64,)| { let g = prog_12::grad(x.0, &x.1, x.2, x.3, c).1; (g.x0, g.m1, g.v2, g.x3,) };
+    check_hvp("prog_12 hvp", grad_at, &x, &v, &(h.x0, h.m1, h.v2, h.x3,));
     let (value, pullback) = prog_12::vjp(x0, &m1, v2, x3, c);
     same_value(&value, &prog_12(x0, &m1, v2, x3, c));
     let u = -0.569;
@@ -669,6 +758,12 @@ fn prog_13_matches_finite_differences() {
     same_value(&value, &prog_13(x0, m1, x2, v3));
     let grad = (g.x0, g.m1, g.x2, g.v3,);
     check_vjp("prog_13 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_13::hvp(x0, m1, x2, v3, &prog_13::Grad { x0: v.0, m1: v.1, x2: v.2, v3: v.3 });
+    same_value(&value, &prog_13(x0, m1, x2, v3));
+    same_value(&(g.x0, g.m1, g.x2, g.v3,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 3, 2>, f64, SVector<f64, 3>,)| { let g = prog_13::grad(x.0, x.1, x.2, x.3).1; (g.x0, g.m1, g.x2, g.v3,) };
+    check_hvp("prog_13 hvp", grad_at, &x, &v, &(h.x0, h.m1, h.x2, h.v3,));
     let (value, pullback) = prog_13::vjp(x0, m1, x2, v3);
     same_value(&value, &prog_13(x0, m1, x2, v3));
     let u = -0.448;
@@ -708,6 +803,12 @@ fn prog_14_matches_finite_differences() {
     same_value(&value, &prog_14(x0, m1));
     let grad = (g.x0, g.m1,);
     check_vjp("prog_14 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_14::hvp(x0, m1, &prog_14::Grad { x0: v.0, m1: v.1 });
+    same_value(&value, &prog_14(x0, m1));
+    same_value(&(g.x0, g.m1,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 3, 2>,)| { let g = prog_14::grad(x.0, x.1).1; (g.x0, g.m1,) };
+    check_hvp("prog_14 hvp", grad_at, &x, &v, &(h.x0, h.m1,));
     let (value, pullback) = prog_14::vjp(x0, m1);
     same_value(&value, &prog_14(x0, m1));
     let u = 0.418;
@@ -751,6 +852,12 @@ fn prog_15_matches_finite_differences() {
     same_value(&value, &prog_15(x0, &m1, x2));
     let grad = (g.x0, g.m1, g.x2,);
     check_vjp("prog_15 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_15::hvp(x0, &m1, x2, &prog_15::Grad { x0: v.0, m1: v.1, x2: v.2 });
+    same_value(&value, &prog_15(x0, &m1, x2));
+    same_value(&(g.x0, g.m1, g.x2,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 3, 2>, f64,)| { let g = prog_15::grad(x.0, &x.1, x.2).1; (g.x0, g.m1, g.x2,) };
+    check_hvp("prog_15 hvp", grad_at, &x, &v, &(h.x0, h.m1, h.x2,));
     let (value, pullback) = prog_15::vjp(x0, &m1, x2);
     same_value(&value, &prog_15(x0, &m1, x2));
     let u = 0.741;
@@ -817,6 +924,12 @@ fn prog_16_matches_finite_differences() {
     same_value(&value, &prog_16(x0, v1, c));
     let grad = (g.x0, g.v1,);
     check_vjp("prog_16 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_16::hvp(x0, v1, c, &prog_16::Grad { x0: v.0, v1: v.1 });
+    same_value(&value, &prog_16(x0, v1, c));
+    same_value(&(g.x0, g.v1,), &grad);
+    let grad_at = |x: &(f64, SVector<f64, 3>,)| { let g = prog_16::grad(x.0, x.1, c).1; (g.x0, g.v1,) };
+    check_hvp("prog_16 hvp", grad_at, &x, &v, &(h.x0, h.v1,));
     let (value, pullback) = prog_16::vjp(x0, v1, c);
     same_value(&value, &prog_16(x0, v1, c));
     let u = -0.74;
@@ -861,6 +974,12 @@ fn prog_17_matches_finite_differences() {
     same_value(&value, &prog_17(m1, x0));
     let grad = (g.m1, g.x0,);
     check_vjp("prog_17 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_17::hvp(m1, x0, &prog_17::Grad { m1: v.0, x0: v.1 });
+    same_value(&value, &prog_17(m1, x0));
+    same_value(&(g.m1, g.x0,), &grad);
+    let grad_at = |x: &(SMatrix<f64, 2, 3>, f64,)| { let g = prog_17::grad(x.0, x.1).1; (g.m1, g.x0,) };
+    check_hvp("prog_17 hvp", grad_at, &x, &v, &(h.m1, h.x0,));
     let (value, pullback) = prog_17::vjp(m1, x0);
     same_value(&value, &prog_17(m1, x0));
     let u = 0.425;
@@ -927,6 +1046,12 @@ fn prog_19_matches_finite_differences() {
     same_value(&value, &prog_19(&x0));
     let grad = (g.x0,);
     check_vjp("prog_19 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_19::hvp(&x0, &prog_19::Grad { x0: v.0 });
+    same_value(&value, &prog_19(&x0));
+    same_value(&(g.x0,), &grad);
+    let grad_at = |x: &(f64,)| { let g = prog_19::grad(&x.0).1; (g.x0,) };
+    check_hvp("prog_19 hvp", grad_at, &x, &v, &(h.x0,));
     let (value, pullback) = prog_19::vjp(&x0);
     same_value(&value, &prog_19(&x0));
     let u = -0.82;
@@ -1089,6 +1214,12 @@ fn prog_23_matches_finite_differences() {
     same_value(&value, &prog_23(x0, &m1, v2));
     let grad = (g.x0, g.m1, g.v2,);
     check_vjp("prog_23 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_23::hvp(x0, &m1, v2, &prog_23::Grad { x0: v.0, m1: v.1, v2: v.2 });
+    same_value(&value, &prog_23(x0, &m1, v2));
+    same_value(&(g.x0, g.m1, g.v2,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 3, 2>, SVector<f64, 2>,)| { let g = prog_23::grad(x.0, &x.1, x.2).1; (g.x0, g.m1, g.v2,) };
+    check_hvp("prog_23 hvp", grad_at, &x, &v, &(h.x0, h.m1, h.v2,));
     let (value, pullback) = prog_23::vjp(x0, &m1, v2);
     same_value(&value, &prog_23(x0, &m1, v2));
     let u = 0.858;
@@ -1279,6 +1410,12 @@ fn prog_27_matches_finite_differences() {
     same_value(&value, &prog_27(v1, &x0));
     let grad = (g.v1, g.x0,);
     check_vjp("prog_27 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_27::hvp(v1, &x0, &prog_27::Grad { v1: v.0, x0: v.1 });
+    same_value(&value, &prog_27(v1, &x0));
+    same_value(&(g.v1, g.x0,), &grad);
+    let grad_at = |x: &(SVector<f64, 2>, f64,)| { let g = prog_27::grad(x.0, &x.1).1; (g.v1, g.x0,) };
+    check_hvp("prog_27 hvp", grad_at, &x, &v, &(h.v1, h.x0,));
     let (value, pullback) = prog_27::vjp(v1, &x0);
     same_value(&value, &prog_27(v1, &x0));
     let u = -0.517;
@@ -1311,6 +1448,12 @@ fn prog_28_matches_finite_differences() {
     same_value(&value, &prog_28(x0, m1));
     let grad = (g.x0, g.m1,);
     check_vjp("prog_28 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_28::hvp(x0, m1, &prog_28::Grad { x0: v.0, m1: v.1 });
+    same_value(&value, &prog_28(x0, m1));
+    same_value(&(g.x0, g.m1,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 2, 3>,)| { let g = prog_28::grad(x.0, x.1).1; (g.x0, g.m1,) };
+    check_hvp("prog_28 hvp", grad_at, &x, &v, &(h.x0, h.m1,));
     let (value, pullback) = prog_28::vjp(x0, m1);
     same_value(&value, &prog_28(x0, m1));
     let u = -0.231;
@@ -1341,6 +1484,12 @@ fn prog_29_matches_finite_differences() {
     same_value(&value, &prog_29(x0, c));
     let grad = (g.x0,);
     check_vjp("prog_29 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_29::hvp(x0, c, &prog_29::Grad { x0: v.0 });
+    same_value(&value, &prog_29(x0, c));
+    same_value(&(g.x0,), &grad);
+    let grad_at = |x: &(f64,)| { let g = prog_29::grad(x.0, c).1; (g.x0,) };
+    check_hvp("prog_29 hvp", grad_at, &x, &v, &(h.x0,));
     let (value, pullback) = prog_29::vjp(x0, c);
     same_value(&value, &prog_29(x0, c));
     let u = -0.945;
@@ -1386,6 +1535,12 @@ fn prog_30_matches_finite_differences() {
     same_value(&value, &prog_30(&x0));
     let grad = (g.x0,);
     check_vjp("prog_30 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_30::hvp(&x0, &prog_30::Grad { x0: v.0 });
+    same_value(&value, &prog_30(&x0));
+    same_value(&(g.x0,), &grad);
+    let grad_at = |x: &(f64,)| { let g = prog_30::grad(&x.0).1; (g.x0,) };
+    check_hvp("prog_30 hvp", grad_at, &x, &v, &(h.x0,));
     let (value, pullback) = prog_30::vjp(&x0);
     same_value(&value, &prog_30(&x0));
     let u = 0.666;
@@ -1435,6 +1590,12 @@ fn prog_31_matches_finite_differences() {
     same_value(&value, &prog_31(x3, m1, v2, &x0));
     let grad = (g.x3, g.m1, g.v2, g.x0,);
     check_vjp("prog_31 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_31::hvp(x3, m1, v2, &x0, &prog_31::Grad { x3: v.0, m1: v.1, v2: v.2, x0: v.3 });
+    same_value(&value, &prog_31(x3, m1, v2, &x0));
+    same_value(&(g.x3, g.m1, g.v2, g.x0,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 2, 2>, SVector<f64, 2>, f64,)| { let g = prog_31::grad(x.0, x.1, x.2, &x.3).1; (g.x3, g.m1, g.v2, g.x0,) };
+    check_hvp("prog_31 hvp", grad_at, &x, &v, &(h.x3, h.m1, h.v2, h.x0,));
     let (value, pullback) = prog_31::vjp(x3, m1, v2, &x0);
     same_value(&value, &prog_31(x3, m1, v2, &x0));
     let u = -0.228;
@@ -1510,6 +1671,12 @@ fn prog_32_matches_finite_differences() {
     same_value(&value, &prog_32(x0, x1, c));
     let grad = (g.x0, g.x1,);
     check_vjp("prog_32 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_32::hvp(x0, x1, c, &prog_32::Grad { x0: v.0, x1: v.1 });
+    same_value(&value, &prog_32(x0, x1, c));
+    same_value(&(g.x0, g.x1,), &grad);
+    let grad_at = |x: &(f64, f64,)| { let g = prog_32::grad(x.0, x.1, c).1; (g.x0, g.x1,) };
+    check_hvp("prog_32 hvp", grad_at, &x, &v, &(h.x0, h.x1,));
     let (value, pullback) = prog_32::vjp(x0, x1, c);
     same_value(&value, &prog_32(x0, x1, c));
     let u = -0.845;
@@ -1558,6 +1725,12 @@ fn prog_33_matches_finite_differences() {
     same_value(&value, &prog_33(c, v1, x0));
     let grad = (g.v1, g.x0,);
     check_vjp("prog_33 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_33::hvp(c, v1, x0, &prog_33::Grad { v1: v.0, x0: v.1 });
+    same_value(&value, &prog_33(c, v1, x0));
+    same_value(&(g.v1, g.x0,), &grad);
+    let grad_at = |x: &(SVector<f64, 3>, f64,)| { let g = prog_33::grad(c, x.0, x.1).1; (g.v1, g.x0,) };
+    check_hvp("prog_33 hvp", grad_at, &x, &v, &(h.v1, h.x0,));
     let (value, pullback) = prog_33::vjp(c, v1, x0);
     same_value(&value, &prog_33(c, v1, x0));
     let u = 0.72;
@@ -1605,6 +1778,12 @@ fn prog_34_matches_finite_differences() {
     same_value(&value, &prog_34(x2, m1, x0));
     let grad = (g.x2, g.m1, g.x0,);
     check_vjp("prog_34 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_34::hvp(x2, m1, x0, &prog_34::Grad { x2: v.0, m1: v.1, x0: v.2 });
+    same_value(&value, &prog_34(x2, m1, x0));
+    same_value(&(g.x2, g.m1, g.x0,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 2, 3>, f64,)| { let g = prog_34::grad(x.0, x.1, x.2).1; (g.x2, g.m1, g.x0,) };
+    check_hvp("prog_34 hvp", grad_at, &x, &v, &(h.x2, h.m1, h.x0,));
     let (value, pullback) = prog_34::vjp(x2, m1, x0);
     same_value(&value, &prog_34(x2, m1, x0));
     let u = 0.73;
@@ -1636,6 +1815,12 @@ fn prog_35_matches_finite_differences() {
     same_value(&value, &prog_35(x0));
     let grad = (g.x0,);
     check_vjp("prog_35 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_35::hvp(x0, &prog_35::Grad { x0: v.0 });
+    same_value(&value, &prog_35(x0));
+    same_value(&(g.x0,), &grad);
+    let grad_at = |x: &(f64,)| { let g = prog_35::grad(x.0).1; (g.x0,) };
+    check_hvp("prog_35 hvp", grad_at, &x, &v, &(h.x0,));
     let (value, pullback) = prog_35::vjp(x0);
     same_value(&value, &prog_35(x0));
     let u = -0.406;
@@ -1693,6 +1878,12 @@ fn prog_37_matches_finite_differences() {
     same_value(&value, &prog_37(x0, &m1, m2));
     let grad = (g.x0, g.m1, g.m2,);
     check_vjp("prog_37 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_37::hvp(x0, &m1, m2, &prog_37::Grad { x0: v.0, m1: v.1, m2: v.2 });
+    same_value(&value, &prog_37(x0, &m1, m2));
+    same_value(&(g.x0, g.m1, g.m2,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 3, 2>, SMatrix<f64, 3, 2>,)| { let g = prog_37::grad(x.0, &x.1, x.2).1; (g.x0, g.m1, g.m2,) };
+    check_hvp("prog_37 hvp", grad_at, &x, &v, &(h.x0, h.m1, h.m2,));
     let (value, pullback) = prog_37::vjp(x0, &m1, m2);
     same_value(&value, &prog_37(x0, &m1, m2));
     let u = 0.922;
@@ -1729,6 +1920,12 @@ fn prog_38_matches_finite_differences() {
     same_value(&value, &prog_38(x0, m1));
     let grad = (g.x0, g.m1,);
     check_vjp("prog_38 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_38::hvp(x0, m1, &prog_38::Grad { x0: v.0, m1: v.1 });
+    same_value(&value, &prog_38(x0, m1));
+    same_value(&(g.x0, g.m1,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 2, 3>,)| { let g = prog_38::grad(x.0, x.1).1; (g.x0, g.m1,) };
+    check_hvp("prog_38 hvp", grad_at, &x, &v, &(h.x0, h.m1,));
     let (value, pullback) = prog_38::vjp(x0, m1);
     same_value(&value, &prog_38(x0, m1));
     let u = -0.556;
@@ -1783,6 +1980,12 @@ fn prog_39_matches_finite_differences() {
     same_value(&value, &prog_39(c, m1, &v2, &v3, &x0));
     let grad = (g.m1, g.v2, g.v3, g.x0,);
     check_vjp("prog_39 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_39::hvp(c, m1, &v2, &v3, &x0, &prog_39::Grad { m1: v.0, v2: v.1, v3: v.2, x0: v.3 });
+    same_value(&value, &prog_39(c, m1, &v2, &v3, &x0));
+    same_value(&(g.m1, g.v2, g.v3, g.x0,), &grad);
+    let grad_at = |x: &(SMatrix<f64, 3, 2>, SVector<f64, 2>, SVector<f64, 2>, f64,)| { let g = prog_39::grad(c, x.0, &x.1, &x.2, &x.3).1; (g.m1, g.v2, g.v3, g.x0,) };
+    check_hvp("prog_39 hvp", grad_at, &x, &v, &(h.m1, h.v2, h.v3, h.x0,));
     let (value, pullback) = prog_39::vjp(c, m1, &v2, &v3, &x0);
     same_value(&value, &prog_39(c, m1, &v2, &v3, &x0));
     let u = 0.172;

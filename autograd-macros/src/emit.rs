@@ -9,6 +9,12 @@
 //!     pub fn __vjp(..) -> (f64, impl FnOnce(f64) -> (f64, f64, NoGrad, NoGrad))
 //!     pub fn vjp(..)   -> (f64, impl FnOnce(f64) -> Grad)
 //!     pub fn grad(..)  -> (f64, Grad)
+//!     pub fn __jvp(.., tangents) -> (f64, f64)             // forward mode
+//!     pub fn jvp(.., tangent: &Grad) -> (f64, f64)
+//!     pub fn __hvp(.., tangents) -> (f64, f64, impl FnOnce((f64, f64)) -> ((f64, f64), ..))
+//!     pub fn hvp(.., tangent: &Grad) -> (f64, Grad, Grad)  // forward over reverse
+//!     pub fn hessian(..) -> SMatrix<f64, D, D>              // no generics only
+//!     pub fn apply(&Tensor, ..) -> Tensor                    // the bridge
 //! }
 //! ```
 //!
@@ -22,7 +28,7 @@ use quote::{quote, ToTokens};
 use syn::{GenericParam, Ident, Type, Visibility};
 
 /// The user's function followed by its generated module.
-pub fn expand(view: &FnView, body: Option<(&Lowered, &Lowered)>) -> TokenStream {
+pub fn expand(view: &FnView, body: Option<(&Lowered, &Lowered, &Lowered)>) -> TokenStream {
     let item = &view.item;
     let (Some(params), Some(ret)) = (
         view.params
@@ -54,7 +60,7 @@ impl<'a> Generated<'a> {
         self.params.iter().copied().filter(|p| !p.constant)
     }
 
-    fn module(&self, body: Option<(&Lowered, &Lowered)>) -> TokenStream {
+    fn module(&self, body: Option<(&Lowered, &Lowered, &Lowered)>) -> TokenStream {
         let sig = &self.view.item.sig;
         let name = &sig.ident;
         let (mod_vis, item_vis) = visibilities(&self.view.item.vis);
@@ -88,35 +94,43 @@ impl<'a> Generated<'a> {
         let build = quote!(Grad { #(#active,)* #marker });
 
         let jvp_body = match body {
-            Some((_, t)) => self.jvp_body(t),
+            Some((_, t, _)) => self.jvp_body(t),
             None => quote!(::core::unreachable!()),
         };
-        let tangent_types = self.params.iter().map(|p| match p.constant {
-            true => quote!(impl ::core::marker::Sized),
-            false => {
-                let o = &p.owned;
-                quote!(impl ::autograd::__private::TangentArg<#o>)
-            }
-        });
+        let tangent_types: Vec<TokenStream> = self
+            .params
+            .iter()
+            .map(|p| match p.constant {
+                true => quote!(impl ::core::marker::Sized),
+                false => {
+                    let o = &p.owned;
+                    quote!(impl ::autograd::__private::TangentArg<#o>)
+                }
+            })
+            .collect();
         let tangent_param = if self.params.iter().any(|p| p.ident == "tangent") {
             Ident::new("__tangent", Span::call_site())
         } else {
             Ident::new("tangent", Span::call_site())
         };
-        let tangent_fields = self.params.iter().map(|p| match p.constant {
-            true => quote!(::autograd::__private::NoGrad),
-            false => {
-                let i = &p.ident;
-                quote!(#tangent_param.#i)
-            }
-        });
+        let tangent_fields: Vec<TokenStream> = self
+            .params
+            .iter()
+            .map(|p| match p.constant {
+                true => quote!(::autograd::__private::NoGrad),
+                false => {
+                    let i = &p.ident;
+                    quote!(#tangent_param.#i)
+                }
+            })
+            .collect();
         let jvp_call = match body {
             Some(_) => quote!(__jvp #turbofish (#(#args,)* (#(#tangent_fields,)*))),
             None => quote!(::core::unreachable!()),
         };
         let jvp_doc = format!("The value of [`{name}`](fn@super::{name}) and its directional derivative along `tangent` (forward mode: a Jacobian-vector product), in one forward sweep.");
         let vjp_body = match body {
-            Some((l, _)) => self.vjp_body(l),
+            Some((l, _, _)) => self.vjp_body(l),
             None => quote!((::core::unreachable!(), move |_: #ret| ::core::unreachable!())),
         };
         let grad_struct = self.grad_struct(body.is_some());
@@ -133,6 +147,85 @@ impl<'a> Generated<'a> {
             }
         });
         let apply_fns = body.and_then(|_| self.apply_fns());
+        let hvp_body = match body {
+            Some((_, _, h)) => self.hvp_body(h),
+            None => quote!((
+                ::core::unreachable!(),
+                ::core::unreachable!(),
+                move |_: (#ret, #ret)| ::core::unreachable!()
+            )),
+        };
+        // `__hvp` returns an `impl FnOnce` whose `use<..>` must name every type
+        // parameter, so the tangent arguments' types are named ones here.
+        let mut hvp_generics = generics.clone();
+        let mut hvp_tangent_types = Vec::new();
+        for (i, p) in self.params.iter().enumerate() {
+            let t = Ident::new(&format!("__TA{i}"), Span::mixed_site());
+            let bound = match p.constant {
+                true => quote!(::core::marker::Sized),
+                false => {
+                    let o = &p.owned;
+                    quote!(::autograd::__private::TangentArg<#o>)
+                }
+            };
+            hvp_generics.params.push(syn::parse_quote!(#t: #bound));
+            hvp_tangent_types.push(t);
+        }
+        let (hvp_impl_generics, _, _) = hvp_generics.split_for_impl();
+        let mut hvp_use: Vec<TokenStream> = self
+            .generic_args()
+            .into_iter()
+            .map(|i| i.to_token_stream())
+            .collect();
+        hvp_use.extend(hvp_tangent_types.iter().map(|t| t.to_token_stream()));
+        let pair_cot_types = self.params.iter().map(|p| match p.constant {
+            true => quote!(::autograd::__private::NoGrad),
+            false => {
+                let o = &p.owned;
+                quote!((#o, #o))
+            }
+        });
+        // The tangents' type parameters are inferred.
+        let hvp_turbofish = match self.generic_args() {
+            a if a.is_empty() => TokenStream::new(),
+            a => {
+                let infer = self.params.iter().map(|_| quote!(_));
+                quote!(::<#(#a,)* #(#infer),*>)
+            }
+        };
+        let hvp_call = match body {
+            Some(_) => quote!(__hvp #hvp_turbofish (#(#args,)* (#(#tangent_fields,)*))),
+            None => quote!(::core::unreachable!()),
+        };
+        let first = self.differentiated().map(|p| {
+            let i = &p.ident;
+            quote!(#i: #i.0,)
+        });
+        let second = self.differentiated().map(|p| {
+            let i = &p.ident;
+            quote!(#i: #i.1,)
+        });
+        let hessian_fn = self.hessian_fn(body.is_some(), &decls, &args, &tangent_param);
+        let hvp_fn = self.returns_scalar().then(|| {
+            let body = match body {
+                Some(_) => quote! {
+                    let (__out, _, __pb) = #hvp_call;
+                    let __one = ::autograd::__private::one_like(&__out);
+                    let #pattern = __pb((__one, ::autograd::__private::zero_like(&__one)));
+                    (__out, Grad { #(#first)* #marker }, Grad { #(#second)* #marker })
+                },
+                None => quote!(::core::unreachable!()),
+            };
+            let doc = format!("The value of [`{name}`](fn@super::{name}), its gradient, and the product of its Hessian with `{tangent_param}` (a Hessian-vector product, forward over reverse: one forward sweep with tangents and one reverse sweep over pairs of cotangents).");
+            quote! {
+                #[doc = #doc]
+                #[inline]
+                #[allow(unused_variables)]
+                #item_vis fn hvp #impl_generics (#decls, #tangent_param: &#grad_ty) -> (#ret, #grad_ty, #grad_ty) #where_clause {
+                    #body
+                }
+            }
+        });
         let mod_doc =
             format!("Derivatives of [`{name}`](fn@{name}), generated by `#[differentiable]`.");
         let vjp_doc = format!("The value of [`{name}`](fn@super::{name}) and its pullback, which maps a cotangent of the value to the cotangents of the parameters (a vector-Jacobian product).");
@@ -176,6 +269,17 @@ impl<'a> Generated<'a> {
                 #item_vis fn jvp #impl_generics (#decls, #tangent_param: &#grad_ty) -> (#ret, #ret) #where_clause {
                     #jvp_call
                 }
+
+                #[doc(hidden)]
+                #[inline]
+                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
+                #item_vis fn __hvp #hvp_impl_generics (#decls, __tangents: (#(#hvp_tangent_types,)*)) -> (#ret, #ret, impl ::core::ops::FnOnce((#ret, #ret)) -> (#(#pair_cot_types,)*) + use<#(#hvp_use),*>) #where_clause {
+                    #hvp_body
+                }
+
+                #hvp_fn
+
+                #hessian_fn
 
                 #apply_fns
             }
@@ -271,7 +375,7 @@ impl<'a> Generated<'a> {
     fn vjp_body(&self, l: &Lowered) -> TokenStream {
         let fwd = &l.region.fwd;
         let ret = self.ret;
-        let mut rev = Reverse::default();
+        let mut rev = Reverse::new(false);
         let seed = Ident::new("__seed", Span::mixed_site());
         let out = match &l.tail {
             Val::Active(v) => {
@@ -295,6 +399,96 @@ impl<'a> Generated<'a> {
             #fwd
             let __out: #ret = #out;
             (__out, move |#seed: #ret| {
+                #code
+                (#(#returns,)*)
+            })
+        }
+    }
+
+    /// `hessian`: for a function without generics whose output is a scalar, the
+    /// matrix of second derivatives over every entry of the differentiated
+    /// parameters (in `Grad`'s order), one `hvp` per column. Constant parameters
+    /// are passed to each `hvp` again, so they must be references or plain
+    /// scalars.
+    fn hessian_fn(
+        &self,
+        lowered: bool,
+        decls: &TokenStream,
+        args: &[&Ident],
+        tangent_param: &Ident,
+    ) -> Option<TokenStream> {
+        let generics = &self.view.item.sig.generics;
+        if !lowered
+            || !self.returns_scalar()
+            || generics.type_params().next().is_some()
+            || generics.const_params().next().is_some()
+            || self.differentiated().next().is_none()
+            || !self
+                .params
+                .iter()
+                .all(|p| p.by_ref || !p.constant || copy_scalar(&p.owned))
+        {
+            return None;
+        }
+        let name = &self.view.item.sig.ident;
+        let (_, item_vis) = visibilities(&self.view.item.vis);
+        let ret = self.ret;
+        let pm = quote!(::autograd::Params);
+        let dim = quote!({ <Grad as #pm>::DIM });
+        let doc = format!("The Hessian of [`{name}`](fn@super::{name}): the matrix of its second derivatives with respect to every entry of the parameters not marked `#[constant]` (in the order of `Grad`'s fields, matrices column by column), computed column by column with [`hvp`]. Symmetric up to rounding.");
+        Some(quote! {
+            #[doc = #doc]
+            #item_vis fn hessian(#decls) -> ::autograd::nalgebra::SMatrix<#ret, #dim, #dim> {
+                let (_, __g) = grad(#(#args),*);
+                let mut #tangent_param = ::autograd::Tangent::zero_like(&__g);
+                let mut __h = ::autograd::nalgebra::SMatrix::<#ret, #dim, #dim>::zeros();
+                for __j in 0..<Grad as #pm>::DIM {
+                    if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut #tangent_param).nth(__j) {
+                        *__e = 1.0;
+                    }
+                    let (_, _, __hv) = hvp(#(#args,)* &#tangent_param);
+                    for (__i, __v) in #pm::entries(&__hv).enumerate() {
+                        __h[(__i, __j)] = *__v;
+                    }
+                    if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut #tangent_param).nth(__j) {
+                        *__e = 0.0;
+                    }
+                }
+                __h
+            }
+        })
+    }
+
+    /// Forward over reverse: the value, its tangent, and the pullback of cotangent
+    /// pairs `(g, dg)`, returning a pair per differentiated parameter.
+    fn hvp_body(&self, l: &Lowered) -> TokenStream {
+        let fwd = &l.region.fwd;
+        let ret = self.ret;
+        let tas: Vec<proc_macro2::Ident> = (0..self.params.len()).map(tangent_arg).collect();
+        let mut rev = Reverse::new(true);
+        let seed = Ident::new("__seed", Span::mixed_site());
+        let (out, tout) = match &l.tail {
+            Val::Active(v) => {
+                rev.accumulate(*v, seed.to_token_stream(), false);
+                (var(*v).to_token_stream(), tan(*v).to_token_stream())
+            }
+            Val::Inactive { tokens, .. } => (
+                tokens.clone(),
+                quote!(::autograd::__private::zero_like(&__out)),
+            ),
+        };
+        rev.entries(&l.region.rev);
+        let returns = l.params.iter().map(|p| match p {
+            Some(v) => rev.cot_or_zero(*v),
+            None => quote!(::autograd::__private::NoGrad),
+        });
+        let code = &rev.code;
+        quote! {
+            let (#(#tas,)*) = __tangents;
+            #fwd
+            let __out: #ret = #out;
+            let __tout: #ret = #tout;
+            (__out, __tout, move |#seed: (#ret, #ret)| {
                 #code
                 (#(#returns,)*)
             })
@@ -345,6 +539,36 @@ impl<'a> Generated<'a> {
         let (impl_generics, _, _) = self.view.item.sig.generics.split_for_impl();
         let where_clause = self.where_clause();
         let t = quote!(::autograd::Tangent);
+        let pm = quote!(::autograd::Params);
+        // A parameter set too, so that an optimizer can step a `Grad` and
+        // `hessian` can index its entries.
+        // Only without generics: the fields' types are then concrete, so the impl
+        // needs no bounds (a bound `f64: Params<Scalar = <f64 as Params>::Scalar>`
+        // would not terminate).
+        let generic = self
+            .view
+            .item
+            .sig
+            .generics
+            .params
+            .iter()
+            .any(|g| !matches!(g, GenericParam::Lifetime(_)));
+        let params_impl = (with_tangent && !owned.is_empty() && !generic).then(|| {
+            let first = owned[0];
+            let (first_field, rest_fields) = (active[0], &active[1..]);
+            quote! {
+                impl #pm for Grad {
+                    type Scalar = <#first as #pm>::Scalar;
+                    const DIM: usize = 0 #(+ <#owned as #pm>::DIM)*;
+                    fn entries(&self) -> impl ::core::iter::Iterator<Item = &Self::Scalar> {
+                        #pm::entries(&self.#first_field) #(.chain(#pm::entries(&self.#rest_fields)))*
+                    }
+                    fn entries_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut Self::Scalar> {
+                        #pm::entries_mut(&mut self.#first_field) #(.chain(#pm::entries_mut(&mut self.#rest_fields)))*
+                    }
+                }
+            }
+        });
         let tangent_impl = with_tangent.then(|| {
             quote! {
                 // Gradients form a vector space: they add (accumulate over samples) and
@@ -370,6 +594,8 @@ impl<'a> Generated<'a> {
             }
 
             #tangent_impl
+
+            #params_impl
         }
     }
 
@@ -525,6 +751,20 @@ fn bridgeable(ty: &Type) -> bool {
             name.strip_prefix(prefix)
                 .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == 'x'))
         })
+}
+
+/// Whether `ty`, as written, is a primitive scalar (so `Copy`: it can be passed to
+/// `hvp` once per column of a Hessian).
+fn copy_scalar(ty: &Type) -> bool {
+    let Type::Path(tp) = ty else { return false };
+    tp.path.get_ident().is_some_and(|i| {
+        [
+            "f32", "f64", "usize", "isize", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
+            "bool",
+        ]
+        .iter()
+        .any(|n| i == n)
+    }) || bridgeable(ty)
 }
 
 fn idents(ts: TokenStream) -> Vec<String> {

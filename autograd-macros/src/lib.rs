@@ -65,7 +65,9 @@ fn differentiable_impl(
         None => {
             // Forward mode lowers the same body again; its errors are the same ones.
             let tangents = lower::lower(&view, &mut ctxt::Ctxt::default(), lower::Mode::Jvp);
-            emit::expand(&view, Some((&lowered, &tangents)))
+            // So does forward over reverse (second order).
+            let second = lower::lower(&view, &mut ctxt::Ctxt::default(), lower::Mode::Hvp);
+            emit::expand(&view, Some((&lowered, &tangents, &second)))
         }
         // Stub items keep callers of `NAME::grad` free of follow-on errors, but only a
         // sound signature can be repeated on them.

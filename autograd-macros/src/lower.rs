@@ -78,6 +78,13 @@ pub enum Rev {
         targets: Vec<Option<VarId>>,
         tuple: bool,
         via_contribution: bool,
+        /// Second order (`Mode::Hvp`): the derivative of `contrib` along the
+        /// operands' tangents, for the first component of the cotangent pair; `None`
+        /// for a rule linear in its operands.
+        second: Option<TokenStream>,
+        /// `contrib` already maps a cotangent pair to pairs (a callee's `__hvp`
+        /// pullback, `map`'s), instead of being applied to each component.
+        pairs: bool,
     },
     /// A block or branch: `call((cotangents of outs))` gives those of `targets`.
     Region {
@@ -127,6 +134,17 @@ pub enum Mode {
     Vjp,
     /// Forward mode: forward code that also carries a tangent for every active value.
     Jvp,
+    /// Forward over reverse (Hessian-vector products): the forward code of `Jvp`
+    /// plus reverse entries whose cotangents are pairs `(g, dg)`, `dg` being the
+    /// derivative of `g` along the tangents.
+    Hvp,
+}
+
+impl Mode {
+    /// Whether the forward code carries tangents.
+    pub fn tangents(self) -> bool {
+        self != Mode::Vjp
+    }
 }
 
 /// The variable holding the tangent of value `id` (forward mode).
@@ -183,7 +201,7 @@ pub fn lower(view: &FnView, cx: &mut Ctxt, mode: Mode) -> Lowered {
             let (x, ident) = (var(v), &p.ident);
             let deref = p.by_ref.then(|| quote!(*));
             l.emit(quote!(let #x = #deref #ident;));
-            if mode == Mode::Jvp {
+            if mode.tangents() {
                 let (t, a, p) = (tan(v), tangent_arg(i), private());
                 l.emit(quote!(let #t = #p::tangent_for(#a, &#x);));
             }
@@ -232,6 +250,22 @@ const UNARY_FNS: &[(&str, &str)] = &[
     ("relu", "Relu"),
     ("sigmoid", "Sigmoid"),
     ("softplus", "Softplus"),
+];
+/// Rules linear in their operands: their pullback does not depend on the operands
+/// (`max`/`min` only through which one is selected), so they add no second-order
+/// term.
+const LINEAR_RULES: &[&str] = &[
+    "add",
+    "sub",
+    "neg",
+    "index",
+    "transpose",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "max_entry",
+    "min_entry",
 ];
 /// Methods of one operand, by the dispatch function of their rule.
 const UNARY_RULES: &[(&str, &str)] = &[
@@ -726,7 +760,7 @@ impl Lowerer<'_> {
                     let f = Ident::new(f, Span::call_site());
                     let p = private();
                     let rule = quote!(unary::<#p::rules::#f, _>);
-                    return self.rule1_path(rule, recv, None, sp);
+                    return self.rule1_path(rule, recv, None, false, sp);
                 }
                 match UNARY_RULES.iter().find(|(m, _)| *m == name) {
                     Some((_, rule)) => self.rule1(rule, recv, None, sp),
@@ -827,6 +861,8 @@ impl Lowerer<'_> {
             targets,
             tuple,
             via_contribution: false,
+            second: None,
+            pairs: false,
         });
         Val::Active(out)
     }
@@ -838,14 +874,21 @@ impl Lowerer<'_> {
         let Some(last) = path.segments.last_mut() else {
             return self.inactive(e);
         };
-        let args = std::mem::replace(&mut last.arguments, syn::PathArguments::None);
+        let mut args = std::mem::replace(&mut last.arguments, syn::PathArguments::None);
+        if let (Mode::Hvp, syn::PathArguments::AngleBracketed(a)) = (self.mode, &mut args) {
+            // `__hvp` has one more (inferred) type parameter per argument: the type
+            // of its tangent.
+            for _ in &c.args {
+                a.args.push(syn::parse_quote!(_));
+            }
+        }
         let span = last.ident.span();
         path.segments.push(syn::PathSegment {
             ident: Ident::new(
-                if self.mode == Mode::Jvp {
-                    "__jvp"
-                } else {
-                    "__vjp"
+                match self.mode {
+                    Mode::Vjp => "__vjp",
+                    Mode::Jvp => "__jvp",
+                    Mode::Hvp => "__hvp",
                 },
                 span,
             ),
@@ -874,18 +917,24 @@ impl Lowerer<'_> {
             }
         }
         let out = self.new_var();
-        if self.mode == Mode::Jvp {
-            let p = private();
-            let ts = targets.iter().map(|t| match t {
+        let p = private();
+        let ts: Vec<TokenStream> = targets
+            .iter()
+            .map(|t| match t {
                 Some(v) => tan(*v).to_token_stream(),
                 None => quote!(#p::NoGrad),
-            });
-            let (o, t) = (var(out), tan(out));
-            self.emit(quote_spanned!(sp=> let (#o, #t) = #path(#(#arg_tokens,)* (#(#ts,)*));));
-            return Val::Active(out);
+            })
+            .collect();
+        let (o, t, pb) = (var(out), tan(out), self.fresh("__pb"));
+        match self.mode {
+            Mode::Jvp => {
+                self.emit(quote_spanned!(sp=> let (#o, #t) = #path(#(#arg_tokens,)* (#(#ts,)*));));
+                return Val::Active(out);
+            }
+            Mode::Hvp => self
+                .emit(quote_spanned!(sp=> let (#o, #t, #pb) = #path(#(#arg_tokens,)* (#(#ts,)*));)),
+            Mode::Vjp => self.emit(quote_spanned!(sp=> let (#o, #pb) = #path(#(#arg_tokens),*);)),
         }
-        let (o, pb) = (var(out), self.fresh("__pb"));
-        self.emit(quote_spanned!(sp=> let (#o, #pb) = #path(#(#arg_tokens),*);));
         let gout = gout();
         self.rev(Rev::Prim {
             out,
@@ -893,6 +942,8 @@ impl Lowerer<'_> {
             targets,
             tuple: true,
             via_contribution: true,
+            second: None,
+            pairs: self.mode == Mode::Hvp,
         });
         Val::Active(out)
     }
@@ -941,7 +992,7 @@ impl Lowerer<'_> {
 
     /// Forward mode: emits `let __t{out} = expr;`.
     fn emit_tangent(&mut self, out: VarId, expr: TokenStream) {
-        if self.mode == Mode::Jvp {
+        if self.mode.tangents() {
             let t = tan(out);
             self.emit(quote!(let #t = #expr;));
         }
@@ -955,12 +1006,26 @@ impl Lowerer<'_> {
     }
 
     fn rule1(&mut self, rule: &str, a: Val, extra: Option<Ident>, sp: Span) -> Val {
+        let linear = LINEAR_RULES.contains(&rule);
         let rule = Ident::new(rule, Span::call_site());
-        self.rule1_path(quote!(#rule), a, extra, sp)
+        self.rule1_path(quote!(#rule), a, extra, linear, sp)
+    }
+
+    /// Second order: the token's `second` call, unless the rule is linear in its
+    /// operands (whose pullback then does not depend on them).
+    fn second(&self, linear: bool, call: TokenStream) -> Option<TokenStream> {
+        (self.mode == Mode::Hvp && !linear).then_some(call)
     }
 
     /// `let (out, token) = rule(&a[, extra]);` forward, `token.pullback(..)` reverse.
-    fn rule1_path(&mut self, rule: TokenStream, a: Val, extra: Option<Ident>, sp: Span) -> Val {
+    fn rule1_path(
+        &mut self,
+        rule: TokenStream,
+        a: Val,
+        extra: Option<Ident>,
+        linear: bool,
+        sp: Span,
+    ) -> Val {
         let (ta, va) = self.operand(a);
         let out = self.new_var();
         let (o, p, gout, pf) = (var(out), private(), gout(), self.fresh("__pf"));
@@ -977,12 +1042,18 @@ impl Lowerer<'_> {
             quote_spanned!(sp=> #pf_at.tangent(&#ta, #extra &#o_at, &#da)),
         );
         let contrib = quote_spanned!(sp=> #pf_at.pullback(&#ta, #extra &#o_at, #gout));
+        let second = self.second(
+            linear,
+            quote_spanned!(sp=> #pf_at.second(&#ta, #extra &#o_at, &#da, #gout)),
+        );
         self.rev(Rev::Prim {
             out,
             contrib,
             targets: vec![va],
             tuple: false,
             via_contribution: false,
+            second,
+            pairs: false,
         });
         Val::Active(out)
     }
@@ -1002,12 +1073,18 @@ impl Lowerer<'_> {
             quote_spanned!(sp=> #pf_at.tangent(&#ta, &#tb, &#o_at, &#da, &#db)),
         );
         let contrib = quote_spanned!(sp=> #pf_at.pullback(&#ta, &#tb, &#o_at, #gout));
+        let second = self.second(
+            LINEAR_RULES.contains(&rule.to_string().as_str()),
+            quote_spanned!(sp=> #pf_at.second(&#ta, &#tb, &#o_at, &#da, &#db, #gout)),
+        );
         self.rev(Rev::Prim {
             out,
             contrib,
             targets: vec![va, vb],
             tuple: true,
             via_contribution: false,
+            second,
+            pairs: false,
         });
         Val::Active(out)
     }
@@ -1030,6 +1107,8 @@ impl Lowerer<'_> {
             targets,
             tuple: true,
             via_contribution: false,
+            second: None,
+            pairs: false,
         });
         Val::Active(out)
     }
@@ -1055,6 +1134,8 @@ impl Lowerer<'_> {
             targets: vec![Some(t)],
             tuple: false,
             via_contribution: false,
+            second: None,
+            pairs: false,
         });
         out
     }
@@ -1111,10 +1192,10 @@ impl Lowerer<'_> {
         let pb = self.fresh("__pb");
         let (code, tail_val) =
             self.branch_code(&region, &tail, tail.active().is_some(), &env, &outs, None);
-        let t = self.fresh("__tail");
-        self.emit(quote!(let (#t, #pb) = { #code };));
+        let (t, tt) = (self.fresh("__tail"), self.fresh("__tt"));
+        self.emit(quote!(let (#t, #tt, #pb) = { #code };));
         let inputs = region.inputs.clone();
-        self.finish_region(t, tail_val.is_some(), &outs, quote!(#pb), inputs)
+        self.finish_region(t, tt, tail_val.is_some(), &outs, quote!(#pb), inputs)
     }
 
     fn if_else(&mut self, i: &syn::ExprIf, e: &Expr) -> Val {
@@ -1165,9 +1246,14 @@ impl Lowerer<'_> {
             &outs,
             Some((quote!(#p::Either::Right), &inputs)),
         );
-        let (pb, t, cond) = (self.fresh("__pb"), self.fresh("__tail"), &i.cond);
-        self.emit(quote!(let (#t, #pb) = if #cond { #a } else { #b };));
-        self.finish_region(t, tail_active, &outs, quote!(#pb.call), inputs)
+        let (pb, t, tt, cond) = (
+            self.fresh("__pb"),
+            self.fresh("__tail"),
+            self.fresh("__tt"),
+            &i.cond,
+        );
+        self.emit(quote!(let (#t, #tt, #pb) = if #cond { #a } else { #b };));
+        self.finish_region(t, tt, tail_active, &outs, quote!(#pb.call), inputs)
     }
 
     /// The forward code of one branch, ending in `(value, pullback)`. `wrap` puts
@@ -1205,15 +1291,27 @@ impl Lowerer<'_> {
             Some((_, inputs)) => (*inputs).clone(),
             None => region.inputs.clone(),
         };
-        let closure = region_closure(region, &seeds, &returns, Returns::Flat);
+        let pairs = self.mode == Mode::Hvp;
+        let closure = region_closure(region, &seeds, &returns, Returns::Flat, pairs);
+        let like = like_tuple(&like, pairs);
         let p = private();
-        let pb = quote!(#p::pb_like(&(#(#like,)*), #closure));
+        let pb = quote!(#p::pb_like(&#like, #closure));
         let pb = match wrap {
             Some((variant, _)) => quote!(#variant(#pb)),
             None => pb,
         };
+        // Second order: the tangents of the branch's results travel beside them.
+        let mut tangents = Vec::new();
+        if pairs {
+            if tail_active {
+                tangents.push(self.tangent_of(tail.active(), &tl));
+            }
+            for &(si, ei) in outs {
+                tangents.push(self.tangent_of_binding(&env[si][ei].1, &self.name_at((si, ei))));
+            }
+        }
         (
-            quote!(#fwd let #tl = #tail_tokens; (#tl, #pb)),
+            quote!(#fwd let #tl = #tail_tokens; (#tl, (#(#tangents,)*), #pb)),
             tail.active(),
         )
     }
@@ -1285,16 +1383,24 @@ impl Lowerer<'_> {
         tail
     }
 
-    /// Reverse mode: the region's results, and the reverse entry calling `call`.
+    /// Reverse mode: the region's results (with their tangents from the tuple `tt`
+    /// in `Mode::Hvp`), and the reverse entry calling `call`.
     fn finish_region(
         &mut self,
         t: Ident,
+        tt: Ident,
         tail_active: bool,
         outs: &[Pos],
         call: TokenStream,
         inputs: Vec<VarId>,
     ) -> Val {
         let (tail, post) = self.bind_region_results(t, tail_active, outs);
+        if self.mode == Mode::Hvp {
+            for (k, &v) in post.iter().enumerate() {
+                let (tv, idx) = (tan(v), syn::Index::from(k));
+                self.emit(quote!(let #tv = #tt.#idx;));
+            }
+        }
         for &i in &inputs {
             self.use_var(i);
         }
@@ -1341,7 +1447,7 @@ impl Lowerer<'_> {
                 let v = self.new_var();
                 let (x, name) = (var(v), self.name_at(pos));
                 self.emit(quote!(let #x = #name;));
-                if self.mode == Mode::Jvp {
+                if self.mode.tangents() {
                     let carrier = match carriers.iter().find(|(p, _)| *p == pos) {
                         Some((_, c)) => c.clone(),
                         None => {
@@ -1358,7 +1464,7 @@ impl Lowerer<'_> {
             }
             let start: Scopes = self.scopes[..before.len()].to_vec();
             self.stmts(&f.body.stmts);
-            if self.mode == Mode::Jvp {
+            if self.mode.tangents() {
                 for (pos, carrier) in &carriers {
                     let name = self.name_at(*pos);
                     let end = self.tangent_of_binding(&self.scopes[pos.0][pos.1].1, &name);
@@ -1408,19 +1514,28 @@ impl Lowerer<'_> {
         let mut invariants = region.inputs.clone();
         invariants.sort_unstable();
         let returns: Vec<VarId> = params.iter().chain(&invariants).copied().collect();
-        let closure = region_closure(&region, &seeds, &returns, Returns::Flat);
+        let pairs = self.mode == Mode::Hvp;
+        let closure = region_closure(&region, &seeds, &returns, Returns::Flat, pairs);
         let (tape, p, pat, fwd) = (self.fresh("__tape"), private(), &f.pat, &region.fwd);
         let (start, end_tokens) = (&range.start, end);
+        if pairs {
+            for (pos, carrier) in &carriers {
+                let init = self.tangent_of_binding(&before[pos.0][pos.1].1, &self.name_at(*pos));
+                self.emit(quote!(let mut #carrier = #init;));
+            }
+        }
         self.emit(quote_spanned!(end.span()=>
             let mut #tape = #p::LoopTape::<_, { #end_tokens }>::new();
         ));
+        let names: Vec<TokenStream> = names.iter().map(|n| n.to_token_stream()).collect();
+        let like = like_tuple(&names, pairs);
         self.emit(quote!(
             for #pat in #start..#end_tokens {
                 #fwd
-                #tape.push(#p::pb_like(&(#(#names,)*), #closure));
+                #tape.push(#p::pb_like(&#like, #closure));
             }
         ));
-        let mut pairs = Vec::new();
+        let mut carried_pairs = Vec::new();
         for &pos in &carried {
             let pre = match &before[pos.0][pos.1].1 {
                 Binding::Active(v) => Some(*v),
@@ -1432,15 +1547,19 @@ impl Lowerer<'_> {
             let v = self.new_var();
             let (x, name) = (var(v), self.name_at(pos));
             self.emit(quote!(let #x = #name;));
+            if let Some((_, carrier)) = carriers.iter().find(|(p, _)| *p == pos) {
+                let tv = tan(v);
+                self.emit(quote!(let #tv = #carrier;));
+            }
             self.set(pos, Binding::Active(v));
-            pairs.push((v, pre));
+            carried_pairs.push((v, pre));
         }
         for &i in &invariants {
             self.use_var(i);
         }
         self.rev(Rev::Loop {
             tape,
-            carried: pairs,
+            carried: carried_pairs,
             invariants,
         });
         Val::unit()
@@ -1520,7 +1639,7 @@ impl Lowerer<'_> {
                 let v = l.new_var();
                 let x = var(v);
                 l.emit(quote!(let #x = #param;));
-                if l.mode == Mode::Jvp {
+                if l.mode.tangents() {
                     let tv = tan(v);
                     l.emit(quote!(let #tv = #dv;));
                 }
@@ -1558,36 +1677,59 @@ impl Lowerer<'_> {
         } else {
             caps.clone()
         };
-        let closure = region_closure(&region, &[Some(t)], &flat, returns);
+        let pairs = self.mode == Mode::Hvp;
+        let closure = region_closure(&region, &[Some(t)], &flat, returns, pairs);
         // The closure outlives this call inside the returned pullback, so it must
         // own what it reads: a constant reference it mentions is copied outside and
         // borrowed again inside, where the user's code still sees a reference.
         let (owned_refs, rebind) = self.owned_refs(&c.body, &param);
         let (f, p, fwd, tx) = (self.fresh("__map"), private(), &region.fwd, var(t));
+        let like = like_tuple(&[tx.to_token_stream()], pairs);
         self.emit(owned_refs);
-        self.emit(quote_spanned!(sp=>
-            let #f = #p::map_fn(&#r, move |#pat| { #rebind #fwd (#tx, #p::pb_like(&(#tx,), #closure)) });
-        ));
         let out = self.new_var();
         let o = var(out);
-        self.emit(quote_spanned!(sp=> let #o = #p::map_value(&#r, &#f);));
+        if pairs {
+            let (tt, to, tr) = (tan(t), tan(out), self.tangent_of(r_var, &r));
+            self.emit(quote_spanned!(sp=>
+                let #f = #p::map_hvp_fn(&#r, move |#pat, #dv| { #rebind #fwd (#tx, #tt, #p::pb_like(&#like, #closure)) });
+                let (#o, #to) = #p::map_hvp_value(&#r, &#tr, &#f);
+            ));
+        } else {
+            self.emit(quote_spanned!(sp=>
+                let #f = #p::map_fn(&#r, move |#pat| { #rebind #fwd (#tx, #p::pb_like(&#like, #closure)) });
+                let #o = #p::map_value(&#r, &#f);
+            ));
+        }
         for &cv in &caps {
             self.use_var(cv);
         }
-        let cap_vars: Vec<Ident> = caps.iter().map(|&v| var(v)).collect();
+        let cap_vars: Vec<TokenStream> = caps.iter().map(|&v| var(v).to_token_stream()).collect();
+        let cap_like = like_tuple(&cap_vars, pairs);
         let idx: Vec<syn::Index> = (0..caps.len()).map(syn::Index::from).collect();
         let gout = gout();
+        // Second order: the entries' tangents go in too.
+        let (suffix, tr) = match pairs {
+            true => ("_hvp", Some(self.tangent_of(r_var, &r))),
+            false => ("", None),
+        };
+        let tr = tr.map(|t| quote!(&#t,));
         let (contrib, targets) = match pv {
-            Some(_) => (
-                quote!({ let (__m0, __mc) = #p::map_pullback(&#r, #gout, &(#(#cap_vars,)*), &#f); (__m0, #(__mc.#idx,)*) }),
-                std::iter::once(r_var)
-                    .chain(caps.iter().map(|&v| Some(v)))
-                    .collect(),
-            ),
-            None => (
-                quote!({ let __mc = #p::map_pullback_caps(&#r, #gout, &(#(#cap_vars,)*), &#f); (#(__mc.#idx,)*) }),
-                caps.iter().map(|&v| Some(v)).collect(),
-            ),
+            Some(_) => {
+                let func = format_ident!("map_pullback{}", suffix);
+                (
+                    quote!({ let (__m0, __mc) = #p::#func(&#r, #tr #gout, &#cap_like, &#f); (__m0, #(__mc.#idx,)*) }),
+                    std::iter::once(r_var)
+                        .chain(caps.iter().map(|&v| Some(v)))
+                        .collect(),
+                )
+            }
+            None => {
+                let func = format_ident!("map_pullback_caps{}", suffix);
+                (
+                    quote!({ let __mc = #p::#func(&#r, #tr #gout, &#cap_like, &#f); (#(__mc.#idx,)*) }),
+                    caps.iter().map(|&v| Some(v)).collect(),
+                )
+            }
         };
         self.rev(Rev::Prim {
             out,
@@ -1595,6 +1737,8 @@ impl Lowerer<'_> {
             targets,
             tuple: true,
             via_contribution: false,
+            second: None,
+            pairs,
         });
         Val::Active(out)
     }
@@ -1662,8 +1806,9 @@ pub fn region_closure(
     seeds: &[Option<VarId>],
     returns: &[VarId],
     shape: Returns,
+    pairs: bool,
 ) -> TokenStream {
-    let mut rev = Reverse::default();
+    let mut rev = Reverse::new(pairs);
     let params: Vec<Ident> = (0..seeds.len())
         .map(|i| format_ident!("__s{}", i, span = Span::mixed_site()))
         .collect();
@@ -1688,6 +1833,16 @@ pub fn region_closure(
     quote!(move |(#(#params,)*)| { #body #ret })
 }
 
+/// The tuple `(a, b, ..)` of `items`, or with `pairs` `((a, a), (b, b), ..)`: a value
+/// whose type is that of the cotangent pairs of `Mode::Hvp`.
+pub fn like_tuple(items: &[TokenStream], pairs: bool) -> TokenStream {
+    if pairs {
+        quote!((#((#items, #items),)*))
+    } else {
+        quote!((#(#items,)*))
+    }
+}
+
 /// Emission of a reverse sweep: straight-line code that tracks which cotangents
 /// have been initialised, so the first contribution is a `let` and no cotangent
 /// starts from a zero it would then add to.
@@ -1697,9 +1852,29 @@ pub struct Reverse {
     pub code: TokenStream,
     inited: HashSet<VarId>,
     counter: usize,
+    /// `Mode::Hvp`: every cotangent is a pair `(g, dg)`.
+    pairs: bool,
 }
 
 impl Reverse {
+    /// A reverse sweep over plain cotangents, or over pairs (`Mode::Hvp`).
+    pub fn new(pairs: bool) -> Self {
+        Reverse {
+            pairs,
+            ..Reverse::default()
+        }
+    }
+
+    /// A value of the type of `v`'s cotangent, for zeros.
+    fn like(&self, v: VarId) -> TokenStream {
+        let x = var(v);
+        if self.pairs {
+            quote!((#x, #x))
+        } else {
+            x.to_token_stream()
+        }
+    }
+
     fn fresh(&mut self, prefix: &str) -> Ident {
         self.counter += 1;
         Ident::new(&format!("{prefix}{}", self.counter), Span::mixed_site())
@@ -1710,14 +1885,14 @@ impl Reverse {
         if self.inited.contains(&v) {
             cot(v).to_token_stream()
         } else {
-            let (p, x) = (private(), var(v));
+            let (p, x) = (private(), self.like(v));
             quote!(#p::zero_like(&#x))
         }
     }
 
     /// Adds `c` to the cotangent of `v`.
     pub fn accumulate(&mut self, v: VarId, c: TokenStream, via_contribution: bool) {
-        let (g, x, p) = (cot(v), var(v), private());
+        let (g, x, p) = (cot(v), self.like(v), private());
         let code = match (self.inited.insert(v), via_contribution) {
             (true, false) => quote!(let mut #g = #c;),
             (true, true) => quote!(let mut #g = #p::init(#c, &#x);),
@@ -1737,11 +1912,29 @@ impl Reverse {
                     targets,
                     tuple,
                     via_contribution,
+                    second,
+                    pairs,
                 } => {
                     if !self.inited.contains(out) {
                         continue;
                     }
                     let (g, gout, c) = (cot(*out), gout(), self.fresh("__c"));
+                    if self.pairs && !*pairs {
+                        // `contrib` is linear in the cotangent: apply it to both
+                        // components, and add the second-order term to the second.
+                        let d = self.fresh("__c");
+                        self.code.extend(quote!(
+                            let #c = { let #gout = &#g.0; #contrib };
+                            let mut #d = { let #gout = &#g.1; #contrib };
+                        ));
+                        if let Some(second) = second {
+                            let p = private();
+                            self.code
+                                .extend(quote!(#p::acc(&mut #d, { let #gout = &#g.0; #second });));
+                        }
+                        self.zip_split(&c, &d, targets, *tuple);
+                        continue;
+                    }
                     self.code
                         .extend(quote!(let #c = { let #gout = &#g; #contrib };));
                     if *tuple {
@@ -1770,6 +1963,23 @@ impl Reverse {
                     carried,
                     invariants,
                 } => self.reverse_loop(tape, carried, invariants),
+            }
+        }
+    }
+
+    /// Accumulates the pairs `(c_i, d_i)` of the cotangents `c` and their
+    /// derivatives `d` (tuples when `tuple`).
+    fn zip_split(&mut self, c: &Ident, d: &Ident, targets: &[Option<VarId>], tuple: bool) {
+        if !tuple {
+            if let Some(Some(t)) = targets.first() {
+                self.accumulate(*t, quote!((#c, #d)), false);
+            }
+            return;
+        }
+        let idx = (0..targets.len()).map(syn::Index::from);
+        for (t, i) in targets.iter().zip(idx) {
+            if let Some(t) = t {
+                self.accumulate(*t, quote!((#c.#i, #d.#i)), false);
             }
         }
     }
@@ -1809,7 +2019,7 @@ impl Reverse {
             .iter()
             .map(|(post, _)| self.cot_or_zero(*post))
             .collect();
-        let inv: Vec<Ident> = invariants.iter().map(|&v| var(v)).collect();
+        let inv: Vec<TokenStream> = invariants.iter().map(|&v| self.like(v)).collect();
         self.code.extend(quote!(
             let mut #tape = #tape;
             #(let mut #lc = #init_c;)*

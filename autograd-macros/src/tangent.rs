@@ -5,7 +5,7 @@
 //! update it. Fields are visited in declaration order.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, ToTokens};
 use syn::{Data, DeriveInput, Fields, Member};
 
 /// Expands the derive, or a `compile_error!` on what it cannot derive.
@@ -55,7 +55,20 @@ pub fn derive(input: TokenStream) -> TokenStream {
         _ => quote!(#name ( #(#a::zero_like(&self.#members),)* )),
     };
     let rest_members = &members[1..];
-    let rest_types = &types[1..];
+    // A bound `f64: Params<Scalar = <f64 as Params>::Scalar>` (a field of the first
+    // field's type) would not terminate: state it only for the other types.
+    let first_text = first.to_token_stream().to_string();
+    let mut rest_types: Vec<&syn::Type> = Vec::new();
+    for t in &types[1..] {
+        let text = t.to_token_stream().to_string();
+        if text != first_text
+            && !rest_types
+                .iter()
+                .any(|r| r.to_token_stream().to_string() == text)
+        {
+            rest_types.push(t);
+        }
+    }
     let first_member = &members[0];
     let tokens = quote! {
         impl #impl_generics #a for #name #ty_generics where #existing #(#types: #a,)* Self: ::core::marker::Copy {
@@ -81,6 +94,7 @@ pub fn derive(input: TokenStream) -> TokenStream {
             #(#rest_types: #p<Scalar = <#first as #p>::Scalar>,)*
         {
             type Scalar = <#first as #p>::Scalar;
+            const DIM: usize = 0 #(+ <#types as #p>::DIM)*;
             fn entries(&self) -> impl ::core::iter::Iterator<Item = &Self::Scalar> {
                 #p::entries(&self.#first_member) #(.chain(#p::entries(&self.#rest_members)))*
             }

@@ -1314,6 +1314,37 @@ fn program(index: usize, rng: &mut Rng, earlier: &[Signature]) -> Program {
             src,
             "    check_vjp(\"{name} grad\", f, &x, &1.0, &grad, TOL);"
         );
+        // Second order: `hvp` along a fixed direction against central differences
+        // of the generated gradient along it.
+        let v_fields: Vec<String> = diff
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{}: v.{i}", vars[p.var].name))
+            .collect();
+        let hv_fields: Vec<String> = diff
+            .iter()
+            .map(|p| format!("h.{}", vars[p.var].name))
+            .collect();
+        let _ = writeln!(src, "    let v = direction(&x);");
+        let _ = writeln!(
+            src,
+            "    let (value, g, h) = {name}::hvp({args}, &{name}::Grad {{ {} }});",
+            v_fields.join(", ")
+        );
+        let _ = writeln!(src, "    same_value(&value, &{name}({args}));");
+        let _ = writeln!(src, "    same_value(&({},), &grad);", g_fields.join(", "));
+        let _ = writeln!(
+            src,
+            "    let grad_at = |x: &({},)| {{ let g = {name}::grad({}).1; ({},) }};",
+            x_ty.join(", "),
+            probe_args.join(", "),
+            g_fields.join(", ")
+        );
+        let _ = writeln!(
+            src,
+            "    check_hvp(\"{name} hvp\", grad_at, &x, &v, &({},));",
+            hv_fields.join(", ")
+        );
     }
     let u_ty = match out {
         Out::One(t) => t,
@@ -1360,8 +1391,10 @@ const PREAMBLE: &str = r#"//! Random `#[differentiable]` programs checked agains
 //! Each program's test checks `NAME::grad` (scalar outputs) and `NAME::vjp` with a
 //! random cotangent against central differences of the plain function (of its frozen
 //! twin when the program detaches values), and that both return the plain value (to
-//! 1e-13). Hand-written programs at the edges of the language are in
-//! `tests/random_programs/edge_cases.rs`.
+//! 1e-13). For scalar outputs, `NAME::hvp` along a fixed direction must return the
+//! same value and gradient and, as the Hessian-vector product, the central
+//! differences of the generated gradient along that direction. Hand-written programs
+//! at the edges of the language are in `tests/random_programs/edge_cases.rs`.
 #![allow(clippy::needless_return, clippy::clone_on_copy, clippy::let_and_return)]
 
 use autograd::nalgebra::{SMatrix, SVector};
@@ -1382,6 +1415,33 @@ const TOL: f64 = 1e-6;
 /// inlined and an out-of-line call on the same input).
 fn same_value<Y: Flat>(generated: &Y, plain: &Y) {
     assert_close(&generated.flat(), &plain.flat(), 1e-13, "value");
+}
+
+/// A fixed direction shaped like `x`, with entries of both signs and several sizes.
+fn direction<X: Flat>(x: &X) -> X {
+    let n = x.flat().len();
+    let coords: Vec<f64> = (0..n)
+        .map(|i| [0.7, -0.4, 0.25, -0.9, 0.55][i % 5])
+        .collect();
+    x.unflatten(&mut &coords[..])
+}
+
+/// `hv` must equal `(grad(x + h v) - grad(x - h v)) / 2h`, the derivative of the
+/// generated gradient along `v`.
+fn check_hvp<X: Flat>(what: &str, grad: impl Fn(&X) -> X, x: &X, v: &X, hv: &X) {
+    let h = 1e-5;
+    let (xs, vs) = (x.flat(), v.flat());
+    let at = |t: f64| {
+        let c: Vec<f64> = xs.iter().zip(&vs).map(|(a, b)| a + t * b).collect();
+        grad(&x.unflatten(&mut &c[..])).flat()
+    };
+    let (plus, minus) = (at(h), at(-h));
+    let numeric: Vec<f64> = plus
+        .iter()
+        .zip(&minus)
+        .map(|(p, m)| (p - m) / (2.0 * h))
+        .collect();
+    assert_close(&hv.flat(), &numeric, TOL, what);
 }
 
 #[test]

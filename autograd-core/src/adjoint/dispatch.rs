@@ -26,7 +26,7 @@ impl<R, A, B> Clone for Token<R, A, B> {
 impl<R, A, B> Copy for Token<R, A, B> {}
 
 macro_rules! binary {
-    ($(#[$doc:meta])* $f:ident, $Trait:ident, $Tag:ident, $Out:ident) => {
+    ($(#[$doc:meta])* $f:ident, $Trait:ident, $Tag:ident, $Out:ident, $kind:ident) => {
         $(#[$doc])*
         pub struct $Tag;
 
@@ -68,13 +68,46 @@ macro_rules! binary {
                 a.tangent(b, out, da, db)
             }
         }
+
+        binary!(@second $kind, $Tag, $Trait, $Out);
+    };
+    (@second linear, $Tag:ident, $Trait:ident, $Out:ident) => {};
+    (@second $kind:ident, $Tag:ident, $Trait:ident, $Out:ident) => {
+        impl<A, B> Token<$Tag, A, B> {
+            /// The derivative of the pullback along the operands' tangents `da`,
+            /// `db` for a fixed `g`: the second-order term of forward-over-reverse.
+            #[inline(always)]
+            pub fn second(
+                self,
+                a: &A,
+                b: &B,
+                out: &binary!(@out A, B, $Trait, $Out),
+                da: &A,
+                db: &B,
+                g: &binary!(@out A, B, $Trait, $Out),
+            ) -> (A, B)
+            where
+                A: $Trait<B>,
+            {
+                binary!(@second_body $kind, a, b, out, da, db, g)
+            }
+        }
+    };
+    // A bilinear rule's pullback is linear in the operands: its derivative is the
+    // pullback at the tangents.
+    (@second_body bilinear, $a:ident, $b:ident, $out:ident, $da:ident, $db:ident, $g:ident) => {{
+        let _ = ($a, $b);
+        $da.pullback($db, $out, $g)
+    }};
+    (@second_body rule, $a:ident, $b:ident, $out:ident, $da:ident, $db:ident, $g:ident) => {
+        $a.second($b, $out, $da, $db, $g)
     };
     (@out $A:ident, $B:ident, $Trait:ident, Output) => { <$A as $Trait<$B>>::Output };
     (@out $A:ident, $B:ident, $Trait:ident, Same) => { $A };
 }
 
 macro_rules! unary {
-    ($(#[$doc:meta])* $f:ident, $Trait:ident, $Tag:ident, $Out:ident) => {
+    ($(#[$doc:meta])* $f:ident, $Trait:ident, $Tag:ident, $Out:ident, $kind:ident) => {
         $(#[$doc])*
         pub struct $Tag;
 
@@ -103,30 +136,59 @@ macro_rules! unary {
                 a.tangent(out, da)
             }
         }
+
+        unary!(@second $kind, $Tag, $Trait, $Out);
+    };
+    (@second linear, $Tag:ident, $Trait:ident, $Out:ident) => {};
+    (@second $kind:ident, $Tag:ident, $Trait:ident, $Out:ident) => {
+        impl<A> Token<$Tag, A> {
+            /// The derivative of the pullback along the operand's tangent `da` for
+            /// a fixed `g`: the second-order term of forward-over-reverse.
+            #[inline(always)]
+            pub fn second(
+                self,
+                a: &A,
+                out: &unary!(@out A, $Trait, $Out),
+                da: &A,
+                g: &unary!(@out A, $Trait, $Out),
+            ) -> A
+            where
+                A: $Trait,
+            {
+                unary!(@second_body $kind, a, out, da, g)
+            }
+        }
+    };
+    (@second_body bilinear, $a:ident, $out:ident, $da:ident, $g:ident) => {{
+        let _ = $a;
+        $da.pullback($out, $g)
+    }};
+    (@second_body rule, $a:ident, $out:ident, $da:ident, $g:ident) => {
+        $a.second($out, $da, $g)
     };
     (@out $A:ident, $Trait:ident, Output) => { <$A as $Trait>::Output };
     (@out $A:ident, $Trait:ident, Same) => { $A };
 }
 
-binary!(/** Tag of `a + b`. */ add, AddRule, AddTag, Output);
-binary!(/** Tag of `a - b`. */ sub, SubRule, SubTag, Output);
-binary!(/** Tag of `a * b`. */ mul, MulRule, MulTag, Output);
-binary!(/** Tag of `a / b`. */ div, DivRule, DivTag, Output);
-binary!(/** Tag of `a.dot(&b)`. */ dot, DotRule, DotTag, Output);
-binary!(/** Tag of `a.powf(b)`. */ powf, PowfRule, PowfTag, Same);
-binary!(/** Tag of `a.max(b)`. */ max, MaxRule, MaxTag, Same);
-binary!(/** Tag of `a.min(b)`. */ min, MinRule, MinTag, Same);
-binary!(/** Tag of `a.component_mul(&b)`. */ component_mul, ComponentMulRule, ComponentMulTag, Same);
-binary!(/** Tag of `a.component_div(&b)`. */ component_div, ComponentDivRule, ComponentDivTag, Same);
-unary!(/** Tag of `-a`. */ neg, NegRule, NegTag, Same);
-unary!(/** Tag of `a.exp()`. */ exp, ExpRule, ExpTag, Same);
-unary!(/** Tag of `a.transpose()`. */ transpose, TransposeRule, TransposeTag, Output);
-unary!(/** Tag of `a.sum()`. */ sum, SumRule, SumTag, Output);
-unary!(/** Tag of `a.mean()`. */ mean, MeanRule, MeanTag, Output);
-unary!(/** Tag of `a.norm()`. */ norm, NormRule, NormTag, Output);
-unary!(/** Tag of `a.norm_squared()`. */ norm_squared, NormSquaredRule, NormSquaredTag, Output);
-unary!(/** Tag of `a.max()` (largest entry). */ max_entry, MaxEntryRule, MaxEntryTag, Output);
-unary!(/** Tag of `a.min()` (smallest entry). */ min_entry, MinEntryRule, MinEntryTag, Output);
+binary!(/** Tag of `a + b`. */ add, AddRule, AddTag, Output, linear);
+binary!(/** Tag of `a - b`. */ sub, SubRule, SubTag, Output, linear);
+binary!(/** Tag of `a * b`. */ mul, MulRule, MulTag, Output, bilinear);
+binary!(/** Tag of `a / b`. */ div, DivRule, DivTag, Output, rule);
+binary!(/** Tag of `a.dot(&b)`. */ dot, DotRule, DotTag, Output, bilinear);
+binary!(/** Tag of `a.powf(b)`. */ powf, PowfRule, PowfTag, Same, rule);
+binary!(/** Tag of `a.max(b)`. */ max, MaxRule, MaxTag, Same, linear);
+binary!(/** Tag of `a.min(b)`. */ min, MinRule, MinTag, Same, linear);
+binary!(/** Tag of `a.component_mul(&b)`. */ component_mul, ComponentMulRule, ComponentMulTag, Same, bilinear);
+binary!(/** Tag of `a.component_div(&b)`. */ component_div, ComponentDivRule, ComponentDivTag, Same, rule);
+unary!(/** Tag of `-a`. */ neg, NegRule, NegTag, Same, linear);
+unary!(/** Tag of `a.exp()`. */ exp, ExpRule, ExpTag, Same, rule);
+unary!(/** Tag of `a.transpose()`. */ transpose, TransposeRule, TransposeTag, Output, linear);
+unary!(/** Tag of `a.sum()`. */ sum, SumRule, SumTag, Output, linear);
+unary!(/** Tag of `a.mean()`. */ mean, MeanRule, MeanTag, Output, linear);
+unary!(/** Tag of `a.norm()`. */ norm, NormRule, NormTag, Output, rule);
+unary!(/** Tag of `a.norm_squared()`. */ norm_squared, NormSquaredRule, NormSquaredTag, Output, bilinear);
+unary!(/** Tag of `a.max()` (largest entry). */ max_entry, MaxEntryRule, MaxEntryTag, Output, linear);
+unary!(/** Tag of `a.min()` (smallest entry). */ min_entry, MinEntryRule, MinEntryTag, Output, linear);
 
 /// Tag of a scalar function `F`, applied to a scalar or entry-wise.
 pub struct UnaryTag<F>(PhantomData<F>);
@@ -154,6 +216,15 @@ impl<F, A> Token<UnaryTag<F>, A> {
         A: Unary<F>,
     {
         a.tangent(out, da)
+    }
+
+    /// `g * f''(a) * da`: the second-order term of forward-over-reverse.
+    #[inline(always)]
+    pub fn second(self, a: &A, out: &A, da: &A, g: &A) -> A
+    where
+        A: Unary<F>,
+    {
+        a.second(out, da, g)
     }
 }
 
@@ -183,6 +254,15 @@ impl<A> Token<PowiTag, A> {
         A: PowiRule,
     {
         a.tangent(n, out, da)
+    }
+
+    /// `g n (n-1) a^(n-2) da`: the second-order term of forward-over-reverse.
+    #[inline(always)]
+    pub fn second(self, a: &A, n: i32, out: &A, da: &A, g: &A) -> A
+    where
+        A: PowiRule,
+    {
+        a.second(n, out, da, g)
     }
 }
 

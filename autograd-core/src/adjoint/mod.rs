@@ -25,6 +25,6 @@ pub use tangent::{
     TangentArg,
 };
 pub use wiring::{
-    map_fn, map_jvp, map_jvp_fn, map_pullback, map_pullback_caps, map_value, pb_like, Either,
-    LoopTape,
+    map_fn, map_hvp_fn, map_hvp_value, map_jvp, map_jvp_fn, map_pullback, map_pullback_caps,
+    map_pullback_caps_hvp, map_pullback_hvp, map_value, pb_like, Either, LoopTape,
 };

@@ -32,6 +32,9 @@ use nalgebra::SMatrix;
 pub trait Params: Tangent {
     /// The scalar type of every entry.
     type Scalar: Real;
+    /// The number of entries, known at compile time (the side of
+    /// `NAME::hessian`'s matrix).
+    const DIM: usize;
     /// The entries, in order.
     fn entries(&self) -> impl Iterator<Item = &Self::Scalar>;
     /// The entries, in order, for updating.
@@ -102,6 +105,7 @@ pub trait Params: Tangent {
 
 impl<T: Real> Params for T {
     type Scalar = T;
+    const DIM: usize = 1;
     fn entries(&self) -> impl Iterator<Item = &T> {
         core::iter::once(self)
     }
@@ -112,6 +116,7 @@ impl<T: Real> Params for T {
 
 impl<T: Real, const R: usize, const C: usize> Params for SMatrix<T, R, C> {
     type Scalar = T;
+    const DIM: usize = R * C;
     fn entries(&self) -> impl Iterator<Item = &T> {
         self.iter()
     }
@@ -124,6 +129,7 @@ macro_rules! tuple_params {
     ($first:ident $fi:tt $(, $name:ident $idx:tt)*) => {
         impl<$first: Params $(, $name: Params<Scalar = $first::Scalar>)*> Params for ($first, $($name,)*) {
             type Scalar = $first::Scalar;
+            const DIM: usize = $first::DIM $(+ $name::DIM)*;
             fn entries(&self) -> impl Iterator<Item = &Self::Scalar> {
                 self.$fi.entries()$(.chain(self.$idx.entries()))*
             }

@@ -173,3 +173,78 @@ pub fn map_jvp<T: Real, const R: usize, const C: usize>(
     }
     (value, tangent)
 }
+
+/// Returns `f`, telling rustc that it takes an entry of `like` and its tangent
+/// (second order: `f(v, dv) = (value, tangent, pullback of pairs)`).
+#[inline(always)]
+pub fn map_hvp_fn<T: Real, const R: usize, const C: usize, Out, F: Fn(T, T) -> Out>(
+    _like: &SMatrix<T, R, C>,
+    f: F,
+) -> F {
+    f
+}
+
+/// Second order: the value of `m.map(|v| body)` and its tangent along `dm`.
+#[inline(always)]
+pub fn map_hvp_value<T: Real, const R: usize, const C: usize, P>(
+    m: &SMatrix<T, R, C>,
+    dm: &SMatrix<T, R, C>,
+    f: &impl Fn(T, T) -> (T, T, P),
+) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
+    let mut value = *m;
+    let mut tangent = *dm;
+    for (v, t) in value.iter_mut().zip(tangent.iter_mut()) {
+        let (y, dy, _) = f(*v, *t);
+        (*v, *t) = (y, dy);
+    }
+    (value, tangent)
+}
+
+/// Second order: the pullback of `m.map(|v| body)` over cotangent pairs `(g, dg)`
+/// when the entries are differentiated; like [`map_pullback`], each entry re-runs
+/// the body (with its tangent) and the captured variables' pairs are summed.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+pub fn map_pullback_hvp<T, const R: usize, const C: usize, P, Caps>(
+    m: &SMatrix<T, R, C>,
+    dm: &SMatrix<T, R, C>,
+    g: &(SMatrix<T, R, C>, SMatrix<T, R, C>),
+    caps: &Caps,
+    f: &impl Fn(T, T) -> (T, T, P),
+) -> ((SMatrix<T, R, C>, SMatrix<T, R, C>), Caps)
+where
+    T: Real,
+    P: FnOnce(((T, T),)) -> ((T, T), Caps),
+    Caps: Tangent,
+{
+    let mut gcaps = caps.zero_like();
+    let (mut gm, mut dgm) = *g;
+    for (k, (gv, dgv)) in gm.iter_mut().zip(dgm.iter_mut()).enumerate() {
+        let ((a, b), gc) = (f(m[k], dm[k]).2)(((*gv, *dgv),));
+        (*gv, *dgv) = (a, b);
+        gcaps.accumulate(gc);
+    }
+    ((gm, dgm), gcaps)
+}
+
+/// Second order: the pullback of `m.map(|v| body)` over cotangent pairs when only
+/// captured variables are differentiated.
+#[inline(always)]
+pub fn map_pullback_caps_hvp<T, const R: usize, const C: usize, P, Caps>(
+    m: &SMatrix<T, R, C>,
+    dm: &SMatrix<T, R, C>,
+    g: &(SMatrix<T, R, C>, SMatrix<T, R, C>),
+    caps: &Caps,
+    f: &impl Fn(T, T) -> (T, T, P),
+) -> Caps
+where
+    T: Real,
+    P: FnOnce(((T, T),)) -> Caps,
+    Caps: Tangent,
+{
+    let mut gcaps = caps.zero_like();
+    for k in 0..R * C {
+        gcaps.accumulate((f(m[k], dm[k]).2)(((g.0[k], g.1[k]),)));
+    }
+    gcaps
+}

@@ -24,6 +24,11 @@ impl ScalarFn for Abs {
             T::zero()
         }
     }
+    /// 0 (the kink at 0 has no second derivative; PyTorch gives 0 too).
+    #[inline(always)]
+    fn second_derivative<T: Real>(_x: T, _y: T) -> T {
+        T::zero()
+    }
 }
 
 impl ElementwiseFn for Abs {}

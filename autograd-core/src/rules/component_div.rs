@@ -18,6 +18,9 @@ pub trait ComponentDivRule<Rhs = Self>: Sized {
     fn pullback(&self, rhs: &Rhs, out: &Self, g: &Self) -> (Self, Rhs);
     /// The tangent of the output given the operands' tangents `da`, `db`.
     fn tangent(&self, rhs: &Rhs, out: &Self, da: &Self, db: &Rhs) -> Self;
+    /// The derivative of `pullback` along the operands' tangents `da`, `db`, for a
+    /// fixed `g`: the second-order term of forward-over-reverse (`NAME::hvp`).
+    fn second(&self, rhs: &Rhs, out: &Self, da: &Self, db: &Rhs, g: &Self) -> (Self, Rhs);
 }
 
 impl<T: Real, const R: usize, const C: usize> ComponentDivRule for SMatrix<T, R, C> {
@@ -34,5 +37,16 @@ impl<T: Real, const R: usize, const C: usize> ComponentDivRule for SMatrix<T, R,
     #[inline(always)]
     fn tangent(&self, rhs: &Self, out: &Self, da: &Self, db: &Self) -> Self {
         (da - out.component_mul(db)).component_div(rhs)
+    }
+    /// Entry by entry, with `ga = g / b`: `d ga = -ga db / b`, `d gb = ga (2 out db - da) / b`.
+    #[inline(always)]
+    fn second(&self, rhs: &Self, out: &Self, da: &Self, db: &Self, g: &Self) -> (Self, Self) {
+        let ga = g.component_div(rhs);
+        let two: T = nalgebra::convert(2.0);
+        let dga = -ga.component_mul(db).component_div(rhs);
+        let dgb = ga
+            .component_mul(&(out.component_mul(db) * two - da))
+            .component_div(rhs);
+        (dga, dgb)
     }
 }

@@ -18,6 +18,11 @@ impl ScalarFn for Cos {
     fn derivative<T: Real>(x: T, _y: T) -> T {
         -x.sin()
     }
+    /// -cos x.
+    #[inline(always)]
+    fn second_derivative<T: Real>(_x: T, y: T) -> T {
+        -y
+    }
 }
 
 impl ElementwiseFn for Cos {}

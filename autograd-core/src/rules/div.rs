@@ -20,6 +20,16 @@ pub trait DivRule<Rhs = Self>: Sized {
     fn pullback(&self, rhs: &Rhs, out: &Self::Output, g: &Self::Output) -> (Self, Rhs);
     /// The tangent of the output given the operands' tangents `da`, `db`.
     fn tangent(&self, rhs: &Rhs, out: &Self::Output, da: &Self, db: &Rhs) -> Self::Output;
+    /// The derivative of `pullback` along the operands' tangents `da`, `db`, for a
+    /// fixed `g`: the second-order term of forward-over-reverse (`NAME::hvp`).
+    fn second(
+        &self,
+        rhs: &Rhs,
+        out: &Self::Output,
+        da: &Self,
+        db: &Rhs,
+        g: &Self::Output,
+    ) -> (Self, Rhs);
 }
 
 impl<T: Real> DivRule for T {
@@ -36,6 +46,13 @@ impl<T: Real> DivRule for T {
     #[inline(always)]
     fn tangent(&self, rhs: &T, out: &T, da: &T, db: &T) -> T {
         (*da - *out * *db) / *rhs
+    }
+    /// With `ga = g / b`: `d ga = -ga db / b`, `d gb = ga (2 out db - da) / b`.
+    #[inline(always)]
+    fn second(&self, rhs: &T, out: &T, da: &T, db: &T, g: &T) -> (T, T) {
+        let ga = *g / *rhs;
+        let two: T = nalgebra::convert(2.0);
+        (-ga * *db / *rhs, ga * (two * *out * *db - *da) / *rhs)
     }
 }
 
@@ -54,5 +71,15 @@ impl<T: Real, const R: usize, const C: usize> DivRule<T> for SMatrix<T, R, C> {
     #[inline(always)]
     fn tangent(&self, rhs: &T, out: &Self, da: &Self, db: &T) -> Self {
         (da - out * *db) / *rhs
+    }
+    /// With `ga = G / b`: `d ga = -ga db / b`, `d gb = (2 db (ga . out) - ga . dA) / b`.
+    #[inline(always)]
+    fn second(&self, rhs: &T, out: &Self, da: &Self, db: &T, g: &Self) -> (Self, T) {
+        let ga = g / *rhs;
+        let two: T = nalgebra::convert(2.0);
+        (
+            ga * (-*db / *rhs),
+            (two * *db * ga.dot(out) - ga.dot(da)) / *rhs,
+        )
     }
 }

@@ -18,6 +18,11 @@ impl ScalarFn for Exp {
     fn derivative<T: Real>(_x: T, y: T) -> T {
         y
     }
+    /// e^x.
+    #[inline(always)]
+    fn second_derivative<T: Real>(_x: T, y: T) -> T {
+        y
+    }
 }
 
 /// `x.exp()`: scalars only. On a square matrix, nalgebra's `exp` is the matrix
@@ -34,6 +39,9 @@ pub trait ExpRule: Sized {
     fn pullback(&self, out: &Self, g: &Self) -> Self;
     /// `da * e^x`.
     fn tangent(&self, out: &Self, da: &Self) -> Self;
+    /// The derivative of `pullback` along the operand's tangent `da`, for a fixed
+    /// `g`: the second-order term of forward-over-reverse (`NAME::hvp`).
+    fn second(&self, out: &Self, da: &Self, g: &Self) -> Self;
 }
 
 impl<T: Real> ExpRule for T {
@@ -48,5 +56,9 @@ impl<T: Real> ExpRule for T {
     #[inline(always)]
     fn tangent(&self, out: &Self, da: &Self) -> Self {
         *da * Exp::derivative(*self, *out)
+    }
+    #[inline(always)]
+    fn second(&self, out: &Self, da: &Self, g: &Self) -> Self {
+        *g * Exp::second_derivative(*self, *out) * *da
     }
 }

@@ -18,6 +18,11 @@ impl ScalarFn for Ln {
     fn derivative<T: Real>(x: T, _y: T) -> T {
         x.recip()
     }
+    /// -1/x^2.
+    #[inline(always)]
+    fn second_derivative<T: Real>(x: T, _y: T) -> T {
+        -(x * x).recip()
+    }
 }
 
 impl ElementwiseFn for Ln {}

@@ -83,6 +83,9 @@ pub trait ScalarFn {
     fn value<T: Real>(x: T) -> T;
     /// `f'(x)`, given `x` and `y = f(x)` (many derivatives are cheapest from `y`).
     fn derivative<T: Real>(x: T, y: T) -> T;
+    /// `f''(x)`, given `x` and `y = f(x)`: what second-order derivatives
+    /// (`NAME::hvp`, `NAME::hessian`) need.
+    fn second_derivative<T: Real>(x: T, y: T) -> T;
 }
 
 /// A [`ScalarFn`] whose method of the same name on a matrix applies it to every
@@ -102,6 +105,9 @@ pub trait Unary<F>: Sized {
     fn pullback(&self, out: &Self, g: &Self) -> Self;
     /// `da * f'(x)`, entry by entry.
     fn tangent(&self, out: &Self, da: &Self) -> Self;
+    /// `g * f''(x) * da`, entry by entry: the derivative of `pullback` along the
+    /// tangent `da` for a fixed `g` (the second-order term of forward-over-reverse).
+    fn second(&self, out: &Self, da: &Self, g: &Self) -> Self;
 }
 
 impl<T: Real, F: ScalarFn> Unary<F> for T {
@@ -117,6 +123,10 @@ impl<T: Real, F: ScalarFn> Unary<F> for T {
     fn tangent(&self, out: &Self, da: &Self) -> Self {
         <Self as Unary<F>>::pullback(self, out, da)
     }
+    #[inline(always)]
+    fn second(&self, out: &Self, da: &Self, g: &Self) -> Self {
+        *g * F::second_derivative(*self, *out) * *da
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize, F: ElementwiseFn> Unary<F> for SMatrix<T, R, C> {
@@ -131,5 +141,13 @@ impl<T: Real, const R: usize, const C: usize, F: ElementwiseFn> Unary<F> for SMa
     #[inline(always)]
     fn tangent(&self, out: &Self, da: &Self) -> Self {
         <Self as Unary<F>>::pullback(self, out, da)
+    }
+    #[inline(always)]
+    fn second(&self, out: &Self, da: &Self, g: &Self) -> Self {
+        let mut r = *g;
+        for (((r, x), y), d) in r.iter_mut().zip(self.iter()).zip(out.iter()).zip(da.iter()) {
+            *r *= F::second_derivative(*x, *y) * *d;
+        }
+        r
     }
 }

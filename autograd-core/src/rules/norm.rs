@@ -20,6 +20,9 @@ pub trait NormRule: Sized {
     fn pullback(&self, out: &Self::Output, g: &Self::Output) -> Self;
     /// The tangent of the output given the operand's tangent `da`.
     fn tangent(&self, out: &Self::Output, da: &Self) -> Self::Output;
+    /// The derivative of `pullback` along the operand's tangent `da`, for a fixed
+    /// `g`: the second-order term of forward-over-reverse (`NAME::hvp`).
+    fn second(&self, out: &Self::Output, da: &Self, g: &Self::Output) -> Self;
 }
 
 impl<T: Real, const R: usize, const C: usize> NormRule for SMatrix<T, R, C> {
@@ -42,6 +45,16 @@ impl<T: Real, const R: usize, const C: usize> NormRule for SMatrix<T, R, C> {
             T::zero()
         } else {
             self.dot(da) / *out
+        }
+    }
+    /// `g (da / |a| - a (a . da) / |a|^3)` (zero at `a = 0`, like the pullback).
+    #[inline(always)]
+    fn second(&self, out: &T, da: &Self, g: &T) -> Self {
+        if *out == T::zero() {
+            Self::zeros()
+        } else {
+            let inv = out.recip();
+            (da - self * (self.dot(da) * inv * inv)) * (*g * inv)
         }
     }
 }

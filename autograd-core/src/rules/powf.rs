@@ -17,6 +17,9 @@ pub trait PowfRule<Rhs = Self>: Sized {
     fn pullback(&self, rhs: &Rhs, out: &Self, g: &Self) -> (Self, Rhs);
     /// The tangent of the output given the operands' tangents `da`, `db`.
     fn tangent(&self, rhs: &Rhs, out: &Self, da: &Self, db: &Rhs) -> Self;
+    /// The derivative of `pullback` along the operands' tangents `da`, `db`, for a
+    /// fixed `g`: the second-order term of forward-over-reverse (`NAME::hvp`).
+    fn second(&self, rhs: &Rhs, out: &Self, da: &Self, db: &Rhs, g: &Self) -> (Self, Rhs);
 }
 
 impl<T: Real> PowfRule for T {
@@ -42,5 +45,30 @@ impl<T: Real> PowfRule for T {
     fn tangent(&self, p: &T, out: &T, da: &T, dp: &T) -> T {
         let (ga, gp) = self.pullback(p, out, &T::one());
         ga * *da + gp * *dp
+    }
+    /// `d ga = g (a^(p-1) (1 + p ln a) dp + p (p-1) a^(p-2) da)` and
+    /// `d gp = g (dout ln a + out da / a)`, with the pullback's guards (terms whose
+    /// factor is zero are skipped, so `0^p` does not produce `0 * inf`).
+    #[inline(always)]
+    fn second(&self, p: &T, out: &T, da: &T, dp: &T, g: &T) -> (T, T) {
+        let (a, p, zero, one) = (*self, *p, T::zero(), T::one());
+        let mut dga = zero;
+        if *dp != zero {
+            dga += a.powf(p - one) * (one + p * a.ln()) * *dp;
+        }
+        if p != zero && p != one && *da != zero {
+            dga += p * (p - one) * a.powf(p - one - one) * *da;
+        }
+        let dgp = if *out == zero {
+            zero
+        } else {
+            let dout = self.tangent(&p, out, da, dp);
+            let mut d = dout * a.ln();
+            if *da != zero {
+                d += *out * *da / a;
+            }
+            d
+        };
+        (*g * dga, *g * dgp)
     }
 }

@@ -17,6 +17,9 @@ pub trait PowiRule: Sized {
     fn pullback(&self, n: i32, out: &Self, g: &Self) -> Self;
     /// The tangent of the output given the operand's tangent `da`.
     fn tangent(&self, n: i32, out: &Self, da: &Self) -> Self;
+    /// The derivative of `pullback` along the operand's tangent `da`, for a fixed
+    /// `g`: the second-order term of forward-over-reverse (`NAME::hvp`).
+    fn second(&self, n: i32, out: &Self, da: &Self, g: &Self) -> Self;
 }
 
 impl<T: Real> PowiRule for T {
@@ -35,5 +38,14 @@ impl<T: Real> PowiRule for T {
     #[inline(always)]
     fn tangent(&self, n: i32, out: &T, da: &T) -> T {
         self.pullback(n, out, da)
+    }
+    /// `g n (n-1) x^(n-2) da`.
+    #[inline(always)]
+    fn second(&self, n: i32, _out: &T, da: &T, g: &T) -> T {
+        if n == 0 || n == 1 {
+            return T::zero();
+        }
+        let k: T = nalgebra::convert(f64::from(n) * f64::from(n - 1));
+        *g * k * self.powi(n - 2) * *da
     }
 }

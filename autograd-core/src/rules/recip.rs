@@ -18,6 +18,11 @@ impl ScalarFn for Recip {
     fn derivative<T: Real>(_x: T, y: T) -> T {
         -(y * y)
     }
+    /// 2/x^3 = 2 y^3.
+    #[inline(always)]
+    fn second_derivative<T: Real>(_x: T, y: T) -> T {
+        (y + y) * y * y
+    }
 }
 
 impl ElementwiseFn for Recip {}

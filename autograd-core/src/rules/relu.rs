@@ -26,6 +26,11 @@ impl ScalarFn for Relu {
             T::zero()
         }
     }
+    /// 0.
+    #[inline(always)]
+    fn second_derivative<T: Real>(_x: T, _y: T) -> T {
+        T::zero()
+    }
 }
 
 impl ElementwiseFn for Relu {}

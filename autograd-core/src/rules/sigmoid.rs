@@ -23,6 +23,11 @@ impl ScalarFn for Sigmoid {
     fn derivative<T: Real>(_x: T, y: T) -> T {
         y * (T::one() - y)
     }
+    /// s (1 - s) (1 - 2 s).
+    #[inline(always)]
+    fn second_derivative<T: Real>(_x: T, y: T) -> T {
+        y * (T::one() - y) * (T::one() - (y + y))
+    }
 }
 
 impl ElementwiseFn for Sigmoid {}

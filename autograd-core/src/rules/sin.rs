@@ -18,6 +18,11 @@ impl ScalarFn for Sin {
     fn derivative<T: Real>(x: T, _y: T) -> T {
         x.cos()
     }
+    /// -sin x.
+    #[inline(always)]
+    fn second_derivative<T: Real>(_x: T, y: T) -> T {
+        -y
+    }
 }
 
 impl ElementwiseFn for Sin {}

@@ -26,6 +26,16 @@ impl ScalarFn for Softplus {
             <super::Sigmoid as ScalarFn>::value(x)
         }
     }
+    /// `sigmoid'(x) = s (1 - s)`, and 0 above the threshold.
+    #[inline(always)]
+    fn second_derivative<T: Real>(x: T, _y: T) -> T {
+        if x > threshold::<T>() {
+            T::zero()
+        } else {
+            let s = <super::Sigmoid as ScalarFn>::value(x);
+            s * (T::one() - s)
+        }
+    }
 }
 
 impl ElementwiseFn for Softplus {}

@@ -18,6 +18,11 @@ impl ScalarFn for Sqrt {
     fn derivative<T: Real>(_x: T, y: T) -> T {
         (y + y).recip()
     }
+    /// -1/(4 x^(3/2)) = -1/(4 y^3).
+    #[inline(always)]
+    fn second_derivative<T: Real>(_x: T, y: T) -> T {
+        -((y * y * y) * nalgebra::convert::<f64, T>(4.0)).recip()
+    }
 }
 
 impl ElementwiseFn for Sqrt {}

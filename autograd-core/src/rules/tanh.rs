@@ -18,6 +18,11 @@ impl ScalarFn for Tanh {
     fn derivative<T: Real>(_x: T, y: T) -> T {
         T::one() - y * y
     }
+    /// -2 y (1 - y^2).
+    #[inline(always)]
+    fn second_derivative<T: Real>(_x: T, y: T) -> T {
+        -(y + y) * (T::one() - y * y)
+    }
 }
 
 impl ElementwiseFn for Tanh {}
