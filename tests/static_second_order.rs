@@ -13,11 +13,19 @@ use autograd::__private::rules::{
     Abs, ComponentDivRule, Cos, DivRule, ExpRule, Ln, NormRule, PowfRule, PowiRule, Recip, Relu,
     Sigmoid, Sin, Softplus, Sqrt, Tanh, Unary,
 };
-use autograd::nalgebra::{Matrix2, SMatrix, SVector, Vector2, Vector3};
+use autograd::nalgebra::{Matrix2, Matrix3, RealField, SMatrix, SVector, Vector2, Vector3};
 use autograd::prelude::*;
 use autograd::testing::{assert_close, Flat};
 use proptest::prelude::*;
 use proptest::strategy::Union;
+
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+
+use counting_alloc::{counts, Counting};
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 type M<const R: usize, const C: usize> = SMatrix<f64, R, C>;
 
@@ -370,4 +378,88 @@ fn hessian_over_several_parameters_matches_differences_of_the_gradient() {
         1e-15,
         "hvp = H e_b",
     );
+}
+
+/// A tanh layer with a loop, a branch and a `map`: the constructs whose second
+/// order goes through closures.
+#[differentiable]
+fn layer_loss(w: &SMatrix<f64, 3, 2>, x: &SVector<f64, 2>) -> f64 {
+    let h = (w * x).map(|v| v.tanh());
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += if h[i] > 0.0 { h[i] * h[i] } else { -h[i] };
+    }
+    s
+}
+
+#[test]
+fn hvp_and_hessian_allocate_nothing() {
+    let w = SMatrix::<f64, 3, 2>::new(0.3, -0.5, 0.8, 0.1, -0.4, 0.9);
+    let x = Vector2::new(0.7, -1.1);
+    let dir = layer_loss::Grad {
+        w: SMatrix::repeat(0.5),
+        x: Vector2::new(1.0, -2.0),
+    };
+    let before = counts();
+    let (_, _, hv) = layer_loss::hvp(&w, &x, &dir);
+    let h = layer_loss::hessian(&w, &x);
+    let after = counts();
+    assert_eq!(after.0 - before.0, 0, "hvp and hessian allocated");
+    // The Hessian has 6 + 2 = 8 columns; `hvp` along `dir` is its product with
+    // `dir`'s entries.
+    assert_eq!(h.ncols(), 8);
+    let d = SVector::<f64, 8>::from_iterator(dir.w.iter().chain(dir.x.iter()).copied());
+    let hd = h * d;
+    let hv: Vec<f64> = hv.w.iter().chain(hv.x.iter()).copied().collect();
+    assert_close(&hv, hd.as_slice(), 1e-12, "H d");
+    // The counter does see allocations: the test cannot pass vacuously.
+    let v = vec![1.0f64; 4];
+    assert!(counts().0 > after.0);
+    drop(v);
+}
+
+/// Generic functions get `hvp` too (not `hessian`, whose size must be a constant).
+#[differentiable]
+fn generic_cubic<T: RealField + Copy, const N: usize>(v: &SVector<T, N>) -> T {
+    let mut s = v[0] * v[0] * v[0];
+    for i in 1..N {
+        s += v[i - 1] * v[i] * v[i];
+    }
+    s
+}
+
+#[test]
+fn hvp_of_generic_functions_in_f32_and_f64() {
+    let v = Vector3::new(0.5, -1.0, 2.0);
+    let e = |i: usize| generic_cubic::Grad {
+        v: Vector3::from_fn(|r, _| if r == i { 1.0 } else { 0.0 }),
+    };
+    // Closed form: s = v0^3 + v0 v1^2 + v1 v2^2.
+    let expected = Matrix3::new(
+        6.0 * v[0],
+        2.0 * v[1],
+        0.0,
+        2.0 * v[1],
+        2.0 * v[0],
+        2.0 * v[2],
+        0.0,
+        2.0 * v[2],
+        2.0 * v[1],
+    );
+    for j in 0..3 {
+        let (_, _, h) = generic_cubic::hvp(&v, &e(j));
+        assert_close(
+            h.v.as_slice(),
+            expected.column(j).as_slice(),
+            1e-15,
+            "f64 column",
+        );
+        let v32 = v.map(|x| x as f32);
+        let e32 = generic_cubic::Grad {
+            v: e(j).v.map(|x| x as f32),
+        };
+        let (_, _, h32) = generic_cubic::hvp(&v32, &e32);
+        let h32: Vec<f64> = h32.v.iter().map(|&x| f64::from(x)).collect();
+        assert_close(&h32, expected.column(j).as_slice(), 1e-6, "f32 column");
+    }
 }
