@@ -6,6 +6,7 @@ use crate::tensor::kernels::conv::{col2im, im2col, max_pool_indices, Window};
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::{elementwise, linalg, reduce};
 use crate::tensor::op::{GatherKind, Op, Saved};
+use crate::tensor::ops::linalg::product;
 use crate::tensor::shape::Shape;
 use crate::Error;
 use std::sync::Arc;
@@ -207,10 +208,10 @@ pub(crate) fn conv2d_backward(
     let [n, rows, l] = win.cols_shape();
     let o = w.shape()[0];
     let g3 = g.reshape(&[n, o, l]);
-    let gx = needs[0].then(|| w.reshape(&[o, rows]).t().matmul(&g3).col2im(win));
+    // Transposed operands are read through GEMM strides, not copied.
+    let gx = needs[0].then(|| product(&w.reshape(&[o, rows]), true, &g3, false).col2im(win));
     let gw = needs[1].then(|| {
-        let cols = x.im2col(win);
-        g3.matmul(&cols.transpose(1, 2))
+        product(&g3, false, &x.im2col(win), true)
             .sum_dim(0, false)
             .reshape(w.shape())
     });

@@ -126,7 +126,7 @@ pub(crate) fn matmul_backward(
 /// `x @ y` with either operand transposed in its last two dimensions: recorded
 /// as `transpose` and `matmul` under `create_graph`, else one GEMM reading the
 /// transposes through strides.
-fn product(x: &Tensor, tx: bool, y: &Tensor, ty: bool) -> Tensor {
+pub(crate) fn product(x: &Tensor, tx: bool, y: &Tensor, ty: bool) -> Tensor {
     if is_grad_enabled() {
         let t = |v: &Tensor, flag: bool| if flag { v.transpose(-1, -2) } else { v.clone() };
         return t(x, tx).matmul(&t(y, ty));
