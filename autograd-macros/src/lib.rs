@@ -28,11 +28,13 @@ mod tests;
 
 use proc_macro::TokenStream;
 
-/// Generates the reverse-mode derivative of a function at compile time.
+/// Generates the derivatives of a function at compile time: reverse mode, forward
+/// mode and second order (forward over reverse).
 ///
 /// See the `autograd` crate's documentation for the language a differentiable
 /// function may use and the items generated beside it (`NAME::Grad`,
-/// `NAME::grad`, `NAME::vjp`).
+/// `NAME::grad`, `NAME::vjp`, `NAME::jvp`, `NAME::hvp`, `NAME::hessian`,
+/// `NAME::apply`).
 #[proc_macro_attribute]
 pub fn differentiable(args: TokenStream, input: TokenStream) -> TokenStream {
     differentiable_impl(args.into(), input.into()).into()
