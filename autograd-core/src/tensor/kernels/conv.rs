@@ -138,15 +138,15 @@ pub(crate) fn max_pool_indices(s: &Storage, win: &Window) -> Vec<usize> {
             for ox in 0..wo {
                 let (y0, x0) = (oy * sh, ox * sw);
                 let mut best = y0 * win.w + x0;
+                let mut b = x[best];
                 'window: for i in 0..win.kh {
-                    for j in 0..win.kw {
-                        let at = (y0 + i) * win.w + x0 + j;
-                        let (c, b) = (x[at], x[best]);
+                    let row = &x[(y0 + i) * win.w + x0..][..win.kw];
+                    for (j, &c) in row.iter().enumerate() {
                         if b.is_nan() {
                             break 'window;
                         }
                         if c.is_nan() || c > b {
-                            best = at;
+                            (best, b) = ((y0 + i) * win.w + x0 + j, c);
                         }
                     }
                 }
