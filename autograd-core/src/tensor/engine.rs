@@ -16,6 +16,7 @@ use super::grad_mode::{is_grad_enabled, ModeGuard};
 use super::graph::{Edge, NodeData};
 use super::handle::{lock, Tensor, TensorInner};
 use super::list::Tensors;
+use super::op::same_shape;
 use crate::error::Result;
 use crate::Error;
 use std::collections::{BinaryHeap, HashMap};
@@ -83,7 +84,11 @@ fn add_into(old: Tensor, g: &Tensor) -> Tensor {
     let private = Arc::strong_count(&old.inner.meta) == 1
         && Arc::strong_count(&old.inner.buffer) == 1
         && old.inner.meta.node.is_none();
-    if private && !is_grad_enabled() && old.shape() == g.shape() && old.dtype() == g.dtype() {
+    if private
+        && !is_grad_enabled()
+        && same_shape(old.shape(), g.shape())
+        && old.dtype() == g.dtype()
+    {
         old.inner.buffer.add_assign(&g.data());
         old
     } else {
@@ -270,7 +275,7 @@ impl<'a> Pass<'a> {
                 node: out.name().to_string(),
             });
         };
-        let result = o.backward(&g, &out, needs);
+        let result = o.backward(g, &out, needs);
         // As in PyTorch, freeing the graph frees saved tensors: an op that saved
         // none can run again.
         let freed = if !self.retain && o.saves_tensors() {

@@ -112,12 +112,11 @@ impl Drop for NodeData {
     /// tensors go last, while the queue still keeps the input nodes alive, so
     /// dropping them does not recurse either.
     fn drop(&mut self) {
-        let op = self.op.get_mut().ok().and_then(Option::take);
         match std::mem::take(&mut self.edges) {
             Edges::Inline(edges, _) => edges.into_iter().for_each(release),
             Edges::Heap(edges) => edges.into_iter().for_each(release),
         }
-        drop(op);
+        // `op` is dropped next, as a field.
     }
 }
 
@@ -175,7 +174,7 @@ impl Tensor {
         inputs: &[&Tensor],
         op: impl FnOnce(&OutRef<'_>) -> Op,
     ) -> Tensor {
-        let dtype = buffer.read().dtype();
+        let dtype = buffer.dtype();
         Tensor::record_typed(buffer, dtype, shape, inputs, op)
     }
 

@@ -1,26 +1,76 @@
 //! The `Tensor` handle: shared data buffer, shape, and autograd metadata.
 
-use super::dtype::{DType, Element, Storage};
+use super::dtype::{DType, Data, Element, Storage};
 use super::graph::{Hook, NodeData};
 use super::shape::{numel, Shape};
 use crate::error::Result;
 use crate::Error;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 /// The data of a tensor with its version counter. Shared by a tensor, its
 /// `detach()`ed twins and reshaped views, as PyTorch shares storage.
 pub(crate) struct Buffer {
-    data: RwLock<Storage>,
+    cell: Cell,
     version: AtomicU32,
     /// Name of the last in-place op, for error messages.
     last_inplace: Mutex<&'static str>,
 }
 
+/// The elements: a single one as the bits of an atomic word, read and written
+/// without a lock (a one-element tensor never changes its length), or a lock
+/// around the storage.
+enum Cell {
+    One(AtomicU64, DType),
+    Many(RwLock<Storage>),
+}
+
+impl Cell {
+    fn new(s: Storage) -> Cell {
+        match bits(&s) {
+            Some(b) => Cell::One(AtomicU64::new(b), s.dtype()),
+            None => Cell::Many(RwLock::new(s)),
+        }
+    }
+}
+
+fn one(bits: u64, dtype: DType) -> Storage {
+    match dtype {
+        // Only the low 32 bits of an f32's word are ever set.
+        DType::F32 => Storage::F32(Data::One(f32::from_bits(bits as u32))),
+        DType::F64 => Storage::F64(Data::One(f64::from_bits(bits))),
+    }
+}
+
+fn bits(s: &Storage) -> Option<u64> {
+    match s {
+        Storage::F32(d) if d.len() == 1 => Some(d[0].to_bits().into()),
+        Storage::F64(d) if d.len() == 1 => Some(d[0].to_bits()),
+        _ => None,
+    }
+}
+
+/// Read access to a buffer's data: a copy of a single element, or a read lock.
+pub(crate) enum DataRef<'a> {
+    Value(Storage),
+    Locked(RwLockReadGuard<'a, Storage>),
+}
+
+impl std::ops::Deref for DataRef<'_> {
+    type Target = Storage;
+    #[inline]
+    fn deref(&self) -> &Storage {
+        match self {
+            DataRef::Value(s) => s,
+            DataRef::Locked(g) => g,
+        }
+    }
+}
+
 impl Buffer {
     pub fn new(s: Storage) -> Arc<Buffer> {
         Arc::new(Buffer {
-            data: RwLock::new(s),
+            cell: Cell::new(s),
             version: AtomicU32::new(0),
             last_inplace: Mutex::new(""),
         })
@@ -34,27 +84,60 @@ impl Buffer {
         *lock(&self.last_inplace)
     }
 
-    pub fn read(&self) -> RwLockReadGuard<'_, Storage> {
-        self.data.read().unwrap_or_else(PoisonError::into_inner)
+    #[inline]
+    pub fn read(&self) -> DataRef<'_> {
+        match &self.cell {
+            Cell::One(v, dtype) => DataRef::Value(one(v.load(Ordering::Acquire), *dtype)),
+            Cell::Many(l) => DataRef::Locked(l.read().unwrap_or_else(PoisonError::into_inner)),
+        }
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, Storage> {
-        self.data.write().unwrap_or_else(PoisonError::into_inner)
+    /// The element type, without reading the data.
+    pub fn dtype(&self) -> DType {
+        match &self.cell {
+            Cell::One(_, dtype) => *dtype,
+            Cell::Many(l) => l.read().unwrap_or_else(PoisonError::into_inner).dtype(),
+        }
     }
 
     /// Adds `other` (same length and dtype) into the data, for gradient
     /// accumulation into a buffer nothing else holds (no version bump).
     pub fn add_assign(&self, other: &Storage) {
-        match (&mut *self.write(), other) {
-            (Storage::F32(d), Storage::F32(s)) => d.iter_mut().zip(s).for_each(|(d, s)| *d += s),
-            (Storage::F64(d), Storage::F64(s)) => d.iter_mut().zip(s).for_each(|(d, s)| *d += s),
-            _ => unreachable!("callers check the dtypes match"),
+        match &self.cell {
+            Cell::One(v, dtype) => {
+                let sum = match (one(v.load(Ordering::Acquire), *dtype), other) {
+                    (Storage::F32(d), Storage::F32(s)) => Storage::F32(Data::One(d[0] + s[0])),
+                    (Storage::F64(d), Storage::F64(s)) => Storage::F64(Data::One(d[0] + s[0])),
+                    _ => unreachable!("callers check the dtypes match"),
+                };
+                v.store(bits(&sum).unwrap_or_default(), Ordering::Release);
+            }
+            Cell::Many(l) => {
+                let mut data = l.write().unwrap_or_else(PoisonError::into_inner);
+                match (&mut *data, other) {
+                    (Storage::F32(d), Storage::F32(s)) => {
+                        d.iter_mut().zip(s).for_each(|(d, s)| *d += s)
+                    }
+                    (Storage::F64(d), Storage::F64(s)) => {
+                        d.iter_mut().zip(s).for_each(|(d, s)| *d += s)
+                    }
+                    _ => unreachable!("callers check the dtypes match"),
+                }
+            }
         }
     }
 
-    /// Replaces the data and bumps the version (every in-place op goes here).
+    /// Replaces the data (same length and dtype: in-place ops keep the shape)
+    /// and bumps the version (every in-place op goes here).
     pub fn replace(&self, s: Storage, op: &'static str) {
-        *self.write() = s;
+        match &self.cell {
+            Cell::One(v, dtype) => {
+                debug_assert_eq!(s.dtype(), *dtype, "in-place ops keep the dtype");
+                let b = bits(&s).expect("in-place ops keep the number of elements");
+                v.store(b, Ordering::Release);
+            }
+            Cell::Many(l) => *l.write().unwrap_or_else(PoisonError::into_inner) = s,
+        }
         *lock(&self.last_inplace) = op;
         self.version.fetch_add(1, Ordering::AcqRel);
     }
@@ -170,7 +253,7 @@ impl Tensor {
     }
 
     /// Read access to the data.
-    pub(crate) fn data(&self) -> RwLockReadGuard<'_, Storage> {
+    pub(crate) fn data(&self) -> DataRef<'_> {
         self.inner.buffer.read()
     }
 
@@ -187,7 +270,7 @@ impl Tensor {
 
     /// [`Tensor::read2`] for any number of tensors.
     pub(crate) fn read_many<R>(ts: &[&Tensor], f: impl FnOnce(&[&Storage]) -> R) -> R {
-        let mut guards: Vec<(*const Buffer, RwLockReadGuard<'_, Storage>)> = Vec::new();
+        let mut guards: Vec<(*const Buffer, DataRef<'_>)> = Vec::new();
         let mut which = Vec::with_capacity(ts.len());
         for t in ts {
             let ptr = Arc::as_ptr(&t.inner.buffer);

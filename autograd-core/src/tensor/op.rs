@@ -6,7 +6,7 @@
 //! `create_graph` these are recorded in turn, which is all grad-of-grad needs.
 
 use super::custom::{Function, FunctionCtx};
-use super::dtype::DType;
+use super::dtype::{DType, Element, Storage};
 use super::grad_mode::is_grad_enabled;
 use super::handle::{Buffer, Tensor, TensorInner};
 use super::kernels::conv::Window;
@@ -84,7 +84,7 @@ impl SavedOut {
 
     /// The data alone, outside any graph.
     pub fn data(&self) -> Tensor {
-        let dtype = self.buffer.read().dtype();
+        let dtype = self.buffer.dtype();
         Tensor::from_parts(self.buffer.clone(), &self.shape, dtype, None)
     }
 
@@ -431,24 +431,37 @@ impl Op {
 
     /// The gradients of the op's inputs given the gradient `g` of its output;
     /// `needs[i]` tells whether input `i` wants one (others may be `None`).
-    pub fn backward(&self, g: &Tensor, node: &Arc<TensorInner>, needs: &[bool]) -> Result<Grads> {
+    pub fn backward(&self, g: Tensor, node: &Arc<TensorInner>, needs: &[bool]) -> Result<Grads> {
         use Op::*;
         let n = &**node;
+        // Ops that pass `g` on take it by value: the last use moves it.
+        match self {
+            Add { lhs, rhs } => return Ok(split(g, needs, |g| fit(g, lhs), |g| fit(g, rhs))),
+            Sub { lhs, rhs } => return Ok(split(g, needs, |g| fit(g, lhs), |g| fit(-g, rhs))),
+            Scalar {
+                kind: ScalarKind::Add | ScalarKind::Sub,
+                ..
+            }
+            | Clone => return Ok(Grads::Inline([Some(g), None], 1)),
+            _ => {}
+        }
+        let g = &g;
         let two = |a: &dyn Fn() -> Tensor, b: &dyn Fn() -> Tensor| {
             Grads::Inline([needs[0].then(a), needs[1].then(b)], 2)
         };
         let one = |t: Tensor| Grads::Inline([Some(t), None], 1);
         Ok(match self {
-            Add { lhs, rhs } => two(&|| g.sum_to(lhs), &|| g.sum_to(rhs)),
-            Sub { lhs, rhs } => two(&|| g.sum_to(lhs), &|| (-g).sum_to(rhs)),
+            Add { .. } | Sub { .. } => unreachable!("handled above"),
             Mul { lhs, rhs } => {
                 let (a, b) = (lhs.get(n)?, rhs.get(n)?);
-                two(&|| (g * b).sum_to(a.shape()), &|| (g * a).sum_to(b.shape()))
+                two(&|| fit(prod(g, b), a.shape()), &|| {
+                    fit(prod(g, a), b.shape())
+                })
             }
             Div { lhs, rhs } => {
                 let (a, b) = (lhs.get(n)?, rhs.get(n)?);
-                two(&|| (g / b).sum_to(a.shape()), &|| {
-                    (-(g * a) / (b * b)).sum_to(b.shape())
+                two(&|| fit(g / b, a.shape()), &|| {
+                    fit(-(g * a) / (b * b), b.shape())
                 })
             }
             Neg => one(-g),
@@ -463,19 +476,20 @@ impl Op {
                 one(chain(g, x.get(n)?, |x| -s / (x * x), |x| x.pow(-2.0) * -s))
             }
             Pow { x, exponent } => one(pow_backward(g, x.get(n)?, *exponent)),
-            Exp { out } => one(chain(g, &out.get(node)?, |y| y, Tensor::clone)),
+            Exp { out } => one(chain_out(g, out, node, |y| y, Tensor::clone)?),
             Ln { x } => one(chain(g, x.get(n)?, |x| 1.0 / x, Tensor::recip)),
-            Tanh { out } => one(chain(g, &out.get(node)?, |y| 1.0 - y * y, |y| 1.0 - y * y)),
-            Sigmoid { out } => one(chain(
+            Tanh { out } => one(chain_out(g, out, node, |y| 1.0 - y * y, |y| 1.0 - y * y)?),
+            Sigmoid { out } => one(chain_out(
                 g,
-                &out.get(node)?,
+                out,
+                node,
                 |y| y * (1.0 - y),
                 |y| y * (1.0 - y),
-            )),
-            Relu { out } => one(chain(g, &out.get(node)?, step, |y| y.gt_scalar(0.0))),
+            )?),
+            Relu { out } => one(chain_out(g, out, node, step, |y| y.gt_scalar(0.0))?),
             Sin { x } => one(chain(g, x.get(n)?, f64::cos, Tensor::cos)),
             Cos { x } => one(chain(g, x.get(n)?, |x| -x.sin(), |x| -x.sin())),
-            Sqrt { out } => one(chain(g, &out.get(node)?, |y| 0.5 / y, |y| 0.5 / y)),
+            Sqrt { out } => one(chain_out(g, out, node, |y| 0.5 / y, |y| 0.5 / y)?),
             Abs { x } => one(chain(g, x.get(n)?, sign, Tensor::sign)),
             Clamp { x, min, max } => {
                 let (lo, hi) = (*min, *max);
@@ -484,7 +498,7 @@ impl Op {
                     x.ge_scalar(lo) * x.le_scalar(hi)
                 }))
             }
-            Clone => one(g.clone()),
+            Clone => unreachable!("handled above"),
             ToDtype { from } => one(g.to_dtype(*from)),
             Sum { shape } => one(g.expand(shape)),
             Mean { shape } => one(g.expand(shape) / numel(shape) as f64),
@@ -585,6 +599,38 @@ impl Iterator for GradsIter {
     }
 }
 
+/// The gradients of a two-input op whose input gradients are `f0(g)` and
+/// `f1(g)`, cloning `g` only when both inputs want one.
+fn split(
+    g: Tensor,
+    needs: &[bool],
+    f0: impl FnOnce(Tensor) -> Tensor,
+    f1: impl FnOnce(Tensor) -> Tensor,
+) -> Grads {
+    let pair = match (needs[0], needs[1]) {
+        (true, true) => [Some(f0(g.clone())), Some(f1(g))],
+        (true, false) => [Some(f0(g)), None],
+        (false, true) => [None, Some(f1(g))],
+        (false, false) => [None, None],
+    };
+    Grads::Inline(pair, 2)
+}
+
+/// `t` summed down to `shape`, the shape of an input it was broadcast from.
+fn fit(t: Tensor, shape: &[usize]) -> Tensor {
+    if same_shape(t.shape(), shape) {
+        t
+    } else {
+        t.sum_to(shape)
+    }
+}
+
+/// Slice equality without a `memcmp` call, for the few dimensions of a shape.
+#[inline]
+pub(crate) fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 fn pow_backward(g: &Tensor, x: &Tensor, p: f64) -> Tensor {
     if p == 0.0 {
         return g.zeros_like();
@@ -593,7 +639,7 @@ fn pow_backward(g: &Tensor, x: &Tensor, p: f64) -> Tensor {
 }
 
 /// `g * f'(v)` for an element-wise op whose derivative is `d(v)` of a saved
-/// value `v`. Without `create_graph` this is one fused kernel; with it, the
+/// value `v`. Without `create_graph` this is one fused loop; with it, the
 /// tensor formula `graph(v)` is recorded so that the gradient is differentiable
 /// again. Both formulas of an op sit side by side in its `backward` arm.
 fn chain(
@@ -605,8 +651,59 @@ fn chain(
     if is_grad_enabled() {
         return g * graph(v);
     }
-    let s = g.zip_data(v, g.shape(), |g, v| g * d(v));
-    Tensor::from_storage(s, g.shape())
+    fused(g, &v.inner.buffer, v.shape(), |g, v| g * d(v))
+}
+
+/// [`chain`] for an op that saved its output: without `create_graph` the
+/// saved data is read in place, with no tensor built around it.
+fn chain_out(
+    g: &Tensor,
+    out: &SavedOut,
+    node: &Arc<TensorInner>,
+    d: impl Fn(f64) -> f64,
+    graph: impl FnOnce(&Tensor) -> Tensor,
+) -> Result<Tensor> {
+    if is_grad_enabled() {
+        return Ok(g * graph(&out.get(node)?));
+    }
+    check_version(&out.buffer, out.version, &out.shape, node)?;
+    Ok(fused(g, &out.buffer, &out.shape, |g, v| g * d(v)))
+}
+
+/// `g * t`, as one loop when no graph is recorded.
+fn prod(g: &Tensor, t: &Tensor) -> Tensor {
+    if is_grad_enabled() {
+        g * t
+    } else {
+        fused(g, &t.inner.buffer, t.shape(), |g, t| g * t)
+    }
+}
+
+/// `f(g, v)` element-wise, outside any graph, for a `v` of `g`'s shape (the
+/// usual case: a loop over both slices) or one that broadcasts to it.
+fn fused(g: &Tensor, v: &Arc<Buffer>, v_shape: &[usize], f: impl Fn(f64, f64) -> f64) -> Tensor {
+    if same_shape(g.shape(), v_shape) {
+        let same = Arc::ptr_eq(&g.inner.buffer, v);
+        let gd = g.data();
+        let vd = if same { None } else { Some(v.read()) };
+        let s = match (&*gd, vd.as_deref().unwrap_or(&gd)) {
+            (Storage::F32(a), Storage::F32(b)) => Some(Storage::F32(
+                a.iter()
+                    .zip(b.iter())
+                    .map(|(&a, &b)| f32::from_f64(f(a.to_f64(), b.to_f64())))
+                    .collect(),
+            )),
+            (Storage::F64(a), Storage::F64(b)) => Some(Storage::F64(
+                a.iter().zip(b.iter()).map(|(&a, &b)| f(a, b)).collect(),
+            )),
+            _ => None,
+        };
+        if let Some(s) = s {
+            return Tensor::from_storage(s, g.shape());
+        }
+    }
+    let v = Tensor::from_parts(v.clone(), v_shape, v.dtype(), None);
+    Tensor::from_storage(g.zip_data(&v, g.shape(), f), g.shape())
 }
 
 fn step(x: f64) -> f64 {
