@@ -157,8 +157,11 @@ pub fn train_step(m: &mut Mlp, opt: &mut Adam<Mlp>, x: &BatchX, y: &BatchY) -> f
     loss
 }
 
+/// The flowers' measurements, one row of four per flower, and their classes.
+pub type Flowers = (Vec<[f64; FEATURES]>, Vec<usize>);
+
 /// The data set: one row of four measurements and one class per flower.
-pub fn load(path: &Path) -> Result<(Vec<[f64; FEATURES]>, Vec<usize>), Box<dyn std::error::Error>> {
+pub fn load(path: &Path) -> Result<Flowers, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path)?;
     let mut lines = text.lines();
     let n: usize = lines

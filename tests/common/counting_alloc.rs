@@ -31,3 +31,17 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
 }
+
+/// Panics unless this thread allocated nothing since `before` (a [`counts`]),
+/// saying how much `what` allocated.
+#[track_caller]
+pub fn assert_none_since(before: (usize, usize), what: &str) {
+    let after = counts();
+    assert_eq!(
+        after,
+        before,
+        "{what} allocated {} times, {} bytes",
+        after.0 - before.0,
+        after.1 - before.1
+    );
+}
