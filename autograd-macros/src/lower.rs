@@ -86,6 +86,14 @@ pub enum Rev {
         /// pullback, `map`'s), instead of being applied to each component.
         pairs: bool,
     },
+    /// `out = base.member` (a tuple element or a struct field): the cotangent of
+    /// `out` goes into that field of `base`'s, without building a whole zero
+    /// struct per field read once `base`'s cotangent exists.
+    Field {
+        out: VarId,
+        base: VarId,
+        member: syn::Member,
+    },
     /// A block or branch: `call((cotangents of outs))` gives those of `targets`.
     Region {
         outs: Vec<VarId>,
@@ -1117,25 +1125,20 @@ impl Lowerer<'_> {
         self.field_get(t, &syn::Member::Unnamed(syn::Index::from(i)), sp)
     }
 
-    /// `t.0` of a tuple or `m.w1` of a struct deriving `Tangent`: the cotangent is
-    /// a zero of `t`'s shape with `g` in that field.
+    /// `t.0` of a tuple or `m.w1` of a struct deriving `Tangent`: in reverse, the
+    /// cotangent goes into that field of `t`'s (see [`Rev::Field`]).
     fn field_get(&mut self, t: VarId, member: &syn::Member, sp: Span) -> VarId {
         self.use_var(t);
         let out = self.new_var();
-        let (o, x, gout, p) = (var(out), var(t), gout(), private());
+        let (o, x) = (var(out), var(t));
         let idx = member;
         self.emit(quote_spanned!(sp=> let #o = #x.#idx;));
         let tt = tan(t);
         self.emit_tangent(out, quote!(#tt.#idx));
-        let contrib = quote!({ let mut __z = #p::zero_like(&#x); __z.#idx = *#gout; __z });
-        self.rev(Rev::Prim {
+        self.rev(Rev::Field {
             out,
-            contrib,
-            targets: vec![Some(t)],
-            tuple: false,
-            via_contribution: false,
-            second: None,
-            pairs: false,
+            base: t,
+            member: member.clone(),
         });
         out
     }
@@ -1942,6 +1945,26 @@ impl Reverse {
                     } else if let Some(Some(t)) = targets.first() {
                         self.accumulate(*t, c.to_token_stream(), *via_contribution);
                     }
+                }
+                Rev::Field { out, base, member } => {
+                    if !self.inited.contains(out) {
+                        continue;
+                    }
+                    let (g, gb, p) = (cot(*out), cot(*base), private());
+                    let sets = if self.pairs {
+                        quote!(#gb.0.#member = #g.0; #gb.1.#member = #g.1;)
+                    } else {
+                        quote!(#gb.#member = #g;)
+                    };
+                    let code = if self.inited.insert(*base) {
+                        let like = self.like(*base);
+                        quote!(let mut #gb = #p::zero_like(&#like); #sets)
+                    } else if self.pairs {
+                        quote!(#p::acc(&mut #gb.0.#member, #g.0); #p::acc(&mut #gb.1.#member, #g.1);)
+                    } else {
+                        quote!(#p::acc(&mut #gb.#member, #g);)
+                    };
+                    self.code.extend(code);
                 }
                 Rev::Region {
                     outs,
