@@ -44,7 +44,11 @@ def main(path):
                 best.setdefault(key, math.nan)
             checks[key[1:]] = r["check"]
     threads = sorted({k[0] for k in best})
-    rows = sorted({k[1:] for k in best}, key=lambda k: (k[0], LIBS.index(k[1]) if k[1] in LIBS else 99, k[2]))
+    order = {"static grad": 0, "tape": 1, "apply": 2}
+    rows = sorted(
+        {k[1:] for k in best},
+        key=lambda k: (k[0], LIBS.index(k[1]) if k[1] in LIBS else 99, order.get(k[2], 9), k[2]),
+    )
 
     def get(t, w, lib, var):
         return best.get((t, w, lib, var))
@@ -61,7 +65,7 @@ def main(path):
         cells += [ratio(get(t, w, "autograd", "static grad"), get(t, w, lib, var)) for t in threads]
         c = checks[(w, lib, var)]
         if not c.startswith("ok"):
-            cells[2] += f" (not timed: {c})"
+            cells[2] += " (not timed: " + c.split(";")[0] + ")"
         print("| " + " | ".join(cells) + " |")
 
     print()

@@ -156,7 +156,7 @@ pub fn cases() -> Vec<Case> {
     out.push(Case::new("W3", LIB, "backward", Box::new(|| w3().0), Box::new(move || r3())));
     let mut s = w4();
     let mut grads = Some(s.model.alloc_grads());
-    let mut sgd = Sgd::new(&s.model, SgdConfig { lr: LR as f32, momentum: None, weight_decay: None });
+    let mut sgd = Sgd::new(&s.model, SgdConfig { lr: LR, momentum: None, weight_decay: None });
     out.push(Case::new("W4", LIB, "module+Sgd", Box::new(w4_grads), Box::new(move || {
         let mut g = grads.take().unwrap();
         s.model.zero_grads(&mut g);

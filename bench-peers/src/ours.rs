@@ -6,7 +6,6 @@ use crate::workloads::{mlp_loss, neuron, thermometer_loss};
 use crate::Case;
 use autograd::nalgebra::SVector;
 use autograd::nn::functional as F;
-use autograd::optim::Optimizer as _;
 use autograd::prelude::*;
 
 const LIB: &str = "autograd";
