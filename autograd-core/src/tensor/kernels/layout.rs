@@ -1,16 +1,75 @@
 //! Kernels that move elements without arithmetic: permutation, concatenation,
 //! slicing, gathering and its adjoint.
 
+use crate::parallel::{self, MIN_PARALLEL_ELEMENTS};
 use crate::tensor::dtype::{dispatch, Storage};
-use crate::tensor::shape::strides;
+use crate::tensor::shape::{numel, strides};
+use rayon::prelude::*;
 
 /// `out[i0.., ik..] = x[.. permuted ..]`: output dimension `k` is input dimension
 /// `perm[k]`.
 pub(crate) fn permute(s: &Storage, shape: &[usize], perm: &[usize]) -> Storage {
     let st = strides(shape);
     let out_shape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
+    let r = perm.len();
+    let swaps_last_two = r >= 2
+        && perm[r - 2] == r - 1
+        && perm[r - 1] == r - 2
+        && perm[..r - 2].iter().enumerate().all(|(i, &p)| i == p);
+    if swaps_last_two {
+        let (batch, rows, cols) = (numel(&shape[..r - 2]), shape[r - 2], shape[r - 1]);
+        return dispatch!(s, |v| transpose(v, batch, rows, cols));
+    }
     let read: Vec<usize> = perm.iter().map(|&p| st[p]).collect();
     super::elementwise::gather_strided(s, &out_shape, &read)
+}
+
+/// Transposes each of `batch` row-major `rows x cols` matrices, in square tiles
+/// so that both the reads and the writes stay within a few cache lines (a
+/// weight's `t()` in `nn::Linear`); blocks of output rows run on the kernel pool
+/// when large.
+fn transpose<T: Copy + Default + Send + Sync>(
+    v: &[T],
+    batch: usize,
+    rows: usize,
+    cols: usize,
+) -> Vec<T> {
+    const TILE: usize = 32;
+    let mut out = vec![T::default(); batch * rows * cols];
+    if out.is_empty() {
+        return out;
+    }
+    // Output rows j0.. of matrix `b` (input columns j0..), all input rows.
+    let block = |b: usize, j0: usize, dst: &mut [T]| {
+        let src = &v[b * rows * cols..][..rows * cols];
+        for i0 in (0..rows).step_by(TILE) {
+            for (dj, row) in dst.chunks_mut(rows).enumerate() {
+                let j = j0 + dj;
+                for i in i0..(i0 + TILE).min(rows) {
+                    row[i] = src[i * cols + j];
+                }
+            }
+        }
+    };
+    let chunk = TILE * rows;
+    let pool = parallel::pool_for(out.len(), MIN_PARALLEL_ELEMENTS);
+    let blocks = out.chunks_mut(rows * cols).enumerate().flat_map(|(b, m)| {
+        m.chunks_mut(chunk)
+            .enumerate()
+            .map(move |(k, d)| (b, k * TILE, d))
+    });
+    match pool {
+        None => blocks.for_each(|(b, j0, d)| block(b, j0, d)),
+        Some(pool) => {
+            let blocks: Vec<_> = blocks.collect();
+            pool.install(|| {
+                blocks
+                    .into_par_iter()
+                    .for_each(|(b, j0, d)| block(b, j0, d))
+            })
+        }
+    }
+    out
 }
 
 /// Concatenates along the middle axis of `(outer, n_k, inner)` views; `parts`
@@ -133,6 +192,16 @@ mod tests {
         let lhs = dot(&gather(&x, g, &index), &y);
         let rhs = dot(&x, &scatter_add(&y, g, &index));
         assert!((lhs - rhs).abs() < 1e-12);
+    }
+
+    #[test]
+    fn transposing_the_last_two_axes_in_tiles_matches_the_odometer() {
+        let shape = [3, 37, 70];
+        let s = Storage::F64((0..3 * 37 * 70).map(|i| i as f64).collect());
+        let st = strides(&shape);
+        let want =
+            super::super::elementwise::gather_strided(&s, &[3, 70, 37], &[st[0], st[2], st[1]]);
+        assert_eq!(permute(&s, &shape, &[0, 2, 1]), want);
     }
 
     #[test]
