@@ -5,8 +5,6 @@
 //! bench-peers --export data/reference.json   # inputs and our gradients for pytorch_bench.py
 //! ```
 
-#![recursion_limit = "512"]
-
 #[path = "../../benches/workloads/mod.rs"]
 mod workloads;
 
