@@ -376,6 +376,14 @@ fn deep_chains_backprop_and_drop_without_overflow() {
         z = &z + 0.0;
     }
     drop(z);
+    // Each product saves its input: the saved tensors, not only the edges,
+    // keep the chain alive, and dropping it unbackwarded must not recurse.
+    let w = Tensor::scalar(1.0).requires_grad_(true);
+    let mut p = x.clone();
+    for _ in 0..100_000 {
+        p = &p * &w;
+    }
+    drop(p);
 }
 
 #[test]

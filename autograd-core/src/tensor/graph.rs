@@ -12,10 +12,9 @@ use super::op::{Op, SavedOut};
 use crate::error::Result;
 use crate::Error;
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 /// A gradient hook: receives the gradient, may return a replacement.
 pub(crate) type Hook = Arc<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync>;
@@ -101,43 +100,62 @@ pub(crate) struct NodeData {
     pub edges: Edges,
 }
 
-thread_local! {
-    static DRAINING: Cell<bool> = const { Cell::new(false) };
-    static QUEUE: RefCell<Vec<Arc<TensorInner>>> = const { RefCell::new(Vec::new()) };
-}
-
 impl Drop for NodeData {
-    /// Dropping a long chain recursively would overflow the stack: inputs that die
-    /// with this node are queued and dropped by the outermost drop. The saved
-    /// tensors go last, while the queue still keeps the input nodes alive, so
-    /// dropping them does not recurse either.
+    /// Dropping a long chain recursively would overflow the stack. A dying node
+    /// dismantles the inputs that die with it in a loop instead: it takes each
+    /// one's op and edges out before dropping it, so no drop recurses. The ops
+    /// (saved tensors) go after the edges have been taken, while the work list
+    /// still holds the input nodes they may refer to.
     fn drop(&mut self) {
-        match std::mem::take(&mut self.edges) {
-            Edges::Inline(edges, _) => edges.into_iter().for_each(release),
-            Edges::Heap(edges) => edges.into_iter().for_each(release),
+        if self.edges.is_empty() {
+            // Dismantled already, or a node without inputs: the op goes as a field.
+            return;
         }
-        // `op` is dropped next, as a field.
+        let mut work = Work::default();
+        self.dismantle(&mut work);
+        while let Some(mut n) = work.pop() {
+            if let Some(node) = Arc::get_mut(&mut n).and_then(|t| t.node.as_mut()) {
+                node.dismantle(&mut work);
+            }
+            drop(n);
+        }
     }
 }
 
-/// Drops an edge, deferring the drop of a node this edge keeps alive alone.
-fn release(edge: Edge) {
-    let Edge::Node(node) = edge else { return };
-    if Arc::strong_count(&node) > 1 {
-        return;
+impl NodeData {
+    fn dismantle(&mut self, work: &mut Work) {
+        let mut keep = |e: Edge| {
+            if let Edge::Node(n) = e {
+                work.push(n);
+            }
+        };
+        match std::mem::take(&mut self.edges) {
+            Edges::Inline(edges, _) => edges.into_iter().for_each(&mut keep),
+            Edges::Heap(edges) => edges.into_iter().for_each(&mut keep),
+        }
+        // Dropped in place: moving the op out would copy it.
+        *self.op.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
     }
-    if DRAINING.try_with(Cell::get).unwrap_or(true) {
-        // Should the queue be gone (thread teardown), the closure drops the node
-        // in place.
-        let _ = QUEUE.try_with(|q| q.borrow_mut().push(node));
-        return;
+}
+
+/// The nodes a drop still has to dismantle: a chain needs one slot, so the
+/// first lives inline and only branching graphs use the `Vec`.
+#[derive(Default)]
+struct Work {
+    top: Option<Arc<TensorInner>>,
+    rest: Vec<Arc<TensorInner>>,
+}
+
+impl Work {
+    fn push(&mut self, n: Arc<TensorInner>) {
+        if let Some(old) = self.top.replace(n) {
+            self.rest.push(old);
+        }
     }
-    DRAINING.with(|d| d.set(true));
-    drop(node);
-    while let Some(n) = QUEUE.with(|q| q.borrow_mut().pop()) {
-        drop(n);
+
+    fn pop(&mut self) -> Option<Arc<TensorInner>> {
+        self.top.take().or_else(|| self.rest.pop())
     }
-    DRAINING.with(|d| d.set(false));
 }
 
 /// Access to the output of an op being recorded, for ops whose backward needs
