@@ -15,7 +15,7 @@ use autograd::__private::rules::{
 };
 use autograd::nalgebra::{Matrix2, Matrix3, RealField, SMatrix, SVector, Vector2, Vector3};
 use autograd::prelude::*;
-use autograd::testing::{assert_close, Flat};
+use autograd::testing::{assert_close, directional_derivative, Flat};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 
@@ -34,19 +34,12 @@ const TOL: f64 = 1e-6;
 
 /// `second` must equal the derivative of `pullback` at `x` along `dx`.
 fn check_second<X: Flat>(what: &str, pullback: impl Fn(&X) -> X, x: &X, dx: &X, second: &X) {
-    let h = 1e-5;
-    let (xs, ds) = (x.flat(), dx.flat());
-    let at = |t: f64| {
-        let c: Vec<f64> = xs.iter().zip(&ds).map(|(a, b)| a + t * b).collect();
-        pullback(&x.unflatten(&mut &c[..])).flat()
-    };
-    let (plus, minus) = (at(h), at(-h));
-    let numeric: Vec<f64> = plus
-        .iter()
-        .zip(&minus)
-        .map(|(p, m)| (p - m) / (2.0 * h))
-        .collect();
-    assert_close(&second.flat(), &numeric, TOL, what);
+    assert_close(
+        &second.flat(),
+        &directional_derivative(pullback, x, dx),
+        TOL,
+        what,
+    );
 }
 
 fn val() -> impl Strategy<Value = f64> + Clone {

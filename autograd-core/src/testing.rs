@@ -151,3 +151,28 @@ pub fn check_vjp<X: Flat, Y: Flat>(
     let numeric = numeric_gradient(|x| inner(u, &f(x)), x);
     assert_close(&vjp.flat(), &numeric, tol, what);
 }
+
+/// `(f(x + h v) - f(x - h v)) / 2h`, flattened: the derivative of `f` at `x` along
+/// `v` (a Jacobian-vector product by central differences, with `h =` [`STEP`]).
+/// Applied to a gradient, it checks a Hessian-vector product.
+///
+/// ```
+/// use autograd_core::testing::{assert_close, directional_derivative};
+///
+/// // The gradient of x^2 y is (2xy, x^2); along v = (1, 0) it changes by (2y, 2x).
+/// let grad = |p: &(f64, f64)| (2.0 * p.0 * p.1, p.0 * p.0);
+/// let d = directional_derivative(grad, &(3.0, 2.0), &(1.0, 0.0));
+/// assert_close(&d, &[4.0, 6.0], 1e-8, "derivative of the gradient along x");
+/// ```
+pub fn directional_derivative<X: Flat, Y: Flat>(f: impl Fn(&X) -> Y, x: &X, v: &X) -> Vec<f64> {
+    let (xs, vs) = (x.flat(), v.flat());
+    let at = |t: f64| {
+        let c: Vec<f64> = xs.iter().zip(&vs).map(|(a, b)| a + t * b).collect();
+        f(&x.unflatten(&mut &c[..])).flat()
+    };
+    let (plus, minus) = (at(STEP), at(-STEP));
+    plus.iter()
+        .zip(&minus)
+        .map(|(p, m)| (p - m) / (2.0 * STEP))
+        .collect()
+}

@@ -1399,7 +1399,7 @@ const PREAMBLE: &str = r#"//! Random `#[differentiable]` programs checked agains
 
 use autograd::nalgebra::{SMatrix, SVector};
 use autograd::prelude::*;
-use autograd::testing::{assert_close, check_vjp, Flat};
+use autograd::testing::{assert_close, check_vjp, directional_derivative, Flat};
 
 #[path = "random_programs/generator.rs"]
 mod generator;
@@ -1429,19 +1429,7 @@ fn direction<X: Flat>(x: &X) -> X {
 /// `hv` must equal `(grad(x + h v) - grad(x - h v)) / 2h`, the derivative of the
 /// generated gradient along `v`.
 fn check_hvp<X: Flat>(what: &str, grad: impl Fn(&X) -> X, x: &X, v: &X, hv: &X) {
-    let h = 1e-5;
-    let (xs, vs) = (x.flat(), v.flat());
-    let at = |t: f64| {
-        let c: Vec<f64> = xs.iter().zip(&vs).map(|(a, b)| a + t * b).collect();
-        grad(&x.unflatten(&mut &c[..])).flat()
-    };
-    let (plus, minus) = (at(h), at(-h));
-    let numeric: Vec<f64> = plus
-        .iter()
-        .zip(&minus)
-        .map(|(p, m)| (p - m) / (2.0 * h))
-        .collect();
-    assert_close(&hv.flat(), &numeric, TOL, what);
+    assert_close(&hv.flat(), &directional_derivative(grad, x, v), TOL, what);
 }
 
 #[test]
