@@ -81,6 +81,7 @@ impl<'a> Generated<'a> {
             true => quote!(::autograd::__private::NoGrad),
             false => p.owned.to_token_stream(),
         });
+        let cot_types: Vec<TokenStream> = cot_types.collect();
         let grad_ty = self.grad_type();
         let active: Vec<&Ident> = self.differentiated().map(|p| &p.ident).collect();
         let pattern = self.params.iter().map(|p| match p.constant {
@@ -133,15 +134,19 @@ impl<'a> Generated<'a> {
             Some((l, _, _)) => self.vjp_body(l),
             None => quote!((::core::unreachable!(), move |_: #ret| ::core::unreachable!())),
         };
+        let grad_body = match body {
+            Some((l, _, _)) => self.grad_body(l),
+            None => quote!(::core::unreachable!()),
+        };
         let grad_struct = self.grad_struct(body.is_some());
         let grad_fn = self.returns_scalar().then(|| {
             let doc = format!("The value of [`{name}`](fn@super::{name}) and its gradient with respect to every parameter not marked `#[constant]`, in one forward and one reverse sweep.");
             quote! {
                 #[doc = #doc]
                 #[inline]
+                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
                 #item_vis fn grad #impl_generics (#decls) -> (#ret, #grad_ty) #where_clause {
-                    let (__out, __pb) = __vjp #turbofish (#(#args),*);
-                    let #pattern = __pb(::autograd::__private::one_like(&__out));
+                    let (__out, #pattern): (#ret, (#(#cot_types,)*)) = #grad_body;
                     (__out, #build)
                 }
             }
@@ -372,9 +377,9 @@ impl<'a> Generated<'a> {
         }})
     }
 
-    fn vjp_body(&self, l: &Lowered) -> TokenStream {
-        let fwd = &l.region.fwd;
-        let ret = self.ret;
+    /// The forward sweep, the output, the reverse sweep from `__seed` and the
+    /// parameters' cotangents, shared by `__vjp` and `grad`.
+    fn reverse_parts(&self, l: &Lowered) -> (TokenStream, TokenStream, Vec<TokenStream>, Ident) {
         let mut rev = Reverse::new(false);
         let seed = Ident::new("__seed", Span::mixed_site());
         let out = match &l.tail {
@@ -385,11 +390,21 @@ impl<'a> Generated<'a> {
             Val::Inactive { tokens, .. } => tokens.clone(),
         };
         rev.entries(&l.region.rev);
-        let returns = l.params.iter().map(|p| match p {
-            Some(v) => rev.cot_or_zero(*v),
-            None => quote!(::autograd::__private::NoGrad),
-        });
-        let code = &rev.code;
+        let returns = l
+            .params
+            .iter()
+            .map(|p| match p {
+                Some(v) => rev.cot_or_zero(*v),
+                None => quote!(::autograd::__private::NoGrad),
+            })
+            .collect();
+        (out, rev.code, returns, seed)
+    }
+
+    fn vjp_body(&self, l: &Lowered) -> TokenStream {
+        let fwd = &l.region.fwd;
+        let ret = self.ret;
+        let (out, code, returns, seed) = self.reverse_parts(l);
         let name = &self.view.item.sig.ident;
         let turbofish = self.turbofish();
         quote! {
@@ -403,6 +418,23 @@ impl<'a> Generated<'a> {
                 (#(#returns,)*)
             })
         }
+    }
+
+    /// `grad`'s body: the forward and reverse sweeps of `__vjp` in one block,
+    /// without the pullback closure, so that nothing is moved into one (the
+    /// closure owns copies of by-reference parameters; here the optimizer reads
+    /// them in place).
+    fn grad_body(&self, l: &Lowered) -> TokenStream {
+        let fwd = &l.region.fwd;
+        let ret = self.ret;
+        let (out, code, returns, seed) = self.reverse_parts(l);
+        quote! {{
+            #fwd
+            let __out: #ret = #out;
+            let #seed: #ret = ::autograd::__private::one_like(&__out);
+            #code
+            (__out, (#(#returns,)*))
+        }}
     }
 
     /// `hessian`: for a function without generics whose output is a scalar, the
