@@ -9,12 +9,13 @@
 //!   split their output (bit for bit the single-threaded result), and reductions
 //!   add fixed-size chunks in a fixed order.
 //! - `grad_sum` evaluates a per-sample function (typically a `#[differentiable]`
-//!   function's `grad`) over a slice of samples on `threads` scoped threads and sums
+//!   function's `grad`) over a slice of samples on a pool of `threads` threads and sums
 //!   the values and gradients. The samples are cut into `threads` contiguous chunks,
 //!   each summed in order, and the chunk sums are added in chunk order, so the result
 //!   is the same bit for bit on every run with the same thread count.
 
 use crate::adjoint::Tangent;
+use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -119,6 +120,34 @@ pub(crate) fn pool_for(work: usize, min_work: usize) -> Option<Arc<ThreadPool>> 
     pool
 }
 
+/// A pool of `n` threads for [`grad_sum`]: the kernels' pool when `n` is the
+/// kernels' count, else one kept for the last other count asked for, so that
+/// repeated calls reuse their threads instead of starting new ones. `None` if
+/// the threads cannot be started.
+fn pool_of(n: usize) -> Option<Arc<ThreadPool>> {
+    static OTHER: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
+    if n == get_num_threads() {
+        return pool_for(usize::MAX, 0);
+    }
+    let fits =
+        |p: &Option<Arc<ThreadPool>>| p.as_ref().filter(|p| p.current_num_threads() == n).cloned();
+    if let Some(p) = fits(&OTHER.read().unwrap_or_else(PoisonError::into_inner)) {
+        return Some(p);
+    }
+    let mut slot = OTHER.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(p) = fits(&slot) {
+        return Some(p);
+    }
+    let pool = ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("autograd-grad-{i}"))
+        .build()
+        .ok()
+        .map(Arc::new);
+    slot.clone_from(&pool);
+    pool
+}
+
 /// The sum over `samples` of `f(sample)`, a `(value, gradient)` pair, computed on
 /// `threads` threads (1 runs on the calling thread).
 ///
@@ -158,16 +187,21 @@ where
     if threads == 1 {
         return sum_chunk(samples);
     }
-    let partial: Vec<(V, G)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = samples
-            .chunks(chunk)
-            .map(|c| scope.spawn(move || sum_chunk(c)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a worker panicked"))
-            .collect()
-    });
+    let partial: Vec<(V, G)> = match pool_of(threads) {
+        // The chunks are fixed by `threads` and `collect` keeps their order, so
+        // the pool's scheduling cannot change the sum.
+        Some(pool) => pool.install(|| samples.par_chunks(chunk).map(sum_chunk).collect()),
+        None => std::thread::scope(|scope| {
+            let handles: Vec<_> = samples
+                .chunks(chunk)
+                .map(|c| scope.spawn(move || sum_chunk(c)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a worker panicked"))
+                .collect()
+        }),
+    };
     let mut parts = partial.into_iter();
     let mut total = parts.next().expect("at least one chunk");
     for (v, g) in parts {
