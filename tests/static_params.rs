@@ -73,6 +73,23 @@ fn entries_follow_declaration_order_and_columns() {
 }
 
 #[test]
+fn slices_are_the_entries_in_runs_one_per_field() {
+    let mut m = model(|i| i as f64);
+    let lengths: Vec<usize> = m.slices().map(<[f64]>::len).collect();
+    assert_eq!(lengths, [1, 6, 3, 3, 1, 4]);
+    let flat: Vec<f64> = m.slices().flatten().copied().collect();
+    assert_eq!(flat, (0..N).map(|i| i as f64).collect::<Vec<_>>());
+    for run in m.slices_mut() {
+        run.iter_mut().for_each(|v| *v += 100.0);
+    }
+    assert_eq!(m, model(|i| i as f64 + 100.0));
+    // A tuple of parameter sets chains its members' runs.
+    let pair = (2.0f64, SVector::<f64, 3>::new(3.0, 4.0, 5.0));
+    let runs: Vec<&[f64]> = pair.slices().collect();
+    assert_eq!(runs, [&[2.0][..], &[3.0, 4.0, 5.0][..]]);
+}
+
+#[test]
 fn zero_add_sub_and_accumulate() {
     let (a, b) = (a(), b());
     let zero = a.zero_like();

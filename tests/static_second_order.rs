@@ -232,7 +232,9 @@ proptest! {
         let pb = |x: &(f64, f64)| PowfRule::pullback(&x.0, &x.1, &x.0.powf(x.1), &g);
         check_second("powf", pb, &(base, p), &(da, dp), &second);
 
-        let x = base - 1.3; // both signs
+        // Both signs, kept 0.3 away from 0: near 0 a negative power's second
+        // derivative grows past what central differences resolve.
+        let x = if base < 1.3 { base - 1.6 } else { base - 1.0 };
         let second = PowiRule::second(&x, n, &x.powi(n), &da, &g);
         check_second("powi", |x: &f64| PowiRule::pullback(x, n, &x.powi(n), &g), &x, &da, &second);
 

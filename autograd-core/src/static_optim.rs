@@ -76,12 +76,14 @@ impl<P: Params> Sgd<P> {
     pub fn step(&mut self, params: &mut P, grad: &P) {
         let first = self.steps == 0;
         self.steps += 1;
-        for ((p, g), b) in params
-            .entries_mut()
-            .zip(grad.entries())
-            .zip(self.momentum_buffer.entries_mut())
-        {
-            sgd_entry(&self.hyper, first, p, *g, b);
+        let runs = params
+            .slices_mut()
+            .zip(grad.slices())
+            .zip(self.momentum_buffer.slices_mut());
+        for ((p, g), b) in runs {
+            for ((p, g), b) in p.iter_mut().zip(g).zip(b) {
+                sgd_entry(&self.hyper, first, p, *g, b);
+            }
         }
     }
 }
@@ -153,14 +155,17 @@ impl<P: Params> Adam<P> {
     pub fn step(&mut self, params: &mut P, grad: &P) {
         self.steps += 1;
         let shared = AdamStep::new(&self.hyper, nalgebra::convert(self.steps as f64));
-        let entries = params
-            .entries_mut()
-            .zip(grad.entries())
-            .zip(self.exp_avg.entries_mut())
-            .zip(self.exp_avg_sq.entries_mut())
-            .zip(self.max_exp_avg_sq.entries_mut());
-        for ((((p, g), m), v), vmax) in entries {
-            adam_entry(&self.hyper, &shared, p, *g, m, v, vmax);
+        let runs = params
+            .slices_mut()
+            .zip(grad.slices())
+            .zip(self.exp_avg.slices_mut())
+            .zip(self.exp_avg_sq.slices_mut())
+            .zip(self.max_exp_avg_sq.slices_mut());
+        for ((((p, g), m), v), vmax) in runs {
+            let entries = p.iter_mut().zip(g).zip(m).zip(v.iter_mut()).zip(vmax);
+            for ((((p, g), m), v), vmax) in entries {
+                adam_entry(&self.hyper, &shared, p, *g, m, v, vmax);
+            }
         }
     }
 }

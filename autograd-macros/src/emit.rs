@@ -598,6 +598,12 @@ impl<'a> Generated<'a> {
                     fn entries_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut Self::Scalar> {
                         #pm::entries_mut(&mut self.#first_field) #(.chain(#pm::entries_mut(&mut self.#rest_fields)))*
                     }
+                    fn slices(&self) -> impl ::core::iter::Iterator<Item = &[Self::Scalar]> {
+                        #pm::slices(&self.#first_field) #(.chain(#pm::slices(&self.#rest_fields)))*
+                    }
+                    fn slices_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [Self::Scalar]> {
+                        #pm::slices_mut(&mut self.#first_field) #(.chain(#pm::slices_mut(&mut self.#rest_fields)))*
+                    }
                 }
             }
         });

@@ -101,6 +101,12 @@ pub fn derive(input: TokenStream) -> TokenStream {
             fn entries_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut Self::Scalar> {
                 #p::entries_mut(&mut self.#first_member) #(.chain(#p::entries_mut(&mut self.#rest_members)))*
             }
+            fn slices(&self) -> impl ::core::iter::Iterator<Item = &[Self::Scalar]> {
+                #p::slices(&self.#first_member) #(.chain(#p::slices(&self.#rest_members)))*
+            }
+            fn slices_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [Self::Scalar]> {
+                #p::slices_mut(&mut self.#first_member) #(.chain(#p::slices_mut(&mut self.#rest_members)))*
+            }
         }
     };
     tokens

@@ -39,6 +39,18 @@ pub trait Params: Tangent {
     fn entries(&self) -> impl Iterator<Item = &Self::Scalar>;
     /// The entries, in order, for updating.
     fn entries_mut(&mut self) -> impl Iterator<Item = &mut Self::Scalar>;
+    /// The entries as contiguous runs, in the order of
+    /// [`entries`](Params::entries): one slice per matrix. Loops over slices
+    /// run without the per-entry bookkeeping of chained iterators, which is what
+    /// the optimizers and the operations below use. The default gives each entry
+    /// its own slice.
+    fn slices(&self) -> impl Iterator<Item = &[Self::Scalar]> {
+        self.entries().map(core::slice::from_ref)
+    }
+    /// The runs of [`slices`](Params::slices), for updating.
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [Self::Scalar]> {
+        self.entries_mut().map(core::slice::from_mut)
+    }
 
     // The vector-space operations below are what an optimizer needs beside
     // `zero_like` and `accumulate` (from `Tangent`). They are written once over the
@@ -60,19 +72,23 @@ pub trait Params: Tangent {
     }
     /// `self *= s` in place.
     fn scale_mut(&mut self, s: Self::Scalar) {
-        self.entries_mut().for_each(|a| *a *= s);
+        self.slices_mut().flatten().for_each(|a| *a *= s);
     }
     /// `self += a * x` in place (BLAS's `axpy`), the update of gradient descent:
     /// `params.add_scaled(-lr, &grad)`.
     fn add_scaled(&mut self, a: Self::Scalar, x: &Self) {
-        for (p, x) in self.entries_mut().zip(x.entries()) {
-            *p += a * *x;
+        for (p, x) in self.slices_mut().zip(x.slices()) {
+            for (p, x) in p.iter_mut().zip(x) {
+                *p += a * *x;
+            }
         }
     }
     /// `f` applied to every entry, in the order of [`entries`](Params::entries).
     fn map(&self, mut f: impl FnMut(Self::Scalar) -> Self::Scalar) -> Self {
         let mut out = *self;
-        out.entries_mut().for_each(|a| *a = f(*a));
+        for run in out.slices_mut() {
+            run.iter_mut().for_each(|a| *a = f(*a));
+        }
         out
     }
     /// `f` applied to the entries of `self` and `other` pairwise.
@@ -82,16 +98,22 @@ pub trait Params: Tangent {
         mut f: impl FnMut(Self::Scalar, Self::Scalar) -> Self::Scalar,
     ) -> Self {
         let mut out = *self;
-        for (a, b) in out.entries_mut().zip(other.entries()) {
-            *a = f(*a, *b);
+        for (a, b) in out.slices_mut().zip(other.slices()) {
+            for (a, b) in a.iter_mut().zip(b) {
+                *a = f(*a, *b);
+            }
         }
         out
     }
     /// The inner product: the sum of the products of corresponding entries.
     fn dot(&self, other: &Self) -> Self::Scalar {
-        self.entries()
-            .zip(other.entries())
-            .fold(nalgebra::zero(), |s, (a, b)| s + *a * *b)
+        let mut sum = nalgebra::zero();
+        for (a, b) in self.slices().zip(other.slices()) {
+            for (a, b) in a.iter().zip(b) {
+                sum += *a * *b;
+            }
+        }
+        sum
     }
     /// The sum of the squared entries.
     fn norm_squared(&self) -> Self::Scalar {
@@ -112,6 +134,12 @@ impl<T: Real> Params for T {
     fn entries_mut(&mut self) -> impl Iterator<Item = &mut T> {
         core::iter::once(self)
     }
+    fn slices(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::once(core::slice::from_ref(self))
+    }
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::once(core::slice::from_mut(self))
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize> Params for SMatrix<T, R, C> {
@@ -122,6 +150,12 @@ impl<T: Real, const R: usize, const C: usize> Params for SMatrix<T, R, C> {
     }
     fn entries_mut(&mut self) -> impl Iterator<Item = &mut T> {
         self.iter_mut()
+    }
+    fn slices(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::once(self.as_slice())
+    }
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::once(self.as_mut_slice())
     }
 }
 
@@ -135,6 +169,12 @@ macro_rules! tuple_params {
             }
             fn entries_mut(&mut self) -> impl Iterator<Item = &mut Self::Scalar> {
                 self.$fi.entries_mut()$(.chain(self.$idx.entries_mut()))*
+            }
+            fn slices(&self) -> impl Iterator<Item = &[Self::Scalar]> {
+                self.$fi.slices()$(.chain(self.$idx.slices()))*
+            }
+            fn slices_mut(&mut self) -> impl Iterator<Item = &mut [Self::Scalar]> {
+                self.$fi.slices_mut()$(.chain(self.$idx.slices_mut()))*
             }
         }
     };
