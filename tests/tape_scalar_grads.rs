@@ -45,13 +45,20 @@ fn programs() -> Vec<(&'static str, Program)> {
     ]
 }
 
+/// The gradients of `x` and `w`, with the output's value and dtype appended
+/// to `x`'s (the forward takes a one-element path too).
 fn grads(p: Program, x: &Tensor, w: &Tensor) -> (Vec<f64>, Vec<f64>) {
     let x = x.detach().requires_grad_(true);
     let w = w.detach().requires_grad_(true);
     let y = p(&x, &w);
     y.sum().backward().unwrap();
     let g = |t: &Tensor| t.grad().map(|g| g.to_vec::<f64>()).unwrap_or_default();
-    (g(&x), g(&w))
+    let mut gx = g(&x);
+    if gx.is_empty() {
+        gx.push(0.0);
+    }
+    let (y0, dt) = (y.to_vec::<f64>()[0], y.dtype() == DType::F64);
+    (vec![gx[0], y0, f64::from(u8::from(dt))], g(&w))
 }
 
 fn same_bits(a: f64, b: f64) -> bool {
@@ -82,6 +89,14 @@ fn one_element_gradients_match_the_tensor_formulas_bit_for_bit() {
                     if g1.is_empty() {
                         assert!(g2.is_empty(), "{name}: input {k} got no gradient");
                         continue;
+                    }
+                    if k == 0 {
+                        assert!(
+                            same_bits(g1[1], g2[1]) && g1[2] == g2[2],
+                            "{name} {dx:?}/{dw:?} at ({a}, {c}): output {} vs {}",
+                            g1[1],
+                            g2[1]
+                        );
                     }
                     assert!(
                         same_bits(g1[0], g2[0]),

@@ -6,7 +6,7 @@
 //! `create_graph` these are recorded in turn, which is all grad-of-grad needs.
 
 use super::custom::{Function, FunctionCtx};
-use super::dtype::{DType, Element, Storage};
+use super::dtype::{DType, Data, Element, Storage};
 use super::grad_mode::is_grad_enabled;
 use super::handle::{Buffer, Tensor, TensorInner};
 use super::kernels::conv::Window;
@@ -595,6 +595,15 @@ impl ScalarGrad {
             self
         } else {
             ScalarGrad::new(self.v, dtype)
+        }
+    }
+
+    /// The value as one-element storage.
+    #[inline]
+    pub fn storage(self) -> Storage {
+        match self.dtype {
+            DType::F32 => Storage::F32(Data::One(self.v as f32)),
+            DType::F64 => Storage::F64(Data::One(self.v)),
         }
     }
 
