@@ -7,7 +7,7 @@
 
 use super::dtype::{DType, Storage};
 use super::grad_mode::is_grad_enabled;
-use super::handle::{clear_block, lock, pool_block, Buffer, Tensor, TensorInner};
+use super::handle::{clear_block, lock, pool_block, unique_mut, Buffer, Tensor, TensorInner};
 use super::op::{Op, SavedOut};
 use crate::error::Result;
 use crate::Error;
@@ -114,7 +114,7 @@ impl Drop for NodeData {
         let mut work = Work::default();
         self.dismantle(&mut work);
         while let Some(mut n) = work.pop() {
-            let Some(t) = Arc::get_mut(&mut n) else {
+            let Some(t) = unique_mut(&mut n) else {
                 continue;
             };
             if let Some(node) = t.node.as_mut() {

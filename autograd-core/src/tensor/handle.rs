@@ -221,6 +221,22 @@ fn reuse_block() -> Option<Arc<TensorInner>> {
     POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten()
 }
 
+/// [`Arc::get_mut`] without its compare-and-swap: `&mut` to the block when
+/// `block` is its only reference. With one strong count (ours) and no `Weak`,
+/// no other thread can reach the block nor make a new reference to it.
+#[inline]
+pub(crate) fn unique_mut(block: &mut Arc<TensorInner>) -> Option<&mut TensorInner> {
+    if Arc::strong_count(block) == 1 && Arc::weak_count(block) == 0 {
+        // Pairs with the release of the last other reference's drop.
+        std::sync::atomic::fence(Ordering::Acquire);
+        // SAFETY: `block` is the only reference (checked above, and no other
+        // can appear), and it is borrowed mutably for the result's lifetime.
+        Some(unsafe { &mut *(Arc::as_ptr(block) as *mut TensorInner) })
+    } else {
+        None
+    }
+}
+
 /// Empties the block of a dying node, whose node has been dismantled, for
 /// [`pool_block`]; returns what it still held (`.grad`, hooks) for the caller
 /// to drop.
@@ -233,7 +249,7 @@ pub(crate) fn clear_block(t: &mut TensorInner) -> (Option<Tensor>, Vec<(u64, Hoo
 }
 
 /// Keeps a cleared block for this thread's next tensor. The caller holds the
-/// only reference to it (no other `Arc`, no `Weak`: [`Arc::get_mut`] just
+/// only reference to it (no other `Arc`, no `Weak`: [`unique_mut`] just
 /// succeeded on it).
 pub(crate) fn pool_block(block: Arc<TensorInner>) {
     let full = POOL.try_with(|p| {
@@ -287,7 +303,7 @@ impl Tensor {
         node: Option<NodeData>,
     ) -> Tensor {
         let meta = match reuse_block() {
-            Some(mut block) => match Arc::get_mut(&mut block) {
+            Some(mut block) => match unique_mut(&mut block) {
                 Some(t) => {
                     // `recycle` left the flags, `.grad` and hooks cleared.
                     t.shape = Shape::new(shape);
