@@ -37,7 +37,9 @@ fn programs() -> Vec<(&'static str, Program)> {
             let h = x * w;
             &h * &h + h.exp()
         }),
-        ("dtype", |x, w| x.to_dtype(DType::F64) * w.to_dtype(DType::F32)),
+        ("dtype", |x, w| {
+            x.to_dtype(DType::F64) * w.to_dtype(DType::F32)
+        }),
         ("mean_view", |x, w| {
             let n = x.numel();
             (x * w).reshape(&[1, n]).mean_dim(0, false)
@@ -67,7 +69,13 @@ fn same_bits(a: f64, b: f64) -> bool {
 
 #[test]
 fn one_element_gradients_match_the_tensor_formulas_bit_for_bit() {
-    let values = [(0.37, -1.21), (-0.8, 0.45), (1.9, 2.3), (0.0, -0.0), (-0.6, 0.0)];
+    let values = [
+        (0.37, -1.21),
+        (-0.8, 0.45),
+        (1.9, 2.3),
+        (0.0, -0.0),
+        (-0.6, 0.0),
+    ];
     let dtypes = [
         (DType::F32, DType::F32),
         (DType::F64, DType::F64),
@@ -77,11 +85,7 @@ fn one_element_gradients_match_the_tensor_formulas_bit_for_bit() {
     for (name, p) in programs() {
         for &(dx, dw) in &dtypes {
             for &(a, c) in &values {
-                let one = grads(
-                    p,
-                    &Tensor::full(&[1], a, dx),
-                    &Tensor::full(&[1], c, dw),
-                );
+                let one = grads(p, &Tensor::full(&[1], a, dx), &Tensor::full(&[1], c, dw));
                 let x2 = Tensor::from_vec(vec![a, 0.9], &[2]).to_dtype(dx);
                 let w2 = Tensor::from_vec(vec![c, -0.3], &[2]).to_dtype(dw);
                 let two = grads(p, &x2, &w2);

@@ -110,7 +110,9 @@ fn accumulate_into(slot: &mut Option<Tensor>, g: Grad, shape: &[usize]) {
     match g {
         Grad::Tensor(t) => accumulate(slot, t.detach_unless_graph()),
         Grad::Scalar(s) => match slot {
-            Some(old) if private(old) && same_shape(old.shape(), shape) && old.dtype() == s.dtype => {
+            Some(old)
+                if private(old) && same_shape(old.shape(), shape) && old.dtype() == s.dtype =>
+            {
                 old.inner.buffer.add_one(s)
             }
             _ => accumulate(slot, s.to_tensor(shape)),
@@ -137,10 +139,7 @@ fn accumulate(slot: &mut Option<Tensor>, g: Tensor) {
 /// `old + g`, in place when nothing else can observe `old` and no graph is being
 /// recorded (PyTorch accumulates in place under the same conditions).
 fn add_into(old: Tensor, g: &Tensor) -> Tensor {
-    if private(&old)
-        && same_shape(old.shape(), g.shape())
-        && old.dtype() == g.dtype()
-    {
+    if private(&old) && same_shape(old.shape(), g.shape()) && old.dtype() == g.dtype() {
         old.inner.buffer.add_assign(&g.data());
         old
     } else {
@@ -274,8 +273,8 @@ impl<'a> Pass<'a> {
                         self.ready.push(Ready {
                             height,
                             // SAFETY: `n` is held by the edge being followed,
-                        // which lives in the graph for the whole pass.
-                        node: unsafe { NodeRef::new(n) },
+                            // which lives in the graph for the whole pass.
+                            node: unsafe { NodeRef::new(n) },
                             grad: Pending::Slot(self.sums.len()),
                         });
                         self.sums.push(Some(g));

@@ -241,7 +241,11 @@ pub(crate) fn unique_mut(block: &mut Arc<TensorInner>) -> Option<&mut TensorInne
 /// [`pool_block`]; returns what it still held (`.grad`, hooks) for the caller
 /// to drop.
 pub(crate) fn clear_block(t: &mut TensorInner) -> (Option<Tensor>, Vec<(u64, Hook)>) {
-    let grad = t.grad.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+    let grad = t
+        .grad
+        .get_mut()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
     let hooks = std::mem::take(t.hooks.get_mut().unwrap_or_else(PoisonError::into_inner));
     *t.retains_grad.get_mut() = false;
     *t.has_hooks.get_mut() = false;

@@ -755,7 +755,9 @@ impl Op {
             Abs { x } => chain(value!(x.get(n)?), &sign),
             Clamp { x, min, max } => {
                 let (lo, hi) = (*min, *max);
-                chain(value!(x.get(n)?), &|x| f64::from(u8::from(lo <= x && x <= hi)))
+                chain(value!(x.get(n)?), &|x| {
+                    f64::from(u8::from(lo <= x && x <= hi))
+                })
             }
             Clone => one(g),
             ToDtype { from } => one(g.cast(*from)),
