@@ -16,7 +16,7 @@ use super::grad_mode::{is_grad_enabled, ModeGuard};
 use super::graph::{Edge, NodeData};
 use super::handle::{lock, Tensor, TensorInner};
 use super::list::Tensors;
-use super::op::same_shape;
+use super::op::{same_shape, Grads, Op, ScalarGrad, ScalarGrads};
 use crate::error::Result;
 use crate::Error;
 use std::collections::{BinaryHeap, HashMap};
@@ -71,6 +71,64 @@ impl Hasher for PtrHasher {
 
 type PtrMap<V> = HashMap<usize, V, BuildHasherDefault<PtrHasher>>;
 
+/// A gradient on its way to a node or leaf: a tensor, or while no graph is
+/// recorded the value of a one-element one (see [`ScalarGrad`]), which becomes a
+/// tensor of the receiver's shape only where one is needed (hooks, retained and
+/// leaf gradients, ops without a scalar path).
+pub(crate) enum Grad {
+    Tensor(Tensor),
+    Scalar(ScalarGrad),
+}
+
+impl Grad {
+    fn into_tensor(self, shape: &[usize]) -> Tensor {
+        match self {
+            Grad::Tensor(t) => t,
+            Grad::Scalar(s) => s.to_tensor(shape),
+        }
+    }
+
+    fn cast(self, dtype: crate::DType) -> Grad {
+        match self {
+            Grad::Tensor(t) => Grad::Tensor(cast(t, dtype)),
+            Grad::Scalar(s) => Grad::Scalar(s.cast(dtype)),
+        }
+    }
+}
+
+/// Adds `g` to the pending gradient in `slot` of a receiver of shape `shape`.
+fn accumulate_grad(slot: &mut Option<Grad>, g: Grad, shape: &[usize]) {
+    *slot = Some(match (slot.take(), g) {
+        (None, g) => g,
+        (Some(Grad::Scalar(a)), Grad::Scalar(b)) => Grad::Scalar(a.add(b)),
+        (Some(old), g) => Grad::Tensor(add_into(old.into_tensor(shape), &g.into_tensor(shape))),
+    });
+}
+
+/// Adds `g` to a tensor's `.grad` (of a tensor of shape `shape`).
+fn accumulate_into(slot: &mut Option<Tensor>, g: Grad, shape: &[usize]) {
+    match g {
+        Grad::Tensor(t) => accumulate(slot, t.detach_unless_graph()),
+        Grad::Scalar(s) => match slot {
+            Some(old)
+                if private(old) && same_shape(old.shape(), shape) && old.dtype() == s.dtype =>
+            {
+                old.inner.buffer.add_one(s)
+            }
+            _ => accumulate(slot, s.to_tensor(shape)),
+        },
+    }
+}
+
+/// Whether nothing but this handle can observe `t`, nor a graph be recorded:
+/// then it may be updated in place.
+fn private(t: &Tensor) -> bool {
+    Arc::strong_count(&t.inner.meta) == 1
+        && Arc::strong_count(&t.inner.buffer) == 1
+        && t.inner.meta.node.is_none()
+        && !is_grad_enabled()
+}
+
 fn accumulate(slot: &mut Option<Tensor>, g: Tensor) {
     *slot = Some(match slot.take() {
         None => g,
@@ -81,14 +139,7 @@ fn accumulate(slot: &mut Option<Tensor>, g: Tensor) {
 /// `old + g`, in place when nothing else can observe `old` and no graph is being
 /// recorded (PyTorch accumulates in place under the same conditions).
 fn add_into(old: Tensor, g: &Tensor) -> Tensor {
-    let private = Arc::strong_count(&old.inner.meta) == 1
-        && Arc::strong_count(&old.inner.buffer) == 1
-        && old.inner.meta.node.is_none();
-    if private
-        && !is_grad_enabled()
-        && same_shape(old.shape(), g.shape())
-        && old.dtype() == g.dtype()
-    {
+    if private(&old) && same_shape(old.shape(), g.shape()) && old.dtype() == g.dtype() {
         old.inner.buffer.add_assign(&g.data());
         old
     } else {
@@ -107,15 +158,40 @@ enum Sink<'a> {
 /// Where the gradient of a waiting node is.
 enum Pending {
     /// In the heap entry: the node has a single consumer.
-    Here(Tensor),
+    Here(Grad),
     /// In `Pass::sums[i]`, where several consumers add to it.
     Slot(usize),
+}
+
+/// A node of the graph being differentiated, without a reference count of its
+/// own (two atomic operations per node saved): every node a pass reaches is
+/// held by an edge of a node that holds... up to a root, which `run`'s caller
+/// holds for the whole pass, and edges are never taken from a live node.
+struct NodeRef(std::mem::ManuallyDrop<Arc<TensorInner>>);
+
+impl NodeRef {
+    /// # Safety
+    /// `n` must stay alive while the returned reference is used (see above).
+    unsafe fn new(n: &Arc<TensorInner>) -> NodeRef {
+        // SAFETY: an alias of `n`'s pointer that is never dropped, so it takes
+        // no count and gives none back; the caller keeps `n` alive.
+        NodeRef(std::mem::ManuallyDrop::new(unsafe {
+            Arc::from_raw(Arc::as_ptr(n))
+        }))
+    }
+}
+
+impl std::ops::Deref for NodeRef {
+    type Target = Arc<TensorInner>;
+    fn deref(&self) -> &Arc<TensorInner> {
+        &self.0
+    }
 }
 
 /// A node waiting in the heap, highest first.
 struct Ready {
     height: u64,
-    node: Arc<TensorInner>,
+    node: NodeRef,
     grad: Pending,
 }
 
@@ -147,9 +223,9 @@ struct Pass<'a> {
     retain: bool,
     ready: BinaryHeap<Ready>,
     /// Summed gradients of nodes with several consumers, and their slots.
-    sums: Vec<Option<Tensor>>,
+    sums: Vec<Option<Grad>>,
     slot_of: PtrMap<usize>,
-    leaves: Vec<(Tensor, Option<Tensor>)>,
+    leaves: Vec<(Tensor, Option<Grad>)>,
     leaf_index: PtrMap<usize>,
     captured: Vec<Option<Tensor>>,
 }
@@ -172,29 +248,33 @@ impl<'a> Pass<'a> {
         }
     }
 
-    fn send(&mut self, edge: &Edge, g: Tensor) {
+    fn send(&mut self, edge: &Edge, g: Grad) {
         match edge {
             Edge::None => {}
             Edge::Node(n) => {
-                let g = cast(g, n.dtype);
+                let g = g.cast(n.dtype);
                 let height = n.node().height;
                 // Only this edge holds the node: no other consumer can send to it.
                 if Arc::strong_count(n) == 1 {
                     self.ready.push(Ready {
                         height,
-                        node: n.clone(),
+                        // SAFETY: `n` is held by the edge being followed,
+                        // which lives in the graph for the whole pass.
+                        node: unsafe { NodeRef::new(n) },
                         grad: Pending::Here(g),
                     });
                     return;
                 }
                 let key = Arc::as_ptr(n) as usize;
                 match self.slot_of.get(&key) {
-                    Some(&i) => accumulate(&mut self.sums[i], g),
+                    Some(&i) => accumulate_grad(&mut self.sums[i], g, &n.shape),
                     None => {
                         self.slot_of.insert(key, self.sums.len());
                         self.ready.push(Ready {
                             height,
-                            node: n.clone(),
+                            // SAFETY: `n` is held by the edge being followed,
+                            // which lives in the graph for the whole pass.
+                            node: unsafe { NodeRef::new(n) },
                             grad: Pending::Slot(self.sums.len()),
                         });
                         self.sums.push(Some(g));
@@ -202,9 +282,9 @@ impl<'a> Pass<'a> {
                 }
             }
             Edge::Leaf(t) => {
-                let g = cast(g, t.dtype());
+                let g = g.cast(t.dtype());
                 let i = self.leaf(t);
-                accumulate(&mut self.leaves[i].1, g);
+                accumulate_grad(&mut self.leaves[i].1, g, t.shape());
             }
         }
     }
@@ -249,12 +329,16 @@ impl<'a> Pass<'a> {
             },
         };
         if out.has_hooks.load(Ordering::Acquire) {
-            g = Tensor::run_hooks(&out, g);
+            g = Grad::Tensor(Tensor::run_hooks(&out, g.into_tensor(&out.shape)));
         }
         if out.retains_grad.load(Ordering::Relaxed) {
-            accumulate(&mut lock(&out.grad), g.clone().detach_unless_graph());
+            let t = g.into_tensor(&out.shape);
+            accumulate(&mut lock(&out.grad), t.clone().detach_unless_graph());
+            g = Grad::Tensor(t);
         }
-        self.capture_node(&out, &g);
+        if let Sink::Capture(_) = self.sink {
+            g = self.capture_node(&out, g);
+        }
         let node: &NodeData = out.node();
         let mut small = [false; 4];
         let heap: Vec<bool>;
@@ -275,7 +359,7 @@ impl<'a> Pass<'a> {
                 node: out.name().to_string(),
             });
         };
-        let result = o.backward(g, &out, needs);
+        let result = run_op(o, g, &out, needs);
         // As in PyTorch, freeing the graph frees saved tensors: an op that saved
         // none can run again.
         let freed = if !self.retain && o.saves_tensors() {
@@ -285,23 +369,40 @@ impl<'a> Pass<'a> {
         };
         drop(op);
         drop(freed);
-        let grads = result?;
-        for (edge, gi) in node.edges.iter().zip(grads) {
-            if let Some(gi) = gi {
-                self.send(edge, gi);
+        match result? {
+            Out::Scalars(grads) => {
+                for (edge, gi) in node.edges.iter().zip(grads) {
+                    if let Some(gi) = gi {
+                        self.send(edge, Grad::Scalar(gi));
+                    }
+                }
+            }
+            Out::Tensors(grads) => {
+                for (edge, gi) in node.edges.iter().zip(grads) {
+                    if let Some(gi) = gi {
+                        self.send(edge, Grad::Tensor(gi));
+                    }
+                }
             }
         }
         Ok(())
     }
 
-    fn capture_node(&mut self, node: &Arc<TensorInner>, g: &Tensor) {
-        if let Sink::Capture(inputs) = self.sink {
-            for (i, t) in inputs.iter().enumerate() {
-                if Arc::ptr_eq(&t.inner.meta, node) {
-                    self.captured[i] = Some(g.clone());
-                }
+    /// Records `g` for the inputs of `grad(..)` that are `node`.
+    fn capture_node(&mut self, node: &Arc<TensorInner>, g: Grad) -> Grad {
+        let Sink::Capture(inputs) = self.sink else {
+            return g;
+        };
+        if !inputs.iter().any(|t| Arc::ptr_eq(&t.inner.meta, node)) {
+            return g;
+        }
+        let g = g.into_tensor(&node.shape);
+        for (i, t) in inputs.iter().enumerate() {
+            if Arc::ptr_eq(&t.inner.meta, node) {
+                self.captured[i] = Some(g.clone());
             }
         }
+        Grad::Tensor(g)
     }
 
     fn finish_leaves(&mut self) {
@@ -309,6 +410,7 @@ impl<'a> Pass<'a> {
             let Some(g) = g else { continue };
             match self.sink {
                 Sink::Capture(inputs) => {
+                    let g = g.into_tensor(t.shape());
                     for (i, x) in inputs.iter().enumerate() {
                         if x.same(&t) {
                             self.captured[i] = Some(g.clone());
@@ -318,13 +420,38 @@ impl<'a> Pass<'a> {
                 Sink::Accumulate => {
                     let meta = &t.inner.meta;
                     let g = if meta.has_hooks.load(Ordering::Acquire) {
-                        Tensor::run_hooks(meta, g)
+                        Grad::Tensor(Tensor::run_hooks(meta, g.into_tensor(t.shape())))
                     } else {
                         g
                     };
-                    accumulate(&mut lock(&meta.grad), g.detach_unless_graph());
+                    accumulate_into(&mut lock(&meta.grad), g, t.shape());
                 }
             }
+        }
+    }
+}
+
+/// The gradients an op sends to its inputs.
+enum Out {
+    Scalars(ScalarGrads),
+    Tensors(Grads),
+}
+
+/// Runs the backward of `op` on `g`: by values when `g` has one element and no
+/// graph is recorded and the op has that path, by tensors otherwise.
+fn run_op(op: &Op, g: Grad, out: &Arc<TensorInner>, needs: &[bool]) -> Result<Out> {
+    let (s, t) = match g {
+        Grad::Scalar(s) => (s, None),
+        Grad::Tensor(t) => match ScalarGrad::of(&t) {
+            Some(s) if !is_grad_enabled() => (s, Some(t)),
+            _ => return op.backward(t, out, needs).map(Out::Tensors),
+        },
+    };
+    match op.backward_scalar(s, out, needs)? {
+        Some(grads) => Ok(Out::Scalars(grads)),
+        None => {
+            let t = t.unwrap_or_else(|| s.to_tensor(&out.shape));
+            op.backward(t, out, needs).map(Out::Tensors)
         }
     }
 }
@@ -340,19 +467,21 @@ fn cast(g: Tensor, dtype: crate::DType) -> Tensor {
 /// The shared driver of `backward` and `grad`.
 fn run(
     op: &'static str,
-    roots: &[(Tensor, Tensor)],
+    roots: &[(Tensor, Grad)],
     sink: Sink<'_>,
     opts: BackwardOptions,
 ) -> Result<Vec<Option<Tensor>>> {
     let _mode = ModeGuard::set(opts.create_graph);
     let mut pass = Pass::new(sink, opts.retain());
     for (i, (t, g)) in roots.iter().enumerate() {
-        if t.shape() != g.shape() {
-            return Err(Error::GradShape {
-                op,
-                grad: g.shape().to_vec(),
-                output: t.shape().to_vec(),
-            });
+        if let Grad::Tensor(g) = g {
+            if t.shape() != g.shape() {
+                return Err(Error::GradShape {
+                    op,
+                    grad: g.shape().to_vec(),
+                    output: t.shape().to_vec(),
+                });
+            }
         }
         let edge = Edge::of(t);
         if !edge.is_some() {
@@ -362,7 +491,11 @@ fn run(
                 shape: t.shape().to_vec(),
             });
         }
-        pass.send(&edge, g.clone());
+        let g = match g {
+            Grad::Tensor(g) => Grad::Tensor(g.clone()),
+            Grad::Scalar(s) => Grad::Scalar(*s),
+        };
+        pass.send(&edge, g);
     }
     while let Some(ready) = pass.ready.pop() {
         pass.step(ready)?;
@@ -407,19 +540,24 @@ impl Tensor {
         opts: BackwardOptions,
     ) -> Result<()> {
         let g = match grad {
-            Some(g) => g.clone(),
-            None => self.implicit_grad()?,
+            Some(g) => Grad::Tensor(g.clone()),
+            None => self.implicit_grad(opts.create_graph)?,
         };
         run("backward", &[(self.clone(), g)], Sink::Accumulate, opts).map(drop)
     }
 
-    fn implicit_grad(&self) -> Result<Tensor> {
+    /// Ones for a one-element output: a value unless a graph is recorded.
+    fn implicit_grad(&self, create_graph: bool) -> Result<Grad> {
         if self.numel() != 1 {
             return Err(Error::NonScalarOutput {
                 shape: self.shape().to_vec(),
             });
         }
-        Ok(self.ones_like())
+        Ok(if create_graph {
+            Grad::Tensor(self.ones_like())
+        } else {
+            Grad::Scalar(ScalarGrad::new(1.0, self.dtype()))
+        })
     }
 }
 
@@ -455,8 +593,8 @@ where
     let mut roots = Vec::with_capacity(outputs.len());
     for (i, y) in outputs.iter().enumerate() {
         let g = match grad_outputs.and_then(|gs| gs.get(i)) {
-            Some(g) => g.clone(),
-            None => y.implicit_grad()?,
+            Some(g) => Grad::Tensor(g.clone()),
+            None => y.implicit_grad(create_graph)?,
         };
         roots.push((y.clone(), g));
     }

@@ -7,7 +7,7 @@
 
 use super::dtype::{DType, Storage};
 use super::grad_mode::is_grad_enabled;
-use super::handle::{lock, Buffer, Tensor, TensorInner};
+use super::handle::{clear_block, lock, pool_block, unique_mut, Buffer, Tensor, TensorInner};
 use super::op::{Op, SavedOut};
 use crate::error::Result;
 use crate::Error;
@@ -114,10 +114,17 @@ impl Drop for NodeData {
         let mut work = Work::default();
         self.dismantle(&mut work);
         while let Some(mut n) = work.pop() {
-            if let Some(node) = Arc::get_mut(&mut n).and_then(|t| t.node.as_mut()) {
+            let Some(t) = unique_mut(&mut n) else {
+                continue;
+            };
+            if let Some(node) = t.node.as_mut() {
                 node.dismantle(&mut work);
             }
-            drop(n);
+            // The block goes back to this thread's pool; what it still held
+            // is dropped after.
+            let held = clear_block(t);
+            pool_block(n);
+            drop(held);
         }
     }
 }

@@ -92,6 +92,22 @@ impl Buffer {
         }
     }
 
+    /// The value of a one-element buffer, without building a storage.
+    #[inline]
+    pub fn one(&self) -> Option<super::op::ScalarGrad> {
+        match &self.cell {
+            Cell::One(v, dtype) => {
+                let bits = v.load(Ordering::Acquire);
+                let v = match dtype {
+                    DType::F32 => f64::from(f32::from_bits(bits as u32)),
+                    DType::F64 => f64::from_bits(bits),
+                };
+                Some(super::op::ScalarGrad { v, dtype: *dtype })
+            }
+            Cell::Many(_) => None,
+        }
+    }
+
     /// The element type, without reading the data.
     pub fn dtype(&self) -> DType {
         match &self.cell {
@@ -125,6 +141,16 @@ impl Buffer {
                 }
             }
         }
+    }
+
+    /// Adds a one-element gradient of this dtype into a one-element buffer
+    /// nothing else holds (no version bump), as [`Buffer::add_assign`] does.
+    pub fn add_one(&self, g: super::op::ScalarGrad) {
+        let s = match g.dtype {
+            DType::F32 => Storage::F32(Data::One(g.v as f32)),
+            DType::F64 => Storage::F64(Data::One(g.v)),
+        };
+        self.add_assign(&s);
     }
 
     /// Replaces the data (same length and dtype: in-place ops keep the shape)
@@ -180,6 +206,69 @@ impl TensorInner {
     }
 }
 
+/// Tensor blocks of dismantled graph nodes kept by each thread for its next
+/// tensors, at most this many: a graph torn down and recorded again (every
+/// training step) then costs no `malloc`/`free` of blocks, whose size puts them
+/// on glibc's slow path.
+const POOLED_BLOCKS: usize = 256;
+
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<Arc<TensorInner>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn reuse_block() -> Option<Arc<TensorInner>> {
+    POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten()
+}
+
+/// [`Arc::get_mut`] without its compare-and-swap: `&mut` to the block when
+/// `block` is its only reference. With one strong count (ours) and no `Weak`,
+/// no other thread can reach the block nor make a new reference to it.
+#[inline]
+pub(crate) fn unique_mut(block: &mut Arc<TensorInner>) -> Option<&mut TensorInner> {
+    if Arc::strong_count(block) == 1 && Arc::weak_count(block) == 0 {
+        // Pairs with the release of the last other reference's drop.
+        std::sync::atomic::fence(Ordering::Acquire);
+        // SAFETY: `block` is the only reference (checked above, and no other
+        // can appear), and it is borrowed mutably for the result's lifetime.
+        Some(unsafe { &mut *(Arc::as_ptr(block) as *mut TensorInner) })
+    } else {
+        None
+    }
+}
+
+/// Empties the block of a dying node, whose node has been dismantled, for
+/// [`pool_block`]; returns what it still held (`.grad`, hooks) for the caller
+/// to drop.
+pub(crate) fn clear_block(t: &mut TensorInner) -> (Option<Tensor>, Vec<(u64, Hook)>) {
+    let grad = t
+        .grad
+        .get_mut()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let hooks = std::mem::take(t.hooks.get_mut().unwrap_or_else(PoisonError::into_inner));
+    *t.retains_grad.get_mut() = false;
+    *t.has_hooks.get_mut() = false;
+    (grad, hooks)
+}
+
+/// Keeps a cleared block for this thread's next tensor. The caller holds the
+/// only reference to it (no other `Arc`, no `Weak`: [`unique_mut`] just
+/// succeeded on it).
+pub(crate) fn pool_block(block: Arc<TensorInner>) {
+    let full = POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOLED_BLOCKS {
+            p.push(block);
+            None
+        } else {
+            Some(block)
+        }
+    });
+    // Dropped outside the borrow (a full pool, or a thread being torn down).
+    drop(full);
+}
+
 /// An n-dimensional array of `f32` or `f64` that records the operations applied
 /// to it, PyTorch's `torch.Tensor`.
 ///
@@ -217,20 +306,31 @@ impl Tensor {
         dtype: DType,
         node: Option<NodeData>,
     ) -> Tensor {
-        Tensor {
-            inner: Handle {
-                meta: Arc::new(TensorInner {
-                    shape: Shape::new(shape),
-                    dtype,
-                    requires_grad: AtomicBool::new(node.is_some()),
-                    retains_grad: AtomicBool::new(false),
-                    has_hooks: AtomicBool::new(false),
-                    grad: Mutex::new(None),
-                    hooks: Mutex::new(Vec::new()),
-                    node,
-                }),
-                buffer,
+        let meta = match reuse_block() {
+            Some(mut block) => match unique_mut(&mut block) {
+                Some(t) => {
+                    // `recycle` left the flags, `.grad` and hooks cleared.
+                    t.shape = Shape::new(shape);
+                    t.dtype = dtype;
+                    *t.requires_grad.get_mut() = node.is_some();
+                    t.node = node;
+                    block
+                }
+                None => unreachable!("pooled blocks are unique"),
             },
+            None => Arc::new(TensorInner {
+                shape: Shape::new(shape),
+                dtype,
+                requires_grad: AtomicBool::new(node.is_some()),
+                retains_grad: AtomicBool::new(false),
+                has_hooks: AtomicBool::new(false),
+                grad: Mutex::new(None),
+                hooks: Mutex::new(Vec::new()),
+                node,
+            }),
+        };
+        Tensor {
+            inner: Handle { meta, buffer },
         }
     }
 

@@ -6,7 +6,7 @@
 //! `create_graph` these are recorded in turn, which is all grad-of-grad needs.
 
 use super::custom::{Function, FunctionCtx};
-use super::dtype::{DType, Element, Storage};
+use super::dtype::{DType, Data, Element, Storage};
 use super::grad_mode::is_grad_enabled;
 use super::handle::{Buffer, Tensor, TensorInner};
 use super::kernels::conv::Window;
@@ -86,6 +86,12 @@ impl SavedOut {
     pub fn data(&self) -> Tensor {
         let dtype = self.buffer.dtype();
         Tensor::from_parts(self.buffer.clone(), &self.shape, dtype, None)
+    }
+
+    /// The saved buffer after the version check, for [`ScalarGrad`] reads.
+    fn checked(&self, node: &TensorInner) -> Result<&Buffer> {
+        check_version(&self.buffer, self.version, &self.shape, node)?;
+        Ok(&self.buffer)
     }
 
     /// The output again: the tensor of `node` itself while a graph is recorded
@@ -551,6 +557,217 @@ impl Op {
             AvgPool2d { win, shape } => one(super::ops::conv::avg_pool2d_backward(g, win, shape)),
             Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, node)?.into(),
         })
+    }
+}
+
+/// A one-element gradient carried between nodes as a value, while no graph is
+/// recorded: its value (representable in `dtype`) and dtype; its shape is that of
+/// the node or leaf it is sent to. Element-wise ops differentiate it without
+/// building a tensor ([`Op::backward_scalar`]), computing exactly what the tensor
+/// formulas compute for one element (in `f64`, rounded to the promoted dtype).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct ScalarGrad {
+    pub v: f64,
+    pub dtype: DType,
+}
+
+impl ScalarGrad {
+    /// `v` rounded to `dtype`.
+    #[inline]
+    pub fn new(v: f64, dtype: DType) -> ScalarGrad {
+        let v = match dtype {
+            DType::F32 => v as f32 as f64,
+            DType::F64 => v,
+        };
+        ScalarGrad { v, dtype }
+    }
+
+    /// The value of a one-element tensor (`None` for any other).
+    #[inline]
+    pub fn of(t: &Tensor) -> Option<ScalarGrad> {
+        t.inner.buffer.one()
+    }
+
+    /// The value in `dtype` (`Tensor::to_dtype`).
+    #[inline]
+    pub fn cast(self, dtype: DType) -> ScalarGrad {
+        if dtype == self.dtype {
+            self
+        } else {
+            ScalarGrad::new(self.v, dtype)
+        }
+    }
+
+    /// The value as one-element storage.
+    #[inline]
+    pub fn storage(self) -> Storage {
+        match self.dtype {
+            DType::F32 => Storage::F32(Data::One(self.v as f32)),
+            DType::F64 => Storage::F64(Data::One(self.v)),
+        }
+    }
+
+    /// A tensor of shape `shape` (one element) holding the value.
+    pub fn to_tensor(self, shape: &[usize]) -> Tensor {
+        Tensor::from_storage(Storage::full(1, self.v, self.dtype), shape)
+    }
+
+    /// `f(self, other)` rounded to the promoted dtype, as a binary op computes it.
+    #[inline]
+    fn zip(self, other: ScalarGrad, f: impl FnOnce(f64, f64) -> f64) -> ScalarGrad {
+        ScalarGrad::new(f(self.v, other.v), self.dtype.promote(other.dtype))
+    }
+
+    /// `f(self)` in this dtype, as a unary op (or an op with an `f64` scalar)
+    /// computes it.
+    #[inline]
+    fn map(self, f: impl FnOnce(f64) -> f64) -> ScalarGrad {
+        ScalarGrad::new(f(self.v), self.dtype)
+    }
+
+    /// `self + other`, the sum of two gradients.
+    #[inline]
+    pub fn add(self, other: ScalarGrad) -> ScalarGrad {
+        self.zip(other, |a, b| a + b)
+    }
+}
+
+/// [`fit`] for one element: `sum_to` a shape other than the gradient's sums
+/// from `+0.0`, which turns a `-0.0` into `+0.0`.
+#[inline]
+fn fit_scalar(g: ScalarGrad, from: &[usize], to: &[usize]) -> ScalarGrad {
+    if same_shape(from, to) {
+        g
+    } else {
+        ScalarGrad { v: g.v + 0.0, ..g }
+    }
+}
+
+/// Data that may hold a single element.
+trait One {
+    fn one(&self) -> Option<ScalarGrad>;
+}
+
+impl One for Tensor {
+    #[inline]
+    fn one(&self) -> Option<ScalarGrad> {
+        self.inner.buffer.one()
+    }
+}
+
+impl One for Buffer {
+    #[inline]
+    fn one(&self) -> Option<ScalarGrad> {
+        Buffer::one(self)
+    }
+}
+
+/// The value of a saved one-element tensor, or `None` (no scalar path).
+macro_rules! value {
+    ($t:expr) => {
+        match One::one($t) {
+            Some(v) => v,
+            None => return Ok(None),
+        }
+    };
+}
+
+/// The gradients of a node's inputs as values (see [`ScalarGrad`]).
+pub(crate) type ScalarGrads = [Option<ScalarGrad>; 2];
+
+impl Op {
+    /// [`Op::backward`] for a one-element gradient `g` while no graph is
+    /// recorded: the same values, without tensors. `Ok(None)` for ops without
+    /// this path (the caller then runs [`Op::backward`]).
+    pub fn backward_scalar(
+        &self,
+        g: ScalarGrad,
+        node: &Arc<TensorInner>,
+        needs: &[bool],
+    ) -> Result<Option<ScalarGrads>> {
+        use Op::*;
+        let n = &**node;
+        let out: &[usize] = &n.shape;
+        let one = |s: ScalarGrad| Ok(Some([Some(s), None]));
+        let neg = |s: ScalarGrad| ScalarGrad { v: -s.v, ..s };
+        // `g * d(v)` computed in f64, as `chain` and `chain_out` do.
+        let chain = |v: ScalarGrad, d: &dyn Fn(f64) -> f64| one(g.zip(v, |g, v| g * d(v)));
+        match self {
+            Add { lhs, rhs } => Ok(Some([
+                needs[0].then(|| fit_scalar(g, out, lhs)),
+                needs[1].then(|| fit_scalar(g, out, rhs)),
+            ])),
+            Sub { lhs, rhs } => Ok(Some([
+                needs[0].then(|| fit_scalar(g, out, lhs)),
+                needs[1].then(|| fit_scalar(neg(g), out, rhs)),
+            ])),
+            Mul { lhs, rhs } => {
+                let (a, b) = (lhs.get(n)?, rhs.get(n)?);
+                let (av, bv) = (value!(a), value!(b));
+                Ok(Some([
+                    needs[0].then(|| fit_scalar(g.zip(bv, |g, b| g * b), out, a.shape())),
+                    needs[1].then(|| fit_scalar(g.zip(av, |g, a| g * a), out, b.shape())),
+                ]))
+            }
+            Div { lhs, rhs } => {
+                let (a, b) = (lhs.get(n)?, rhs.get(n)?);
+                let (av, bv) = (value!(a), value!(b));
+                Ok(Some([
+                    needs[0].then(|| fit_scalar(g.zip(bv, |g, b| g / b), out, a.shape())),
+                    needs[1].then(|| {
+                        // -(g * a) / (b * b), each product rounded as the tensor ops do.
+                        let num = neg(g.zip(av, |g, a| g * a));
+                        let den = bv.zip(bv, |b, c| b * c);
+                        fit_scalar(num.zip(den, |x, y| x / y), out, b.shape())
+                    }),
+                ]))
+            }
+            Neg => one(neg(g)),
+            Scalar { kind, s } => {
+                let s = *s;
+                one(match kind {
+                    ScalarKind::Add | ScalarKind::Sub => g,
+                    ScalarKind::RSub => neg(g),
+                    ScalarKind::Mul => g.map(|g| g * s),
+                    ScalarKind::Div => g.map(|g| g / s),
+                })
+            }
+            RDiv { x, s } => {
+                let s = *s;
+                chain(value!(x.get(n)?), &|x| -s / (x * x))
+            }
+            Pow { x, exponent } => {
+                let p = *exponent;
+                let x = value!(x.get(n)?);
+                if p == 0.0 {
+                    return one(ScalarGrad { v: 0.0, ..g });
+                }
+                chain(x, &|x| p * x.powf(p - 1.0))
+            }
+            Exp { out } => chain(value!(out.checked(node)?), &|y| y),
+            Ln { x } => chain(value!(x.get(n)?), &|x| 1.0 / x),
+            Tanh { out } => chain(value!(out.checked(node)?), &|y| 1.0 - y * y),
+            Sigmoid { out } => chain(value!(out.checked(node)?), &|y| y * (1.0 - y)),
+            Relu { out } => chain(value!(out.checked(node)?), &step),
+            Sin { x } => chain(value!(x.get(n)?), &f64::cos),
+            Cos { x } => chain(value!(x.get(n)?), &|x| -x.sin()),
+            Sqrt { out } => chain(value!(out.checked(node)?), &|y| 0.5 / y),
+            Abs { x } => chain(value!(x.get(n)?), &sign),
+            Clamp { x, min, max } => {
+                let (lo, hi) = (*min, *max);
+                chain(value!(x.get(n)?), &|x| {
+                    f64::from(u8::from(lo <= x && x <= hi))
+                })
+            }
+            Clone => one(g),
+            ToDtype { from } => one(g.cast(*from)),
+            // The input has one element too: `expand` copies the value.
+            Sum { shape } | SumTo { shape } if numel(shape) == 1 => one(g),
+            Mean { shape } if numel(shape) == 1 => one(g.map(|g| g / 1.0)),
+            View { .. } => one(g),
+            Expand { shape } => one(fit_scalar(g, out, shape)),
+            _ => Ok(None),
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::elementwise::{zip, zip_local};
-use crate::tensor::op::{Op, Saved, ScalarKind};
+use crate::tensor::op::{Op, Saved, ScalarGrad, ScalarKind};
 use crate::tensor::shape::{broadcast_shapes, Shape};
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
@@ -44,6 +44,19 @@ impl Tensor {
         f: fn(f64, f64) -> f64,
         make: impl FnOnce(&Tensor, &Tensor) -> Op,
     ) -> Result<Tensor> {
+        if let (Some(x), Some(y)) = (self.inner.buffer.one(), other.inner.buffer.one()) {
+            // Two single elements: no broadcasting or kernel to run. The shape
+            // is all ones, of the larger rank.
+            let shape = if self.ndim() >= other.ndim() {
+                self.shape()
+            } else {
+                other.shape()
+            };
+            let s = ScalarGrad::new(f(x.v, y.v), x.dtype.promote(y.dtype)).storage();
+            return Ok(Tensor::record(s, shape, &[self, other], |_| {
+                make(self, other)
+            }));
+        }
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
         let s = self.par_zip_data(other, &shape, f);
         Ok(Tensor::record(s, &shape, &[self, other], |_| {

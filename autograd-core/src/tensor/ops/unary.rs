@@ -2,7 +2,7 @@
 
 use crate::tensor::graph::OutRef;
 use crate::tensor::handle::Tensor;
-use crate::tensor::op::{Op, Saved};
+use crate::tensor::op::{Op, Saved, ScalarGrad};
 
 fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
@@ -32,7 +32,10 @@ impl Tensor {
         f: impl Fn(f64) -> f64 + Sync,
         make: impl FnOnce(&OutRef<'_>) -> Op,
     ) -> Tensor {
-        let s = self.data().map(f);
+        let s = match self.inner.buffer.one() {
+            Some(x) => ScalarGrad::new(f(x.v), x.dtype).storage(),
+            None => self.data().map(f),
+        };
         Tensor::record(s, self.shape(), &[self], make)
     }
 
