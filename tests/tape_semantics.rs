@@ -180,6 +180,37 @@ fn hooks_see_and_replace_gradients() {
 }
 
 #[test]
+fn a_hook_that_changes_the_shape_is_an_error() {
+    // One-element gradients travel as values between nodes; a hook still sees a
+    // tensor, and a replacement of another shape is refused, on a node and on a leaf.
+    let x = Tensor::scalar(3.0).requires_grad_(true);
+    let h = &x * 2.0;
+    h.register_hook(|_| Some(Tensor::ones(&[2])));
+    let err = h.tanh().backward().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ShapeMismatch {
+                op: "register_hook",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("[2]"), "{err}");
+
+    let (a, b) = (
+        Tensor::scalar(1.0).requires_grad_(true),
+        Tensor::scalar(2.0).requires_grad_(true),
+    );
+    b.register_hook(|_| Some(Tensor::ones(&[3])));
+    let err = (&a * &b).backward().unwrap_err();
+    assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
+    // Nothing was accumulated: not even the leaf without a hook.
+    assert!(a.grad().is_none() && b.grad().is_none());
+}
+
+#[test]
 fn a_value_used_twice_accumulates() {
     let x = Tensor::scalar(3.0).requires_grad_(true);
     let y = &x * &x + &x;

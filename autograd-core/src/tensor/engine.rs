@@ -329,7 +329,7 @@ impl<'a> Pass<'a> {
             },
         };
         if out.has_hooks.load(Ordering::Acquire) {
-            g = Grad::Tensor(Tensor::run_hooks(&out, g.into_tensor(&out.shape)));
+            g = Grad::Tensor(Tensor::run_hooks(&out, g.into_tensor(&out.shape))?);
         }
         if out.retains_grad.load(Ordering::Relaxed) {
             let t = g.into_tensor(&out.shape);
@@ -405,8 +405,24 @@ impl<'a> Pass<'a> {
         Grad::Tensor(g)
     }
 
-    fn finish_leaves(&mut self) {
-        for (t, g) in std::mem::take(&mut self.leaves) {
+    fn finish_leaves(&mut self) -> Result<()> {
+        let mut leaves = std::mem::take(&mut self.leaves);
+        if let Sink::Accumulate = self.sink {
+            // Every leaf's hooks first: a hook's error leaves every `.grad` as it was.
+            for (t, g) in &mut leaves {
+                let meta = &t.inner.meta;
+                if !meta.has_hooks.load(Ordering::Acquire) {
+                    continue;
+                }
+                if let Some(x) = g.take() {
+                    *g = Some(Grad::Tensor(Tensor::run_hooks(
+                        meta,
+                        x.into_tensor(t.shape()),
+                    )?));
+                }
+            }
+        }
+        for (t, g) in leaves {
             let Some(g) = g else { continue };
             match self.sink {
                 Sink::Capture(inputs) => {
@@ -418,16 +434,11 @@ impl<'a> Pass<'a> {
                     }
                 }
                 Sink::Accumulate => {
-                    let meta = &t.inner.meta;
-                    let g = if meta.has_hooks.load(Ordering::Acquire) {
-                        Grad::Tensor(Tensor::run_hooks(meta, g.into_tensor(t.shape())))
-                    } else {
-                        g
-                    };
-                    accumulate_into(&mut lock(&meta.grad), g, t.shape());
+                    accumulate_into(&mut lock(&t.inner.meta.grad), g, t.shape());
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -500,7 +511,7 @@ fn run(
     while let Some(ready) = pass.ready.pop() {
         pass.step(ready)?;
     }
-    pass.finish_leaves();
+    pass.finish_leaves()?;
     Ok(pass.captured)
 }
 

@@ -288,14 +288,25 @@ impl Tensor {
     }
 
     /// Runs this tensor's hooks on `g` in registration order.
-    pub(crate) fn run_hooks(inner: &TensorInner, mut g: Tensor) -> Tensor {
+    /// Runs the hooks of `inner` on its gradient `g`; a hook's replacement must
+    /// have `g`'s shape (PyTorch refuses a hook that "has changed the size of
+    /// value"), so that a wrong gradient never flows on.
+    pub(crate) fn run_hooks(inner: &TensorInner, mut g: Tensor) -> Result<Tensor> {
         let hooks: Vec<Hook> = lock(&inner.hooks).iter().map(|(_, h)| h.clone()).collect();
         for h in hooks {
             if let Some(new) = h(&g) {
+                if new.shape() != g.shape() {
+                    return Err(Error::ShapeMismatch {
+                        op: "register_hook",
+                        lhs: g.shape().to_vec(),
+                        rhs: new.shape().to_vec(),
+                        reason: "a hook must return a gradient of the shape it was given".into(),
+                    });
+                }
                 g = new;
             }
         }
-        g
+        Ok(g)
     }
 }
 
