@@ -13,6 +13,30 @@ pub fn add_alpha<T: Real>(a: T, b: T, alpha: T) -> T {
     alpha.mul_add(b, a)
 }
 
+/// Runs `body` compiled with the CPU's fused multiply-add (and AVX2) when the
+/// CPU has them, else as it is.
+///
+/// Without the `fma` target feature, [`add_alpha`]'s `mul_add` is a call to
+/// libm's `fma` per element; inlined here it is one instruction, and loops over
+/// it vectorise. Both round once, so the results are the same bits either way.
+/// `body` should be a closure holding the whole loop (it is inlined into a
+/// function compiled with the feature; what it calls out of line is not).
+#[inline(always)]
+pub fn fused<R>(body: impl FnOnce() -> R) -> R {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        fn run<R>(body: impl FnOnce() -> R) -> R {
+            body()
+        }
+        if std::is_x86_feature_detected!("fma") && std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has the features `run` is compiled with.
+            return unsafe { run(body) };
+        }
+    }
+    body()
+}
+
 /// `a + w (b - a)`, PyTorch's `torch.lerp` (its formula for weights below 0.5, and
 /// the symmetric one above).
 #[inline(always)]

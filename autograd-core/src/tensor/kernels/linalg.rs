@@ -220,3 +220,23 @@ fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
     });
     out
 }
+
+/// Adds `b` (of length `n`) to every row of the row-major `(m, n)` matrix in `c`,
+/// of the same dtype (a bias added to a product).
+pub(crate) fn add_rows(c: &mut Storage, b: &Storage) {
+    fn rows<T: Copy + std::ops::Add<Output = T>>(c: &mut [T], b: &[T]) {
+        if b.is_empty() {
+            return;
+        }
+        for row in c.chunks_exact_mut(b.len()) {
+            for (c, &b) in row.iter_mut().zip(b) {
+                *c = *c + b;
+            }
+        }
+    }
+    match (c, b) {
+        (Storage::F32(c), Storage::F32(b)) => rows(c.as_mut_slice(), b),
+        (Storage::F64(c), Storage::F64(b)) => rows(c.as_mut_slice(), b),
+        _ => unreachable!("callers check the dtypes match"),
+    }
+}
