@@ -2,7 +2,7 @@
 
 use super::element_wise_optimizer;
 use super::group::{Core, Hyper, ParamGroup, ParamState, Rule, Scratch};
-use crate::update::{fused, sgd_entry, SgdHyper};
+use crate::update::{sgd_slice, SgdHyper};
 use crate::Tensor;
 
 /// Stochastic gradient descent, optionally with (Nesterov) momentum
@@ -105,22 +105,11 @@ impl Rule for SgdRule {
 
     fn update(&self, h: &Hyper, p: &mut [f64], g: &[f64], s: &mut ParamState) {
         let (hyper, first) = self.begin(h, s);
-        let buf = &mut s.bufs[0];
-        fused(|| {
-            if buf.is_empty() {
-                for (p, &g) in p.iter_mut().zip(g) {
-                    sgd_entry(&hyper, first, p, g, &mut 0.0);
-                }
-            } else {
-                for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
-                    sgd_entry(&hyper, first, p, g, b);
-                }
-            }
-        });
+        sgd_slice(&hyper, first, p, g, &mut s.bufs[0]);
     }
 
-    /// The `f64` arithmetic of [`SgdRule::update`] on each widened element, with
-    /// no `f64` copy of the parameter.
+    /// [`SgdRule::update`]'s `f64` arithmetic on each widened element, with no
+    /// `f64` copy of the parameter.
     fn update_f32(
         &self,
         h: &Hyper,
@@ -130,29 +119,13 @@ impl Rule for SgdRule {
         _scratch: &mut Scratch,
     ) {
         let (hyper, first) = self.begin(h, s);
-        let buf = &mut s.bufs[0];
-        let entry = |p: &mut f32, g: f32, b: &mut f64| {
-            let mut v = f64::from(*p);
-            sgd_entry(&hyper, first, &mut v, f64::from(g), b);
-            *p = v as f32;
-        };
-        fused(|| {
-            if buf.is_empty() {
-                for (p, &g) in p.iter_mut().zip(g) {
-                    entry(p, g, &mut 0.0);
-                }
-            } else {
-                for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
-                    entry(p, g, b);
-                }
-            }
-        });
+        sgd_slice(&hyper, first, p, g, &mut s.bufs[0]);
     }
 }
 
 impl SgdRule {
     /// Checks the options, counts the step and returns the hyper-parameters of
-    /// [`sgd_entry`] and whether this is the parameter's first step.
+    /// [`sgd_entry`](crate::update::sgd_entry) and whether this is the parameter's first step.
     fn begin(&self, h: &Hyper, s: &mut ParamState) -> (SgdHyper<f64>, bool) {
         assert!(
             !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0),
