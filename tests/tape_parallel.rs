@@ -84,7 +84,15 @@ fn matrix_products_give_the_same_bits_on_any_thread_count() {
         assert_same_bits(&r, "linear");
         let r = at_thread_counts(|| {
             let y = autograd::nn::functional::linear(&x, &w, None);
-            autograd::grad(&[y.sin().sum()], &[w.clone()], None, false, false).unwrap()[0].clone()
+            autograd::grad(
+                &[y.sin().sum()],
+                std::slice::from_ref(&w),
+                None,
+                false,
+                false,
+            )
+            .unwrap()[0]
+                .clone()
         });
         assert_same_bits(&r, "linear's weight gradient");
         let (xv, wv) = (x.to_vec::<f64>(), w.to_vec::<f64>());
