@@ -48,6 +48,54 @@ fn linear_default_init_and_shapes() {
     close(&y, &want, 1e-5);
 }
 
+/// `F.linear` of a 2-D input is one node reading the weight through strides; it
+/// gives the bits of the composed `x @ W^T + b`, in values and gradients, and is
+/// differentiable twice.
+#[test]
+fn linear_of_a_matrix_is_one_node_with_the_composed_bits() {
+    autograd::manual_seed(3);
+    for dtype in [DType::F32, DType::F64] {
+        for bias in [true, false] {
+            let leaf = |s: &[usize]| Tensor::randn(s).to_dtype(dtype).requires_grad_(true);
+            let (x, w, b) = (leaf(&[37, 53]), leaf(&[11, 53]), leaf(&[11]));
+            let b = bias.then_some(&b);
+            let y = F::linear(&x, &w, b);
+            let name = if bias {
+                "AddmmBackward0"
+            } else {
+                "MmBackward0"
+            };
+            assert_eq!(y.grad_fn().unwrap().name(), name);
+            let composed = {
+                let p = x.matmul(&w.t());
+                b.map_or(p.clone(), |b| &p + b)
+            };
+            assert_eq!(y.to_vec::<f64>(), composed.to_vec::<f64>());
+            let g = Tensor::randn(y.shape()).to_dtype(dtype);
+            let mut inputs = vec![x.clone(), w.clone()];
+            inputs.extend(b.cloned());
+            let fused = autograd::grad(&[y], &inputs, Some(std::slice::from_ref(&g)), false, false)
+                .unwrap();
+            let want = autograd::grad(&[composed], &inputs, Some(&[g]), false, false).unwrap();
+            for (a, e) in fused.iter().zip(&want) {
+                assert_eq!(a.to_vec::<f64>(), e.to_vec::<f64>());
+            }
+        }
+    }
+    let (x, w, b) = (
+        randn64(&[4, 5]).requires_grad_(true),
+        randn64(&[3, 5]).requires_grad_(true),
+        randn64(&[3]).requires_grad_(true),
+    );
+    let f = |t: &[Tensor]| F::linear(&t[0], &t[1], Some(&t[2])).tanh().sum();
+    gradcheck(f, &[x.clone(), w.clone(), b.clone()]).unwrap();
+    autograd::gradgradcheck(f, &[x.clone(), w.clone(), b]).unwrap();
+    // Only the inputs that require grad get one.
+    let x = x.detach();
+    F::linear(&x, &w, None).sum().backward().unwrap();
+    assert!(x.grad().is_none() && w.grad().is_some());
+}
+
 /// Direct convolution with stride, padding, dilation and groups.
 #[allow(clippy::too_many_arguments)]
 fn conv_ref(

@@ -636,3 +636,29 @@ fn malformed_tensor_names_are_reported() {
         .to_string();
     assert!(err.contains("params"), "{err}");
 }
+
+/// `step` writes into the parameter's storage as PyTorch's `param.add_`: the
+/// version moves, `detach()`ed twins see the new values, and a gradient that
+/// shares the parameter's storage is read before it is overwritten.
+#[test]
+fn step_updates_the_parameter_in_place() {
+    for dtype in [DType::F32, DType::F64] {
+        let w = Tensor::from_vec(vec![1.0f64, -2.0, 0.5], &[3])
+            .to_dtype(dtype)
+            .requires_grad_(true);
+        let twin = w.detach();
+        let mut opt = Sgd::new(vec![w.clone()], 0.5).momentum(0.9);
+        (&w * &w).sum().backward().unwrap();
+        let v = w.version();
+        opt.step();
+        assert_eq!(w.version(), v + 1);
+        assert_eq!(twin.to_vec::<f64>(), vec![0.0, 0.0, 0.0]);
+        // The gradient is the parameter's own storage: g = w, so w <- w - 0.5 w.
+        let w = Tensor::from_vec(vec![1.0f64, -2.0], &[2])
+            .to_dtype(dtype)
+            .requires_grad_(true);
+        w.set_grad(Some(w.detach()));
+        Sgd::new(vec![w.clone()], 0.5).step();
+        assert_eq!(w.to_vec::<f64>(), vec![0.5, -1.0]);
+    }
+}

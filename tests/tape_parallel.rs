@@ -76,6 +76,31 @@ fn matrix_products_give_the_same_bits_on_any_thread_count() {
         assert_same_bits(&r, "matmul of transposes");
         let r = at_thread_counts(|| batched.matmul(&rhs));
         assert_same_bits(&r, "batched matmul");
+        // W4's shapes (cut by columns, a long `k`, the weight read through
+        // strides), forward and the weight's gradient.
+        let x = wave(&[64, 784], 0.13, dtype);
+        let w = wave(&[128, 784], 0.29, dtype).requires_grad_(true);
+        let r = at_thread_counts(|| autograd::nn::functional::linear(&x, &w, None));
+        assert_same_bits(&r, "linear");
+        let r = at_thread_counts(|| {
+            let y = autograd::nn::functional::linear(&x, &w, None);
+            autograd::grad(
+                &[y.sin().sum()],
+                std::slice::from_ref(&w),
+                None,
+                false,
+                false,
+            )
+            .unwrap()[0]
+                .clone()
+        });
+        assert_same_bits(&r, "linear's weight gradient");
+        let (xv, wv) = (x.to_vec::<f64>(), w.to_vec::<f64>());
+        let c = autograd::nn::functional::linear(&x, &w, None).to_vec::<f64>();
+        for (i, j) in [(0, 0), (63, 127), (17, 100)] {
+            let want: f64 = (0..784).map(|k| xv[i * 784 + k] * wv[j * 784 + k]).sum();
+            assert!((c[i * 128 + j] - want).abs() < 1e-2, "linear ({i}, {j})");
+        }
         // And against an order-independent reference: each entry to 1e-4.
         let (x, y) = (a.to_vec::<f64>(), b.to_vec::<f64>());
         let c = a.matmul(&b).to_vec::<f64>();

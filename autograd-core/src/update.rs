@@ -64,6 +64,94 @@ pub fn sgd_entry<T: Real>(h: &SgdHyper<T>, first: bool, p: &mut T, g: T, buf: &m
     *p = add_alpha(*p, d, -h.lr);
 }
 
+/// An element type a parameter is stored in; the rules compute in `f64` and
+/// round the result to it.
+#[cfg(feature = "std")]
+pub trait Stored: Copy {
+    /// The value as `f64` (exact).
+    fn widen(self) -> f64;
+    /// `v` rounded to this type.
+    fn narrow(v: f64) -> Self;
+}
+
+#[cfg(feature = "std")]
+impl Stored for f64 {
+    #[inline(always)]
+    fn widen(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn narrow(v: f64) -> f64 {
+        v
+    }
+}
+
+#[cfg(feature = "std")]
+impl Stored for f32 {
+    #[inline(always)]
+    fn widen(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn narrow(v: f64) -> f32 {
+        v as f32
+    }
+}
+
+/// [`sgd_entry`] over a parameter `p` stored as `P` (computed in `f64`), its
+/// gradient `g` and its momentum buffer `buf` (empty without momentum).
+///
+/// Compiled a second time with the CPU's fused multiply-add (and AVX2), taken
+/// when the CPU has them: without the `fma` target feature [`add_alpha`]'s
+/// `mul_add` is a call to a software `fma` per element, with it one instruction,
+/// and the loop vectorises. Both round once: the results are the same bits.
+#[cfg(feature = "std")]
+pub fn sgd_slice<P: Stored>(h: &SgdHyper<f64>, first: bool, p: &mut [P], g: &[P], buf: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("fma") && std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has the features `sgd_slice_fma` is compiled with.
+        return unsafe { sgd_slice_fma(h, first, p, g, buf) };
+    }
+    sgd_slice_body(h, first, p, g, buf)
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+fn sgd_slice_fma<P: Stored>(h: &SgdHyper<f64>, first: bool, p: &mut [P], g: &[P], buf: &mut [f64]) {
+    sgd_slice_body(h, first, p, g, buf)
+}
+
+#[cfg(feature = "std")]
+#[inline(always)]
+fn sgd_slice_body<P: Stored>(
+    h: &SgdHyper<f64>,
+    first: bool,
+    p: &mut [P],
+    g: &[P],
+    buf: &mut [f64],
+) {
+    assert_eq!(p.len(), g.len(), "a gradient per element");
+    if h.momentum != 0.0 {
+        assert_eq!(p.len(), buf.len(), "a momentum per element");
+        for ((p, &g), b) in p.iter_mut().zip(g).zip(buf) {
+            let mut v = p.widen();
+            sgd_entry(h, first, &mut v, g.widen(), b);
+            *p = P::narrow(v);
+        }
+    } else if h.weight_decay == 0.0 && !h.maximize {
+        // `sgd_entry` without momentum, decay or maximize: `p - lr g`.
+        for (p, &g) in p.iter_mut().zip(g) {
+            *p = P::narrow(f64::mul_add(-h.lr, g.widen(), p.widen()));
+        }
+    } else {
+        for (p, &g) in p.iter_mut().zip(g) {
+            let mut v = p.widen();
+            sgd_entry(h, first, &mut v, g.widen(), &mut 0.0);
+            *p = P::narrow(v);
+        }
+    }
+}
+
 /// Adam's hyper-parameters (PyTorch's `torch.optim.Adam`, and `AdamW` with
 /// `decoupled`).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,14 +1,17 @@
 //! What the element-wise optimizers share: parameter groups, per-parameter state
 //! and the loop that applies an update rule to every parameter.
 //!
-//! The loop reads each parameter and its gradient as `f64`, lets the rule update
-//! them element by element in PyTorch's order of operations, and writes the
-//! parameter back with an in-place copy under `no_grad`, so nothing is recorded on
-//! the tape and the parameter keeps its identity (PyTorch's `param.add_(..)`).
+//! The loop lets the rule update each parameter element by element in PyTorch's
+//! order of operations, in `f64`, in place in the parameter's own storage (an
+//! in-place write: nothing is recorded on the tape, the version counter moves,
+//! and the parameter keeps its identity, as PyTorch's `param.add_(..)`). An `f32`
+//! parameter's elements are widened to `f64` for the arithmetic and rounded back.
 
 use super::state::{GroupDict, StateDict, StateValue};
+use crate::tensor::Storage;
 use crate::{no_grad, DType, Error, Tensor};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A set of parameters with its own learning rate and weight decay, PyTorch's
 /// `{"params": [...], "lr": ...}` entry of `param_groups`.
@@ -143,6 +146,36 @@ pub(crate) trait Rule {
 
     /// One step on parameter `p` with gradient `g`.
     fn update(&self, h: &Hyper, p: &mut [f64], g: &[f64], s: &mut ParamState);
+
+    /// [`Rule::update`] of an `f32` parameter: the same arithmetic in `f64` on
+    /// the widened elements, each result rounded to `f32`. By default through
+    /// `f64` copies kept in `scratch`; a rule may widen element by element
+    /// instead (the same bits).
+    fn update_f32(
+        &self,
+        h: &Hyper,
+        p: &mut [f32],
+        g: &[f32],
+        s: &mut ParamState,
+        scratch: &mut Scratch,
+    ) {
+        let Scratch { p: pv, g: gv } = scratch;
+        pv.clear();
+        pv.extend(p.iter().map(|&v| f64::from(v)));
+        gv.clear();
+        gv.extend(g.iter().map(|&v| f64::from(v)));
+        self.update(h, pv, gv, s);
+        for (p, &v) in p.iter_mut().zip(pv.iter()) {
+            *p = v as f32;
+        }
+    }
+}
+
+/// `f64` copies of an `f32` parameter and its gradient, reused across steps.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    p: Vec<f64>,
+    g: Vec<f64>,
 }
 
 /// Groups and their per-parameter states.
@@ -152,6 +185,7 @@ pub(crate) struct Core {
     pub state: Vec<Vec<Option<ParamState>>>,
     /// The learning rate given to the constructor, for groups added later.
     default_lr: f64,
+    scratch: Scratch,
 }
 
 impl Core {
@@ -160,6 +194,7 @@ impl Core {
             groups: Vec::new(),
             state: Vec::new(),
             default_lr: lr,
+            scratch: Scratch::default(),
         };
         for g in groups {
             core.add_group(g);
@@ -195,14 +230,11 @@ impl Core {
                 let h = self.hyper(rule, gi);
                 for (p, slot) in self.groups[gi].params.iter().zip(&mut self.state[gi]) {
                     let Some(grad) = p.grad() else { continue };
-                    let mut pv = p.to_vec::<f64>();
-                    let gv = grad.to_vec::<f64>();
-                    let s = slot.get_or_insert_with(|| rule.init(pv.len(), &h));
-                    rule.update(&h, &mut pv, &gv, s);
+                    let s = slot.get_or_insert_with(|| rule.init(p.numel(), &h));
+                    update_in_place(rule, &h, p, &grad, s, &mut self.scratch);
                     if p.dtype() == DType::F32 {
                         s.round_to_f32();
                     }
-                    write_back(p, pv);
                 }
             }
         });
@@ -248,6 +280,34 @@ impl Core {
         self.state = new_state;
         Ok(())
     }
+}
+
+/// One step of `rule` on parameter `p` with gradient `grad`, written into `p`'s
+/// storage (an in-place `copy_`: the version moves). A gradient sharing `p`'s
+/// storage, or of another dtype or length, goes through `f64` copies.
+fn update_in_place<R: Rule>(
+    rule: &R,
+    h: &Hyper,
+    p: &Tensor,
+    grad: &Tensor,
+    s: &mut ParamState,
+    scratch: &mut Scratch,
+) {
+    let aliased = Arc::ptr_eq(&p.inner.buffer, &grad.inner.buffer);
+    if aliased || grad.dtype() != p.dtype() || grad.numel() != p.numel() {
+        let mut pv = p.to_vec::<f64>();
+        rule.update(h, &mut pv, &grad.to_vec::<f64>(), s);
+        write_back(p, pv);
+        return;
+    }
+    let g = grad.data();
+    p.inner.buffer.modify("copy_", |data| match (data, &*g) {
+        (Storage::F64(pv), Storage::F64(gv)) => rule.update(h, pv.as_mut_slice(), gv, s),
+        (Storage::F32(pv), Storage::F32(gv)) => {
+            rule.update_f32(h, pv.as_mut_slice(), gv, s, scratch)
+        }
+        _ => unreachable!("the dtypes were compared above"),
+    });
 }
 
 /// Writes `data` into parameter `p` in place, unrecorded.

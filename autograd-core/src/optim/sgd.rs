@@ -1,8 +1,8 @@
 //! Stochastic gradient descent with momentum, PyTorch's `torch.optim.SGD`.
 
 use super::element_wise_optimizer;
-use super::group::{Core, Hyper, ParamGroup, ParamState, Rule};
-use crate::update::{sgd_entry, SgdHyper};
+use super::group::{Core, Hyper, ParamGroup, ParamState, Rule, Scratch};
+use crate::update::{sgd_slice, SgdHyper};
 use crate::Tensor;
 
 /// Stochastic gradient descent, optionally with (Nesterov) momentum
@@ -104,6 +104,29 @@ impl Rule for SgdRule {
     }
 
     fn update(&self, h: &Hyper, p: &mut [f64], g: &[f64], s: &mut ParamState) {
+        let (hyper, first) = self.begin(h, s);
+        sgd_slice(&hyper, first, p, g, &mut s.bufs[0]);
+    }
+
+    /// [`SgdRule::update`]'s `f64` arithmetic on each widened element, with no
+    /// `f64` copy of the parameter.
+    fn update_f32(
+        &self,
+        h: &Hyper,
+        p: &mut [f32],
+        g: &[f32],
+        s: &mut ParamState,
+        _scratch: &mut Scratch,
+    ) {
+        let (hyper, first) = self.begin(h, s);
+        sgd_slice(&hyper, first, p, g, &mut s.bufs[0]);
+    }
+}
+
+impl SgdRule {
+    /// Checks the options, counts the step and returns the hyper-parameters of
+    /// [`sgd_entry`](crate::update::sgd_entry) and whether this is the parameter's first step.
+    fn begin(&self, h: &Hyper, s: &mut ParamState) -> (SgdHyper<f64>, bool) {
         assert!(
             !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0),
             "Sgd: Nesterov momentum requires a momentum and zero dampening"
@@ -118,13 +141,46 @@ impl Rule for SgdRule {
             weight_decay: h.weight_decay,
             maximize: self.maximize,
         };
-        let mut no_buffer = 0.0;
-        for i in 0..p.len() {
-            let buf = match s.bufs[0].get_mut(i) {
-                Some(b) => b,
-                None => &mut no_buffer,
+        (hyper, first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `f32` path widens element by element: the same bits as updating `f64`
+    /// copies and rounding them, with and without a momentum buffer.
+    #[test]
+    fn f32_update_is_the_f64_update_rounded() {
+        let h = Hyper {
+            lr: 0.01,
+            weight_decay: 0.1,
+        };
+        let p0: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin()).collect();
+        let g: Vec<f32> = (0..37).map(|i| (i as f32 * 1.3).cos() * 3.0).collect();
+        for momentum in [0.0, 0.9] {
+            let rule = SgdRule {
+                momentum,
+                dampening: 0.0,
+                nesterov: momentum > 0.0,
+                weight_decay: 0.1,
+                maximize: false,
             };
-            sgd_entry(&hyper, first, &mut p[i], g[i], buf);
+            let (mut s32, mut s64) = (rule.init(37, &h), rule.init(37, &h));
+            let mut p32 = p0.clone();
+            let mut p64: Vec<f64> = p0.iter().map(|&v| v.into()).collect();
+            let g64: Vec<f64> = g.iter().map(|&v| v.into()).collect();
+            for _ in 0..3 {
+                rule.update_f32(&h, &mut p32, &g, &mut s32, &mut Scratch::default());
+                rule.update(&h, &mut p64, &g64, &mut s64);
+                p64.iter_mut().for_each(|v| *v = *v as f32 as f64);
+                s64.bufs[0].iter_mut().for_each(|v| *v = *v as f32 as f64);
+                s32.bufs[0].iter_mut().for_each(|v| *v = *v as f32 as f64);
+                let widened: Vec<f64> = p32.iter().map(|&v| v.into()).collect();
+                assert_eq!(widened, p64);
+                assert_eq!(s32, s64);
+            }
         }
     }
 }

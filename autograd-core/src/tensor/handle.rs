@@ -167,6 +167,26 @@ impl Buffer {
         *lock(&self.last_inplace) = op;
         self.version.fetch_add(1, Ordering::AcqRel);
     }
+
+    /// Runs `f` on the data under the write lock (the same length and dtype
+    /// afterwards) and bumps the version, as [`Buffer::replace`] does, without a
+    /// new storage: optimizers update parameters here.
+    pub fn modify<R>(&self, op: &'static str, f: impl FnOnce(&mut Storage) -> R) -> R {
+        let r = match &self.cell {
+            Cell::One(v, dtype) => {
+                let mut s = one(v.load(Ordering::Acquire), *dtype);
+                let r = f(&mut s);
+                debug_assert_eq!(s.dtype(), *dtype, "in-place ops keep the dtype");
+                let b = bits(&s).expect("in-place ops keep the number of elements");
+                v.store(b, Ordering::Release);
+                r
+            }
+            Cell::Many(l) => f(&mut l.write().unwrap_or_else(PoisonError::into_inner)),
+        };
+        *lock(&self.last_inplace) = op;
+        self.version.fetch_add(1, Ordering::AcqRel);
+        r
+    }
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

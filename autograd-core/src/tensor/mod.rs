@@ -32,6 +32,7 @@ mod rng;
 mod shape;
 
 pub use custom::{Function, FunctionCtx};
+pub(crate) use dtype::Storage;
 pub use dtype::{DType, Element};
 pub use engine::{grad, BackwardOptions};
 pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled};
@@ -39,5 +40,6 @@ pub use gradcheck::{gradcheck, gradcheck_with, gradgradcheck, GradcheckOptions};
 pub use graph::{HookHandle, Node};
 pub use handle::Tensor;
 pub use list::Tensors;
+pub(crate) use ops::linalg::linear;
 pub use rng::manual_seed;
 pub use shape::Dim;

@@ -42,32 +42,38 @@ impl Layout {
 /// Element types with a GEMM.
 trait Gemm: Element {
     /// `c[m, n] = a[m, k] @ b[k, n]` on the calling thread, with `a` and `b` read
-    /// through their layouts and `c` contiguous row-major; `m`, `k`, `n` > 0.
-    fn gemm(
+    /// through their layouts and `c` row-major with row stride `rsc`; `m`, `k`,
+    /// `n` > 0.
+    ///
+    /// # Safety
+    /// `c` is valid for writes at the offsets `i * rsc + j`, `i < m`, `j < n`,
+    /// which nothing else reads or writes during the call.
+    unsafe fn gemm(
         m: usize,
         k: usize,
         n: usize,
         a: (&[Self], Layout),
         b: (&[Self], Layout),
-        c: &mut [Self],
+        c: *mut Self,
+        rsc: usize,
     );
 }
 
 macro_rules! impl_gemm {
     ($t:ty, $f:path) => {
         impl Gemm for $t {
-            fn gemm(
+            unsafe fn gemm(
                 m: usize,
                 k: usize,
                 n: usize,
                 (a, la): (&[Self], Layout),
                 (b, lb): (&[Self], Layout),
-                c: &mut [Self],
+                c: *mut Self,
+                rsc: usize,
             ) {
-                assert!(a.len() >= la.span(m, k) && b.len() >= lb.span(k, n) && c.len() >= m * n);
+                assert!(a.len() >= la.span(m, k) && b.len() >= lb.span(k, n));
                 // SAFETY: the layouts address offsets below `span`, which `a` and
-                // `b` hold (checked above); `c` holds m*n elements and is uniquely
-                // borrowed.
+                // `b` hold (checked above); the caller vouches for `c`.
                 unsafe {
                     $f(
                         m,
@@ -81,8 +87,8 @@ macro_rules! impl_gemm {
                         lb.rs,
                         lb.cs,
                         0.0,
-                        c.as_mut_ptr(),
-                        n as isize,
+                        c,
+                        rsc as isize,
                         1,
                     )
                 }
@@ -175,11 +181,13 @@ impl MatDims {
     }
 }
 
-/// The products of every batch entry. Large ones run on the kernel pool: the
-/// batch entries and, within each, blocks of output rows are independent GEMM
-/// calls on one thread each. A row block reads the same packed panels of `b` and
-/// sums over `k` in the same order as the whole product, so the result is the
-/// same bit for bit on any number of threads.
+/// The products of every batch entry. Large ones run on the kernel pool: each
+/// batch entry is cut into blocks of output rows, or of output columns when
+/// there are more columns than rows, and every block is one GEMM call on one
+/// thread. A row block packs all of `b` again and a column block all of `a`, so
+/// cutting the longer side repacks the smaller operand. Every block sums over
+/// `k` in the same order as the whole product, so the result is the same bit for
+/// bit on any number of threads.
 fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
     let (m, k, n) = (d.m, d.k, d.n);
     let mut out = vec![T::default(); numel(&d.batch) * m * n];
@@ -188,35 +196,89 @@ fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
     }
     let mut offsets = Vec::with_capacity(numel(&d.batch));
     for_each_offset(&d.batch, [&d.sa, &d.sb], |o| offsets.push(o));
-    let entry = |c: &mut [T], [ia, ib]: [usize; 2], r0: usize| {
-        let rows = c.len() / n;
-        T::gemm(
-            rows,
-            k,
-            n,
-            (&a[ia + r0 * d.la.rs as usize..], d.la),
-            (&b[ib..], d.lb),
-            c,
-        );
+    // Rows `r0..r1` and columns `c0..c1` of the product of batch entry `e`.
+    //
+    // SAFETY (of calls): `c` points to `out`, and no other call of one run
+    // writes the same (entry, row, column).
+    let block = |c: Out<T>, e: usize, (r0, r1): (usize, usize), (c0, c1): (usize, usize)| {
+        let [ia, ib] = offsets[e];
+        let c = c.0.wrapping_add(e * m * n + r0 * n + c0);
+        // SAFETY: the block's offsets `i * n + j` (i < r1 - r0, j < c1 - c0)
+        // from `c` stay inside entry `e` of `out`; the caller keeps blocks apart.
+        unsafe {
+            T::gemm(
+                r1 - r0,
+                k,
+                c1 - c0,
+                (&a[ia + r0 * d.la.rs as usize..], d.la),
+                (&b[ib + c0 * d.lb.cs as usize..], d.lb),
+                c,
+                n,
+            )
+        }
     };
+    let c = Out(out.as_mut_ptr());
     let work = offsets.len() * m * k * n;
     let Some(pool) = parallel::pool_for(work, parallel::MIN_PARALLEL_MACS) else {
-        for (c, &o) in out.chunks_mut(m * n).zip(&offsets) {
-            entry(c, o, 0);
+        for e in 0..offsets.len() {
+            block(c, e, (0, m), (0, n));
         }
         return out;
     };
     // About two tasks per thread (for balance), in blocks of whole micro-kernel
-    // rows (8) so that no block pays for a partial tile it would not otherwise.
+    // tiles (8 by 8) so that no block pays for a partial tile it would not
+    // otherwise.
     let tasks = 2 * pool.current_num_threads();
-    let blocks = tasks.div_ceil(offsets.len()).min(m.div_ceil(8)).max(1);
-    let rows = m.div_ceil(blocks).next_multiple_of(8).min(m);
+    let by_columns = n > m;
+    let side = if by_columns { n } else { m };
+    let blocks = tasks.div_ceil(offsets.len()).min(side.div_ceil(8)).max(1);
+    let len = side.div_ceil(blocks).next_multiple_of(8).min(side);
+    let blocks = side.div_ceil(len);
     pool.install(|| {
-        out.par_chunks_mut(m * n).zip(&offsets).for_each(|(c, &o)| {
-            c.par_chunks_mut(rows * n)
-                .enumerate()
-                .for_each(|(i, block)| entry(block, o, i * rows));
+        (0..offsets.len() * blocks).into_par_iter().for_each(|t| {
+            let (e, i) = (t / blocks, t % blocks);
+            let part = (i * len, ((i + 1) * len).min(side));
+            if by_columns {
+                block(c, e, (0, m), part);
+            } else {
+                block(c, e, part, (0, n));
+            }
         })
     });
     out
+}
+
+/// The output of [`matmul_typed`], shared by its blocks, which write disjoint
+/// elements.
+struct Out<T>(*mut T);
+
+impl<T> Clone for Out<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Out<T> {}
+// SAFETY: the blocks that share it write disjoint elements, and `out` outlives
+// the parallel loop.
+unsafe impl<T: Send> Send for Out<T> {}
+unsafe impl<T: Send> Sync for Out<T> {}
+
+/// Adds `b` (of length `n`) to every row of the row-major `(m, n)` matrix in `c`,
+/// of the same dtype (a bias added to a product).
+pub(crate) fn add_rows(c: &mut Storage, b: &Storage) {
+    fn rows<T: Copy + std::ops::Add<Output = T>>(c: &mut [T], b: &[T]) {
+        if b.is_empty() {
+            return;
+        }
+        for row in c.chunks_exact_mut(b.len()) {
+            for (c, &b) in row.iter_mut().zip(b) {
+                *c = *c + b;
+            }
+        }
+    }
+    match (c, b) {
+        (Storage::F32(c), Storage::F32(b)) => rows(c.as_mut_slice(), b),
+        (Storage::F64(c), Storage::F64(b)) => rows(c.as_mut_slice(), b),
+        _ => unreachable!("callers check the dtypes match"),
+    }
 }

@@ -6,7 +6,8 @@ use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::linalg::{self, Operand};
 use crate::tensor::op::{MatmulKind, Op, Saved};
 use crate::tensor::shape::broadcast_shapes;
-use crate::Error;
+use crate::{Error, Function, FunctionCtx};
+use std::borrow::Cow;
 
 /// Shapes of a product after NumPy's promotion of 1-D operands: `[k]` on the left
 /// is `[1, k]`, on the right `[k, 1]`.
@@ -150,4 +151,73 @@ pub(crate) fn product(x: &Tensor, tx: bool, y: &Tensor, ty: bool) -> Tensor {
     let mut shape = batch.to_vec();
     shape.extend([rows, cols]);
     Tensor::from_storage(s, &shape)
+}
+
+/// `F.linear` of a 2-D input as one node: `x W^T (+ b)` with the weight read
+/// transposed through strides (no transposed copy), recorded as PyTorch's
+/// `AddmmBackward0` (`MmBackward0` without a bias). `None` when the operands are
+/// not a 2-D `x`, a 2-D `W` and a 1-D `b` of one dtype that fit: the caller then
+/// composes `t`, `matmul` and `add`, whose results this one reproduces bit for
+/// bit.
+pub(crate) fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Option<Tensor> {
+    let fits = x.ndim() == 2
+        && w.ndim() == 2
+        && x.shape()[1] == w.shape()[1]
+        && b.is_none_or(|b| {
+            b.ndim() == 1 && b.shape()[0] == w.shape()[0] && b.dtype() == x.dtype()
+        })
+        && w.dtype() == x.dtype();
+    if !fits {
+        return None;
+    }
+    let linear = Linear { bias: b.is_some() };
+    Some(match b {
+        Some(b) => linear.apply(&[x.clone(), w.clone(), b.clone()][..]),
+        None => linear.apply(&[x.clone(), w.clone()][..]),
+    })
+}
+
+/// [`linear`]'s node.
+struct Linear {
+    bias: bool,
+}
+
+impl Function for Linear {
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(if self.bias {
+            "AddmmBackward0"
+        } else {
+            "MmBackward0"
+        })
+    }
+
+    fn forward(&self, ctx: &mut FunctionCtx, inputs: &[Tensor]) -> Result<Tensor> {
+        let (x, w) = (&inputs[0], &inputs[1]);
+        ctx.save_for_backward(&[x.clone(), w.clone()][..]);
+        let (m, n) = (x.shape()[0], w.shape()[0]);
+        let mut s = Tensor::read2(x, w, |dx, dw| {
+            let op = |data, shape, transposed| Operand {
+                data,
+                shape,
+                transposed,
+            };
+            linalg::matmul_t(op(dx, x.shape(), false), op(dw, w.shape(), true), &[])
+        });
+        if let Some(b) = inputs.get(2) {
+            linalg::add_rows(&mut s, &b.data());
+        }
+        Ok(Tensor::from_storage(s, &[m, n]))
+    }
+
+    fn backward(&self, ctx: &FunctionCtx, g: &Tensor) -> Result<Vec<Option<Tensor>>> {
+        let saved = ctx.saved_tensors();
+        let (x, w) = (&saved[0], &saved[1]);
+        let gx = ctx.needs_input_grad(0).then(|| product(g, false, w, false));
+        let gw = ctx.needs_input_grad(1).then(|| product(g, true, x, false));
+        let mut grads = vec![gx, gw];
+        if self.bias {
+            grads.push(ctx.needs_input_grad(2).then(|| g.sum_to(&[w.shape()[0]])));
+        }
+        Ok(grads)
+    }
 }
