@@ -39,6 +39,11 @@ impl Layout {
     }
 }
 
+/// Products with a side of 1 (matrix-vector, outer) up to this many
+/// multiply-adds are summed directly rather than by the GEMM (see
+/// [`Gemm::gemm`]'s implementations); the tape's small MLPs are made of them.
+const SMALL_VECTOR_PRODUCT: usize = 4096;
+
 /// Element types with a GEMM.
 trait Gemm: Element {
     /// `c[m, n] = a[m, k] @ b[k, n]` on the calling thread, with `a` and `b` read
@@ -72,6 +77,28 @@ macro_rules! impl_gemm {
                 rsc: usize,
             ) {
                 assert!(a.len() >= la.span(m, k) && b.len() >= lb.span(k, n));
+                if (m == 1 || n == 1 || k == 1) && m * k * n <= SMALL_VECTOR_PRODUCT {
+                    // A small matrix-vector product or outer product: the sums
+                    // directly, without the GEMM's packing buffers (allocated
+                    // and filled on every call, they cost more than the work).
+                    let (ars, acs, brs, bcs) = (
+                        la.rs as usize,
+                        la.cs as usize,
+                        lb.rs as usize,
+                        lb.cs as usize,
+                    );
+                    for i in 0..m {
+                        for j in 0..n {
+                            let mut s = a[i * ars] * b[j * bcs];
+                            for p in 1..k {
+                                s += a[i * ars + p * acs] * b[p * brs + j * bcs];
+                            }
+                            // SAFETY: the caller vouches for `c` at these offsets.
+                            unsafe { *c.add(i * rsc + j) = s };
+                        }
+                    }
+                    return;
+                }
                 // SAFETY: the layouts address offsets below `span`, which `a` and
                 // `b` hold (checked above); the caller vouches for `c`.
                 unsafe {
