@@ -29,7 +29,7 @@ fn paired(
     mut by_hand: impl FnMut(),
     mut forward: impl FnMut(),
 ) {
-    let mut block = |f: &mut dyn FnMut()| {
+    let block = |f: &mut dyn FnMut()| {
         let t = Instant::now();
         for _ in 0..calls {
             f();
