@@ -133,6 +133,33 @@ fn element_wise_ops_and_layout_copies_give_the_same_bits() {
 }
 
 #[test]
+fn element_wise_derivatives_in_backward_give_the_same_bits() {
+    let _g = exclusive();
+    // The derivative loops of backward (`g * f'(v)` over the saved input or
+    // output) run on the pool at this size, in f32 and f64.
+    for dtype in [DType::F32, DType::F64] {
+        type Case<'a> = (&'a str, &'a dyn Fn(&Tensor) -> Tensor);
+        let cases: [Case; 6] = [
+            ("tanh", &|x| x.tanh()),
+            ("relu", &|x| x.relu()),
+            ("sigmoid", &|x| x.sigmoid()),
+            ("exp", &|x| x.exp()),
+            ("pow", &|x| x.pow(3.0)),
+            ("mul", &|x| x * &x.sin()),
+        ];
+        for (what, f) in cases {
+            let grads = at_thread_counts(|| {
+                let x = wave(&[64, 1024], 0.013, dtype).requires_grad_(true);
+                let g = wave(&[64, 1024], 0.7, dtype);
+                f(&x).backward_with(&g).unwrap();
+                x.grad().unwrap()
+            });
+            assert_same_bits(&grads, &format!("{what} backward, {dtype:?}"));
+        }
+    }
+}
+
+#[test]
 fn reductions_do_not_depend_on_the_thread_count() {
     let _g = exclusive();
     let x = wave(&[4, 128, 256], 0.0071, DType::F32);

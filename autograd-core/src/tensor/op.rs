@@ -10,6 +10,7 @@ use super::dtype::{DType, Data, Element, Storage};
 use super::grad_mode::is_grad_enabled;
 use super::handle::{Buffer, Tensor, TensorInner};
 use super::kernels::conv::Window;
+use super::kernels::elementwise::zip_slices;
 use super::kernels::layout::GatherGeom;
 use super::ops::unary::sign;
 use super::shape::{numel, Shape};
@@ -862,7 +863,7 @@ fn pow_backward(g: &Tensor, x: &Tensor, p: f64) -> Tensor {
 fn chain(
     g: &Tensor,
     v: &Tensor,
-    d: impl Fn(f64) -> f64,
+    d: impl Fn(f64) -> f64 + Sync,
     graph: impl FnOnce(&Tensor) -> Tensor,
 ) -> Tensor {
     if is_grad_enabled() {
@@ -877,7 +878,7 @@ fn chain_out(
     g: &Tensor,
     out: &SavedOut,
     node: &Arc<TensorInner>,
-    d: impl Fn(f64) -> f64,
+    d: impl Fn(f64) -> f64 + Sync,
     graph: impl FnOnce(&Tensor) -> Tensor,
 ) -> Result<Tensor> {
     if is_grad_enabled() {
@@ -897,22 +898,25 @@ fn prod(g: &Tensor, t: &Tensor) -> Tensor {
 }
 
 /// `f(g, v)` element-wise, outside any graph, for a `v` of `g`'s shape (the
-/// usual case: a loop over both slices) or one that broadcasts to it.
-fn fused(g: &Tensor, v: &Arc<Buffer>, v_shape: &[usize], f: impl Fn(f64, f64) -> f64) -> Tensor {
+/// usual case: a loop over both slices, on the kernel pool when they are large)
+/// or one that broadcasts to it.
+fn fused(
+    g: &Tensor,
+    v: &Arc<Buffer>,
+    v_shape: &[usize],
+    f: impl Fn(f64, f64) -> f64 + Sync,
+) -> Tensor {
     if same_shape(g.shape(), v_shape) {
         let same = Arc::ptr_eq(&g.inner.buffer, v);
         let gd = g.data();
         let vd = if same { None } else { Some(v.read()) };
         let s = match (&*gd, vd.as_deref().unwrap_or(&gd)) {
-            (Storage::F32(a), Storage::F32(b)) => Some(Storage::F32(
-                a.iter()
-                    .zip(b.iter())
-                    .map(|(&a, &b)| f32::from_f64(f(a.to_f64(), b.to_f64())))
-                    .collect(),
-            )),
-            (Storage::F64(a), Storage::F64(b)) => Some(Storage::F64(
-                a.iter().zip(b.iter()).map(|(&a, &b)| f(a, b)).collect(),
-            )),
+            (Storage::F32(a), Storage::F32(b)) => Some(Storage::F32(zip_slices(a, b, |&a, &b| {
+                f32::from_f64(f(a.to_f64(), b.to_f64()))
+            }))),
+            (Storage::F64(a), Storage::F64(b)) => {
+                Some(Storage::F64(zip_slices(a, b, |&a, &b| f(a, b))))
+            }
             _ => None,
         };
         if let Some(s) = s {

@@ -33,6 +33,30 @@ pub(crate) fn map_slice<T: Sync, U: Send>(v: &[T], g: impl Fn(&T) -> U + Sync) -
     }
 }
 
+/// `g` of every pair of entries of `a` and `b` (of one length), on the pool if
+/// they are large.
+pub(crate) fn zip_slices<T: Sync, U: Send>(
+    a: &[T],
+    b: &[T],
+    g: impl Fn(&T, &T) -> U + Sync,
+) -> Data<U> {
+    debug_assert_eq!(a.len(), b.len());
+    match parallel::pool_for(a.len(), MIN_PARALLEL_ELEMENTS) {
+        None => a.iter().zip(b).map(|(a, b)| g(a, b)).collect(),
+        Some(pool) => {
+            let mut out = Vec::new();
+            pool.install(|| {
+                a.par_iter()
+                    .zip(b.par_iter())
+                    .with_min_len(TASK_ELEMENTS)
+                    .map(|(a, b)| g(a, b))
+                    .collect_into_vec(&mut out)
+            });
+            Data::Many(out)
+        }
+    }
+}
+
 /// `g` of the offsets into each operand of every element of `shape`, in
 /// row-major order: [`for_each_offset`] on the pool, each task a range of rows.
 fn par_offsets<T: Send + Default + Clone, const N: usize>(
