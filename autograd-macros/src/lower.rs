@@ -766,9 +766,7 @@ impl Lowerer<'_> {
                 }
                 if let Some((_, f)) = UNARY_FNS.iter().find(|(m, _)| *m == name) {
                     let f = Ident::new(f, Span::call_site());
-                    let p = private();
-                    let rule = quote!(unary::<#p::rules::#f, _>);
-                    return self.rule1_path(rule, recv, None, false, sp);
+                    return self.rule1_path(Rule1::Fn(&f), recv, None, false, sp);
                 }
                 match UNARY_RULES.iter().find(|(m, _)| *m == name) {
                     Some((_, rule)) => self.rule1(rule, recv, None, sp),
@@ -1015,8 +1013,7 @@ impl Lowerer<'_> {
 
     fn rule1(&mut self, rule: &str, a: Val, extra: Option<Ident>, sp: Span) -> Val {
         let linear = LINEAR_RULES.contains(&rule);
-        let rule = Ident::new(rule, Span::call_site());
-        self.rule1_path(quote!(#rule), a, extra, linear, sp)
+        self.rule1_path(Rule1::Named(rule), a, extra, linear, sp)
     }
 
     /// Second order: the token's `second` call, unless the rule is linear in its
@@ -1028,7 +1025,7 @@ impl Lowerer<'_> {
     /// `let (out, token) = rule(&a[, extra]);` forward, `token.pullback(..)` reverse.
     fn rule1_path(
         &mut self,
-        rule: TokenStream,
+        rule: Rule1<'_>,
         a: Val,
         extra: Option<Ident>,
         linear: bool,
@@ -1043,7 +1040,37 @@ impl Lowerer<'_> {
             let x = at(&x, sp);
             quote!(#x,)
         });
-        self.emit(quote_spanned!(sp=> let (#o_at, #pf_at) = #p::#rule(&#ta, #extra);));
+        // As in `rule2`: a check in dead code for the rule's message, then the
+        // call as a method of the operand (and its constant argument or tag), whose
+        // type is an error when it does not resolve.
+        let (fwd, tag, method, last) = match rule {
+            Rule1::Named(name) => {
+                let camel = camel_case(name);
+                let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
+                let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
+                let method = at(&Ident::new(name, Span::call_site()), sp);
+                (quote!(#fwd), quote!(#tag), method, extra.clone())
+            }
+            Rule1::Fn(f) => {
+                let tag = quote!(UnaryTag::<#p::rules::#f>);
+                let method = at(&Ident::new("unary", Span::call_site()), sp);
+                (
+                    quote!(UnaryForward),
+                    tag.clone(),
+                    method,
+                    Some(quote!(#p::#tag::TAG,)),
+                )
+            }
+        };
+        self.emit(quote_spanned!(sp=>
+            if false {
+                #p::#tag::fits(&#ta, #extra);
+            }
+            let (#o_at, #pf_at) = {
+                use #p::#fwd as _;
+                (&#ta, #last).#method()
+            };
+        ));
         let da = self.tangent_of(va, &ta);
         self.emit_tangent(
             out,
@@ -1074,7 +1101,25 @@ impl Lowerer<'_> {
         let _ = &o;
         let (ta, tb, o_at, pf_at) = (at(&ta, sp), at(&tb, sp), at(&o, sp), at(&pf, sp));
         let rule = Ident::new(rule, Span::call_site());
-        self.emit(quote_spanned!(sp=> let (#o_at, #pf_at) = #p::#rule(&#ta, &#tb);));
+        // The operands checked against the rule in dead code, for rustc's message
+        // when they do not fit (the rule trait's `on_unimplemented`), then the
+        // call as a method of the pair: when it does not resolve, its type is an
+        // error and the uses of its value and token below add no further errors.
+        let camel = camel_case(&rule.to_string());
+        let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
+        let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
+        let method = at(&rule, sp);
+        let pair = at(&Ident::new("__pair", Span::mixed_site()), sp);
+        self.emit(quote_spanned!(sp=>
+            if false {
+                let #pair = (&#ta, &#tb);
+                #p::#tag::fits(#pair);
+            }
+            let (#o_at, #pf_at) = {
+                use #p::#fwd as _;
+                (&#ta, &#tb).#method()
+            };
+        ));
         let (da, db) = (self.tangent_of(va, &ta), self.tangent_of(vb, &tb));
         self.emit_tangent(
             out,
@@ -2062,4 +2107,24 @@ impl Reverse {
             self.accumulate(*v, l.to_token_stream(), false);
         }
     }
+}
+
+/// A one-operand rule: a named rule of `dispatch.rs` (`neg`, `sum`, `powi`, ...)
+/// or an entry-wise scalar function of `rules` (`Tanh`, ...).
+enum Rule1<'a> {
+    Named(&'a str),
+    Fn(&'a Ident),
+}
+
+/// A rule's name in camel case, as its tag and forward trait spell it
+/// (`add` -> `Add`, `component_mul` -> `ComponentMul`).
+fn camel_case(rule: &str) -> String {
+    rule.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }

@@ -1,10 +1,19 @@
 //! One call per primitive in the forward sweep, returning the value and a
 //! zero-sized token whose `pullback` the reverse sweep calls.
 //!
-//! Generated code calls these functions rather than the rule traits directly so
-//! that one forward call names the rule (the call carries the user's span, so a
-//! shape error lands on the user's expression) and the token remembers it for the
+//! Generated code calls these rather than the rule traits directly so that one
+//! forward call names the rule (the call carries the user's span, so a shape
+//! error lands on the user's expression) and the token remembers it for the
 //! reverse sweep. With everything inlined, the token costs nothing.
+//!
+//! Each forward call is emitted twice: `Tag::fits(..)` in dead code, whose
+//! failure carries the rule trait's message, and the call proper as a method of
+//! the operands (`(&a, &b).mul()`, through the rule's `XxxForward` trait). When
+//! the operands do not fit, that method does not resolve, so its result has
+//! rustc's error type and the reverse, tangent and second-order code that uses
+//! it reports nothing more: one mistake gives two errors from us, not one per
+//! generated sweep. The function forms (`mul(&a, &b)`, ...) do the same for code
+//! written by hand.
 
 use core::marker::PhantomData;
 
@@ -26,9 +35,46 @@ impl<R, A, B> Clone for Token<R, A, B> {
 impl<R, A, B> Copy for Token<R, A, B> {}
 
 macro_rules! binary {
-    ($(#[$doc:meta])* $f:ident, $Trait:ident, $Tag:ident, $Out:ident, $kind:ident) => {
+    ($(#[$doc:meta])* $f:ident, $Trait:ident, $Tag:ident, $Fwd:ident, $Out:ident, $kind:ident) => {
         $(#[$doc])*
         pub struct $Tag;
+
+        impl $Tag {
+            /// Type-checks the operands against the rule and does nothing else:
+            /// generated code calls it in dead code so that operands that do not
+            /// fit get the rule trait's message (its `on_unimplemented`), on the
+            /// user's expression. It takes the pair, whose type is known, so
+            /// that rustc does not infer `b`'s type from the only impl of the
+            /// rule for `a` (which would report "mismatched types" instead).
+            /// One-operand rules take the operand itself, so that rustc names
+            /// the rule rather than a bound of its blanket impl.
+            #[inline(always)]
+            pub fn fits<P: $Fwd>(_: P) {}
+        }
+
+        #[doc = concat!("The forward call of `", stringify!($f), "` as a method of the pair `(&a, &b)`.")]
+        ///
+        /// Generated code calls the rule this way so that operands that do not
+        /// fit it (a shape error) make the call's type an error: rustc then
+        /// reports the expression once, not again at every use of its value and
+        /// token in the reverse and tangent sweeps.
+        pub trait $Fwd {
+            /// The value's type.
+            type Value;
+            /// The pullback's token.
+            type Token;
+            /// The value of the rule and the token of its pullback.
+            fn $f(self) -> (Self::Value, Self::Token);
+        }
+
+        impl<A: $Trait<B>, B> $Fwd for (&A, &B) {
+            type Value = binary!(@out A, B, $Trait, $Out);
+            type Token = Token<$Tag, A, B>;
+            #[inline(always)]
+            fn $f(self) -> (Self::Value, Self::Token) {
+                (self.0.value(self.1), Token(PhantomData))
+            }
+        }
 
         /// The value of the rule and the token of its pullback.
         #[inline(always)]
@@ -107,9 +153,34 @@ macro_rules! binary {
 }
 
 macro_rules! unary {
-    ($(#[$doc:meta])* $f:ident, $Trait:ident, $Tag:ident, $Out:ident, $kind:ident) => {
+    ($(#[$doc:meta])* $f:ident, $Trait:ident, $Tag:ident, $Fwd:ident, $Out:ident, $kind:ident) => {
         $(#[$doc])*
         pub struct $Tag;
+
+        impl $Tag {
+            /// Type-checks the operand against the rule (see [`AddTag::fits`]).
+            #[inline(always)]
+            pub fn fits<A: $Trait>(_: &A) {}
+        }
+
+        #[doc = concat!("The forward call of `", stringify!($f), "` as a method of `(&a,)` (see [`AddForward`]).")]
+        pub trait $Fwd {
+            /// The value's type.
+            type Value;
+            /// The pullback's token.
+            type Token;
+            /// The value of the rule and the token of its pullback.
+            fn $f(self) -> (Self::Value, Self::Token);
+        }
+
+        impl<A: $Trait> $Fwd for (&A,) {
+            type Value = unary!(@out A, $Trait, $Out);
+            type Token = Token<$Tag, A>;
+            #[inline(always)]
+            fn $f(self) -> (Self::Value, Self::Token) {
+                (self.0.value(), Token(PhantomData))
+            }
+        }
 
         /// The value of the rule and the token of its pullback.
         #[inline(always)]
@@ -170,33 +241,62 @@ macro_rules! unary {
     (@out $A:ident, $Trait:ident, Same) => { $A };
 }
 
-binary!(/** Tag of `a + b`. */ add, AddRule, AddTag, Output, linear);
-binary!(/** Tag of `a - b`. */ sub, SubRule, SubTag, Output, linear);
-binary!(/** Tag of `a * b`. */ mul, MulRule, MulTag, Output, bilinear);
-binary!(/** Tag of `a / b`. */ div, DivRule, DivTag, Output, rule);
-binary!(/** Tag of `a.dot(&b)`. */ dot, DotRule, DotTag, Output, bilinear);
-binary!(/** Tag of `a.powf(b)`. */ powf, PowfRule, PowfTag, Same, rule);
-binary!(/** Tag of `a.max(b)`. */ max, MaxRule, MaxTag, Same, linear);
-binary!(/** Tag of `a.min(b)`. */ min, MinRule, MinTag, Same, linear);
-binary!(/** Tag of `a.component_mul(&b)`. */ component_mul, ComponentMulRule, ComponentMulTag, Same, bilinear);
-binary!(/** Tag of `a.component_div(&b)`. */ component_div, ComponentDivRule, ComponentDivTag, Same, rule);
-unary!(/** Tag of `-a`. */ neg, NegRule, NegTag, Same, linear);
-unary!(/** Tag of `a.exp()`. */ exp, ExpRule, ExpTag, Same, rule);
-unary!(/** Tag of `a.transpose()`. */ transpose, TransposeRule, TransposeTag, Output, linear);
-unary!(/** Tag of `a.sum()`. */ sum, SumRule, SumTag, Output, linear);
-unary!(/** Tag of `a.mean()`. */ mean, MeanRule, MeanTag, Output, linear);
-unary!(/** Tag of `a.norm()`. */ norm, NormRule, NormTag, Output, rule);
-unary!(/** Tag of `a.norm_squared()`. */ norm_squared, NormSquaredRule, NormSquaredTag, Output, bilinear);
-unary!(/** Tag of `a.max()` (largest entry). */ max_entry, MaxEntryRule, MaxEntryTag, Output, linear);
-unary!(/** Tag of `a.min()` (smallest entry). */ min_entry, MinEntryRule, MinEntryTag, Output, linear);
+binary!(/** Tag of `a + b`. */ add, AddRule, AddTag, AddForward, Output, linear);
+binary!(/** Tag of `a - b`. */ sub, SubRule, SubTag, SubForward, Output, linear);
+binary!(/** Tag of `a * b`. */ mul, MulRule, MulTag, MulForward, Output, bilinear);
+binary!(/** Tag of `a / b`. */ div, DivRule, DivTag, DivForward, Output, rule);
+binary!(/** Tag of `a.dot(&b)`. */ dot, DotRule, DotTag, DotForward, Output, bilinear);
+binary!(/** Tag of `a.powf(b)`. */ powf, PowfRule, PowfTag, PowfForward, Same, rule);
+binary!(/** Tag of `a.max(b)`. */ max, MaxRule, MaxTag, MaxForward, Same, linear);
+binary!(/** Tag of `a.min(b)`. */ min, MinRule, MinTag, MinForward, Same, linear);
+binary!(/** Tag of `a.component_mul(&b)`. */ component_mul, ComponentMulRule, ComponentMulTag, ComponentMulForward, Same, bilinear);
+binary!(/** Tag of `a.component_div(&b)`. */ component_div, ComponentDivRule, ComponentDivTag, ComponentDivForward, Same, rule);
+unary!(/** Tag of `-a`. */ neg, NegRule, NegTag, NegForward, Same, linear);
+unary!(/** Tag of `a.exp()`. */ exp, ExpRule, ExpTag, ExpForward, Same, rule);
+unary!(/** Tag of `a.transpose()`. */ transpose, TransposeRule, TransposeTag, TransposeForward, Output, linear);
+unary!(/** Tag of `a.sum()`. */ sum, SumRule, SumTag, SumForward, Output, linear);
+unary!(/** Tag of `a.mean()`. */ mean, MeanRule, MeanTag, MeanForward, Output, linear);
+unary!(/** Tag of `a.norm()`. */ norm, NormRule, NormTag, NormForward, Output, rule);
+unary!(/** Tag of `a.norm_squared()`. */ norm_squared, NormSquaredRule, NormSquaredTag, NormSquaredForward, Output, bilinear);
+unary!(/** Tag of `a.max()` (largest entry). */ max_entry, MaxEntryRule, MaxEntryTag, MaxEntryForward, Output, linear);
+unary!(/** Tag of `a.min()` (smallest entry). */ min_entry, MinEntryRule, MinEntryTag, MinEntryForward, Output, linear);
 
 /// Tag of a scalar function `F`, applied to a scalar or entry-wise.
 pub struct UnaryTag<F>(PhantomData<F>);
+
+impl<F> UnaryTag<F> {
+    /// The tag as a value, for [`UnaryForward`]'s receiver.
+    pub const TAG: Self = UnaryTag(PhantomData);
+
+    /// Type-checks the operand against `F` (see [`AddTag::fits`]).
+    #[inline(always)]
+    pub fn fits<A: Unary<F>>(_: &A) {}
+}
 
 /// `F` applied to `a` and the token of its pullback.
 #[inline(always)]
 pub fn unary<F, A: Unary<F>>(a: &A) -> (A, Token<UnaryTag<F>, A>) {
     (a.value(), Token(PhantomData))
+}
+
+/// The forward call of a scalar function `F` as a method of `(&a, UnaryTag::<F>::TAG)`
+/// (see [`AddForward`]).
+pub trait UnaryForward {
+    /// The value's type.
+    type Value;
+    /// The pullback's token.
+    type Token;
+    /// The value and the token of its pullback.
+    fn unary(self) -> (Self::Value, Self::Token);
+}
+
+impl<F, A: Unary<F>> UnaryForward for (&A, UnaryTag<F>) {
+    type Value = A;
+    type Token = Token<UnaryTag<F>, A>;
+    #[inline(always)]
+    fn unary(self) -> (A, Self::Token) {
+        (self.0.value(), Token(PhantomData))
+    }
 }
 
 impl<F, A> Token<UnaryTag<F>, A> {
@@ -237,6 +337,31 @@ pub fn powi<A: PowiRule>(a: &A, n: i32) -> (A, Token<PowiTag, A>) {
     (a.value(n), Token(PhantomData))
 }
 
+impl PowiTag {
+    /// Type-checks the operand against the rule (see [`AddTag::fits`]).
+    #[inline(always)]
+    pub fn fits<A: PowiRule>(_: &A, _: i32) {}
+}
+
+/// The forward call of `powi` as a method of `(&a, n)` (see [`AddForward`]).
+pub trait PowiForward {
+    /// The value's type.
+    type Value;
+    /// The pullback's token.
+    type Token;
+    /// The value and the token of its pullback.
+    fn powi(self) -> (Self::Value, Self::Token);
+}
+
+impl<A: PowiRule> PowiForward for (&A, i32) {
+    type Value = A;
+    type Token = Token<PowiTag, A>;
+    #[inline(always)]
+    fn powi(self) -> (A, Self::Token) {
+        (self.0.value(self.1), Token(PhantomData))
+    }
+}
+
 impl<A> Token<PowiTag, A> {
     /// The rule's pullback.
     #[inline(always)]
@@ -273,6 +398,31 @@ pub struct IndexTag;
 #[inline(always)]
 pub fn index<A: IndexRule<I>, I>(a: &A, index: I) -> (A::Output, Token<IndexTag, A, I>) {
     (a.value(index), Token(PhantomData))
+}
+
+impl IndexTag {
+    /// Type-checks the operand and index against the rule (see [`AddTag::fits`]).
+    #[inline(always)]
+    pub fn fits<A: IndexRule<I>, I>(_: &A, _: I) {}
+}
+
+/// The forward call of `a[index]` as a method of `(&a, index)` (see [`AddForward`]).
+pub trait IndexForward {
+    /// The value's type.
+    type Value;
+    /// The pullback's token.
+    type Token;
+    /// The value and the token of its pullback.
+    fn index(self) -> (Self::Value, Self::Token);
+}
+
+impl<A: IndexRule<I>, I> IndexForward for (&A, I) {
+    type Value = A::Output;
+    type Token = Token<IndexTag, A, I>;
+    #[inline(always)]
+    fn index(self) -> (A::Output, Self::Token) {
+        (self.0.value(self.1), Token(PhantomData))
+    }
 }
 
 impl<A, I> Token<IndexTag, A, I> {
