@@ -41,7 +41,10 @@ pub fn expand(view: &FnView, body: Option<(&Lowered, &Lowered, &Lowered)>) -> To
     };
     let g = Generated::new(view, params, ret);
     let module = g.module(body);
-    quote!(#item #module)
+    // Calling only the derivatives is a use of the function: no dead-code warning.
+    // (The module cannot name the function to count as a use: `super::f` does not
+    // reach a function declared in a function body.)
+    quote!(#[allow(dead_code)] #item #module)
 }
 
 struct Generated<'a> {
@@ -341,7 +344,15 @@ impl<'a> Generated<'a> {
         let try_doc = format!("Like `apply`, but a tensor that does not fit the static signature of [`{name}`](fn@super::{name}) is an `autograd::Error::Signature` naming the parameter and both shapes.");
         let tensor = quote!(::autograd::Tensor);
         let result = quote!(::core::result::Result);
+        // A copy of the user's function, so that the module does not name it by a
+        // path (`super::f` does not reach a function declared in a function body).
+        let mut primal = self.view.item.clone();
+        primal.sig.ident = Ident::new("__primal", Span::mixed_site());
+        primal.vis = Visibility::Inherited;
+        primal.attrs = vec![syn::parse_quote!(#[inline])];
         Some(quote! { ::autograd::__with_std! {
+            #primal
+
             #[doc = #try_doc]
             #item_vis fn try_apply(#(#idents: &#tensor),*) -> #result<#tensor, ::autograd::Error> {
                 struct __Kernel;
@@ -349,7 +360,7 @@ impl<'a> Generated<'a> {
                     const NAME: &'static str = #name_str;
                     fn forward(__inputs: &[#tensor]) -> #result<#tensor, ::autograd::Error> {
                         #reads
-                        let __out: #ret = super::#name(#(#call_args),*);
+                        let __out: #ret = __primal(#(#call_args),*);
                         ::core::result::Result::Ok(#p::TensorValue::to_tensor(&__out))
                     }
                     fn backward(
@@ -405,12 +416,7 @@ impl<'a> Generated<'a> {
         let fwd = &l.region.fwd;
         let ret = self.ret;
         let (out, code, returns, seed) = self.reverse_parts(l);
-        let name = &self.view.item.sig.ident;
-        let turbofish = self.turbofish();
         quote! {
-            // The generated code stands in for the user's function: calling only the
-            // derivatives counts as a use of it.
-            let _ = super::#name #turbofish;
             #fwd
             let __out: #ret = #out;
             (__out, move |#seed: #ret| {
