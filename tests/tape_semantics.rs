@@ -39,6 +39,35 @@ fn modifying_a_saved_tensor_fails_backward_naming_the_op() {
 }
 
 #[test]
+fn modifying_a_saved_leaf_that_requires_grad_fails_backward() {
+    // `mul` and `div` keep such a leaf through the node's edge rather than a
+    // handle of their own: the version check must still see the change, for
+    // arrays and for one-element tensors (whose gradients travel as values).
+    for shape in [&[2][..], &[]] {
+        let n: usize = shape.iter().product();
+        for div in [false, true] {
+            let a = Tensor::from_vec(vec![1.5; n], shape).requires_grad_(true);
+            let b = Tensor::from_vec(vec![2.5; n], shape).requires_grad_(true);
+            let y = if div { &a / &b } else { &a * &b }.sum();
+            no_grad(|| b.mul_(&Tensor::scalar(2.0)));
+            let err = y.backward().unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, Error::ModifiedInPlace { .. }), "{msg}");
+            let name = if div { "DivBackward0" } else { "MulBackward0" };
+            assert!(msg.contains(name) && msg.contains("mul_"), "{msg}");
+        }
+    }
+    // Unmodified, the same graph gives b and a as the gradients of a * b.
+    let a = Tensor::scalar(1.5).requires_grad_(true);
+    let b = Tensor::scalar(2.5).requires_grad_(true);
+    (&a * &b).backward().unwrap();
+    assert_eq!(
+        (a.grad().unwrap().item(), b.grad().unwrap().item()),
+        (2.5, 1.5)
+    );
+}
+
+#[test]
 fn modifying_a_leaf_under_no_grad_is_caught_too() {
     let x = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
     let y = x.pow(2.0).sum();

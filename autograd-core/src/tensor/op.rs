@@ -8,6 +8,7 @@
 use super::custom::{Function, FunctionCtx};
 use super::dtype::{DType, Data, Element, Storage};
 use super::grad_mode::is_grad_enabled;
+use super::graph::Edge;
 use super::handle::{Buffer, Tensor, TensorInner};
 use super::kernels::conv::Window;
 use super::kernels::elementwise::zip_slices;
@@ -42,6 +43,64 @@ impl Saved {
     pub fn get(&self, node: &TensorInner) -> Result<&Tensor> {
         check_version(&self.t.inner.buffer, self.version, self.t.shape(), node)?;
         Ok(&self.t)
+    }
+}
+
+/// An input of the node saved for backward, like [`Saved`], but sharing the
+/// handle its edge holds when that edge holds the whole tensor (a leaf that
+/// requires grad, `Edge::Leaf`): saving it again would only add reference
+/// counts, two atomic increments when recording and two decrements when the
+/// graph dies.
+pub(crate) struct SavedInput {
+    held: Held,
+    version: u32,
+}
+
+/// Where a [`SavedInput`] is kept.
+enum Held {
+    /// A handle of its own.
+    Tensor(Tensor),
+    /// The leaf held by the node's edge of this index.
+    Edge(usize),
+}
+
+impl SavedInput {
+    /// `t`, the node's input `i` (its edge's index).
+    pub fn new(t: &Tensor, i: usize) -> SavedInput {
+        // The test of `Edge::of` for a leaf edge.
+        let held = if t.inner.meta.node.is_none() && t.requires_grad() {
+            Held::Edge(i)
+        } else {
+            Held::Tensor(t.clone())
+        };
+        SavedInput {
+            held,
+            version: t.version(),
+        }
+    }
+
+    /// The saved tensor, or an error naming `node` if it was modified in place.
+    pub fn get<'a>(&'a self, node: &'a TensorInner) -> Result<&'a Tensor> {
+        let t = match &self.held {
+            Held::Tensor(t) => t,
+            Held::Edge(i) => match node.node().edges.get(*i) {
+                Some(Edge::Leaf(t)) => t,
+                // Only if another thread turned `requires_grad` off while the op
+                // was being recorded: then the edge did not keep the leaf.
+                _ => {
+                    return Err(Error::InvalidArgument {
+                        op: "backward",
+                        shape: node.shape.to_vec(),
+                        reason: format!(
+                            "input {i} of {} stopped requiring grad while the op was being recorded, so it was not saved",
+                            node.name()
+                        ),
+                    })
+                }
+            },
+        };
+        check_version(&t.inner.buffer, self.version, t.shape(), node)?;
+        Ok(t)
     }
 }
 
@@ -182,12 +241,12 @@ pub(crate) enum Op {
         rhs: Shape,
     },
     Mul {
-        lhs: Saved,
-        rhs: Saved,
+        lhs: SavedInput,
+        rhs: SavedInput,
     },
     Div {
-        lhs: Saved,
-        rhs: Saved,
+        lhs: SavedInput,
+        rhs: SavedInput,
     },
     Neg,
     Scalar {

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::elementwise::{zip, zip_local};
-use crate::tensor::op::{Op, Saved, ScalarGrad, ScalarKind};
+use crate::tensor::op::{Op, Saved, SavedInput, ScalarGrad, ScalarKind};
 use crate::tensor::shape::{broadcast_shapes, Shape};
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
@@ -98,8 +98,8 @@ impl Tensor {
             "mul",
             |a, b| a * b,
             |a, b| Op::Mul {
-                lhs: Saved::new(a),
-                rhs: Saved::new(b),
+                lhs: SavedInput::new(a, 0),
+                rhs: SavedInput::new(b, 1),
             },
         )
     }
@@ -112,8 +112,8 @@ impl Tensor {
             "div",
             |a, b| a / b,
             |a, b| Op::Div {
-                lhs: Saved::new(a),
-                rhs: Saved::new(b),
+                lhs: SavedInput::new(a, 0),
+                rhs: SavedInput::new(b, 1),
             },
         )
     }
