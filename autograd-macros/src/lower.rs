@@ -1022,7 +1022,8 @@ impl Lowerer<'_> {
         (self.mode == Mode::Hvp && !linear).then_some(call)
     }
 
-    /// `let (out, token) = rule(&a[, extra]);` forward, `token.pullback(..)` reverse.
+    /// `let (out, token) = (&a[, extra]).rule();` forward (after the rule's
+    /// `fits` check in dead code), `token.pullback(..)` reverse.
     fn rule1_path(
         &mut self,
         rule: Rule1<'_>,
