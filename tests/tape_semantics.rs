@@ -57,6 +57,24 @@ fn modifying_a_saved_leaf_that_requires_grad_fails_backward() {
             assert!(msg.contains(name) && msg.contains("mul_"), "{msg}");
         }
     }
+    // The same for the ops that save a leaf input the same way.
+    type Case<'a> = (&'a str, &'a dyn Fn(&Tensor, &Tensor) -> Tensor);
+    let ops: [Case; 6] = [
+        ("PowBackward0", &|a, _| a.pow(3.0)),
+        ("LogBackward0", &|a, _| a.ln()),
+        ("SinBackward0", &|a, _| a.sin()),
+        ("AbsBackward0", &|a, _| a.abs()),
+        ("MulBackward0", &|a, _| 1.0 / a), // `s / x`, named as PyTorch names it
+        ("MmBackward0", &|a, b| a.matmul(b)),
+    ];
+    for (name, f) in ops {
+        let a = Tensor::from_vec(vec![1.5; 4], &[2, 2]).requires_grad_(true);
+        let b = Tensor::from_vec(vec![2.5; 4], &[2, 2]).requires_grad_(true);
+        let y = f(&a, &b).sum();
+        no_grad(|| a.mul_(&Tensor::scalar(2.0)));
+        let msg = y.backward().unwrap_err().to_string();
+        assert!(msg.contains(name) && msg.contains("mul_"), "{name}: {msg}");
+    }
     // Unmodified, the same graph gives b and a as the gradients of a * b.
     let a = Tensor::scalar(1.5).requires_grad_(true);
     let b = Tensor::scalar(2.5).requires_grad_(true);

@@ -254,18 +254,18 @@ pub(crate) enum Op {
         s: f64,
     },
     RDiv {
-        x: Saved,
+        x: SavedInput,
         s: f64,
     },
     Pow {
-        x: Saved,
+        x: SavedInput,
         exponent: f64,
     },
     Exp {
         out: SavedOut,
     },
     Ln {
-        x: Saved,
+        x: SavedInput,
     },
     Tanh {
         out: SavedOut,
@@ -277,19 +277,19 @@ pub(crate) enum Op {
         out: SavedOut,
     },
     Sin {
-        x: Saved,
+        x: SavedInput,
     },
     Cos {
-        x: Saved,
+        x: SavedInput,
     },
     Sqrt {
         out: SavedOut,
     },
     Abs {
-        x: Saved,
+        x: SavedInput,
     },
     Clamp {
-        x: Saved,
+        x: SavedInput,
         min: f64,
         max: f64,
     },
@@ -358,8 +358,8 @@ pub(crate) enum Op {
     },
     Matmul {
         kind: MatmulKind,
-        lhs: Saved,
-        rhs: Saved,
+        lhs: SavedInput,
+        rhs: SavedInput,
     },
     Softmax {
         out: SavedOut,
@@ -370,7 +370,7 @@ pub(crate) enum Op {
         dim: usize,
     },
     Logsumexp {
-        x: Saved,
+        x: SavedInput,
         dim: usize,
         keepdim: bool,
     },

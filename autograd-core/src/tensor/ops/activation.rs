@@ -4,7 +4,7 @@
 use crate::error::Result;
 use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::op::{Op, Saved};
+use crate::tensor::op::{Op, SavedInput};
 use crate::tensor::shape::{split_at_dim, Dim};
 
 /// Applies `f(fibre, out)` to every fibre along `dim` of `s`, in `f64`.
@@ -107,7 +107,7 @@ impl Tensor {
         let s = per_fibre(&self.data(), self.shape(), dim, 1, |x, out| out[0] = lse(x));
         let shape = super::reduce::reduced_shape(self.shape(), dim, keepdim);
         Ok(Tensor::record(s, &shape, &[self], |_| Op::Logsumexp {
-            x: Saved::new(self),
+            x: SavedInput::new(self, 0),
             dim,
             keepdim,
         }))

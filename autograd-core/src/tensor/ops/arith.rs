@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::elementwise::{zip, zip_local};
-use crate::tensor::op::{Op, Saved, SavedInput, ScalarGrad, ScalarKind};
+use crate::tensor::op::{Op, SavedInput, ScalarGrad, ScalarKind};
 use crate::tensor::shape::{broadcast_shapes, Shape};
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
@@ -128,7 +128,7 @@ impl Tensor {
         self.unary(
             |x| s / x,
             |_| Op::RDiv {
-                x: Saved::new(self),
+                x: SavedInput::new(self, 0),
                 s,
             },
         )

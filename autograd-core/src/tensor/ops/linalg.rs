@@ -4,7 +4,7 @@ use crate::error::Result;
 use crate::tensor::grad_mode::is_grad_enabled;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::linalg::{self, Operand};
-use crate::tensor::op::{MatmulKind, Op, Saved};
+use crate::tensor::op::{MatmulKind, Op, SavedInput};
 use crate::tensor::shape::broadcast_shapes;
 use crate::{Error, Function, FunctionCtx};
 use std::borrow::Cow;
@@ -95,8 +95,8 @@ impl Tensor {
         };
         Ok(Tensor::record(s, &sh.out, &[self, other], |_| Op::Matmul {
             kind,
-            lhs: Saved::new(self),
-            rhs: Saved::new(other),
+            lhs: SavedInput::new(self, 0),
+            rhs: SavedInput::new(other, 1),
         }))
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::tensor::graph::OutRef;
 use crate::tensor::handle::Tensor;
-use crate::tensor::op::{Op, Saved, ScalarGrad};
+use crate::tensor::op::{Op, SavedInput, ScalarGrad};
 
 fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
@@ -45,7 +45,7 @@ impl Tensor {
         self.unary(
             |v| v.powf(exponent),
             |_| Op::Pow {
-                x: Saved::new(self),
+                x: SavedInput::new(self, 0),
                 exponent,
             },
         )
@@ -64,7 +64,7 @@ impl Tensor {
     /// Natural logarithm (`torch.log`, `LogBackward0`).
     pub fn ln(&self) -> Tensor {
         self.unary(f64::ln, |_| Op::Ln {
-            x: Saved::new(self),
+            x: SavedInput::new(self, 0),
         })
     }
 
@@ -89,14 +89,14 @@ impl Tensor {
     /// Sine (`torch.sin`, `SinBackward0`).
     pub fn sin(&self) -> Tensor {
         self.unary(f64::sin, |_| Op::Sin {
-            x: Saved::new(self),
+            x: SavedInput::new(self, 0),
         })
     }
 
     /// Cosine (`torch.cos`, `CosBackward0`).
     pub fn cos(&self) -> Tensor {
         self.unary(f64::cos, |_| Op::Cos {
-            x: Saved::new(self),
+            x: SavedInput::new(self, 0),
         })
     }
 
@@ -108,7 +108,7 @@ impl Tensor {
     /// Absolute value (`torch.abs`, `AbsBackward0`); the derivative at 0 is 0.
     pub fn abs(&self) -> Tensor {
         self.unary(f64::abs, |_| Op::Abs {
-            x: Saved::new(self),
+            x: SavedInput::new(self, 0),
         })
     }
 
@@ -119,7 +119,7 @@ impl Tensor {
         self.unary(
             |v| v.max(min).min(max),
             |_| Op::Clamp {
-                x: Saved::new(self),
+                x: SavedInput::new(self, 0),
                 min,
                 max,
             },
