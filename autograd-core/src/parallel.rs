@@ -97,27 +97,9 @@ pub(crate) fn pool_for(work: usize, min_work: usize) -> Option<Arc<ThreadPool>> 
     if n < 2 {
         return None;
     }
-    let fits =
-        |p: &Option<Arc<ThreadPool>>| p.as_ref().filter(|p| p.current_num_threads() == n).cloned();
-    if let Some(p) = fits(&POOL.read().unwrap_or_else(PoisonError::into_inner)) {
-        return Some(p);
-    }
-    let mut slot = POOL.write().unwrap_or_else(PoisonError::into_inner);
-    // `set_num_threads` holds this lock while it changes the count.
-    let n = get_num_threads();
-    let fits =
-        |p: &Option<Arc<ThreadPool>>| p.as_ref().filter(|p| p.current_num_threads() == n).cloned();
-    if let Some(p) = fits(&slot) {
-        return Some(p);
-    }
-    let pool = ThreadPoolBuilder::new()
-        .num_threads(n)
-        .thread_name(|i| format!("autograd-{i}"))
-        .build()
-        .ok()
-        .map(Arc::new);
-    slot.clone_from(&pool);
-    pool
+    // `set_num_threads` holds the write lock while it changes the count, so
+    // the count is read again under it.
+    cached_pool(&POOL, get_num_threads, "autograd")
 }
 
 /// A pool of `n` threads for [`grad_sum`]: the kernels' pool when `n` is the
@@ -129,18 +111,34 @@ fn pool_of(n: usize) -> Option<Arc<ThreadPool>> {
     if n == get_num_threads() {
         return pool_for(usize::MAX, 0);
     }
-    let fits =
-        |p: &Option<Arc<ThreadPool>>| p.as_ref().filter(|p| p.current_num_threads() == n).cloned();
-    if let Some(p) = fits(&OTHER.read().unwrap_or_else(PoisonError::into_inner)) {
+    cached_pool(&OTHER, || n, "autograd-grad")
+}
+
+/// The pool kept in `cache` if it has `threads()` threads, else a new one of
+/// that many (named `name-i`), kept there in its place. `threads` is called
+/// again under the write lock. `None` if the threads cannot be started.
+fn cached_pool(
+    cache: &RwLock<Option<Arc<ThreadPool>>>,
+    threads: impl Fn() -> usize,
+    name: &'static str,
+) -> Option<Arc<ThreadPool>> {
+    let fits = |p: &Option<Arc<ThreadPool>>, n: usize| {
+        p.as_ref().filter(|p| p.current_num_threads() == n).cloned()
+    };
+    if let Some(p) = fits(
+        &cache.read().unwrap_or_else(PoisonError::into_inner),
+        threads(),
+    ) {
         return Some(p);
     }
-    let mut slot = OTHER.write().unwrap_or_else(PoisonError::into_inner);
-    if let Some(p) = fits(&slot) {
+    let mut slot = cache.write().unwrap_or_else(PoisonError::into_inner);
+    let n = threads();
+    if let Some(p) = fits(&slot, n) {
         return Some(p);
     }
     let pool = ThreadPoolBuilder::new()
         .num_threads(n)
-        .thread_name(|i| format!("autograd-grad-{i}"))
+        .thread_name(move |i| format!("{name}-{i}"))
         .build()
         .ok()
         .map(Arc::new);
