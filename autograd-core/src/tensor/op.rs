@@ -539,28 +539,21 @@ impl Op {
             }),
             RDiv { x, s } => {
                 let s = *s;
-                one(chain(g, x.get(n)?, |x| -s / (x * x), |x| x.pow(-2.0) * -s))
+                one(chain(g, x.get(n)?, d::rdiv(s), |x| x.pow(-2.0) * -s))
             }
             Pow { x, exponent } => one(pow_backward(g, x.get(n)?, *exponent)),
-            Exp { out } => one(chain_out(g, out, node, |y| y, Tensor::clone)?),
-            Ln { x } => one(chain(g, x.get(n)?, |x| 1.0 / x, Tensor::recip)),
-            Tanh { out } => one(chain_out(g, out, node, |y| 1.0 - y * y, |y| 1.0 - y * y)?),
-            Sigmoid { out } => one(chain_out(
-                g,
-                out,
-                node,
-                |y| y * (1.0 - y),
-                |y| y * (1.0 - y),
-            )?),
+            Exp { out } => one(chain_out(g, out, node, d::exp, Tensor::clone)?),
+            Ln { x } => one(chain(g, x.get(n)?, d::ln, Tensor::recip)),
+            Tanh { out } => one(chain_out(g, out, node, d::tanh, |y| 1.0 - y * y)?),
+            Sigmoid { out } => one(chain_out(g, out, node, d::sigmoid, |y| y * (1.0 - y))?),
             Relu { out } => one(chain_out(g, out, node, step, |y| y.gt_scalar(0.0))?),
             Sin { x } => one(chain(g, x.get(n)?, f64::cos, Tensor::cos)),
-            Cos { x } => one(chain(g, x.get(n)?, |x| -x.sin(), |x| -x.sin())),
-            Sqrt { out } => one(chain_out(g, out, node, |y| 0.5 / y, |y| 0.5 / y)?),
+            Cos { x } => one(chain(g, x.get(n)?, d::cos, |x| -x.sin())),
+            Sqrt { out } => one(chain_out(g, out, node, d::sqrt, |y| 0.5 / y)?),
             Abs { x } => one(chain(g, x.get(n)?, sign, Tensor::sign)),
             Clamp { x, min, max } => {
                 let (lo, hi) = (*min, *max);
-                let inside = move |x: f64| f64::from(u8::from(lo <= x && x <= hi));
-                one(chain(g, x.get(n)?, inside, |x| {
+                one(chain(g, x.get(n)?, d::clamp(lo, hi), |x| {
                     x.ge_scalar(lo) * x.le_scalar(hi)
                 }))
             }
@@ -794,7 +787,7 @@ impl Op {
             }
             RDiv { x, s } => {
                 let s = *s;
-                chain(value!(x.get(n)?), &|x| -s / (x * x))
+                chain(value!(x.get(n)?), &d::rdiv(s))
             }
             Pow { x, exponent } => {
                 let p = *exponent;
@@ -802,23 +795,18 @@ impl Op {
                 if p == 0.0 {
                     return one(ScalarGrad { v: 0.0, ..g });
                 }
-                chain(x, &|x| p * x.powf(p - 1.0))
+                chain(x, &d::pow(p))
             }
-            Exp { out } => chain(value!(out.checked(node)?), &|y| y),
-            Ln { x } => chain(value!(x.get(n)?), &|x| 1.0 / x),
-            Tanh { out } => chain(value!(out.checked(node)?), &|y| 1.0 - y * y),
-            Sigmoid { out } => chain(value!(out.checked(node)?), &|y| y * (1.0 - y)),
+            Exp { out } => chain(value!(out.checked(node)?), &d::exp),
+            Ln { x } => chain(value!(x.get(n)?), &d::ln),
+            Tanh { out } => chain(value!(out.checked(node)?), &d::tanh),
+            Sigmoid { out } => chain(value!(out.checked(node)?), &d::sigmoid),
             Relu { out } => chain(value!(out.checked(node)?), &step),
             Sin { x } => chain(value!(x.get(n)?), &f64::cos),
-            Cos { x } => chain(value!(x.get(n)?), &|x| -x.sin()),
-            Sqrt { out } => chain(value!(out.checked(node)?), &|y| 0.5 / y),
+            Cos { x } => chain(value!(x.get(n)?), &d::cos),
+            Sqrt { out } => chain(value!(out.checked(node)?), &d::sqrt),
             Abs { x } => chain(value!(x.get(n)?), &sign),
-            Clamp { x, min, max } => {
-                let (lo, hi) = (*min, *max);
-                chain(value!(x.get(n)?), &|x| {
-                    f64::from(u8::from(lo <= x && x <= hi))
-                })
-            }
+            Clamp { x, min, max } => chain(value!(x.get(n)?), &d::clamp(*min, *max)),
             Clone => one(g),
             ToDtype { from } => one(g.cast(*from)),
             // The input has one element too: `expand` copies the value.
@@ -912,7 +900,7 @@ fn pow_backward(g: &Tensor, x: &Tensor, p: f64) -> Tensor {
     if p == 0.0 {
         return g.zeros_like();
     }
-    chain(g, x, |x| p * x.powf(p - 1.0), |x| x.pow(p - 1.0) * p)
+    chain(g, x, d::pow(p), |x| x.pow(p - 1.0) * p)
 }
 
 /// `g * f'(v)` for an element-wise op whose derivative is `d(v)` of a saved
@@ -988,6 +976,43 @@ fn fused(
 
 fn step(x: f64) -> f64 {
     f64::from(u8::from(x > 0.0))
+}
+
+/// The derivatives of the element-wise ops as functions of the value they saved
+/// (input `x` or output `y`), for both backward paths: the fused loop of
+/// [`chain`] / [`chain_out`] and the one-element [`Op::backward_scalar`].
+/// (`relu`, `sin` and `abs` use [`step`], `f64::cos` and [`sign`].)
+mod d {
+    pub fn exp(y: f64) -> f64 {
+        y
+    }
+    pub fn ln(x: f64) -> f64 {
+        1.0 / x
+    }
+    pub fn tanh(y: f64) -> f64 {
+        1.0 - y * y
+    }
+    pub fn sigmoid(y: f64) -> f64 {
+        y * (1.0 - y)
+    }
+    pub fn cos(x: f64) -> f64 {
+        -x.sin()
+    }
+    pub fn sqrt(y: f64) -> f64 {
+        0.5 / y
+    }
+    /// Of `s / x`.
+    pub fn rdiv(s: f64) -> impl Fn(f64) -> f64 + Sync {
+        move |x| -s / (x * x)
+    }
+    /// Of `x^p`, `p != 0`.
+    pub fn pow(p: f64) -> impl Fn(f64) -> f64 + Sync {
+        move |x| p * x.powf(p - 1.0)
+    }
+    /// Of `clamp(x, lo, hi)`: 1 inside the bounds, bounds included.
+    pub fn clamp(lo: f64, hi: f64) -> impl Fn(f64) -> f64 + Sync {
+        move |x| f64::from(u8::from(lo <= x && x <= hi))
+    }
 }
 
 /// Re-inserts a reduced dimension so the gradient broadcasts against the input.
