@@ -1041,9 +1041,6 @@ impl Lowerer<'_> {
             let x = at(&x, sp);
             quote!(#x,)
         });
-        // As in `rule2`: a check in dead code for the rule's message, then the
-        // call as a method of the operand (and its constant argument or tag), whose
-        // type is an error when it does not resolve.
         let (fwd, tag, method, last) = match rule {
             Rule1::Named(name) => {
                 let camel = camel_case(name);
@@ -1063,15 +1060,9 @@ impl Lowerer<'_> {
                 )
             }
         };
-        self.emit(quote_spanned!(sp=>
-            if false {
-                #p::#tag::fits(&#ta, #extra);
-            }
-            let (#o_at, #pf_at) = {
-                use #p::#fwd as _;
-                (&#ta, #last).#method()
-            };
-        ));
+        let check = quote_spanned!(sp=> #p::#tag::fits(&#ta, #extra));
+        let receiver = quote_spanned!(sp=> (&#ta, #last));
+        self.emit_forward(sp, check, &fwd, receiver, &method, (&o_at, &pf_at));
         let da = self.tangent_of(va, &ta);
         self.emit_tangent(
             out,
@@ -1094,6 +1085,32 @@ impl Lowerer<'_> {
         Val::Active(out)
     }
 
+    /// A rule's forward call: `check` (its `Tag::fits`) in dead code, for rustc's
+    /// message when the operands do not fit (the rule trait's `on_unimplemented`),
+    /// then `let (out, token) = receiver.method()` through the rule's forward
+    /// trait `fwd`: when that method does not resolve, its type is an error and
+    /// the uses of the value and token in the other sweeps add no further errors.
+    fn emit_forward(
+        &mut self,
+        sp: Span,
+        check: TokenStream,
+        fwd: &TokenStream,
+        receiver: TokenStream,
+        method: &Ident,
+        (o, pf): (&Ident, &Ident),
+    ) {
+        let p = private();
+        self.emit(quote_spanned!(sp=>
+            if false {
+                #check;
+            }
+            let (#o, #pf) = {
+                use #p::#fwd as _;
+                #receiver.#method()
+            };
+        ));
+    }
+
     fn rule2(&mut self, rule: &str, a: Val, b: Val, sp: Span) -> Val {
         let (ta, va) = self.operand(a);
         let (tb, vb) = self.operand(b);
@@ -1102,25 +1119,14 @@ impl Lowerer<'_> {
         let _ = &o;
         let (ta, tb, o_at, pf_at) = (at(&ta, sp), at(&tb, sp), at(&o, sp), at(&pf, sp));
         let rule = Ident::new(rule, Span::call_site());
-        // The operands checked against the rule in dead code, for rustc's message
-        // when they do not fit (the rule trait's `on_unimplemented`), then the
-        // call as a method of the pair: when it does not resolve, its type is an
-        // error and the uses of its value and token below add no further errors.
         let camel = camel_case(&rule.to_string());
         let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
         let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
         let method = at(&rule, sp);
         let pair = at(&Ident::new("__pair", Span::mixed_site()), sp);
-        self.emit(quote_spanned!(sp=>
-            if false {
-                let #pair = (&#ta, &#tb);
-                #p::#tag::fits(#pair);
-            }
-            let (#o_at, #pf_at) = {
-                use #p::#fwd as _;
-                (&#ta, &#tb).#method()
-            };
-        ));
+        let check = quote_spanned!(sp=> { let #pair = (&#ta, &#tb); #p::#tag::fits(#pair) });
+        let receiver = quote_spanned!(sp=> (&#ta, &#tb));
+        self.emit_forward(sp, check, &quote!(#fwd), receiver, &method, (&o_at, &pf_at));
         let (da, db) = (self.tangent_of(va, &ta), self.tangent_of(vb, &tb));
         self.emit_tangent(
             out,
