@@ -88,6 +88,7 @@ impl Grad {
         }
     }
 
+    #[inline]
     fn cast(self, dtype: crate::DType) -> Grad {
         match self {
             Grad::Tensor(t) => Grad::Tensor(cast(t, dtype)),

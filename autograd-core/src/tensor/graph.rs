@@ -7,7 +7,7 @@
 
 use super::dtype::{DType, Storage};
 use super::grad_mode::is_grad_enabled;
-use super::handle::{clear_block, lock, pool_block, unique_mut, Buffer, Tensor, TensorInner};
+use super::handle::{clear_block, lock, pool_block, unique_mut, BufferRef, Tensor, TensorInner};
 use super::op::{Op, SavedOut};
 use crate::error::Result;
 use crate::Error;
@@ -38,6 +38,15 @@ impl Edge {
             Edge::Leaf(t.clone())
         } else {
             Edge::None
+        }
+    }
+
+    /// The shape of the tensor the edge leads to.
+    pub fn shape(&self) -> Option<&[usize]> {
+        match self {
+            Edge::None => None,
+            Edge::Node(n) => Some(&n.shape),
+            Edge::Leaf(t) => Some(t.shape()),
         }
     }
 
@@ -168,7 +177,7 @@ impl Work {
 /// Access to the output of an op being recorded, for ops whose backward needs
 /// their own result.
 pub(crate) struct OutRef<'a> {
-    buffer: &'a Arc<Buffer>,
+    buffer: &'a BufferRef,
     shape: &'a [usize],
 }
 
@@ -189,12 +198,12 @@ impl Tensor {
         op: impl FnOnce(&OutRef<'_>) -> Op,
     ) -> Tensor {
         let dtype = s.dtype();
-        Tensor::record_typed(Buffer::new(s), dtype, shape, inputs, op)
+        Tensor::record_typed(BufferRef::new(s), dtype, shape, inputs, op)
     }
 
     /// [`Tensor::record`] for an output that shares an existing buffer (views).
     pub(crate) fn record_buffer(
-        buffer: Arc<Buffer>,
+        buffer: BufferRef,
         shape: &[usize],
         inputs: &[&Tensor],
         op: impl FnOnce(&OutRef<'_>) -> Op,
@@ -206,7 +215,7 @@ impl Tensor {
     /// [`Tensor::record_buffer`] with the buffer's dtype already known, which
     /// spares a read lock.
     fn record_typed(
-        buffer: Arc<Buffer>,
+        buffer: BufferRef,
         dtype: DType,
         shape: &[usize],
         inputs: &[&Tensor],

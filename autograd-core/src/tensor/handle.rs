@@ -5,6 +5,7 @@ use super::graph::{Hook, NodeData};
 use super::shape::{numel, Shape};
 use crate::error::Result;
 use crate::Error;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
@@ -67,15 +68,17 @@ impl std::ops::Deref for DataRef<'_> {
     }
 }
 
-impl Buffer {
-    pub fn new(s: Storage) -> Arc<Buffer> {
-        Arc::new(Buffer {
-            cell: Cell::new(s),
-            version: AtomicU32::new(0),
-            last_inplace: Mutex::new(""),
-        })
-    }
+/// Buffers whose last reference went, kept by each thread for its next
+/// tensors, at most this many: recording an op on small tensors then costs no
+/// `malloc`/`free` for its output's buffer (see [`BufferRef`]).
+const POOLED_BUFFERS: usize = 256;
 
+thread_local! {
+    static BUFFERS: std::cell::RefCell<Vec<Arc<Buffer>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Buffer {
     pub fn version(&self) -> u32 {
         self.version.load(Ordering::Acquire)
     }
@@ -189,6 +192,83 @@ impl Buffer {
     }
 }
 
+/// A reference to a tensor's [`Buffer`], as an `Arc`; the last one to go
+/// returns the buffer to its thread's pool for [`Buffer::new`] to hand out
+/// again, empty, instead of freeing it.
+pub(crate) struct BufferRef(ManuallyDrop<Arc<Buffer>>);
+
+impl BufferRef {
+    /// A reference to a new buffer holding `s`, from this thread's pool when
+    /// it has one.
+    pub fn new(s: Storage) -> BufferRef {
+        let reused = BUFFERS.try_with(|p| p.borrow_mut().pop()).ok().flatten();
+        let buffer = match reused {
+            Some(mut b) => match unique_mut(&mut b) {
+                Some(buf) => {
+                    // `BufferRef::drop` left a one-element cell, version 0 and no
+                    // in-place op name: a fresh buffer.
+                    buf.cell = Cell::new(s);
+                    b
+                }
+                None => unreachable!("pooled buffers are unique"),
+            },
+            None => Arc::new(Buffer {
+                cell: Cell::new(s),
+                version: AtomicU32::new(0),
+                last_inplace: Mutex::new(""),
+            }),
+        };
+        BufferRef(ManuallyDrop::new(buffer))
+    }
+}
+
+impl Clone for BufferRef {
+    #[inline]
+    fn clone(&self) -> Self {
+        BufferRef(self.0.clone())
+    }
+}
+
+impl std::ops::Deref for BufferRef {
+    type Target = Arc<Buffer>;
+    #[inline]
+    fn deref(&self) -> &Arc<Buffer> {
+        &self.0
+    }
+}
+
+impl Drop for BufferRef {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the field is not used after this.
+        let mut b = unsafe { ManuallyDrop::take(&mut self.0) };
+        let Some(buf) = unique_mut(&mut b) else {
+            // Not the last reference (or the last `Arc` of another owner): a
+            // plain decrement.
+            return;
+        };
+        if let Cell::Many(_) = buf.cell {
+            // Frees the storage now; the pooled buffer holds no memory of its own.
+            buf.cell = Cell::One(AtomicU64::new(0), DType::F32);
+        }
+        *buf.version.get_mut() = 0;
+        *buf.last_inplace
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = "";
+        let full = BUFFERS.try_with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < POOLED_BUFFERS {
+                p.push(b);
+                None
+            } else {
+                Some(b)
+            }
+        });
+        // Freed outside the borrow (a full pool, or a thread being torn down).
+        drop(full);
+    }
+}
+
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -245,13 +325,13 @@ fn reuse_block() -> Option<Arc<TensorInner>> {
 /// `block` is its only reference. With one strong count (ours) and no `Weak`,
 /// no other thread can reach the block nor make a new reference to it.
 #[inline]
-pub(crate) fn unique_mut(block: &mut Arc<TensorInner>) -> Option<&mut TensorInner> {
+pub(crate) fn unique_mut<T>(block: &mut Arc<T>) -> Option<&mut T> {
     if Arc::strong_count(block) == 1 && Arc::weak_count(block) == 0 {
         // Pairs with the release of the last other reference's drop.
         std::sync::atomic::fence(Ordering::Acquire);
         // SAFETY: `block` is the only reference (checked above, and no other
         // can appear), and it is borrowed mutably for the result's lifetime.
-        Some(unsafe { &mut *(Arc::as_ptr(block) as *mut TensorInner) })
+        Some(unsafe { &mut *(Arc::as_ptr(block) as *mut T) })
     } else {
         None
     }
@@ -269,6 +349,11 @@ pub(crate) fn clear_block(t: &mut TensorInner) -> (Option<Tensor>, Vec<(u64, Hoo
     let hooks = std::mem::take(t.hooks.get_mut().unwrap_or_else(PoisonError::into_inner));
     *t.retains_grad.get_mut() = false;
     *t.has_hooks.get_mut() = false;
+    if let Some(node) = t.node.as_mut() {
+        // A custom function's name is the only thing a dismantled node can
+        // still own: after this it owns nothing (see `Tensor::from_parts`).
+        node.name = std::borrow::Cow::Borrowed("");
+    }
     (grad, hooks)
 }
 
@@ -315,13 +400,13 @@ pub(crate) struct Handle {
     /// Identity, flags, gradient, hooks and node.
     pub meta: Arc<TensorInner>,
     /// The data, shared with views, `detach()`ed twins and saved outputs.
-    pub buffer: Arc<Buffer>,
+    pub buffer: BufferRef,
 }
 
 impl Tensor {
     /// A tensor over `buffer`, produced by `node` when there is one.
     pub(crate) fn from_parts(
-        buffer: Arc<Buffer>,
+        buffer: BufferRef,
         shape: &[usize],
         dtype: DType,
         node: Option<NodeData>,
@@ -333,7 +418,9 @@ impl Tensor {
                     t.shape = Shape::new(shape);
                     t.dtype = dtype;
                     *t.requires_grad.get_mut() = node.is_some();
-                    t.node = node;
+                    // The old node was dismantled and cleared (`clear_block`):
+                    // it owns nothing, and forgetting it skips its drop glue.
+                    std::mem::forget(std::mem::replace(&mut t.node, node));
                     block
                 }
                 None => unreachable!("pooled blocks are unique"),
@@ -355,7 +442,7 @@ impl Tensor {
     }
 
     /// The handle of a tensor from its two halves.
-    pub(crate) fn from_handle(meta: Arc<TensorInner>, buffer: Arc<Buffer>) -> Tensor {
+    pub(crate) fn from_handle(meta: Arc<TensorInner>, buffer: BufferRef) -> Tensor {
         Tensor {
             inner: Handle { meta, buffer },
         }
@@ -369,7 +456,7 @@ impl Tensor {
             "storage does not match shape {shape:?}"
         );
         let dtype = s.dtype();
-        Tensor::from_parts(Buffer::new(s), shape, dtype, None)
+        Tensor::from_parts(BufferRef::new(s), shape, dtype, None)
     }
 
     /// Read access to the data.

@@ -9,7 +9,7 @@ use super::custom::{Function, FunctionCtx};
 use super::dtype::{DType, Data, Element, Storage};
 use super::grad_mode::is_grad_enabled;
 use super::graph::Edge;
-use super::handle::{Buffer, Tensor, TensorInner};
+use super::handle::{Buffer, BufferRef, Tensor, TensorInner};
 use super::kernels::conv::Window;
 use super::kernels::elementwise::zip_slices;
 use super::kernels::layout::GatherGeom;
@@ -127,13 +127,13 @@ fn check_version(
 /// output's node (that would be a cycle); [`SavedOut::get`] re-attaches the node
 /// being differentiated, so the value stays differentiable under `create_graph`.
 pub(crate) struct SavedOut {
-    buffer: Arc<Buffer>,
+    buffer: BufferRef,
     shape: Shape,
     version: u32,
 }
 
 impl SavedOut {
-    pub fn new(buffer: Arc<Buffer>, shape: &[usize]) -> SavedOut {
+    pub fn new(buffer: BufferRef, shape: &[usize]) -> SavedOut {
         let version = buffer.version();
         SavedOut {
             buffer,
@@ -232,14 +232,10 @@ pub(crate) enum MatmulKind {
 
 /// A recorded op with what its backward needs.
 pub(crate) enum Op {
-    Add {
-        lhs: Shape,
-        rhs: Shape,
-    },
-    Sub {
-        lhs: Shape,
-        rhs: Shape,
-    },
+    /// The inputs' shapes, for summing a broadcast gradient down, are those
+    /// of the node's edges (an input without an edge needs no gradient).
+    Add,
+    Sub,
     Mul {
         lhs: SavedInput,
         rhs: SavedInput,
@@ -353,8 +349,6 @@ pub(crate) enum Op {
     },
     Where {
         mask: Tensor,
-        lhs: Shape,
-        rhs: Shape,
     },
     Matmul {
         kind: MatmulKind,
@@ -400,8 +394,8 @@ impl Op {
     pub fn name(&self) -> Cow<'static, str> {
         use Op::*;
         Cow::Borrowed(match self {
-            Add { .. } => "AddBackward0",
-            Sub { .. } => "SubBackward0",
+            Add => "AddBackward0",
+            Sub => "SubBackward0",
             Mul { .. } => "MulBackward0",
             Div { .. } => "DivBackward0",
             Neg => "NegBackward0",
@@ -478,7 +472,7 @@ impl Op {
     pub fn saves_tensors(&self) -> bool {
         use Op::*;
         match self {
-            Add { .. } | Sub { .. } | Neg | Scalar { .. } | Clone | ToDtype { .. } => false,
+            Add | Sub | Neg | Scalar { .. } | Clone | ToDtype { .. } => false,
             Sum { .. } | Mean { .. } => false,
             SumDim { .. } | MeanDim { .. } | SumTo { .. } | Expand { .. } | View { .. } => false,
             Permute { .. } | Narrow { .. } | Cat { .. } | Stack { .. } => false,
@@ -502,8 +496,14 @@ impl Op {
         let n = &**node;
         // Ops that pass `g` on take it by value: the last use moves it.
         match self {
-            Add { lhs, rhs } => return Ok(split(g, needs, |g| fit(g, lhs), |g| fit(g, rhs))),
-            Sub { lhs, rhs } => return Ok(split(g, needs, |g| fit(g, lhs), |g| fit(-g, rhs))),
+            Add => {
+                let (lhs, rhs) = input_shapes(n);
+                return Ok(split(g, needs, |g| fit(g, lhs), |g| fit(g, rhs)));
+            }
+            Sub => {
+                let (lhs, rhs) = input_shapes(n);
+                return Ok(split(g, needs, |g| fit(g, lhs), |g| fit(-g, rhs)));
+            }
             Scalar {
                 kind: ScalarKind::Add | ScalarKind::Sub,
                 ..
@@ -517,7 +517,7 @@ impl Op {
         };
         let one = |t: Tensor| Grads::Inline([Some(t), None], 1);
         Ok(match self {
-            Add { .. } | Sub { .. } => unreachable!("handled above"),
+            Add | Sub => unreachable!("handled above"),
             Mul { lhs, rhs } => {
                 let (a, b) = (lhs.get(n)?, rhs.get(n)?);
                 two(&|| fit(prod(g, b), a.shape()), &|| {
@@ -588,9 +588,12 @@ impl Op {
             ScatterAdd { geom, index, shape } => {
                 one(g.gather_geom(GatherKind::Gather, *geom, index, shape))
             }
-            Where { mask, lhs, rhs } => two(&|| (g * mask).sum_to(lhs), &|| {
-                (g * (1.0 - mask)).sum_to(rhs)
-            }),
+            Where { mask } => {
+                let (lhs, rhs) = input_shapes(n);
+                two(&|| (g * mask).sum_to(lhs), &|| {
+                    (g * (1.0 - mask)).sum_to(rhs)
+                })
+            }
             Matmul { lhs, rhs, .. } => {
                 super::ops::linalg::matmul_backward(g, lhs.get(n)?, rhs.get(n)?, needs).into()
             }
@@ -746,14 +749,20 @@ impl Op {
         // `g * d(v)` computed in f64, as `chain` and `chain_out` do.
         let chain = |v: ScalarGrad, d: &dyn Fn(f64) -> f64| one(g.zip(v, |g, v| g * d(v)));
         match self {
-            Add { lhs, rhs } => Ok(Some([
-                needs[0].then(|| fit_scalar(g, out, lhs)),
-                needs[1].then(|| fit_scalar(g, out, rhs)),
-            ])),
-            Sub { lhs, rhs } => Ok(Some([
-                needs[0].then(|| fit_scalar(g, out, lhs)),
-                needs[1].then(|| fit_scalar(neg(g), out, rhs)),
-            ])),
+            Add => {
+                let (lhs, rhs) = input_shapes(n);
+                Ok(Some([
+                    needs[0].then(|| fit_scalar(g, out, lhs)),
+                    needs[1].then(|| fit_scalar(g, out, rhs)),
+                ]))
+            }
+            Sub => {
+                let (lhs, rhs) = input_shapes(n);
+                Ok(Some([
+                    needs[0].then(|| fit_scalar(g, out, lhs)),
+                    needs[1].then(|| fit_scalar(neg(g), out, rhs)),
+                ]))
+            }
             Mul { lhs, rhs } => {
                 let (a, b) = (lhs.get(n)?, rhs.get(n)?);
                 let (av, bv) = (value!(a), value!(b));
@@ -881,6 +890,14 @@ fn split(
     Grads::Inline(pair, 2)
 }
 
+/// The shapes of a two-input node's inputs, from its edges; `[]` for an input
+/// without an edge, which needs no gradient (`needs` is false for it).
+fn input_shapes(node: &TensorInner) -> (&[usize], &[usize]) {
+    let edges = &node.node().edges;
+    let shape = |i: usize| edges.get(i).and_then(Edge::shape).unwrap_or(&[]);
+    (shape(0), shape(1))
+}
+
 /// `t` summed down to `shape`, the shape of an input it was broadcast from.
 fn fit(t: Tensor, shape: &[usize]) -> Tensor {
     if same_shape(t.shape(), shape) {
@@ -949,7 +966,7 @@ fn prod(g: &Tensor, t: &Tensor) -> Tensor {
 /// or one that broadcasts to it.
 fn fused(
     g: &Tensor,
-    v: &Arc<Buffer>,
+    v: &BufferRef,
     v_shape: &[usize],
     f: impl Fn(f64, f64) -> f64 + Sync,
 ) -> Tensor {

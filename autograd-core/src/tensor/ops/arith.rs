@@ -6,7 +6,7 @@ use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::elementwise::{zip, zip_local};
 use crate::tensor::op::{Op, SavedInput, ScalarGrad, ScalarKind};
-use crate::tensor::shape::{broadcast_shapes, Shape};
+use crate::tensor::shape::broadcast_shapes;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 impl Tensor {
@@ -66,28 +66,12 @@ impl Tensor {
 
     /// `self + other` with broadcasting (`torch.add`, `AddBackward0`).
     pub fn try_add(&self, other: &Tensor) -> Result<Tensor> {
-        self.binary(
-            other,
-            "add",
-            |a, b| a + b,
-            |a, b| Op::Add {
-                lhs: Shape::new(a.shape()),
-                rhs: Shape::new(b.shape()),
-            },
-        )
+        self.binary(other, "add", |a, b| a + b, |_, _| Op::Add)
     }
 
     /// `self - other` with broadcasting (`torch.sub`, `SubBackward0`).
     pub fn try_sub(&self, other: &Tensor) -> Result<Tensor> {
-        self.binary(
-            other,
-            "sub",
-            |a, b| a - b,
-            |a, b| Op::Sub {
-                lhs: Shape::new(a.shape()),
-                rhs: Shape::new(b.shape()),
-            },
-        )
+        self.binary(other, "sub", |a, b| a - b, |_, _| Op::Sub)
     }
 
     /// `self * other` element-wise with broadcasting (`torch.mul`,

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::elementwise::select;
 use crate::tensor::op::Op;
-use crate::tensor::shape::{broadcast_shapes, Shape};
+use crate::tensor::shape::broadcast_shapes;
 
 macro_rules! comparison {
     ($name:ident, $try:ident, $scalar:ident, $torch:literal, $op:tt) => {
@@ -77,8 +77,6 @@ impl Tensor {
             mask: condition
                 .ne_scalar(0.0)
                 .to_dtype(x.dtype().promote(y.dtype())),
-            lhs: Shape::new(x.shape()),
-            rhs: Shape::new(y.shape()),
         }))
     }
 }
