@@ -85,7 +85,10 @@ pub trait Function: Send + Sync + 'static {
             out.inner.buffer.clone(),
             out.shape(),
             &refs,
-            |_| Op::Custom { f, ctx },
+            |_| Op::Custom {
+                f,
+                ctx: Box::new(ctx),
+            },
         ))
     }
 }
@@ -104,14 +107,15 @@ pub struct FunctionCtx {
 /// backward written in tensor ops differentiates through it again.
 enum Slot {
     Tensor(Saved),
-    Output(SavedOut),
+    /// The output, with its shape for [`FunctionCtx::saved_tensors`].
+    Output(SavedOut, Shape),
 }
 
 impl Slot {
     fn unpack(&self, node: &Arc<TensorInner>) -> Result<Tensor> {
         match self {
             Slot::Tensor(s) => Ok(s.get(node)?.clone()),
-            Slot::Output(s) => s.get(node),
+            Slot::Output(s, _) => s.get(node),
         }
     }
 }
@@ -133,7 +137,7 @@ impl FunctionCtx {
         }
         let raw = |s: &Slot| match s {
             Slot::Tensor(s) => s.tensor(),
-            Slot::Output(s) => s.data(),
+            Slot::Output(s, shape) => s.data(shape),
         };
         self.saved.iter().map(raw).collect()
     }
@@ -144,7 +148,8 @@ impl FunctionCtx {
             if let Slot::Tensor(s) = slot {
                 let t = s.tensor();
                 if Arc::ptr_eq(&t.inner.buffer, &out.inner.buffer) && t.shape() == out.shape() {
-                    *slot = Slot::Output(SavedOut::new(t.inner.buffer.clone(), t.shape()));
+                    *slot =
+                        Slot::Output(SavedOut::new(t.inner.buffer.clone()), Shape::new(t.shape()));
                 }
             }
         }

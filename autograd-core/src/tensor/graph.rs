@@ -178,12 +178,11 @@ impl Work {
 /// their own result.
 pub(crate) struct OutRef<'a> {
     buffer: &'a BufferRef,
-    shape: &'a [usize],
 }
 
 impl OutRef<'_> {
     pub fn save(&self) -> SavedOut {
-        SavedOut::new(self.buffer.clone(), self.shape)
+        SavedOut::new(self.buffer.clone())
     }
 }
 
@@ -224,10 +223,7 @@ impl Tensor {
         if !(is_grad_enabled() && inputs.iter().any(|t| t.requires_grad())) {
             return Tensor::from_parts(buffer, shape, dtype, None);
         }
-        let op = op(&OutRef {
-            buffer: &buffer,
-            shape,
-        });
+        let op = op(&OutRef { buffer: &buffer });
         let edges = Edges::of(inputs);
         let height = 1 + edges.iter().map(Edge::height).max().unwrap_or(0);
         let node = NodeData {

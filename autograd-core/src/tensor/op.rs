@@ -128,40 +128,35 @@ fn check_version(
 /// being differentiated, so the value stays differentiable under `create_graph`.
 pub(crate) struct SavedOut {
     buffer: BufferRef,
-    shape: Shape,
     version: u32,
 }
 
 impl SavedOut {
-    pub fn new(buffer: BufferRef, shape: &[usize]) -> SavedOut {
+    pub fn new(buffer: BufferRef) -> SavedOut {
         let version = buffer.version();
-        SavedOut {
-            buffer,
-            shape: Shape::new(shape),
-            version,
-        }
+        SavedOut { buffer, version }
     }
 
-    /// The data alone, outside any graph.
-    pub fn data(&self) -> Tensor {
+    /// The data alone, outside any graph, as a tensor of `shape` (the node's).
+    pub fn data(&self, shape: &[usize]) -> Tensor {
         let dtype = self.buffer.dtype();
-        Tensor::from_parts(self.buffer.clone(), &self.shape, dtype, None)
+        Tensor::from_parts(self.buffer.clone(), shape, dtype, None)
     }
 
     /// The saved buffer after the version check, for [`ScalarGrad`] reads.
     fn checked(&self, node: &TensorInner) -> Result<&Buffer> {
-        check_version(&self.buffer, self.version, &self.shape, node)?;
+        check_version(&self.buffer, self.version, &node.shape, node)?;
         Ok(&self.buffer)
     }
 
     /// The output again: the tensor of `node` itself while a graph is recorded
     /// (`create_graph`), its data alone otherwise.
     pub fn get(&self, node: &Arc<TensorInner>) -> Result<Tensor> {
-        check_version(&self.buffer, self.version, &self.shape, node)?;
+        check_version(&self.buffer, self.version, &node.shape, node)?;
         if is_grad_enabled() {
             Ok(Tensor::from_handle(node.clone(), self.buffer.clone()))
         } else {
-            Ok(self.data())
+            Ok(self.data(&node.shape))
         }
     }
 }
@@ -293,31 +288,20 @@ pub(crate) enum Op {
     ToDtype {
         from: DType,
     },
-    Sum {
-        shape: Shape,
-    },
-    Mean {
-        shape: Shape,
-    },
+    Sum,
+    Mean,
     SumDim {
-        shape: Shape,
         dim: usize,
         keepdim: bool,
     },
     MeanDim {
-        shape: Shape,
         dim: usize,
         keepdim: bool,
     },
-    SumTo {
-        shape: Shape,
-    },
-    Expand {
-        shape: Shape,
-    },
+    SumTo,
+    Expand,
     View {
         kind: ViewKind,
-        shape: Shape,
     },
     Permute {
         kind: PermuteKind,
@@ -326,7 +310,6 @@ pub(crate) enum Op {
     Narrow {
         dim: usize,
         start: usize,
-        shape: Shape,
     },
     Cat {
         dim: usize,
@@ -340,12 +323,10 @@ pub(crate) enum Op {
         kind: GatherKind,
         geom: GatherGeom,
         index: Arc<[usize]>,
-        shape: Shape,
     },
     ScatterAdd {
         geom: GatherGeom,
         index: Arc<[usize]>,
-        shape: Shape,
     },
     Where {
         mask: Tensor,
@@ -368,24 +349,26 @@ pub(crate) enum Op {
         dim: usize,
         keepdim: bool,
     },
+    // The window (80 bytes) and a custom function's context are boxed: an `Op`
+    // is moved several times while it is recorded, and these rare, large ops
+    // would make every one of those moves as long as theirs.
     Im2Col {
-        win: Window,
+        win: Box<Window>,
     },
     Col2Im {
-        win: Window,
+        win: Box<Window>,
     },
     Conv2d {
         x: Saved,
         w: Saved,
-        win: Window,
+        win: Box<Window>,
     },
     AvgPool2d {
-        win: Window,
-        shape: Shape,
+        win: Box<Window>,
     },
     Custom {
         f: Arc<dyn Function>,
-        ctx: FunctionCtx,
+        ctx: Box<FunctionCtx>,
     },
 }
 
@@ -421,12 +404,12 @@ impl Op {
             Clamp { .. } => "ClampBackward1",
             Clone => "CloneBackward0",
             ToDtype { .. } => "ToCopyBackward0",
-            Sum { .. } => "SumBackward0",
-            Mean { .. } => "MeanBackward0",
+            Sum => "SumBackward0",
+            Mean => "MeanBackward0",
             SumDim { .. } => "SumBackward1",
             MeanDim { .. } => "MeanBackward1",
-            SumTo { .. } => "SumToSizeBackward0",
-            Expand { .. } => "ExpandBackward0",
+            SumTo => "SumToSizeBackward0",
+            Expand => "ExpandBackward0",
             View { kind, .. } => match kind {
                 ViewKind::Reshape => "ViewBackward0",
                 ViewKind::Squeeze => "SqueezeBackward1",
@@ -473,8 +456,8 @@ impl Op {
         use Op::*;
         match self {
             Add | Sub | Neg | Scalar { .. } | Clone | ToDtype { .. } => false,
-            Sum { .. } | Mean { .. } => false,
-            SumDim { .. } | MeanDim { .. } | SumTo { .. } | Expand { .. } | View { .. } => false,
+            Sum | Mean => false,
+            SumDim { .. } | MeanDim { .. } | SumTo | Expand | View { .. } => false,
             Permute { .. } | Narrow { .. } | Cat { .. } | Stack { .. } => false,
             Gather { .. } | ScatterAdd { .. } => false,
             Im2Col { .. } | Col2Im { .. } | AvgPool2d { .. } => false,
@@ -512,6 +495,8 @@ impl Op {
             _ => {}
         }
         let g = &g;
+        // The shape of a one-input op's input, from its edge.
+        let input = || input_shapes(n).0;
         let two = |a: &dyn Fn() -> Tensor, b: &dyn Fn() -> Tensor| {
             Grads::Inline([needs[0].then(a), needs[1].then(b)], 2)
         };
@@ -559,34 +544,30 @@ impl Op {
             }
             Clone => unreachable!("handled above"),
             ToDtype { from } => one(g.to_dtype(*from)),
-            Sum { shape } => one(g.expand(shape)),
-            Mean { shape } => one(g.expand(shape) / numel(shape) as f64),
-            SumDim {
-                shape,
-                dim,
-                keepdim,
-            } => one(keep_dim(g, *dim, *keepdim).expand(shape)),
-            MeanDim {
-                shape,
-                dim,
-                keepdim,
-            } => one(keep_dim(g, *dim, *keepdim).expand(shape) / shape[*dim] as f64),
-            SumTo { shape } => one(g.expand(shape)),
-            Expand { shape } => one(g.sum_to(shape)),
-            View { shape, .. } => one(g.reshape(shape)),
-            Permute { perm, .. } => one(g.permute(&invert(perm))),
-            Narrow { dim, start, shape } => {
-                one(super::ops::layout::narrow_backward(g, *dim, *start, shape))
+            Sum => one(g.expand(input())),
+            Mean => one(g.expand(input()) / numel(input()) as f64),
+            SumDim { dim, keepdim } => one(keep_dim(g, *dim, *keepdim).expand(input())),
+            MeanDim { dim, keepdim } => {
+                let shape = input();
+                one(keep_dim(g, *dim, *keepdim).expand(shape) / shape[*dim] as f64)
             }
+            SumTo => one(g.expand(input())),
+            Expand => one(g.sum_to(input())),
+            View { .. } => one(g.reshape(input())),
+            Permute { perm, .. } => one(g.permute(&invert(perm))),
+            Narrow { dim, start } => one(super::ops::layout::narrow_backward(
+                g,
+                *dim,
+                *start,
+                input(),
+            )),
             Cat { dim, sizes } => super::ops::layout::cat_backward(g, *dim, sizes, needs).into(),
             Stack { dim, shapes } => (0..shapes.len())
                 .map(|i| needs[i].then(|| g.narrow(*dim, i, 1).reshape(&shapes[i])))
                 .collect(),
-            Gather {
-                geom, index, shape, ..
-            } => one(g.scatter_add_geom(*geom, index, shape)),
-            ScatterAdd { geom, index, shape } => {
-                one(g.gather_geom(GatherKind::Gather, *geom, index, shape))
+            Gather { geom, index, .. } => one(g.scatter_add_geom(*geom, index, input())),
+            ScatterAdd { geom, index } => {
+                one(g.gather_geom(GatherKind::Gather, *geom, index, input()))
             }
             Where { mask } => {
                 let (lhs, rhs) = input_shapes(n);
@@ -610,7 +591,7 @@ impl Op {
             Conv2d { x, w, win } => {
                 super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, needs).into()
             }
-            AvgPool2d { win, shape } => one(super::ops::conv::avg_pool2d_backward(g, win, shape)),
+            AvgPool2d { win } => one(super::ops::conv::avg_pool2d_backward(g, win, input())),
             Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, node)?.into(),
         })
     }
@@ -744,6 +725,7 @@ impl Op {
         use Op::*;
         let n = &**node;
         let out: &[usize] = &n.shape;
+        let input = || input_shapes(n).0;
         let one = |s: ScalarGrad| Ok(Some([Some(s), None]));
         let neg = |s: ScalarGrad| ScalarGrad { v: -s.v, ..s };
         // `g * d(v)` computed in f64, as `chain` and `chain_out` do.
@@ -819,10 +801,10 @@ impl Op {
             Clone => one(g),
             ToDtype { from } => one(g.cast(*from)),
             // The input has one element too: `expand` copies the value.
-            Sum { shape } | SumTo { shape } if numel(shape) == 1 => one(g),
-            Mean { shape } if numel(shape) == 1 => one(g.map(|g| g / 1.0)),
+            Sum | SumTo if numel(input()) == 1 => one(g),
+            Mean if numel(input()) == 1 => one(g.map(|g| g / 1.0)),
             View { .. } => one(g),
-            Expand { shape } => one(fit_scalar(g, out, shape)),
+            Expand => one(fit_scalar(g, out, input())),
             _ => Ok(None),
         }
     }
@@ -948,8 +930,8 @@ fn chain_out(
     if is_grad_enabled() {
         return Ok(g * graph(&out.get(node)?));
     }
-    check_version(&out.buffer, out.version, &out.shape, node)?;
-    Ok(fused(g, &out.buffer, &out.shape, |g, v| g * d(v)))
+    check_version(&out.buffer, out.version, &node.shape, node)?;
+    Ok(fused(g, &out.buffer, &node.shape, |g, v| g * d(v)))
 }
 
 /// `g * t`, as one loop when no graph is recorded.

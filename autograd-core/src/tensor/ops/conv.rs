@@ -7,7 +7,6 @@ use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::{elementwise, linalg, reduce};
 use crate::tensor::op::{GatherKind, Op, Saved};
 use crate::tensor::ops::linalg::product;
-use crate::tensor::shape::Shape;
 use crate::Error;
 use std::sync::Arc;
 
@@ -61,13 +60,17 @@ impl Tensor {
     /// `Im2ColBackward0`).
     pub(crate) fn im2col(&self, win: &Window) -> Tensor {
         let s = im2col(&self.data(), win);
-        Tensor::record(s, &win.cols_shape(), &[self], |_| Op::Im2Col { win: *win })
+        Tensor::record(s, &win.cols_shape(), &[self], |_| Op::Im2Col {
+            win: Box::new(*win),
+        })
     }
 
     /// The adjoint of [`Tensor::im2col`] (`torch.nn.functional.fold`).
     pub(crate) fn col2im(&self, win: &Window) -> Tensor {
         let s = col2im(&self.data(), win);
-        Tensor::record(s, &win.input_shape(), &[self], |_| Op::Col2Im { win: *win })
+        Tensor::record(s, &win.input_shape(), &[self], |_| Op::Col2Im {
+            win: Box::new(*win),
+        })
     }
 
     /// 2-D convolution (cross-correlation, as in PyTorch) of an `(n, c, h, w)`
@@ -133,7 +136,7 @@ impl Tensor {
             Op::Conv2d {
                 x: Saved::new(self),
                 w: Saved::new(weight),
-                win,
+                win: Box::new(win),
             }
         }))
     }
@@ -188,10 +191,7 @@ impl Tensor {
             sums.map(|v| v / kk as f64),
             &out,
             &[self],
-            |_| Op::AvgPool2d {
-                win,
-                shape: Shape::new(self.shape()),
-            },
+            |_| Op::AvgPool2d { win: Box::new(win) },
         ))
     }
 }

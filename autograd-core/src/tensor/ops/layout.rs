@@ -18,7 +18,6 @@ impl Tensor {
         }
         Tensor::record_buffer(self.inner.buffer.clone(), shape, &[self], |_| Op::View {
             kind,
-            shape: Shape::new(self.shape()),
         })
     }
 
@@ -243,9 +242,7 @@ impl Tensor {
             });
         }
         let s = elementwise::expand(&self.data(), self.shape(), shape);
-        Ok(Tensor::record(s, shape, &[self], |_| Op::Expand {
-            shape: Shape::new(self.shape()),
-        }))
+        Ok(Tensor::record(s, shape, &[self], |_| Op::Expand))
     }
 
     /// Elements `start..start + len` along `dim` (`t.narrow(dim, start, len)`,
@@ -275,7 +272,6 @@ impl Tensor {
         Ok(Tensor::record(s, &shape, &[self], |_| Op::Narrow {
             dim,
             start,
-            shape: Shape::new(self.shape()),
         }))
     }
 
@@ -435,7 +431,6 @@ impl Tensor {
             kind,
             geom,
             index: index.clone(),
-            shape: Shape::new(self.shape()),
         })
     }
 
@@ -450,7 +445,6 @@ impl Tensor {
         Tensor::record(s, out_shape, &[self], |_| Op::ScatterAdd {
             geom,
             index: index.clone(),
-            shape: Shape::new(self.shape()),
         })
     }
 }

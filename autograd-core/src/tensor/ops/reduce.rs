@@ -7,7 +7,7 @@ use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::reduce::{arg_extreme, sum_all, sum_axis, sum_to};
 use crate::tensor::op::{GatherKind, Op};
-use crate::tensor::shape::{broadcast_shapes, split_at_dim, Dim, Shape};
+use crate::tensor::shape::{broadcast_shapes, split_at_dim, Dim};
 use crate::Error;
 use std::sync::Arc;
 
@@ -26,18 +26,14 @@ impl Tensor {
     /// Sum of all elements, a rank-0 tensor (`torch.sum`, `SumBackward0`).
     pub fn sum(&self) -> Tensor {
         let s = Storage::full(1, sum_all(&self.data()), self.dtype());
-        Tensor::record(s, &[], &[self], |_| Op::Sum {
-            shape: Shape::new(self.shape()),
-        })
+        Tensor::record(s, &[], &[self], |_| Op::Sum)
     }
 
     /// Mean of all elements, a rank-0 tensor (`torch.mean`, `MeanBackward0`).
     pub fn mean(&self) -> Tensor {
         let m = sum_all(&self.data()) / self.numel() as f64;
         Tensor::record(Storage::full(1, m, self.dtype()), &[], &[self], |_| {
-            Op::Mean {
-                shape: Shape::new(self.shape()),
-            }
+            Op::Mean
         })
     }
 
@@ -55,7 +51,6 @@ impl Tensor {
         let dim = dim.resolve("sum_dim", self.ndim())?;
         let (s, out) = self.sum_axis(dim, keepdim);
         Ok(Tensor::record(s, &out, &[self], |_| Op::SumDim {
-            shape: Shape::new(self.shape()),
             dim,
             keepdim,
         }))
@@ -84,11 +79,7 @@ impl Tensor {
         let (s, out) = self.sum_axis(dim, keepdim);
         let n = self.shape()[dim] as f64;
         Ok(Tensor::record(s.map(|v| v / n), &out, &[self], |_| {
-            Op::MeanDim {
-                shape: Shape::new(self.shape()),
-                dim,
-                keepdim,
-            }
+            Op::MeanDim { dim, keepdim }
         }))
     }
 
@@ -117,9 +108,7 @@ impl Tensor {
             });
         }
         let s = sum_to(&self.data(), self.shape(), shape);
-        Ok(Tensor::record(s, shape, &[self], |_| Op::SumTo {
-            shape: Shape::new(self.shape()),
-        }))
+        Ok(Tensor::record(s, shape, &[self], |_| Op::SumTo))
     }
 
     /// Largest elements along `dim` and their indices (`torch.max(t, dim,
