@@ -9,8 +9,10 @@
 //!
 //! A node that only the edge being followed refers to (the usual chain, whose
 //! intermediate tensors the user no longer holds) can receive no other
-//! gradient: its gradient rides in its heap entry. Others get a slot in a table
-//! found by address, where the gradients of several consumers add up.
+//! gradient: it may run as soon as it has it, and its gradient rides with it
+//! (the first such node goes in a slot that runs next, the heap is for the
+//! rest). Others get a slot in a table found by address, where the gradients
+//! of several consumers add up.
 
 use super::grad_mode::{is_grad_enabled, ModeGuard};
 use super::graph::{Edge, NodeData};
@@ -98,7 +100,19 @@ impl Grad {
 }
 
 /// Adds `g` to the pending gradient in `slot` of a receiver of shape `shape`.
+#[inline]
 fn accumulate_grad(slot: &mut Option<Grad>, g: Grad, shape: &[usize]) {
+    match (&mut *slot, &g) {
+        (None, _) => {
+            *slot = Some(g);
+            return;
+        }
+        (Some(Grad::Scalar(a)), Grad::Scalar(b)) => {
+            *a = a.add(*b);
+            return;
+        }
+        _ => {}
+    }
     *slot = Some(match (slot.take(), g) {
         (None, g) => g,
         (Some(Grad::Scalar(a)), Grad::Scalar(b)) => Grad::Scalar(a.add(b)),
@@ -222,6 +236,10 @@ const FEW_LEAVES: usize = 16;
 struct Pass<'a> {
     sink: Sink<'a>,
     retain: bool,
+    /// A node with a single consumer that has just received its gradient: it
+    /// can run at once (nothing else will send to it), without going through
+    /// the heap. A chain of ops runs entirely through this slot.
+    next: Option<Ready>,
     ready: BinaryHeap<Ready>,
     /// Summed gradients of nodes with several consumers, and their slots.
     sums: Vec<Option<Grad>>,
@@ -240,6 +258,7 @@ impl<'a> Pass<'a> {
         Pass {
             sink,
             retain,
+            next: None,
             ready: BinaryHeap::new(),
             sums: Vec::new(),
             slot_of: PtrMap::default(),
@@ -257,13 +276,17 @@ impl<'a> Pass<'a> {
                 let height = n.node().height;
                 // Only this edge holds the node: no other consumer can send to it.
                 if Arc::strong_count(n) == 1 {
-                    self.ready.push(Ready {
+                    let ready = Ready {
                         height,
                         // SAFETY: `n` is held by the edge being followed,
                         // which lives in the graph for the whole pass.
                         node: unsafe { NodeRef::new(n) },
                         grad: Pending::Here(g),
-                    });
+                    };
+                    match self.next {
+                        None => self.next = Some(ready),
+                        Some(_) => self.ready.push(ready),
+                    }
                     return;
                 }
                 let key = Arc::as_ptr(n) as usize;
@@ -509,7 +532,7 @@ fn run(
         };
         pass.send(&edge, g);
     }
-    while let Some(ready) = pass.ready.pop() {
+    while let Some(ready) = pass.next.take().or_else(|| pass.ready.pop()) {
         pass.step(ready)?;
     }
     pass.finish_leaves()?;

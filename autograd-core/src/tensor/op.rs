@@ -104,6 +104,7 @@ impl SavedInput {
     }
 }
 
+#[inline]
 fn check_version(
     b: &Buffer,
     saved_version: u32,
@@ -112,15 +113,27 @@ fn check_version(
 ) -> Result<()> {
     let version = b.version();
     if version == saved_version {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(modified(b, saved_version, version, shape, node))
     }
-    Err(Error::ModifiedInPlace {
+}
+
+#[cold]
+fn modified(
+    b: &Buffer,
+    saved_version: u32,
+    version: u32,
+    shape: &[usize],
+    node: &TensorInner,
+) -> Error {
+    Error::ModifiedInPlace {
         node: node.name().to_string(),
         inplace: b.last_inplace(),
         shape: shape.to_vec(),
         saved_version,
         version,
-    })
+    }
 }
 
 /// An op's own output saved for backward. Only the data is held, never the
