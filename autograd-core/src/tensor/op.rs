@@ -46,11 +46,12 @@ impl Saved {
     }
 }
 
-/// An input of the node saved for backward, like [`Saved`], but sharing the
-/// handle its edge holds when that edge holds the whole tensor (a leaf that
-/// requires grad, `Edge::Leaf`): saving it again would only add reference
-/// counts, two atomic increments when recording and two decrements when the
-/// graph dies.
+/// An input of the node saved for backward, like [`Saved`], but sharing what
+/// the node's edge to it already holds: the whole tensor for a leaf that
+/// requires grad (`Edge::Leaf`), the tensor's block for a graph node
+/// (`Edge::Node`), whose buffer is then all that is kept. Saving a second
+/// handle would only add reference counts: atomic increments when recording,
+/// decrements when the graph dies.
 pub(crate) struct SavedInput {
     held: Held,
     version: u32,
@@ -58,17 +59,21 @@ pub(crate) struct SavedInput {
 
 /// Where a [`SavedInput`] is kept.
 enum Held {
-    /// A handle of its own.
+    /// A handle of its own: an input without an edge.
     Tensor(Tensor),
     /// The leaf held by the node's edge of this index.
     Edge(usize),
+    /// The data of the graph node held by the node's edge of this index.
+    Data(BufferRef, usize),
 }
 
 impl SavedInput {
     /// `t`, the node's input `i` (its edge's index).
     pub fn new(t: &Tensor, i: usize) -> SavedInput {
-        // The test of `Edge::of` for a leaf edge.
-        let held = if t.inner.meta.node.is_none() && t.requires_grad() {
+        // The tests of `Edge::of`.
+        let held = if t.inner.meta.node.is_some() {
+            Held::Data(t.inner.buffer.clone(), i)
+        } else if t.requires_grad() {
             Held::Edge(i)
         } else {
             Held::Tensor(t.clone())
@@ -79,28 +84,66 @@ impl SavedInput {
         }
     }
 
+    /// The saved data and its shape after the version check, without a
+    /// tensor around them (for [`ScalarGrad`] reads).
+    #[inline]
+    pub fn checked<'a>(&'a self, node: &'a TensorInner) -> Result<(&'a Buffer, &'a [usize])> {
+        let (buffer, shape): (&Buffer, &[usize]) = match &self.held {
+            Held::Tensor(t) => (&t.inner.buffer, t.shape()),
+            Held::Edge(i) => {
+                let t = leaf(node, *i)?;
+                (&t.inner.buffer, t.shape())
+            }
+            Held::Data(b, i) => (b, &edge_node(node, *i).shape),
+        };
+        check_version(buffer, self.version, shape, node)?;
+        Ok((buffer, shape))
+    }
+
     /// The saved tensor, or an error naming `node` if it was modified in place.
-    pub fn get<'a>(&'a self, node: &'a TensorInner) -> Result<&'a Tensor> {
+    pub fn get<'a>(&'a self, node: &'a TensorInner) -> Result<Cow<'a, Tensor>> {
         let t = match &self.held {
-            Held::Tensor(t) => t,
-            Held::Edge(i) => match node.node().edges.get(*i) {
-                Some(Edge::Leaf(t)) => t,
-                // Only if another thread turned `requires_grad` off while the op
-                // was being recorded: then the edge did not keep the leaf.
-                _ => {
-                    return Err(Error::InvalidArgument {
-                        op: "backward",
-                        shape: node.shape.to_vec(),
-                        reason: format!(
-                            "input {i} of {} stopped requiring grad while the op was being recorded, so it was not saved",
-                            node.name()
-                        ),
-                    })
-                }
-            },
+            Held::Tensor(t) => Cow::Borrowed(t),
+            Held::Edge(i) => Cow::Borrowed(leaf(node, *i)?),
+            Held::Data(b, i) => {
+                Cow::Owned(Tensor::from_handle(edge_node(node, *i).clone(), b.clone()))
+            }
         };
         check_version(&t.inner.buffer, self.version, t.shape(), node)?;
         Ok(t)
+    }
+}
+
+/// The leaf that `node`'s edge `i` holds, for a [`Held::Edge`].
+#[inline]
+fn leaf(node: &TensorInner, i: usize) -> Result<&Tensor> {
+    match node.node().edges.get(i) {
+        Some(Edge::Leaf(t)) => Ok(t),
+        _ => Err(not_saved(node, i)),
+    }
+}
+
+/// Only if another thread turned `requires_grad` off while the op was being
+/// recorded: then the edge did not keep the leaf.
+#[cold]
+fn not_saved(node: &TensorInner, i: usize) -> Error {
+    Error::InvalidArgument {
+        op: "backward",
+        shape: node.shape.to_vec(),
+        reason: format!(
+            "input {i} of {} stopped requiring grad while the op was being recorded, so it was not saved",
+            node.name()
+        ),
+    }
+}
+
+/// The block of the graph node that `node`'s edge `i` holds, for a
+/// [`Held::Data`]: an input with a node always has a node edge.
+#[inline]
+fn edge_node(node: &TensorInner, i: usize) -> &Arc<TensorInner> {
+    match node.node().edges.get(i) {
+        Some(Edge::Node(n)) => n,
+        _ => unreachable!("an input that is a graph node has a node edge"),
     }
 }
 
@@ -518,12 +561,14 @@ impl Op {
             Add | Sub => unreachable!("handled above"),
             Mul { lhs, rhs } => {
                 let (a, b) = (lhs.get(n)?, rhs.get(n)?);
+                let (a, b) = (&*a, &*b);
                 two(&|| fit(prod(g, b), a.shape()), &|| {
                     fit(prod(g, a), b.shape())
                 })
             }
             Div { lhs, rhs } => {
                 let (a, b) = (lhs.get(n)?, rhs.get(n)?);
+                let (a, b) = (&*a, &*b);
                 two(&|| fit(g / b, a.shape()), &|| {
                     fit(-(g * a) / (b * b), b.shape())
                 })
@@ -537,21 +582,21 @@ impl Op {
             }),
             RDiv { x, s } => {
                 let s = *s;
-                one(chain(g, x.get(n)?, d::rdiv(s), |x| x.pow(-2.0) * -s))
+                one(chain(g, &*x.get(n)?, d::rdiv(s), |x| x.pow(-2.0) * -s))
             }
-            Pow { x, exponent } => one(pow_backward(g, x.get(n)?, *exponent)),
+            Pow { x, exponent } => one(pow_backward(g, &*x.get(n)?, *exponent)),
             Exp { out } => one(chain_out(g, out, node, d::exp, Tensor::clone)?),
-            Ln { x } => one(chain(g, x.get(n)?, d::ln, Tensor::recip)),
+            Ln { x } => one(chain(g, &*x.get(n)?, d::ln, Tensor::recip)),
             Tanh { out } => one(chain_out(g, out, node, d::tanh, |y| 1.0 - y * y)?),
             Sigmoid { out } => one(chain_out(g, out, node, d::sigmoid, |y| y * (1.0 - y))?),
             Relu { out } => one(chain_out(g, out, node, step, |y| y.gt_scalar(0.0))?),
-            Sin { x } => one(chain(g, x.get(n)?, f64::cos, Tensor::cos)),
-            Cos { x } => one(chain(g, x.get(n)?, d::cos, |x| -x.sin())),
+            Sin { x } => one(chain(g, &*x.get(n)?, f64::cos, Tensor::cos)),
+            Cos { x } => one(chain(g, &*x.get(n)?, d::cos, |x| -x.sin())),
             Sqrt { out } => one(chain_out(g, out, node, d::sqrt, |y| 0.5 / y)?),
-            Abs { x } => one(chain(g, x.get(n)?, sign, Tensor::sign)),
+            Abs { x } => one(chain(g, &*x.get(n)?, sign, Tensor::sign)),
             Clamp { x, min, max } => {
                 let (lo, hi) = (*min, *max);
-                one(chain(g, x.get(n)?, d::clamp(lo, hi), |x| {
+                one(chain(g, &*x.get(n)?, d::clamp(lo, hi), |x| {
                     x.ge_scalar(lo) * x.le_scalar(hi)
                 }))
             }
@@ -589,7 +634,7 @@ impl Op {
                 })
             }
             Matmul { lhs, rhs, .. } => {
-                super::ops::linalg::matmul_backward(g, lhs.get(n)?, rhs.get(n)?, needs).into()
+                super::ops::linalg::matmul_backward(g, &*lhs.get(n)?, &*rhs.get(n)?, needs).into()
             }
             Softmax { out, dim } => {
                 let y = out.get(node)?;
@@ -759,23 +804,23 @@ impl Op {
                 ]))
             }
             Mul { lhs, rhs } => {
-                let (a, b) = (lhs.get(n)?, rhs.get(n)?);
+                let ((a, a_shape), (b, b_shape)) = (lhs.checked(n)?, rhs.checked(n)?);
                 let (av, bv) = (value!(a), value!(b));
                 Ok(Some([
-                    needs[0].then(|| fit_scalar(g.zip(bv, |g, b| g * b), out, a.shape())),
-                    needs[1].then(|| fit_scalar(g.zip(av, |g, a| g * a), out, b.shape())),
+                    needs[0].then(|| fit_scalar(g.zip(bv, |g, b| g * b), out, a_shape)),
+                    needs[1].then(|| fit_scalar(g.zip(av, |g, a| g * a), out, b_shape)),
                 ]))
             }
             Div { lhs, rhs } => {
-                let (a, b) = (lhs.get(n)?, rhs.get(n)?);
+                let ((a, a_shape), (b, b_shape)) = (lhs.checked(n)?, rhs.checked(n)?);
                 let (av, bv) = (value!(a), value!(b));
                 Ok(Some([
-                    needs[0].then(|| fit_scalar(g.zip(bv, |g, b| g / b), out, a.shape())),
+                    needs[0].then(|| fit_scalar(g.zip(bv, |g, b| g / b), out, a_shape)),
                     needs[1].then(|| {
                         // -(g * a) / (b * b), each product rounded as the tensor ops do.
                         let num = neg(g.zip(av, |g, a| g * a));
                         let den = bv.zip(bv, |b, c| b * c);
-                        fit_scalar(num.zip(den, |x, y| x / y), out, b.shape())
+                        fit_scalar(num.zip(den, |x, y| x / y), out, b_shape)
                     }),
                 ]))
             }
@@ -791,26 +836,26 @@ impl Op {
             }
             RDiv { x, s } => {
                 let s = *s;
-                chain(value!(x.get(n)?), &d::rdiv(s))
+                chain(value!(x.checked(n)?.0), &d::rdiv(s))
             }
             Pow { x, exponent } => {
                 let p = *exponent;
-                let x = value!(x.get(n)?);
+                let x = value!(x.checked(n)?.0);
                 if p == 0.0 {
                     return one(ScalarGrad { v: 0.0, ..g });
                 }
                 chain(x, &d::pow(p))
             }
             Exp { out } => chain(value!(out.checked(node)?), &d::exp),
-            Ln { x } => chain(value!(x.get(n)?), &d::ln),
+            Ln { x } => chain(value!(x.checked(n)?.0), &d::ln),
             Tanh { out } => chain(value!(out.checked(node)?), &d::tanh),
             Sigmoid { out } => chain(value!(out.checked(node)?), &d::sigmoid),
             Relu { out } => chain(value!(out.checked(node)?), &step),
-            Sin { x } => chain(value!(x.get(n)?), &f64::cos),
-            Cos { x } => chain(value!(x.get(n)?), &d::cos),
+            Sin { x } => chain(value!(x.checked(n)?.0), &f64::cos),
+            Cos { x } => chain(value!(x.checked(n)?.0), &d::cos),
             Sqrt { out } => chain(value!(out.checked(node)?), &d::sqrt),
-            Abs { x } => chain(value!(x.get(n)?), &sign),
-            Clamp { x, min, max } => chain(value!(x.get(n)?), &d::clamp(*min, *max)),
+            Abs { x } => chain(value!(x.checked(n)?.0), &sign),
+            Clamp { x, min, max } => chain(value!(x.checked(n)?.0), &d::clamp(*min, *max)),
             Clone => one(g),
             ToDtype { from } => one(g.cast(*from)),
             // The input has one element too: `expand` copies the value.
