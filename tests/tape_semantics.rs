@@ -86,6 +86,52 @@ fn modifying_a_saved_leaf_that_requires_grad_fails_backward() {
 }
 
 #[test]
+fn modifying_a_saved_graph_node_fails_backward() {
+    // An input that is a graph node is saved as its buffer alone (the node's
+    // edge holds the rest): its version must still be checked, on the scalar
+    // path (one element) and the tensor path.
+    for shape in [&[2][..], &[]] {
+        let n: usize = shape.iter().product();
+        let a = Tensor::from_vec(vec![1.5; n], shape).requires_grad_(true);
+        let h = &a * 2.0;
+        let y = (&h * &h).sum();
+        no_grad(|| h.add_(&Tensor::scalar(1.0)));
+        let err = y.backward().unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::ModifiedInPlace { .. }), "{msg}");
+        assert!(
+            msg.contains("MulBackward0") && msg.contains("add_"),
+            "{msg}"
+        );
+        // Unmodified, the same graph gives d(4 a^2)/da = 8 a.
+        let h = &a * 2.0;
+        let y = (&h * &h).sum();
+        y.backward().unwrap();
+        assert_eq!(a.grad().unwrap().to_vec::<f64>(), vec![12.0; n]);
+    }
+}
+
+#[test]
+fn a_reused_buffer_starts_fresh() {
+    // Buffers go back to a per-thread pool when their last reference goes:
+    // the next tensor must not see the old version, in-place op or data.
+    for shape in [&[3][..], &[]] {
+        let n: usize = shape.iter().product();
+        for _ in 0..4 {
+            let t = Tensor::from_vec(vec![1.0f32; n], shape);
+            t.mul_(&Tensor::scalar(3.0));
+            assert_eq!(t.version(), 1);
+            drop(t);
+            let u = Tensor::from_vec(vec![2.0f32; n], shape).requires_grad_(true);
+            assert_eq!(u.version(), 0);
+            let y = (&u * &u).sum();
+            y.backward().unwrap();
+            assert_eq!(u.grad().unwrap().to_vec::<f32>(), vec![4.0; n]);
+        }
+    }
+}
+
+#[test]
 fn modifying_a_leaf_under_no_grad_is_caught_too() {
     let x = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
     let y = x.pow(2.0).sum();
