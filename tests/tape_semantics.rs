@@ -15,6 +15,13 @@ fn assert_close(a: &[f64], b: &[f64]) {
     }
 }
 
+/// `err` is the in-place modification error, naming `node` and the in-place `op`.
+fn assert_modified(err: Error, node: &str, op: &str) {
+    let msg = err.to_string();
+    assert!(matches!(err, Error::ModifiedInPlace { .. }), "{msg}");
+    assert!(msg.contains(node) && msg.contains(op), "{msg}");
+}
+
 #[test]
 fn tensor_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
@@ -28,13 +35,7 @@ fn modifying_a_saved_tensor_fails_backward_naming_the_op() {
     let w = Tensor::from_vec(vec![3.0, 4.0], &[2]);
     let y = (&x * &w).sum();
     w.add_(&Tensor::scalar(1.0));
-    let err = y.backward().unwrap_err();
-    let msg = err.to_string();
-    assert!(matches!(err, Error::ModifiedInPlace { .. }), "{msg}");
-    assert!(
-        msg.contains("MulBackward0") && msg.contains("add_"),
-        "{msg}"
-    );
+    assert_modified(y.backward().unwrap_err(), "MulBackward0", "add_");
     assert!(x.grad().is_none());
 }
 
@@ -50,11 +51,8 @@ fn modifying_a_saved_leaf_that_requires_grad_fails_backward() {
             let b = Tensor::from_vec(vec![2.5; n], shape).requires_grad_(true);
             let y = if div { &a / &b } else { &a * &b }.sum();
             no_grad(|| b.mul_(&Tensor::scalar(2.0)));
-            let err = y.backward().unwrap_err();
-            let msg = err.to_string();
-            assert!(matches!(err, Error::ModifiedInPlace { .. }), "{msg}");
             let name = if div { "DivBackward0" } else { "MulBackward0" };
-            assert!(msg.contains(name) && msg.contains("mul_"), "{msg}");
+            assert_modified(y.backward().unwrap_err(), name, "mul_");
         }
     }
     // The same for the ops that save a leaf input the same way.
@@ -96,13 +94,7 @@ fn modifying_a_saved_graph_node_fails_backward() {
         let h = &a * 2.0;
         let y = (&h * &h).sum();
         no_grad(|| h.add_(&Tensor::scalar(1.0)));
-        let err = y.backward().unwrap_err();
-        let msg = err.to_string();
-        assert!(matches!(err, Error::ModifiedInPlace { .. }), "{msg}");
-        assert!(
-            msg.contains("MulBackward0") && msg.contains("add_"),
-            "{msg}"
-        );
+        assert_modified(y.backward().unwrap_err(), "MulBackward0", "add_");
         // Unmodified, the same graph gives d(4 a^2)/da = 8 a.
         let h = &a * 2.0;
         let y = (&h * &h).sum();
