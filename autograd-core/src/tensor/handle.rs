@@ -222,7 +222,7 @@ impl Buffer {
 }
 
 /// A reference to a tensor's [`Buffer`], as an `Arc`; the last one to go
-/// returns the buffer to its thread's pool for [`Buffer::new`] to hand out
+/// returns the buffer to its thread's pool for [`BufferRef::new`] to hand out
 /// again, empty, instead of freeing it.
 pub(crate) struct BufferRef(ManuallyDrop<Arc<Buffer>>);
 
@@ -271,8 +271,8 @@ impl Drop for BufferRef {
         // SAFETY: the field is not used after this.
         let mut b = unsafe { ManuallyDrop::take(&mut self.0) };
         let Some(buf) = unique_mut(&mut b) else {
-            // Not the last reference (or the last `Arc` of another owner): a
-            // plain decrement.
+            // Another reference remains (buffers never have `Weak`s): dropping
+            // `b` is a plain decrement.
             return;
         };
         if let Cell::Many(_) = buf.cell {
@@ -418,7 +418,7 @@ impl Tensor {
         let meta = match take(&POOL) {
             Some(mut block) => match unique_mut(&mut block) {
                 Some(t) => {
-                    // `recycle` left the flags, `.grad` and hooks cleared.
+                    // `clear_block` left the flags, `.grad` and hooks cleared.
                     t.shape = Shape::new(shape);
                     t.dtype = dtype;
                     *t.requires_grad.get_mut() = node.is_some();
