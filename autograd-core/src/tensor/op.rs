@@ -208,7 +208,7 @@ impl SavedOut {
     /// The output again: the tensor of `node` itself while a graph is recorded
     /// (`create_graph`), its data alone otherwise.
     pub fn get(&self, node: &Arc<TensorInner>) -> Result<Tensor> {
-        check_version(&self.buffer, self.version, &node.shape, node)?;
+        self.checked(node)?;
         if is_grad_enabled() {
             Ok(Tensor::from_handle(node.clone(), self.buffer.clone()))
         } else {
@@ -281,10 +281,11 @@ pub(crate) enum MatmulKind {
     Bmm,
 }
 
-/// A recorded op with what its backward needs.
+/// A recorded op with what its backward needs. The shapes of its inputs
+/// (for `add`'s broadcast gradients, `sum`'s expansion, ...) are not saved:
+/// they are those of the node's edges ([`input_shapes`]), and its output's is
+/// the node's own.
 pub(crate) enum Op {
-    /// The inputs' shapes, for summing a broadcast gradient down, are those
-    /// of the node's edges (an input without an edge needs no gradient).
     Add,
     Sub,
     Mul {
@@ -551,8 +552,6 @@ impl Op {
             _ => {}
         }
         let g = &g;
-        // The shape of a one-input op's input, from its edge.
-        let input = || input_shapes(n).0;
         let two = |a: &dyn Fn() -> Tensor, b: &dyn Fn() -> Tensor| {
             Grads::Inline([needs[0].then(a), needs[1].then(b)], 2)
         };
@@ -602,30 +601,30 @@ impl Op {
             }
             Clone => unreachable!("handled above"),
             ToDtype { from } => one(g.to_dtype(*from)),
-            Sum => one(g.expand(input())),
-            Mean => one(g.expand(input()) / numel(input()) as f64),
-            SumDim { dim, keepdim } => one(keep_dim(g, *dim, *keepdim).expand(input())),
+            Sum => one(g.expand(input_shape(n))),
+            Mean => one(g.expand(input_shape(n)) / numel(input_shape(n)) as f64),
+            SumDim { dim, keepdim } => one(keep_dim(g, *dim, *keepdim).expand(input_shape(n))),
             MeanDim { dim, keepdim } => {
-                let shape = input();
+                let shape = input_shape(n);
                 one(keep_dim(g, *dim, *keepdim).expand(shape) / shape[*dim] as f64)
             }
-            SumTo => one(g.expand(input())),
-            Expand => one(g.sum_to(input())),
-            View { .. } => one(g.reshape(input())),
+            SumTo => one(g.expand(input_shape(n))),
+            Expand => one(g.sum_to(input_shape(n))),
+            View { .. } => one(g.reshape(input_shape(n))),
             Permute { perm, .. } => one(g.permute(&invert(perm))),
             Narrow { dim, start } => one(super::ops::layout::narrow_backward(
                 g,
                 *dim,
                 *start,
-                input(),
+                input_shape(n),
             )),
             Cat { dim, sizes } => super::ops::layout::cat_backward(g, *dim, sizes, needs).into(),
             Stack { dim, shapes } => (0..shapes.len())
                 .map(|i| needs[i].then(|| g.narrow(*dim, i, 1).reshape(&shapes[i])))
                 .collect(),
-            Gather { geom, index, .. } => one(g.scatter_add_geom(*geom, index, input())),
+            Gather { geom, index, .. } => one(g.scatter_add_geom(*geom, index, input_shape(n))),
             ScatterAdd { geom, index } => {
-                one(g.gather_geom(GatherKind::Gather, *geom, index, input()))
+                one(g.gather_geom(GatherKind::Gather, *geom, index, input_shape(n)))
             }
             Where { mask } => {
                 let (lhs, rhs) = input_shapes(n);
@@ -649,7 +648,11 @@ impl Op {
             Conv2d { x, w, win } => {
                 super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, needs).into()
             }
-            AvgPool2d { win } => one(super::ops::conv::avg_pool2d_backward(g, win, input())),
+            AvgPool2d { win } => one(super::ops::conv::avg_pool2d_backward(
+                g,
+                win,
+                input_shape(n),
+            )),
             Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, node)?.into(),
         })
     }
@@ -783,7 +786,6 @@ impl Op {
         use Op::*;
         let n = &**node;
         let out: &[usize] = &n.shape;
-        let input = || input_shapes(n).0;
         let one = |s: ScalarGrad| Ok(Some([Some(s), None]));
         let neg = |s: ScalarGrad| ScalarGrad { v: -s.v, ..s };
         // `g * d(v)` computed in f64, as `chain` and `chain_out` do.
@@ -859,10 +861,10 @@ impl Op {
             Clone => one(g),
             ToDtype { from } => one(g.cast(*from)),
             // The input has one element too: `expand` copies the value.
-            Sum | SumTo if numel(input()) == 1 => one(g),
-            Mean if numel(input()) == 1 => one(g.map(|g| g / 1.0)),
+            Sum | SumTo if numel(input_shape(n)) == 1 => one(g),
+            Mean if numel(input_shape(n)) == 1 => one(g.map(|g| g / 1.0)),
             View { .. } => one(g),
-            Expand => one(fit_scalar(g, out, input())),
+            Expand => one(fit_scalar(g, out, input_shape(n))),
             _ => Ok(None),
         }
     }
@@ -932,10 +934,17 @@ fn split(
 
 /// The shapes of a two-input node's inputs, from its edges; `[]` for an input
 /// without an edge, which needs no gradient (`needs` is false for it).
+#[inline]
 fn input_shapes(node: &TensorInner) -> (&[usize], &[usize]) {
     let edges = &node.node().edges;
     let shape = |i: usize| edges.get(i).and_then(Edge::shape).unwrap_or(&[]);
     (shape(0), shape(1))
+}
+
+/// The shape of a one-input node's input, from its edge.
+#[inline]
+fn input_shape(node: &TensorInner) -> &[usize] {
+    input_shapes(node).0
 }
 
 /// `t` summed down to `shape`, the shape of an input it was broadcast from.
@@ -988,7 +997,7 @@ fn chain_out(
     if is_grad_enabled() {
         return Ok(g * graph(&out.get(node)?));
     }
-    check_version(&out.buffer, out.version, &node.shape, node)?;
+    out.checked(node)?;
     Ok(fused(g, &out.buffer, &node.shape, |g, v| g * d(v)))
 }
 
