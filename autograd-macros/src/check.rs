@@ -4,6 +4,7 @@
 
 use crate::ctxt::Ctxt;
 use crate::parse::FnView;
+use crate::reject::Reject;
 use quote::ToTokens;
 use syn::{FnArg, GenericParam, Type};
 
@@ -11,25 +12,19 @@ use syn::{FnArg, GenericParam, Type};
 pub fn signature(view: &FnView, cx: &mut Ctxt) {
     let sig = &view.item.sig;
     if let Some(a) = &sig.asyncness {
-        cx.error(a, "an `async fn` cannot be differentiable: remove `async` and differentiate the computation it awaits");
+        cx.error(a, Reject::AsyncFn);
     }
     if let Some(u) = &sig.unsafety {
-        cx.error(u, "an `unsafe fn` cannot be differentiable: keep the unsafe part in a helper outside the differentiated code");
+        cx.error(u, Reject::UnsafeFn);
     }
     if let Some(abi) = &sig.abi {
-        cx.error(abi, "an `extern` function cannot be differentiable: differentiate a Rust function and call it from the extern one");
+        cx.error(abi, Reject::ExternFn);
     }
     if let Some(v) = &sig.variadic {
-        cx.error(v, "a variadic function cannot be differentiable");
+        cx.error(v, Reject::Variadic);
     }
     if view.ret.is_none() {
-        cx.error(
-            &sig.ident,
-            format!(
-                "`{}` must return the value to differentiate: add a return type such as `-> f64` or `-> SVector<f64, N>`",
-                sig.ident
-            ),
-        );
+        cx.error(&sig.ident, Reject::MissingReturn(&sig.ident));
     }
     let where_bounded: Vec<String> = sig
         .generics
@@ -44,27 +39,17 @@ pub fn signature(view: &FnView, cx: &mut Ctxt) {
     for g in &sig.generics.params {
         if let GenericParam::Type(t) = g {
             if t.bounds.is_empty() && !where_bounded.contains(&t.ident.to_string()) {
-                cx.error(
-                    &t.ident,
-                    format!(
-                        "bound `{0}` by the scalar traits: write `{0}: RealField + Copy`",
-                        t.ident
-                    ),
-                );
+                cx.error(&t.ident, Reject::UnboundedType(&t.ident));
             }
         }
     }
     for arg in &sig.inputs {
         let FnArg::Typed(pt) = arg else { continue };
         match &*pt.ty {
-            Type::Reference(r) if r.mutability.is_some() => cx.error(
-                &*pt.ty,
-                "a `&mut` parameter cannot be differentiated: take it by value or by `&`, and return the new value",
-            ),
-            Type::ImplTrait(_) => cx.error(
-                &*pt.ty,
-                "an `impl Trait` parameter cannot be differentiated: name the type, or add a generic parameter `T: RealField + Copy`",
-            ),
+            Type::Reference(r) if r.mutability.is_some() => {
+                cx.error(&*pt.ty, Reject::MutRefParameter)
+            }
+            Type::ImplTrait(_) => cx.error(&*pt.ty, Reject::ImplTraitParameter),
             _ => {}
         }
     }

@@ -21,7 +21,8 @@
 //! With `body: None` (the function had errors) the same items are emitted with
 //! bodies that never run, so that callers see no follow-on errors.
 
-use crate::lower::{tan, tangent_arg, var, Lowered, Reverse, Val};
+use crate::lower::ir::{tan, tangent_arg, var, Lowered, Val};
+use crate::lower::reverse::Reverse;
 use crate::parse::{FnView, Param};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
@@ -717,7 +718,10 @@ impl<'a> Generated<'a> {
             .differentiated()
             .map(|p| p.owned.to_token_stream())
             .collect();
-        let mentioned = idents(mentioned);
+        let mentioned: Vec<String> = crate::tokens::idents(mentioned)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let unused: Vec<TokenStream> = self
             .value_generics()
             .into_iter()
@@ -809,18 +813,6 @@ fn copy_scalar(ty: &Type) -> bool {
         .iter()
         .any(|n| i == n)
     }) || bridgeable(ty)
-}
-
-fn idents(ts: TokenStream) -> Vec<String> {
-    let mut out = Vec::new();
-    for t in ts {
-        match t {
-            proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
-            proc_macro2::TokenTree::Group(g) => out.extend(idents(g.stream())),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// The visibility of the generated module, and of the items in it so that they are

@@ -22,9 +22,12 @@ mod fallback;
 mod lower;
 mod module;
 mod parse;
+mod primitives;
+mod reject;
 mod tangent;
 #[cfg(test)]
 mod tests;
+mod tokens;
 
 use proc_macro::TokenStream;
 
@@ -46,14 +49,14 @@ fn differentiable_impl(
 ) -> proc_macro2::TokenStream {
     let mut cx = ctxt::Ctxt::default();
     if !args.is_empty() {
-        cx.error(&args, "`#[differentiable]` takes no arguments: write `#[differentiable]`, and mark parameters that are not differentiated with `#[constant]`");
+        cx.error(&args, reject::Reject::AttributeArguments);
     }
     let item: syn::ItemFn = match syn::parse2(input.clone()) {
         Ok(f) => f,
         Err(_) => {
             cx.push(syn::Error::new(
                 proc_macro2::Span::call_site(),
-                "`#[differentiable]` applies to a function: `#[differentiable] fn f(x: f64) -> f64 { .. }`",
+                reject::Reject::NotAFunction,
             ));
             let errors = cx.into_compile_errors().unwrap_or_default();
             return fallback::item_with_errors(input, errors);

@@ -23,7 +23,7 @@
 //! `#[module(..)]` attributes.
 
 use crate::ctxt::Ctxt;
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Member, Type};
@@ -223,14 +223,9 @@ fn check_type(ty: &Type, name: &str, cx: &mut Ctxt) {
 
 /// Whether `ty` mentions one of the struct's type parameters.
 fn mentions(ty: &Type, params: &[String]) -> bool {
-    fn walk(ts: TokenStream, params: &[String]) -> bool {
-        ts.into_iter().any(|t| match t {
-            TokenTree::Ident(i) => params.contains(&i.to_string()),
-            TokenTree::Group(g) => walk(g.stream(), params),
-            _ => false,
-        })
-    }
-    walk(ty.to_token_stream(), params)
+    crate::tokens::idents(ty.to_token_stream())
+        .iter()
+        .any(|i| params.contains(&i.to_string()))
 }
 
 fn expand(input: &DeriveInput, fields: &[Field]) -> TokenStream {

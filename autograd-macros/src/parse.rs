@@ -3,6 +3,7 @@
 //! impossible; `check` judges the rest.
 
 use crate::ctxt::Ctxt;
+use crate::reject::Reject;
 use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
 
 /// One parameter of the function.
@@ -37,10 +38,7 @@ pub fn parse(mut item: ItemFn, cx: &mut Ctxt) -> FnView {
     let mut params = Vec::new();
     for arg in item.sig.inputs.iter_mut() {
         let FnArg::Typed(pt) = arg else {
-            cx.error(
-                &*arg,
-                "`#[differentiable]` works on free functions, not methods: move the function out of the `impl` block and pass the fields it needs as parameters",
-            );
+            cx.error(&*arg, Reject::Method);
             params.push(None);
             continue;
         };
@@ -48,10 +46,7 @@ pub fn parse(mut item: ItemFn, cx: &mut Ctxt) -> FnView {
         pt.attrs.retain(|a| {
             if a.path().is_ident("constant") {
                 if !matches!(a.meta, syn::Meta::Path(_)) {
-                    cx.error(
-                        a,
-                        "`#[constant]` takes no arguments: write `#[constant] name: Type`",
-                    );
+                    cx.error(a, Reject::ConstantArguments);
                 }
                 constant = true;
                 false
@@ -63,7 +58,7 @@ pub fn parse(mut item: ItemFn, cx: &mut Ctxt) -> FnView {
         let ident = match &*pt.pat {
             Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => Some(pi.ident.clone()),
             other => {
-                cx.error(other, "bind this parameter to a name (`x: f64`): patterns in parameters cannot be differentiated");
+                cx.error(other, Reject::ParameterPattern);
                 None
             }
         };

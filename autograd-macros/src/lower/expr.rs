@@ -1,0 +1,225 @@
+//! Expressions: paths, operators, indexing, tuples, fields and method calls,
+//! dispatched through the table of `crate::primitives`; what has no rule is
+//! rejected here with its `crate::reject` message.
+
+use super::ir::{Binding, Val};
+use super::prim::Rule1;
+use super::Lowerer;
+use crate::primitives::{self, Form};
+use crate::reject::Reject;
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr, Ident, UnOp};
+
+impl Lowerer<'_> {
+    pub(super) fn expr(&mut self, e: &Expr) -> Val {
+        match e {
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Lit(_) => self.inactive(e),
+            Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some((_, Binding::Active(v))) => {
+                    let v = *v;
+                    self.use_var(v);
+                    Val::Active(v)
+                }
+                Some((_, Binding::Inactive { is_ref })) => Val::Inactive {
+                    tokens: e.to_token_stream(),
+                    is_ref: *is_ref,
+                },
+                None => self.inactive(e),
+            },
+            Expr::Reference(r) => match self.expr(&r.expr) {
+                Val::Active(v) => Val::Active(v),
+                Val::Inactive { .. } => Val::Inactive {
+                    tokens: e.to_token_stream(),
+                    is_ref: true,
+                },
+            },
+            Expr::Unary(u) => match u.op {
+                UnOp::Deref(_) => match self.expr(&u.expr) {
+                    Val::Active(v) => Val::Active(v),
+                    Val::Inactive { .. } => self.inactive(e),
+                },
+                UnOp::Neg(_) => match self.expr(&u.expr) {
+                    a @ Val::Active(_) => self.rule1(primitives::NEG, a, None, e.span()),
+                    Val::Inactive { .. } => self.inactive(e),
+                },
+                _ => self.inactive(e),
+            },
+            Expr::Binary(b) => self.binary(b, e),
+            Expr::MethodCall(mc) => self.method_call(mc, e),
+            Expr::Call(c) => self.call(c, e),
+            Expr::Index(ix) => match self.expr(&ix.expr) {
+                m @ Val::Active(_) => {
+                    let index = self.expr(&ix.index);
+                    if index.active().is_some() {
+                        self.cx.error(&ix.index, Reject::DifferentiatedIndex);
+                    }
+                    let index = self.constant(index);
+                    self.rule1(primitives::INDEX, m, Some(index), e.span())
+                }
+                Val::Inactive { .. } => self.inactive(e),
+            },
+            Expr::Tuple(t) => {
+                let vals: Vec<Val> = t.elems.iter().map(|x| self.expr(x)).collect();
+                if vals.iter().all(|v| v.active().is_none()) {
+                    return self.inactive(e);
+                }
+                self.make_tuple(vals, e.span())
+            }
+            Expr::Field(f) => match self.expr(&f.base) {
+                Val::Active(v) => Val::Active(self.field_get(v, &f.member, e.span())),
+                Val::Inactive { .. } => self.inactive(e),
+            },
+            Expr::Block(b) if b.label.is_none() => self.block(&b.block, e),
+            Expr::If(i) => self.if_else(i, e),
+            Expr::ForLoop(f) => self.for_loop(f, e),
+            Expr::While(w) => {
+                self.cx.error(w.while_token, Reject::While);
+                self.inactive(e)
+            }
+            Expr::Loop(l) => {
+                self.cx.error(l.loop_token, Reject::Loop);
+                self.inactive(e)
+            }
+            Expr::Closure(c) => {
+                self.cx.error(c, Reject::Closure);
+                self.inactive(e)
+            }
+            Expr::Return(r) => {
+                self.cx.error(r, Reject::EarlyReturn);
+                self.inactive(e)
+            }
+            Expr::Break(_) | Expr::Continue(_) => {
+                self.cx.error(e, Reject::BreakContinue);
+                self.inactive(e)
+            }
+            Expr::Let(l) => {
+                self.cx.error(l, Reject::IfLet);
+                self.inactive(e)
+            }
+            Expr::Try(t) => {
+                self.cx.error(t.question_token, Reject::Try);
+                self.inactive(e)
+            }
+            Expr::Async(_) | Expr::Await(_) => {
+                self.cx.error(e, Reject::Async);
+                self.inactive(e)
+            }
+            Expr::Unsafe(u) => {
+                self.cx.error(u.unsafe_token, Reject::Unsafe);
+                self.inactive(e)
+            }
+            Expr::Match(_) => self.only_inactive(e, Reject::Match),
+            Expr::Macro(m) => {
+                let name = m
+                    .mac
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
+                self.only_inactive(e, Reject::Macro(name))
+            }
+            Expr::Cast(_) => self.only_inactive(e, Reject::Cast),
+            Expr::Array(_) | Expr::Repeat(_) => self.only_inactive(e, Reject::Array),
+            Expr::Struct(_) => self.only_inactive(e, Reject::StructLiteral),
+            Expr::Range(_) => self.only_inactive(e, Reject::Range),
+            Expr::Assign(_) => self.only_inactive(e, Reject::AssignAsValue),
+            _ => self.only_inactive(e, Reject::OtherExpression),
+        }
+    }
+
+    pub(super) fn binary(&mut self, b: &syn::ExprBinary, e: &Expr) -> Val {
+        let rule = match primitives::operator(&b.op) {
+            Some((rule, false)) => rule,
+            Some((_, true)) => return self.only_inactive(e, Reject::CompoundAsValue),
+            None if matches!(
+                b.op,
+                BinOp::Eq(_)
+                    | BinOp::Ne(_)
+                    | BinOp::Lt(_)
+                    | BinOp::Le(_)
+                    | BinOp::Gt(_)
+                    | BinOp::Ge(_)
+                    | BinOp::And(_)
+                    | BinOp::Or(_)
+            ) =>
+            {
+                return self.inactive(e);
+            }
+            None => {
+                let op = b.op.to_token_stream().to_string();
+                return self.only_inactive(e, Reject::Operator(op));
+            }
+        };
+        let l = self.expr(&b.left);
+        let r = self.expr(&b.right);
+        if l.active().is_none() && r.active().is_none() {
+            return self.inactive(e);
+        }
+        self.rule2(rule, l, r, e.span())
+    }
+
+    pub(super) fn method_call(&mut self, mc: &syn::ExprMethodCall, e: &Expr) -> Val {
+        let name = mc.method.to_string();
+        if !self.mentions_active(e.to_token_stream())
+            || primitives::QUERIES.contains(&name.as_str())
+        {
+            return self.inactive(e);
+        }
+        if let (Some(Form::Map), [Expr::Closure(c)]) = (
+            primitives::find(&name, mc.args.len()),
+            &*mc.args.iter().collect::<Vec<_>>(),
+        ) {
+            return self.map(mc, c, e);
+        }
+        let recv = self.expr(&mc.receiver);
+        let args: Vec<&Expr> = mc.args.iter().collect();
+        self.method(&mc.method, recv, &args, e)
+    }
+
+    /// A method with a rule of `crate::primitives`, applied to `recv` (also used
+    /// for `f64::tanh(x)`).
+    pub(super) fn method(&mut self, method: &Ident, recv: Val, args: &[&Expr], e: &Expr) -> Val {
+        let name = method.to_string();
+        let sp = e.span();
+        let form = primitives::find(&name, args.len());
+        match (form, args) {
+            (Some(Form::Clone), []) => match recv {
+                Val::Active(v) => Val::Active(v),
+                Val::Inactive { .. } => self.inactive(e),
+            },
+            (_, []) if recv.active().is_none() => self.inactive(e),
+            (Some(Form::Scalar(f)), []) => {
+                let f = Ident::new(f, Span::call_site());
+                self.rule1_path(Rule1::Fn(&f), recv, None, false, sp)
+            }
+            (Some(Form::Unary(rule)), []) => self.rule1(rule, recv, None, sp),
+            (Some(Form::WithConstant(rule)), [n]) => {
+                let n_val = self.expr(n);
+                if n_val.active().is_some() {
+                    self.cx.error(n, Reject::DifferentiatedPowiExponent);
+                }
+                if recv.active().is_none() {
+                    return self.inactive(e);
+                }
+                let n_tok = self.constant(n_val);
+                self.rule1(rule, recv, Some(n_tok), sp)
+            }
+            (Some(Form::Binary(rule)), [arg]) => {
+                let rhs = self.expr(arg);
+                if recv.active().is_none() && rhs.active().is_none() {
+                    return self.inactive(e);
+                }
+                self.rule2(rule, recv, rhs, sp)
+            }
+            _ => {
+                self.cx.error(method, Reject::UnknownMethod(name));
+                self.inactive(e)
+            }
+        }
+    }
+}

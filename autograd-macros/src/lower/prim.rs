@@ -1,0 +1,256 @@
+//! Primitive applications: operands, the forward call of a rule with its
+//! pullback token, the tangent (forward mode) and the reverse entry, and the
+//! structural primitives (tuples, fields).
+
+use super::ir::{at, gout, private, tan, var, Binding, Mode, Rev, Val, VarId};
+use super::Lowerer;
+use crate::primitives::{camel_case, LINEAR_RULES};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::Ident;
+
+impl Lowerer<'_> {
+    /// A value usable as a rule operand: active values as they are, constants
+    /// copied into a variable (dereferenced if they are references).
+    pub(super) fn operand(&mut self, v: Val) -> (Ident, Option<VarId>) {
+        match v {
+            Val::Active(id) => {
+                self.use_var(id);
+                (var(id), Some(id))
+            }
+            Val::Inactive { tokens, is_ref } => {
+                let id = self.new_var();
+                let x = var(id);
+                let deref = is_ref.then(|| quote!(*));
+                self.emit(quote!(let #x = #deref (#tokens);));
+                (x, None)
+            }
+        }
+    }
+
+    /// The tangent of an operand: its tangent variable, or a zero for a constant.
+    pub(super) fn tangent_of(&self, v: Option<VarId>, value: &Ident) -> TokenStream {
+        match v {
+            Some(id) => tan(id).to_token_stream(),
+            None => {
+                let p = private();
+                quote!(#p::zero_like(&#value))
+            }
+        }
+    }
+
+    /// The tangent of whatever a user's name holds at the end of a region.
+    pub(super) fn tangent_of_binding(&self, b: &Binding, name: &Ident) -> TokenStream {
+        match b {
+            Binding::Active(v) => tan(*v).to_token_stream(),
+            Binding::Inactive { .. } => {
+                let p = private();
+                quote!(#p::zero_like(&#name))
+            }
+        }
+    }
+
+    /// Forward mode: emits `let __t{out} = expr;`.
+    pub(super) fn emit_tangent(&mut self, out: VarId, expr: TokenStream) {
+        if self.mode.tangents() {
+            let t = tan(out);
+            self.emit(quote!(let #t = #expr;));
+        }
+    }
+
+    pub(super) fn constant(&mut self, v: Val) -> Ident {
+        match v {
+            Val::Active(id) => var(id),
+            inactive => self.operand(inactive).0,
+        }
+    }
+
+    pub(super) fn rule1(&mut self, rule: &str, a: Val, extra: Option<Ident>, sp: Span) -> Val {
+        let linear = LINEAR_RULES.contains(&rule);
+        self.rule1_path(Rule1::Named(rule), a, extra, linear, sp)
+    }
+
+    /// Second order: the token's `second` call, unless the rule is linear in its
+    /// operands (whose pullback then does not depend on them).
+    pub(super) fn second(&self, linear: bool, call: TokenStream) -> Option<TokenStream> {
+        (self.mode == Mode::Hvp && !linear).then_some(call)
+    }
+
+    /// `let (out, token) = (&a[, extra]).rule();` forward (after the rule's
+    /// `fits` check in dead code), `token.pullback(..)` reverse.
+    pub(super) fn rule1_path(
+        &mut self,
+        rule: Rule1<'_>,
+        a: Val,
+        extra: Option<Ident>,
+        linear: bool,
+        sp: Span,
+    ) -> Val {
+        let (ta, va) = self.operand(a);
+        let out = self.new_var();
+        let (o, p, gout, pf) = (var(out), private(), gout(), self.fresh("__pf"));
+        let (ta, o_at, pf_at) = (at(&ta, sp), at(&o, sp), at(&pf, sp));
+        let extra = extra.map(|x| {
+            let x = at(&x, sp);
+            quote!(#x,)
+        });
+        let (fwd, tag, method, last) = match rule {
+            Rule1::Named(name) => {
+                let camel = camel_case(name);
+                let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
+                let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
+                let method = at(&Ident::new(name, Span::call_site()), sp);
+                (quote!(#fwd), quote!(#tag), method, extra.clone())
+            }
+            Rule1::Fn(f) => {
+                let tag = quote!(UnaryTag::<#p::rules::#f>);
+                let method = at(&Ident::new("unary", Span::call_site()), sp);
+                (
+                    quote!(UnaryForward),
+                    tag.clone(),
+                    method,
+                    Some(quote!(#p::#tag::TAG,)),
+                )
+            }
+        };
+        let check = quote_spanned!(sp=> #p::#tag::fits(&#ta, #extra));
+        let receiver = quote_spanned!(sp=> (&#ta, #last));
+        self.emit_forward(sp, check, &fwd, receiver, &method, (&o_at, &pf_at));
+        let da = self.tangent_of(va, &ta);
+        self.emit_tangent(
+            out,
+            quote_spanned!(sp=> #pf_at.tangent(&#ta, #extra &#o_at, &#da)),
+        );
+        let contrib = quote_spanned!(sp=> #pf_at.pullback(&#ta, #extra &#o_at, #gout));
+        let second = self.second(
+            linear,
+            quote_spanned!(sp=> #pf_at.second(&#ta, #extra &#o_at, &#da, #gout)),
+        );
+        self.rev(Rev::Prim {
+            out,
+            contrib,
+            targets: vec![va],
+            tuple: false,
+            via_contribution: false,
+            second,
+            pairs: false,
+        });
+        Val::Active(out)
+    }
+
+    /// A rule's forward call: `check` (its `Tag::fits`) in dead code, for rustc's
+    /// message when the operands do not fit (the rule trait's `on_unimplemented`),
+    /// then `let (out, token) = receiver.method()` through the rule's forward
+    /// trait `fwd`: when that method does not resolve, its type is an error and
+    /// the uses of the value and token in the other sweeps add no further errors.
+    pub(super) fn emit_forward(
+        &mut self,
+        sp: Span,
+        check: TokenStream,
+        fwd: &TokenStream,
+        receiver: TokenStream,
+        method: &Ident,
+        (o, pf): (&Ident, &Ident),
+    ) {
+        let p = private();
+        self.emit(quote_spanned!(sp=>
+            if false {
+                #check;
+            }
+            let (#o, #pf) = {
+                use #p::#fwd as _;
+                #receiver.#method()
+            };
+        ));
+    }
+
+    pub(super) fn rule2(&mut self, rule: &str, a: Val, b: Val, sp: Span) -> Val {
+        let (ta, va) = self.operand(a);
+        let (tb, vb) = self.operand(b);
+        let out = self.new_var();
+        let (o, p, gout, pf) = (var(out), private(), gout(), self.fresh("__pf"));
+        let (ta, tb, o_at, pf_at) = (at(&ta, sp), at(&tb, sp), at(&o, sp), at(&pf, sp));
+        let rule = Ident::new(rule, Span::call_site());
+        let camel = camel_case(&rule.to_string());
+        let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
+        let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
+        let method = at(&rule, sp);
+        let pair = at(&Ident::new("__pair", Span::mixed_site()), sp);
+        let check = quote_spanned!(sp=> { let #pair = (&#ta, &#tb); #p::#tag::fits(#pair) });
+        let receiver = quote_spanned!(sp=> (&#ta, &#tb));
+        self.emit_forward(sp, check, &quote!(#fwd), receiver, &method, (&o_at, &pf_at));
+        let (da, db) = (self.tangent_of(va, &ta), self.tangent_of(vb, &tb));
+        self.emit_tangent(
+            out,
+            quote_spanned!(sp=> #pf_at.tangent(&#ta, &#tb, &#o_at, &#da, &#db)),
+        );
+        let contrib = quote_spanned!(sp=> #pf_at.pullback(&#ta, &#tb, &#o_at, #gout));
+        let second = self.second(
+            LINEAR_RULES.contains(&rule.to_string().as_str()),
+            quote_spanned!(sp=> #pf_at.second(&#ta, &#tb, &#o_at, &#da, &#db, #gout)),
+        );
+        self.rev(Rev::Prim {
+            out,
+            contrib,
+            targets: vec![va, vb],
+            tuple: true,
+            via_contribution: false,
+            second,
+            pairs: false,
+        });
+        Val::Active(out)
+    }
+
+    pub(super) fn make_tuple(&mut self, vals: Vec<Val>, sp: Span) -> Val {
+        let (ops, targets): (Vec<Ident>, Vec<Option<VarId>>) =
+            vals.into_iter().map(|v| self.operand(v)).unzip();
+        let out = self.new_var();
+        let (o, gout) = (var(out), gout());
+        self.emit(quote_spanned!(sp=> let #o = (#(#ops,)*);));
+        let tangents: Vec<TokenStream> = ops
+            .iter()
+            .zip(&targets)
+            .map(|(op, t)| self.tangent_of(*t, op))
+            .collect();
+        self.emit_tangent(out, quote!((#(#tangents,)*)));
+        self.rev(Rev::Prim {
+            out,
+            contrib: quote!(*#gout),
+            targets,
+            tuple: true,
+            via_contribution: false,
+            second: None,
+            pairs: false,
+        });
+        Val::Active(out)
+    }
+
+    pub(super) fn tuple_get(&mut self, t: VarId, i: usize, sp: Span) -> VarId {
+        self.field_get(t, &syn::Member::Unnamed(syn::Index::from(i)), sp)
+    }
+
+    /// `t.0` of a tuple or `m.w1` of a struct deriving `Tangent`: in reverse, the
+    /// cotangent goes into that field of `t`'s (see [`Rev::Field`]).
+    pub(super) fn field_get(&mut self, t: VarId, member: &syn::Member, sp: Span) -> VarId {
+        self.use_var(t);
+        let out = self.new_var();
+        let (o, x) = (var(out), var(t));
+        let idx = member;
+        self.emit(quote_spanned!(sp=> let #o = #x.#idx;));
+        let tt = tan(t);
+        self.emit_tangent(out, quote!(#tt.#idx));
+        self.rev(Rev::Field {
+            out,
+            base: t,
+            member: member.clone(),
+        });
+        out
+    }
+}
+
+pub(super) enum Rule1<'a> {
+    /// A rule of `dispatch.rs`, by its function.
+    Named(&'a str),
+    /// A scalar function of `rules`, by its type.
+    Fn(&'a Ident),
+}

@@ -1,0 +1,348 @@
+//! The table of primitives: every method `#[differentiable]` has a rule for, with
+//! the rule generated code calls, its operands and where it applies. The lowering's
+//! dispatch, the "supported methods" message and the README's lists are all read
+//! from [`METHODS`]; a unit test checks the table against `autograd-core`'s rules
+//! and the README, so adding a primitive is one `rules/` file plus one row here.
+//!
+//! The calculus is not here: whether a rule is linear (so that forward-over-reverse
+//! adds no second-order term for it) is stated once, beside its pullback, by the
+//! rule's dispatch entry in `autograd-core/src/adjoint/dispatch.rs`.
+
+/// How generated code calls a method's rule.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Form {
+    /// A scalar function of `autograd::rules` (its type, `"Tanh"`), applied entry by
+    /// entry on matrices through the `unary` rule.
+    Scalar(&'static str),
+    /// A rule of `dispatch.rs` of the receiver alone (its function, `"sum"`).
+    Unary(&'static str),
+    /// A rule of the receiver and a constant argument (`powi`'s exponent).
+    WithConstant(&'static str),
+    /// A rule of the receiver and one differentiated argument (`"dot"`).
+    Binary(&'static str),
+    /// `map(|v| body)`: the closure's body is lowered as a scalar region.
+    Map,
+    /// `clone()`: the value itself.
+    Clone,
+}
+
+impl Form {
+    /// The number of arguments besides the receiver.
+    pub fn args(self) -> usize {
+        match self {
+            Form::Scalar(_) | Form::Unary(_) | Form::Clone => 0,
+            Form::WithConstant(_) | Form::Binary(_) | Form::Map => 1,
+        }
+    }
+}
+
+/// The receivers a method is differentiated on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Applies {
+    /// `f32`, `f64` and type parameters.
+    Scalars,
+    /// Static matrices.
+    Matrices,
+    /// Both: on matrices entry by entry.
+    Both,
+}
+
+/// One method with a derivative rule.
+#[derive(Clone, Copy, Debug)]
+pub struct Primitive {
+    /// The name users write (`x.tanh()`).
+    pub method: &'static str,
+    /// How its rule is called.
+    pub form: Form,
+    /// Where it applies (read by the tests that check the README's lists).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub applies: Applies,
+}
+
+const fn row(method: &'static str, form: Form, applies: Applies) -> Primitive {
+    Primitive {
+        method,
+        form,
+        applies,
+    }
+}
+
+use syn::BinOp;
+use Applies::{Both, Matrices, Scalars};
+use Form::{Binary, Scalar, Unary, WithConstant};
+
+/// Every method with a rule, in the order the messages and the README list them.
+/// A method of two forms (`max()`, the largest entry of a matrix, and `a.max(b)`)
+/// has a row for each.
+pub const METHODS: &[Primitive] = &[
+    row("tanh", Scalar("Tanh"), Both),
+    row("exp", Unary("exp"), Scalars),
+    row("ln", Scalar("Ln"), Both),
+    row("sin", Scalar("Sin"), Both),
+    row("cos", Scalar("Cos"), Both),
+    row("sqrt", Scalar("Sqrt"), Both),
+    row("abs", Scalar("Abs"), Both),
+    row("powi", WithConstant("powi"), Scalars),
+    row("powf", Binary("powf"), Scalars),
+    row("recip", Scalar("Recip"), Both),
+    row("max", Unary("max_entry"), Matrices),
+    row("max", Binary("max"), Scalars),
+    row("min", Unary("min_entry"), Matrices),
+    row("min", Binary("min"), Scalars),
+    row("relu", Scalar("Relu"), Both),
+    row("sigmoid", Scalar("Sigmoid"), Both),
+    row("softplus", Scalar("Softplus"), Both),
+    row("transpose", Unary("transpose"), Matrices),
+    row("component_mul", Binary("component_mul"), Matrices),
+    row("component_div", Binary("component_div"), Matrices),
+    row("dot", Binary("dot"), Matrices),
+    row("sum", Unary("sum"), Matrices),
+    row("mean", Unary("mean"), Matrices),
+    row("norm", Unary("norm"), Matrices),
+    row("norm_squared", Unary("norm_squared"), Matrices),
+    row("map", Form::Map, Matrices),
+    row("clone", Form::Clone, Matrices),
+];
+
+/// The rule of an arithmetic operator, by the `dispatch.rs` function generated
+/// code calls, and whether it is a compound assignment (`+` and `+=` both give
+/// `add`).
+pub fn operator(op: &BinOp) -> Option<(&'static str, bool)> {
+    Some(match op {
+        BinOp::Add(_) => ("add", false),
+        BinOp::Sub(_) => ("sub", false),
+        BinOp::Mul(_) => ("mul", false),
+        BinOp::Div(_) => ("div", false),
+        BinOp::AddAssign(_) => ("add", true),
+        BinOp::SubAssign(_) => ("sub", true),
+        BinOp::MulAssign(_) => ("mul", true),
+        BinOp::DivAssign(_) => ("div", true),
+        _ => return None,
+    })
+}
+
+/// The rule of unary `-`.
+pub const NEG: &str = "neg";
+/// The rule of indexing with a constant index (`m[i]`, `m[(i, j)]`).
+pub const INDEX: &str = "index";
+
+/// Methods whose result is never differentiated (shapes, tests, comparisons).
+pub const QUERIES: &[&str] = &[
+    "nrows",
+    "ncols",
+    "len",
+    "shape",
+    "is_empty",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_sign_positive",
+    "is_sign_negative",
+    "is_square",
+    "partial_cmp",
+    "total_cmp",
+];
+
+/// The form of `method` called with `args` arguments besides the receiver.
+pub fn find(method: &str, args: usize) -> Option<Form> {
+    METHODS
+        .iter()
+        .find(|p| p.method == method && p.form.args() == args)
+        .map(|p| p.form)
+}
+
+/// The distinct methods of rows matching `keep`, space-separated, in table order.
+pub fn list(keep: impl Fn(&Primitive) -> bool) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for p in METHODS.iter().filter(|p| keep(p)) {
+        if !names.contains(&p.method) {
+            names.push(p.method);
+        }
+    }
+    names.join(" ")
+}
+
+/// Every method with a rule, for the message on one that has none.
+pub fn supported() -> String {
+    list(|_| true)
+}
+
+/// A rule's name in camel case, as its tag and forward trait spell it
+/// (`add` -> `Add`, `component_mul` -> `ComponentMul`).
+pub fn camel_case(rule: &str) -> String {
+    rule.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// TEMPORARY: rules linear in their operands.
+pub const LINEAR_RULES: &[&str] = &[
+    "add",
+    "sub",
+    "neg",
+    "index",
+    "transpose",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "max_entry",
+    "min_entry",
+];
+
+#[cfg(test)]
+mod tests {
+    //! The table against what it describes: the rules of `autograd-core` it names,
+    //! and the README's lists of supported methods.
+
+    use super::*;
+
+    fn read(path: &str) -> String {
+        let full = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+    }
+
+    fn camel(rule: &str) -> String {
+        camel_case(rule)
+    }
+
+    /// The rules of `dispatch.rs` invoked through `binary!(..)` or `unary!(..)`.
+    fn invoked(dispatch: &str, mac: &str) -> Vec<String> {
+        dispatch
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("{mac}!(")))
+            .filter_map(|l| l.split("*/").nth(1))
+            .filter_map(|l| l.split(',').next())
+            .map(|n| n.trim().to_string())
+            .collect()
+    }
+
+    fn operators() -> Vec<&'static str> {
+        let mut rules: Vec<&str> = ["+", "-", "*", "/"]
+            .iter()
+            .filter_map(|op| operator(&syn::parse_str(op).expect("an operator")))
+            .map(|(rule, _)| rule)
+            .collect();
+        rules.extend([NEG, INDEX]);
+        rules
+    }
+
+    #[test]
+    fn every_named_rule_has_its_tag_and_forward_in_dispatch() {
+        let dispatch = read("autograd-core/src/adjoint/dispatch.rs");
+        let named = METHODS.iter().filter_map(|p| match p.form {
+            Form::Unary(r) | Form::Binary(r) | Form::WithConstant(r) => Some(r),
+            _ => None,
+        });
+        for rule in named.chain(operators()) {
+            let c = camel(rule);
+            for item in [format!("{c}Tag"), format!("{c}Forward")] {
+                assert!(
+                    dispatch.contains(&item),
+                    "dispatch.rs has no `{item}` for `{rule}`"
+                );
+            }
+        }
+        // The arity of a table row is that of its dispatch entry.
+        let binary = invoked(&dispatch, "binary");
+        let unary = invoked(&dispatch, "unary");
+        assert!(
+            !binary.is_empty() && !unary.is_empty(),
+            "dispatch.rs changed shape"
+        );
+        for p in METHODS {
+            match p.form {
+                Form::Binary(r) => assert!(binary.iter().any(|b| b == r), "`{r}` is not binary"),
+                Form::Unary(r) => assert!(unary.iter().any(|u| u == r), "`{r}` is not unary"),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn every_dispatch_rule_is_in_the_table() {
+        let dispatch = read("autograd-core/src/adjoint/dispatch.rs");
+        let ops = operators();
+        for rule in invoked(&dispatch, "binary")
+            .into_iter()
+            .chain(invoked(&dispatch, "unary"))
+        {
+            let listed = METHODS.iter().any(|p| {
+                matches!(p.form, Form::Unary(r) | Form::Binary(r) | Form::WithConstant(r) if r == rule)
+            });
+            assert!(
+                listed || ops.contains(&rule.as_str()),
+                "`{rule}` of dispatch.rs has no row in the table of primitives"
+            );
+        }
+    }
+
+    #[test]
+    fn every_scalar_function_of_the_rules_is_in_the_table() {
+        let dir = format!("{}/../autograd-core/src/rules", env!("CARGO_MANIFEST_DIR"));
+        let mut impls = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("the rules folder").flatten() {
+            let text = std::fs::read_to_string(entry.path()).expect("a rule file");
+            for line in text.lines() {
+                if let Some(rest) = line.strip_prefix("impl ScalarFn for ") {
+                    impls.push(rest.trim_end_matches(" {").to_string());
+                }
+            }
+        }
+        assert!(impls.len() >= 10, "found only {impls:?}");
+        for f in &impls {
+            let scalar = METHODS
+                .iter()
+                .any(|p| matches!(p.form, Form::Scalar(s) if s == f));
+            // On a matrix `exp` is nalgebra's matrix exponential, which is refused:
+            // the method goes through the scalar-only `exp` rule instead.
+            let exp = f == "Exp" && find("exp", 0) == Some(Form::Unary("exp"));
+            assert!(scalar || exp, "`{f}` implements ScalarFn but has no row");
+        }
+        for p in METHODS {
+            if let Form::Scalar(f) = p.form {
+                assert!(
+                    impls.iter().any(|i| i == f),
+                    "no `impl ScalarFn for {f}` in rules/"
+                );
+            }
+        }
+    }
+
+    /// The README's lists, as the table gives them.
+    fn readme_lists() -> [String; 3] {
+        [
+            list(|p| p.applies != Applies::Matrices),
+            list(|p| matches!(p.form, Form::Scalar(_)) && p.applies == Applies::Both),
+            list(|p| p.applies == Applies::Matrices),
+        ]
+    }
+
+    #[test]
+    fn the_readme_lists_the_supported_methods() {
+        let readme = read("README.md").replace("\n", " ");
+        let [scalars, entry_wise, matrices] = readme_lists();
+        for (what, names) in [
+            ("the scalar methods", scalars),
+            ("the entry-wise", entry_wise),
+            ("the matrix methods", matrices),
+        ] {
+            let phrase = format!("{what} `{names}`");
+            assert!(readme.contains(&phrase), "the README should say: {phrase}");
+        }
+    }
+
+    #[test]
+    fn the_message_lists_every_method_once() {
+        let all = supported();
+        for p in METHODS {
+            let n = all.split(' ').filter(|m| *m == p.method).count();
+            assert_eq!(n, 1, "`{}` in: {all}", p.method);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! What `#[differentiable]` refuses, and what each message tells the user to write
+//! instead: every rejection of the attribute, the signature and the body is a
+//! variant here, so that the language's limits read in one place (thiserror's
+//! `valid.rs`). The phases decide *where* an error goes (the offending tokens) and
+//! report it with `Ctxt::error(tokens, Reject::..)`; this file decides what it says.
+//!
+//! Each variant has a trybuild case in `tests/ui/` named after the mistake.
+
+use crate::primitives;
+use std::fmt;
+
+/// One construct the macro does not differentiate.
+pub enum Reject<'a> {
+    // ----- the attribute and the item ----------------------------------------
+    /// `#[differentiable(..)]` with arguments.
+    AttributeArguments,
+    /// `#[differentiable]` on something other than a function.
+    NotAFunction,
+    /// A `self` parameter.
+    Method,
+    /// `#[constant(..)]` with arguments.
+    ConstantArguments,
+
+    // ----- the signature -------------------------------------------------------
+    /// A parameter bound to a pattern.
+    ParameterPattern,
+    /// `async fn`.
+    AsyncFn,
+    /// `unsafe fn`.
+    UnsafeFn,
+    /// `extern fn`.
+    ExternFn,
+    /// A C-variadic function.
+    Variadic,
+    /// No return type; the function's name.
+    MissingReturn(&'a syn::Ident),
+    /// A type parameter without bounds; its name.
+    UnboundedType(&'a syn::Ident),
+    /// A `&mut` parameter.
+    MutRefParameter,
+    /// An `impl Trait` parameter.
+    ImplTraitParameter,
+
+    // ----- statements ----------------------------------------------------------
+    /// `let x;` without a value.
+    LetWithoutValue,
+    /// `let .. else`.
+    LetElse,
+    /// A pattern other than names and tuples binding a differentiated value.
+    BindingPattern,
+    /// `return` before the last statement.
+    EarlyReturn,
+    /// `m[i] = ..` or `s.f = ..` with a differentiated value.
+    AssignIntoPart,
+
+    // ----- expressions ---------------------------------------------------------
+    /// An index that is itself differentiated.
+    DifferentiatedIndex,
+    /// `while`.
+    While,
+    /// `loop`.
+    Loop,
+    /// A closure outside `map`.
+    Closure,
+    /// `break` or `continue`.
+    BreakContinue,
+    /// `if let`.
+    IfLet,
+    /// `?`.
+    Try,
+    /// `async` blocks and `.await`.
+    Async,
+    /// `unsafe` blocks.
+    Unsafe,
+    /// `match` on differentiated values.
+    Match,
+    /// A macro call over differentiated values; the macro's name.
+    Macro(String),
+    /// `as` on a differentiated value.
+    Cast,
+    /// `[a, b]` or `[a; n]` of differentiated values.
+    Array,
+    /// `S { .. }` of differentiated values.
+    StructLiteral,
+    /// `a..b` of differentiated values.
+    Range,
+    /// `a = b` used as a value.
+    AssignAsValue,
+    /// `a += b` used as a value.
+    CompoundAsValue,
+    /// Anything else over differentiated values.
+    OtherExpression,
+    /// A binary operator without a rule; the operator as written.
+    Operator(String),
+    /// A method without a rule; its name.
+    UnknownMethod(String),
+    /// `x.powi(n)` with a differentiated `n`.
+    DifferentiatedPowiExponent,
+    /// A call through something other than a path (a closure value, `(f)(x)`).
+    CallNotByPath,
+
+    // ----- loops and `map` -----------------------------------------------------
+    /// `for` over something other than a range.
+    LoopNotOverRange,
+    /// `for i in a..`.
+    LoopWithoutEnd,
+    /// `for i in a..=b`.
+    InclusiveLoopRange,
+    /// `for i in 0..n` with a run-time `n`.
+    RuntimeLoopBound,
+    /// `map` with a closure of other than one parameter.
+    MapArity,
+    /// `map(|(a, b)| ..)`: a closure parameter that is not a name.
+    MapPattern,
+}
+
+impl fmt::Display for Reject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Reject::*;
+        match self {
+            AttributeArguments => f.write_str("`#[differentiable]` takes no arguments: write `#[differentiable]`, and mark parameters that are not differentiated with `#[constant]`"),
+            NotAFunction => f.write_str("`#[differentiable]` applies to a function: `#[differentiable] fn f(x: f64) -> f64 { .. }`"),
+            Method => f.write_str("`#[differentiable]` works on free functions, not methods: move the function out of the `impl` block and pass the fields it needs as parameters"),
+            ConstantArguments => f.write_str("`#[constant]` takes no arguments: write `#[constant] name: Type`"),
+            ParameterPattern => f.write_str("bind this parameter to a name (`x: f64`): patterns in parameters cannot be differentiated"),
+            AsyncFn => f.write_str("an `async fn` cannot be differentiable: remove `async` and differentiate the computation it awaits"),
+            UnsafeFn => f.write_str("an `unsafe fn` cannot be differentiable: keep the unsafe part in a helper outside the differentiated code"),
+            ExternFn => f.write_str("an `extern` function cannot be differentiable: differentiate a Rust function and call it from the extern one"),
+            Variadic => f.write_str("a variadic function cannot be differentiable"),
+            MissingReturn(name) => write!(f, "`{name}` must return the value to differentiate: add a return type such as `-> f64` or `-> SVector<f64, N>`"),
+            UnboundedType(t) => write!(f, "bound `{t}` by the scalar traits: write `{t}: RealField + Copy`"),
+            MutRefParameter => f.write_str("a `&mut` parameter cannot be differentiated: take it by value or by `&`, and return the new value"),
+            ImplTraitParameter => f.write_str("an `impl Trait` parameter cannot be differentiated: name the type, or add a generic parameter `T: RealField + Copy`"),
+            LetWithoutValue => f.write_str("give the binding its value where it is declared (`let x = ...;`): a differentiable body cannot assign it later"),
+            LetElse => f.write_str("`let ... else` is not supported in a differentiable function: use `if`/`else`"),
+            BindingPattern => f.write_str("this pattern cannot bind a differentiated value: use a name or a tuple of names"),
+            EarlyReturn => f.write_str("`return` is supported only as the last statement of a differentiable function: make the branches `if`/`else` expressions"),
+            AssignIntoPart => f.write_str("assigning a differentiated value into part of a variable is not supported: build the matrix with `SMatrix::new(..)`, `from_element` or `map`"),
+            DifferentiatedIndex => f.write_str("an index must be a constant, not a differentiated value"),
+            While => f.write_str("`while` cannot be differentiated: its trip count is not known at compile time; write `for i in 0..N` with a constant `N`"),
+            Loop => f.write_str("`loop` cannot be differentiated: its trip count is not known at compile time; write `for i in 0..N` with a constant `N`"),
+            Closure => f.write_str("closures are differentiated only as the argument of `.map(|v| ..)`: move this computation into a `#[differentiable]` function and call it"),
+            BreakContinue => f.write_str("`break` and `continue` cannot be differentiated: a loop must run its constant number of iterations; use `if`/`else` inside the body"),
+            IfLet => f.write_str("`if let` is not supported in a differentiable function: test the condition with a `bool` expression"),
+            Try => f.write_str("`?` is not supported in a differentiable function: handle errors before calling it"),
+            Async => f.write_str("`async`/`.await` cannot be differentiated: await the inputs before calling the differentiable function"),
+            Unsafe => f.write_str("`unsafe` blocks cannot be differentiated: move the unsafe code out of the differentiable function"),
+            Match => f.write_str("`match` on differentiated values is not supported: write `if`/`else` with a `bool` condition"),
+            Macro(name) => write!(f, "the macro `{name}!` cannot be differentiated: write the expression it stands for (for a vector, `SVector::new(..)`)"),
+            Cast => f.write_str("casts (`as`) are not differentiated: convert constants before the computation, or use `nalgebra::convert`"),
+            Array => f.write_str("arrays of differentiated values are not supported: use `SVector::new(..)` or `SMatrix::new(..)`"),
+            StructLiteral => f.write_str("struct literals of differentiated values are not supported: return a tuple or a matrix"),
+            Range => f.write_str("ranges of differentiated values are not supported"),
+            AssignAsValue => f.write_str("an assignment cannot be used as a value here: make it a statement"),
+            CompoundAsValue => f.write_str("a compound assignment cannot be used as a value here: make it a statement"),
+            OtherExpression => f.write_str("this expression is not supported in a differentiable function"),
+            Operator(op) => write!(f, "`{op}` has no derivative rule: differentiable functions use `+ - * /` and the supported methods"),
+            UnknownMethod(name) => write!(f, "`{name}` has no derivative rule in a differentiable function; the supported methods are: {}. For another entry-wise function write `m.map(|v| ...)` with a supported body, or stop the gradient with `autograd::detach(..)`", primitives::supported()),
+            DifferentiatedPowiExponent => f.write_str("the exponent of `powi` is a constant integer: for a differentiated exponent write `x.powf(p)`"),
+            CallNotByPath => f.write_str("only functions named by a path can be called in a differentiable function"),
+            LoopNotOverRange => f.write_str("a differentiable `for` loop runs over a constant range: write `for i in 0..N` and index with `i`"),
+            LoopWithoutEnd => f.write_str("give the loop range an end: `0..N` with a literal or const generic `N`"),
+            InclusiveLoopRange => f.write_str("write the loop range as `a..N` (half-open) so that its length bounds the loop tape"),
+            RuntimeLoopBound => f.write_str("the end of a differentiable loop's range must be a literal or a const generic parameter (`0..N`): the reverse sweep stores one step per iteration without allocating"),
+            MapArity => f.write_str("the closure of `map` takes one parameter, the entry: `m.map(|v| ...)`"),
+            MapPattern => f.write_str("bind the entry to a name: `m.map(|v| ...)`"),
+        }
+    }
+}
