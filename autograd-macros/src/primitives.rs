@@ -180,21 +180,6 @@ pub fn camel_case(rule: &str) -> String {
         .collect()
 }
 
-/// TEMPORARY: rules linear in their operands.
-pub const LINEAR_RULES: &[&str] = &[
-    "add",
-    "sub",
-    "neg",
-    "index",
-    "transpose",
-    "sum",
-    "mean",
-    "max",
-    "min",
-    "max_entry",
-    "min_entry",
-];
-
 #[cfg(test)]
 mod tests {
     //! The table against what it describes: the rules of `autograd-core` it names,

@@ -17,6 +17,8 @@
 
 use core::marker::PhantomData;
 
+use super::tangent::NoGrad;
+
 use crate::rules::{
     AddRule, ComponentDivRule, ComponentMulRule, DivRule, DotRule, ExpRule, IndexRule,
     MaxEntryRule, MaxRule, MeanRule, MinEntryRule, MinRule, MulRule, NegRule, NormRule,
@@ -117,7 +119,27 @@ macro_rules! binary {
 
         binary!(@second $kind, $Tag, $Trait, $Out);
     };
-    (@second linear, $Tag:ident, $Trait:ident, $Out:ident) => {};
+    (@second linear, $Tag:ident, $Trait:ident, $Out:ident) => {
+        impl<A, B> Token<$Tag, A, B> {
+            /// A linear rule's pullback does not depend on the operands: no
+            /// second-order term ([`NoGrad`] adds nothing).
+            #[inline(always)]
+            pub fn second(
+                self,
+                _: &A,
+                _: &B,
+                _: &binary!(@out A, B, $Trait, $Out),
+                _: &A,
+                _: &B,
+                _: &binary!(@out A, B, $Trait, $Out),
+            ) -> NoGrad
+            where
+                A: $Trait<B>,
+            {
+                NoGrad
+            }
+        }
+    };
     (@second $kind:ident, $Tag:ident, $Trait:ident, $Out:ident) => {
         impl<A, B> Token<$Tag, A, B> {
             /// The derivative of the pullback along the operands' tangents `da`,
@@ -210,7 +232,25 @@ macro_rules! unary {
 
         unary!(@second $kind, $Tag, $Trait, $Out);
     };
-    (@second linear, $Tag:ident, $Trait:ident, $Out:ident) => {};
+    (@second linear, $Tag:ident, $Trait:ident, $Out:ident) => {
+        impl<A> Token<$Tag, A> {
+            /// A linear rule's pullback does not depend on the operand: no
+            /// second-order term ([`NoGrad`] adds nothing).
+            #[inline(always)]
+            pub fn second(
+                self,
+                _: &A,
+                _: &unary!(@out A, $Trait, $Out),
+                _: &A,
+                _: &unary!(@out A, $Trait, $Out),
+            ) -> NoGrad
+            where
+                A: $Trait,
+            {
+                NoGrad
+            }
+        }
+    };
     (@second $kind:ident, $Tag:ident, $Trait:ident, $Out:ident) => {
         impl<A> Token<$Tag, A> {
             /// The derivative of the pullback along the operand's tangent `da` for
@@ -442,5 +482,14 @@ impl<A, I> Token<IndexTag, A, I> {
         A: IndexRule<I>,
     {
         a.tangent(index, out, da)
+    }
+
+    /// Indexing is linear: no second-order term ([`NoGrad`] adds nothing).
+    #[inline(always)]
+    pub fn second(self, _: &A, _: I, _: &A::Output, _: &A, _: &A::Output) -> NoGrad
+    where
+        A: IndexRule<I>,
+    {
+        NoGrad
     }
 }

@@ -195,7 +195,7 @@ impl Lowerer<'_> {
             (_, []) if recv.active().is_none() => self.inactive(e),
             (Some(Form::Scalar(f)), []) => {
                 let f = Ident::new(f, Span::call_site());
-                self.rule1_path(Rule1::Fn(&f), recv, None, false, sp)
+                self.rule1_path(Rule1::Fn(&f), recv, None, sp)
             }
             (Some(Form::Unary(rule)), []) => self.rule1(rule, recv, None, sp),
             (Some(Form::WithConstant(rule)), [n]) => {

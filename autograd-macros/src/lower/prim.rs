@@ -4,7 +4,7 @@
 
 use super::ir::{at, gout, private, tan, var, Binding, Mode, Rev, Val, VarId};
 use super::Lowerer;
-use crate::primitives::{camel_case, LINEAR_RULES};
+use crate::primitives::camel_case;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::Ident;
@@ -66,14 +66,15 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn rule1(&mut self, rule: &str, a: Val, extra: Option<Ident>, sp: Span) -> Val {
-        let linear = LINEAR_RULES.contains(&rule);
-        self.rule1_path(Rule1::Named(rule), a, extra, linear, sp)
+        self.rule1_path(Rule1::Named(rule), a, extra, sp)
     }
 
-    /// Second order: the token's `second` call, unless the rule is linear in its
-    /// operands (whose pullback then does not depend on them).
-    pub(super) fn second(&self, linear: bool, call: TokenStream) -> Option<TokenStream> {
-        (self.mode == Mode::Hvp && !linear).then_some(call)
+    /// Second order (`Mode::Hvp`): the token's `second` call, the derivative of
+    /// its pullback along the operands' tangents. A linear rule's token answers
+    /// `NoGrad`, which adds nothing: linearity is the rule's to state, in
+    /// `dispatch.rs`, not the macro's.
+    pub(super) fn second(&self, call: TokenStream) -> Option<TokenStream> {
+        (self.mode == Mode::Hvp).then_some(call)
     }
 
     /// `let (out, token) = (&a[, extra]).rule();` forward (after the rule's
@@ -83,7 +84,6 @@ impl Lowerer<'_> {
         rule: Rule1<'_>,
         a: Val,
         extra: Option<Ident>,
-        linear: bool,
         sp: Span,
     ) -> Val {
         let (ta, va) = self.operand(a);
@@ -122,10 +122,8 @@ impl Lowerer<'_> {
             quote_spanned!(sp=> #pf_at.tangent(&#ta, #extra &#o_at, &#da)),
         );
         let contrib = quote_spanned!(sp=> #pf_at.pullback(&#ta, #extra &#o_at, #gout));
-        let second = self.second(
-            linear,
-            quote_spanned!(sp=> #pf_at.second(&#ta, #extra &#o_at, &#da, #gout)),
-        );
+        let second =
+            self.second(quote_spanned!(sp=> #pf_at.second(&#ta, #extra &#o_at, &#da, #gout)));
         self.rev(Rev::Prim {
             out,
             contrib,
@@ -185,10 +183,8 @@ impl Lowerer<'_> {
             quote_spanned!(sp=> #pf_at.tangent(&#ta, &#tb, &#o_at, &#da, &#db)),
         );
         let contrib = quote_spanned!(sp=> #pf_at.pullback(&#ta, &#tb, &#o_at, #gout));
-        let second = self.second(
-            LINEAR_RULES.contains(&rule.to_string().as_str()),
-            quote_spanned!(sp=> #pf_at.second(&#ta, &#tb, &#o_at, &#da, &#db, #gout)),
-        );
+        let second =
+            self.second(quote_spanned!(sp=> #pf_at.second(&#ta, &#tb, &#o_at, &#da, &#db, #gout)));
         self.rev(Rev::Prim {
             out,
             contrib,

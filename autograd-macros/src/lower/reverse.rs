@@ -147,8 +147,7 @@ impl Reverse {
                         ));
                         if let Some(second) = second {
                             let p = private();
-                            self.code
-                                .extend(quote!(#p::acc(&mut #d, { let #gout = &#g.0; #second });));
+                            self.code.extend(quote!(#p::Contribution::acc_into({ let #gout = &#g.0; #second }, &mut #d);));
                         }
                         self.zip_split(&c, &d, targets, *tuple);
                         continue;
