@@ -1,0 +1,327 @@
+//! Emit phase: the user's function, unchanged, and beside it a module of the same
+//! name holding `Grad`, `grad`, `vjp` and the positional `__vjp` that other
+//! differentiable functions compose.
+//!
+//! ```text
+//! pub fn neuron(w: f64, b: f64, x: f64, y: f64) -> f64 { .. }   // as written
+//! pub mod neuron {
+//!     pub struct Grad { pub w: f64, pub b: f64 }
+//!     pub fn __vjp(..) -> (f64, impl FnOnce(f64) -> (f64, f64, NoGrad, NoGrad))
+//!     pub fn vjp(..)   -> (f64, impl FnOnce(f64) -> Grad)
+//!     pub fn grad(..)  -> (f64, Grad)
+//!     pub fn __jvp(.., tangents) -> (f64, f64)             // forward mode
+//!     pub fn jvp(.., tangent: &Grad) -> (f64, f64)
+//!     pub fn __hvp(.., tangents) -> (f64, f64, impl FnOnce((f64, f64)) -> ((f64, f64), ..))
+//!     pub fn hvp(.., tangent: &Grad) -> (f64, Grad, Grad)  // forward over reverse
+//!     pub fn hessian(..) -> SMatrix<f64, D, D>              // no generics only
+//!     pub fn apply(&Tensor, ..) -> Tensor                    // the bridge
+//! }
+//! ```
+//!
+//! With `body: None` (the function had errors) the same items are emitted with
+//! bodies that never run, so that callers see no follow-on errors.
+//!
+//! [`bodies`] holds the bodies of the generated functions, [`types`] `Grad` and
+//! the generics of the generated items, [`bridge`] `apply`/`try_apply`.
+
+mod bodies;
+mod bridge;
+mod types;
+
+use crate::lower::ir::Lowered;
+use crate::parse::{FnView, Param};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::{Ident, Type, Visibility};
+
+pub fn expand(view: &FnView, body: Option<(&Lowered, &Lowered, &Lowered)>) -> TokenStream {
+    let item = &view.item;
+    let (Some(params), Some(ret)) = (
+        view.params
+            .iter()
+            .map(Option::as_ref)
+            .collect::<Option<Vec<&Param>>>(),
+        &view.ret,
+    ) else {
+        return item.to_token_stream();
+    };
+    let g = Generated::new(view, params, ret);
+    let module = g.module(body);
+    // Calling only the derivatives is a use of the function: no dead-code warning.
+    // (The module cannot name the function to count as a use: `super::f` does not
+    // reach a function declared in a function body.)
+    quote!(#[allow(dead_code)] #item #module)
+}
+
+/// What the generated items of one function are made from.
+struct Generated<'a> {
+    view: &'a FnView,
+    params: Vec<&'a Param>,
+    ret: &'a Type,
+}
+
+impl<'a> Generated<'a> {
+    pub(super) fn new(view: &'a FnView, params: Vec<&'a Param>, ret: &'a Type) -> Self {
+        Generated { view, params, ret }
+    }
+
+    /// The parameters not marked `#[constant]`: the fields of `Grad`.
+    pub(super) fn differentiated(&self) -> impl Iterator<Item = &'a Param> + '_ {
+        self.params.iter().copied().filter(|p| !p.constant)
+    }
+
+    pub(super) fn module(&self, body: Option<(&Lowered, &Lowered, &Lowered)>) -> TokenStream {
+        let sig = &self.view.item.sig;
+        let name = &sig.ident;
+        let (mod_vis, item_vis) = visibilities(&self.view.item.vis);
+        let generics = &sig.generics;
+        let (impl_generics, _, _) = generics.split_for_impl();
+        let where_clause = self.where_clause();
+        let decls = self.params.iter().map(|p| {
+            let (i, t) = (&p.ident, &p.ty);
+            let m = p.mutable.then(|| quote!(mut));
+            quote!(#m #i: #t)
+        });
+        let decls = quote!(#(#decls),*);
+        let args: Vec<&Ident> = self.params.iter().map(|p| &p.ident).collect();
+        let ret = self.ret;
+        let turbofish = self.turbofish();
+        let use_bound = self.use_bound();
+        let cot_types = self.params.iter().map(|p| match p.constant {
+            true => quote!(::autograd::__private::NoGrad),
+            false => p.owned.to_token_stream(),
+        });
+        let cot_types: Vec<TokenStream> = cot_types.collect();
+        let grad_ty = self.grad_type();
+        let active: Vec<&Ident> = self.differentiated().map(|p| &p.ident).collect();
+        let pattern = self.params.iter().map(|p| match p.constant {
+            true => quote!(_),
+            false => p.ident.to_token_stream(),
+        });
+        let pattern = quote!((#(#pattern,)*));
+        let marker = self
+            .marker()
+            .map(|_| quote!(__marker: ::core::marker::PhantomData,));
+        let build = quote!(Grad { #(#active,)* #marker });
+
+        let jvp_body = match body {
+            Some((_, t, _)) => self.jvp_body(t),
+            None => quote!(::core::unreachable!()),
+        };
+        let tangent_types: Vec<TokenStream> = self
+            .params
+            .iter()
+            .map(|p| match p.constant {
+                true => quote!(impl ::core::marker::Sized),
+                false => {
+                    let o = &p.owned;
+                    quote!(impl ::autograd::__private::TangentArg<#o>)
+                }
+            })
+            .collect();
+        let tangent_param = if self.params.iter().any(|p| p.ident == "tangent") {
+            Ident::new("__tangent", Span::call_site())
+        } else {
+            Ident::new("tangent", Span::call_site())
+        };
+        let tangent_fields: Vec<TokenStream> = self
+            .params
+            .iter()
+            .map(|p| match p.constant {
+                true => quote!(::autograd::__private::NoGrad),
+                false => {
+                    let i = &p.ident;
+                    quote!(#tangent_param.#i)
+                }
+            })
+            .collect();
+        let jvp_call = match body {
+            Some(_) => quote!(__jvp #turbofish (#(#args,)* (#(#tangent_fields,)*))),
+            None => quote!(::core::unreachable!()),
+        };
+        let jvp_doc = format!("The value of [`{name}`](fn@super::{name}) and its directional derivative along `tangent` (forward mode: a Jacobian-vector product), in one forward sweep.");
+        let vjp_body = match body {
+            Some((l, _, _)) => self.vjp_body(l),
+            None => quote!((::core::unreachable!(), move |_: #ret| ::core::unreachable!())),
+        };
+        let grad_body = match body {
+            Some((l, _, _)) => self.grad_body(l),
+            None => quote!(::core::unreachable!()),
+        };
+        let grad_struct = self.grad_struct(body.is_some());
+        let grad_fn = self.returns_scalar().then(|| {
+            let doc = format!("The value of [`{name}`](fn@super::{name}) and its gradient with respect to every parameter not marked `#[constant]`, in one forward and one reverse sweep.");
+            quote! {
+                #[doc = #doc]
+                #[inline]
+                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
+                #item_vis fn grad #impl_generics (#decls) -> (#ret, #grad_ty) #where_clause {
+                    let (__out, #pattern): (#ret, (#(#cot_types,)*)) = #grad_body;
+                    (__out, #build)
+                }
+            }
+        });
+        let apply_fns = body.and_then(|_| self.apply_fns());
+        let hvp_body = match body {
+            Some((_, _, h)) => self.hvp_body(h),
+            None => quote!((
+                ::core::unreachable!(),
+                ::core::unreachable!(),
+                move |_: (#ret, #ret)| ::core::unreachable!()
+            )),
+        };
+        // `__hvp` returns an `impl FnOnce` whose `use<..>` must name every type
+        // parameter, so the tangent arguments' types are named ones here.
+        let mut hvp_generics = generics.clone();
+        let mut hvp_tangent_types = Vec::new();
+        for (i, p) in self.params.iter().enumerate() {
+            let t = Ident::new(&format!("__TA{i}"), Span::mixed_site());
+            let bound = match p.constant {
+                true => quote!(::core::marker::Sized),
+                false => {
+                    let o = &p.owned;
+                    quote!(::autograd::__private::TangentArg<#o>)
+                }
+            };
+            hvp_generics.params.push(syn::parse_quote!(#t: #bound));
+            hvp_tangent_types.push(t);
+        }
+        let (hvp_impl_generics, _, _) = hvp_generics.split_for_impl();
+        let mut hvp_use: Vec<TokenStream> = self
+            .generic_args()
+            .into_iter()
+            .map(|i| i.to_token_stream())
+            .collect();
+        hvp_use.extend(hvp_tangent_types.iter().map(|t| t.to_token_stream()));
+        let pair_cot_types = self.params.iter().map(|p| match p.constant {
+            true => quote!(::autograd::__private::NoGrad),
+            false => {
+                let o = &p.owned;
+                quote!((#o, #o))
+            }
+        });
+        // The tangents' type parameters are inferred.
+        let hvp_turbofish = match self.generic_args() {
+            a if a.is_empty() => TokenStream::new(),
+            a => {
+                let infer = self.params.iter().map(|_| quote!(_));
+                quote!(::<#(#a,)* #(#infer),*>)
+            }
+        };
+        let hvp_call = match body {
+            Some(_) => quote!(__hvp #hvp_turbofish (#(#args,)* (#(#tangent_fields,)*))),
+            None => quote!(::core::unreachable!()),
+        };
+        let first = self.differentiated().map(|p| {
+            let i = &p.ident;
+            quote!(#i: #i.0,)
+        });
+        let second = self.differentiated().map(|p| {
+            let i = &p.ident;
+            quote!(#i: #i.1,)
+        });
+        let hessian_fn = self.hessian_fn(body.is_some(), &decls, &args, &tangent_param);
+        let hvp_fn = self.returns_scalar().then(|| {
+            let body = match body {
+                Some(_) => quote! {
+                    let (__out, _, __pb) = #hvp_call;
+                    let __one = ::autograd::__private::one_like(&__out);
+                    let #pattern = __pb((__one, ::autograd::__private::zero_like(&__one)));
+                    (__out, Grad { #(#first)* #marker }, Grad { #(#second)* #marker })
+                },
+                None => quote!(::core::unreachable!()),
+            };
+            let doc = format!("The value of [`{name}`](fn@super::{name}), its gradient, and the product of its Hessian with `{tangent_param}` (a Hessian-vector product, forward over reverse: one forward sweep with tangents and one reverse sweep over pairs of cotangents).");
+            quote! {
+                #[doc = #doc]
+                #[inline]
+                #[allow(unused_variables)]
+                #item_vis fn hvp #impl_generics (#decls, #tangent_param: &#grad_ty) -> (#ret, #grad_ty, #grad_ty) #where_clause {
+                    #body
+                }
+            }
+        });
+        let mod_doc =
+            format!("Derivatives of [`{name}`](fn@{name}), generated by `#[differentiable]`.");
+        let vjp_doc = format!("The value of [`{name}`](fn@super::{name}) and its pullback, which maps a cotangent of the value to the cotangents of the parameters (a vector-Jacobian product).");
+        quote! {
+            #[doc = #mod_doc]
+            #[allow(non_snake_case, unused_imports, dead_code, unreachable_code, clippy::all)]
+            #mod_vis mod #name {
+                use super::*;
+
+                #grad_struct
+
+                #[doc(hidden)]
+                #[inline]
+                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
+                #item_vis fn __vjp #impl_generics (#decls) -> (#ret, impl ::core::ops::FnOnce(#ret) -> (#(#cot_types,)*) #use_bound) #where_clause {
+                    #vjp_body
+                }
+
+                #[doc = #vjp_doc]
+                #[inline]
+                #item_vis fn vjp #impl_generics (#decls) -> (#ret, impl ::core::ops::FnOnce(#ret) -> #grad_ty #use_bound) #where_clause {
+                    let (__out, __pb) = __vjp #turbofish (#(#args),*);
+                    (__out, move |__g: #ret| {
+                        let #pattern = __pb(__g);
+                        #build
+                    })
+                }
+
+                                #grad_fn
+
+                #[doc(hidden)]
+                #[inline]
+                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
+                #item_vis fn __jvp #impl_generics (#decls, __tangents: (#(#tangent_types,)*)) -> (#ret, #ret) #where_clause {
+                    #jvp_body
+                }
+
+                                #[doc = #jvp_doc]
+                #[inline]
+                #[allow(unused_variables)]
+                #item_vis fn jvp #impl_generics (#decls, #tangent_param: &#grad_ty) -> (#ret, #ret) #where_clause {
+                    #jvp_call
+                }
+
+                #[doc(hidden)]
+                #[inline]
+                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
+                #item_vis fn __hvp #hvp_impl_generics (#decls, __tangents: (#(#hvp_tangent_types,)*)) -> (#ret, #ret, impl ::core::ops::FnOnce((#ret, #ret)) -> (#(#pair_cot_types,)*) + use<#(#hvp_use),*>) #where_clause {
+                    #hvp_body
+                }
+
+                #hvp_fn
+
+                #hessian_fn
+
+                #apply_fns
+            }
+        }
+    }
+}
+
+/// The visibility of the generated module, and of the items in it so that they are
+/// visible wherever the function is.
+pub(super) fn visibilities(vis: &Visibility) -> (TokenStream, TokenStream) {
+    match vis {
+        Visibility::Public(_) => (quote!(pub), quote!(pub)),
+        Visibility::Inherited => (TokenStream::new(), quote!(pub(super))),
+        Visibility::Restricted(r) => {
+            let path = &r.path;
+            let first = path
+                .segments
+                .first()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            let inner = match first.as_str() {
+                "crate" => quote!(pub(crate)),
+                "self" => quote!(pub(super)),
+                "super" => quote!(pub(in super::#path)),
+                _ => quote!(pub(in #path)),
+            };
+            (vis.to_token_stream(), inner)
+        }
+    }
+}
