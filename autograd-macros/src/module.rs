@@ -53,11 +53,7 @@ pub fn derive(input: TokenStream) -> TokenStream {
     let fields = fields(&input, &mut cx);
     match cx.into_compile_errors() {
         None => expand(&input, &fields),
-        Some(errors) => {
-            let mut out = stub(&input);
-            out.extend(errors);
-            out
-        }
+        Some(errors) => crate::fallback::item_with_errors(stub(&input), errors),
     }
 }
 

@@ -4,29 +4,76 @@
 //! fields, its gradient is a value of the same struct, and the static optimizers
 //! update it. Fields are visited in declaration order.
 
+use crate::ctxt::Ctxt;
+use crate::fallback;
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{Data, DeriveInput, Fields, Member};
 
-/// Expands the derive, or a `compile_error!` on what it cannot derive.
+/// Expands the derive; on errors, every error (collected in a `Ctxt`) beside stub
+/// impls, so that uses of the struct add no errors of their own.
 pub fn derive(input: TokenStream) -> TokenStream {
     let item: DeriveInput = match syn::parse2(input) {
         Ok(item) => item,
         Err(e) => return e.to_compile_error(),
     };
+    let mut cx = Ctxt::default();
+    let fields = fields(&item, &mut cx);
+    match (cx.into_compile_errors(), fields) {
+        (None, Some(fields)) => expand(&item, fields),
+        (errors, _) => fallback::item_with_errors(stub(&item), errors.unwrap_or_default()),
+    }
+}
+
+/// The struct's fields, or `None` (with the reasons in `cx`) if it has none to
+/// differentiate.
+fn fields<'a>(item: &'a DeriveInput, cx: &mut Ctxt) -> Option<&'a Fields> {
     let fields = match &item.data {
         Data::Struct(s) => &s.fields,
         Data::Enum(e) => {
-            return syn::Error::new_spanned(e.enum_token, "`Tangent` is derived for structs of scalars and matrices, not enums: a tangent needs every field at once").to_compile_error();
+            cx.error(e.enum_token, "`Tangent` is derived for structs of scalars and matrices, not enums: a tangent needs every field at once");
+            return None;
         }
         Data::Union(u) => {
-            return syn::Error::new_spanned(
+            cx.error(
                 u.union_token,
                 "`Tangent` is derived for structs, not unions",
-            )
-            .to_compile_error();
+            );
+            return None;
         }
     };
+    if fields.is_empty() {
+        cx.error(&item.ident, "`Tangent` needs at least one field: a parameter set without entries has nothing to differentiate");
+        return None;
+    }
+    Some(fields)
+}
+
+/// Impls with bodies that never run (the crate does not compile), emitted beside
+/// the errors.
+fn stub(item: &DeriveInput) -> TokenStream {
+    let name = &item.ident;
+    let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+    let (a, p) = (quote!(::autograd::Tangent), quote!(::autograd::Params));
+    let never = quote!(::core::unreachable!("`derive(Tangent)` failed"));
+    quote! {
+        impl #impl_generics #a for #name #ty_generics #where_clause {
+            fn zero_like(&self) -> Self { #never }
+            fn accumulate(&mut self, _: Self) { #never }
+        }
+        impl #impl_generics #p for #name #ty_generics #where_clause {
+            type Scalar = f64;
+            const DIM: usize = 0;
+            fn entries(&self) -> impl ::core::iter::Iterator<Item = &f64> { ::core::iter::empty() }
+            fn entries_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut f64> { ::core::iter::empty() }
+            fn slices(&self) -> impl ::core::iter::Iterator<Item = &[f64]> { ::core::iter::empty() }
+            fn slices_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [f64]> { ::core::iter::empty() }
+        }
+    }
+}
+
+/// The `Tangent` and `Params` impls of a struct with `fields`.
+fn expand(item: &DeriveInput, fields: &Fields) -> TokenStream {
     let members: Vec<Member> = match fields {
         Fields::Named(n) => n
             .named
@@ -40,7 +87,7 @@ pub fn derive(input: TokenStream) -> TokenStream {
     };
     let types: Vec<&syn::Type> = fields.iter().map(|f| &f.ty).collect();
     let Some(first) = types.first() else {
-        return syn::Error::new_spanned(&item.ident, "`Tangent` needs at least one field: a parameter set without entries has nothing to differentiate").to_compile_error();
+        return TokenStream::new();
     };
     let name = &item.ident;
     let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
