@@ -48,9 +48,7 @@ fn differentiable_impl(
     input: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
     let mut cx = ctxt::Ctxt::default();
-    if !args.is_empty() {
-        cx.error(&args, reject::Reject::AttributeArguments);
-    }
+    let custom_vjp = parse::attribute(args, &mut cx);
     let item: syn::ItemFn = match syn::parse2(input.clone()) {
         Ok(f) => f,
         Err(_) => {
@@ -65,6 +63,16 @@ fn differentiable_impl(
     let view = parse::parse(item, &mut cx);
     check::signature(&view, &mut cx);
     let signature_ok = cx.len() == 0;
+    if let Some(pullback) = &custom_vjp {
+        // A custom rule: the body is the user's, run as written.
+        return match cx.into_compile_errors() {
+            None => emit::expand(&view, emit::Body::Custom(pullback)),
+            Some(errors) if signature_ok => {
+                fallback::item_with_errors(emit::expand(&view, emit::Body::Stub), errors)
+            }
+            Some(errors) => fallback::item_with_errors(&view.item, errors),
+        };
+    }
     let lowered = lower::lower(&view, &mut cx, lower::Mode::Vjp);
     match cx.into_compile_errors() {
         None => {
@@ -72,12 +80,12 @@ fn differentiable_impl(
             let tangents = lower::lower(&view, &mut ctxt::Ctxt::default(), lower::Mode::Jvp);
             // So does forward over reverse (second order).
             let second = lower::lower(&view, &mut ctxt::Ctxt::default(), lower::Mode::Hvp);
-            emit::expand(&view, Some((&lowered, &tangents, &second)))
+            emit::expand(&view, emit::Body::Lowered(&lowered, &tangents, &second))
         }
         // Stub items keep callers of `NAME::grad` free of follow-on errors, but only a
         // sound signature can be repeated on them.
         Some(errors) if signature_ok => {
-            fallback::item_with_errors(emit::expand(&view, None), errors)
+            fallback::item_with_errors(emit::expand(&view, emit::Body::Stub), errors)
         }
         Some(errors) => fallback::item_with_errors(&view.item, errors),
     }

@@ -81,3 +81,25 @@ pub fn parse(mut item: ItemFn, cx: &mut Ctxt) -> FnView {
     };
     FnView { item, params, ret }
 }
+
+/// The attribute's arguments: none, or `vjp = PULLBACK` for a custom rule.
+/// Anything else is reported on the arguments.
+pub fn attribute(args: proc_macro2::TokenStream, cx: &mut Ctxt) -> Option<syn::Path> {
+    if args.is_empty() {
+        return None;
+    }
+    let mut vjp = None;
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("vjp") && vjp.is_none() {
+            vjp = Some(meta.value()?.parse::<syn::Path>()?);
+            Ok(())
+        } else {
+            Err(meta.error("unexpected argument"))
+        }
+    });
+    if syn::parse::Parser::parse2(parser, args.clone()).is_err() {
+        cx.error(&args, Reject::AttributeArguments);
+        return None;
+    }
+    vjp
+}

@@ -12,7 +12,7 @@ use std::fmt;
 /// One construct the macro does not differentiate.
 pub enum Reject<'a> {
     // ----- the attribute and the item ----------------------------------------
-    /// `#[differentiable(..)]` with arguments.
+    /// `#[differentiable(..)]` with arguments other than `vjp = PULLBACK`.
     AttributeArguments,
     /// `#[differentiable]` on something other than a function.
     NotAFunction,
@@ -118,7 +118,7 @@ impl fmt::Display for Reject<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use Reject::*;
         match self {
-            AttributeArguments => f.write_str("`#[differentiable]` takes no arguments: write `#[differentiable]`, and mark parameters that are not differentiated with `#[constant]`"),
+            AttributeArguments => f.write_str("`#[differentiable]` takes no arguments but a custom rule, `vjp = PULLBACK`: write `#[differentiable]` (and mark parameters that are not differentiated with `#[constant]`), or `#[differentiable(vjp = my_pullback)]`"),
             NotAFunction => f.write_str("`#[differentiable]` applies to a function: `#[differentiable] fn f(x: f64) -> f64 { .. }`"),
             Method => f.write_str("`#[differentiable]` works on free functions, not methods: move the function out of the `impl` block and pass the fields it needs as parameters"),
             ConstantArguments => f.write_str("`#[constant]` takes no arguments: write `#[constant] name: Type`"),

@@ -10,6 +10,7 @@ use quote::{quote, ToTokens};
 use syn::Ident;
 
 impl Generated<'_> {
+    /// The forward sweep, the output, the reverse sweep from `__seed` and the
     /// parameters' cotangents, shared by `__vjp` and `grad`.
     pub(super) fn reverse_parts(
         &self,
@@ -117,6 +118,80 @@ impl Generated<'_> {
                     }
                 }
                 __h
+            }
+        })
+    }
+
+    /// `jacobian`: the derivative of every entry of the output (rows, in the order
+    /// of `Params::entries`) with respect to every differentiated entry (columns,
+    /// in `Grad`'s order), by one `jvp` per column or one `vjp` per row, whichever
+    /// is fewer. For functions without generics (the sizes are then constants)
+    /// whose constant parameters can be passed more than once.
+    pub(super) fn jacobian_fn(
+        &self,
+        lowered: bool,
+        decls: &TokenStream,
+        args: &[&Ident],
+        tangent_param: &Ident,
+    ) -> Option<TokenStream> {
+        let generics = &self.view.item.sig.generics;
+        if !lowered
+            || generics.type_params().next().is_some()
+            || generics.const_params().next().is_some()
+            || self.differentiated().next().is_none()
+            || !self
+                .params
+                .iter()
+                .all(|p| p.by_ref || !p.constant || copy_scalar(&p.owned))
+        {
+            return None;
+        }
+        let name = &self.view.item.sig.ident;
+        let (_, item_vis) = visibilities(&self.view.item.vis);
+        let (ret, pm, tg) = (
+            self.ret,
+            quote!(::autograd::Params),
+            quote!(::autograd::Tangent),
+        );
+        let (m, d) = (
+            quote!({ <#ret as #pm>::DIM }),
+            quote!({ <Grad as #pm>::DIM }),
+        );
+        let scalar = quote!(<Grad as #pm>::Scalar);
+        let doc = format!("The Jacobian of [`{name}`](fn@super::{name}): entry `(i, j)` is the derivative of the output's entry `i` (matrices column by column; `0` for a scalar output) with respect to the `j`-th entry of the parameters not marked `#[constant]` (in the order of `Grad`'s fields, matrices column by column). Computed with one [`jvp`] per column or one [`vjp`] per row, whichever is fewer.");
+        Some(quote! {
+            #[doc = #doc]
+            #item_vis fn jacobian(#decls) -> ::autograd::nalgebra::SMatrix<#scalar, #m, #d> {
+                let mut __jac = ::autograd::nalgebra::SMatrix::<#scalar, #m, #d>::zeros();
+                if <#ret as #pm>::DIM < <Grad as #pm>::DIM {
+                    for __i in 0..<#ret as #pm>::DIM {
+                        let (__y, __pb) = vjp(#(#args),*);
+                        let mut __c = #tg::zero_like(&__y);
+                        if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut __c).nth(__i) {
+                            *__e = ::autograd::nalgebra::one();
+                        }
+                        for (__j, __v) in #pm::entries(&__pb(__c)).enumerate() {
+                            __jac[(__i, __j)] = *__v;
+                        }
+                    }
+                } else {
+                    // A zero of `Grad`'s shape: the pullback of a zero cotangent.
+                    let (__y, __pb) = vjp(#(#args),*);
+                    let mut #tangent_param = __pb(#tg::zero_like(&__y));
+                    for __j in 0..<Grad as #pm>::DIM {
+                        if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut #tangent_param).nth(__j) {
+                            *__e = ::autograd::nalgebra::one();
+                        }
+                        let (_, __dy) = jvp(#(#args,)* &#tangent_param);
+                        for (__i, __v) in #pm::entries(&__dy).enumerate() {
+                            __jac[(__i, __j)] = *__v;
+                        }
+                        if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut #tangent_param).nth(__j) {
+                            *__e = ::autograd::nalgebra::zero();
+                        }
+                    }
+                }
+                __jac
             }
         })
     }

@@ -14,11 +14,14 @@
 //!     pub fn __hvp(.., tangents) -> (f64, f64, impl FnOnce((f64, f64)) -> ((f64, f64), ..))
 //!     pub fn hvp(.., tangent: &Grad) -> (f64, Grad, Grad)  // forward over reverse
 //!     pub fn hessian(..) -> SMatrix<f64, D, D>              // no generics only
+//!     pub fn jacobian(..) -> SMatrix<f64, M, D>             // no generics only
 //!     pub fn apply(&Tensor, ..) -> Tensor                    // the bridge
 //! }
 //! ```
 //!
-//! With `body: None` (the function had errors) the same items are emitted with
+//! A function with a custom rule (`#[differentiable(vjp = PULLBACK)]`) gets the
+//! same items from its pullback (see [`custom`]). With [`Body::Stub`] (the
+//! function had errors) the same items are emitted with
 //! bodies that never run, so that callers see no follow-on errors.
 //!
 //! [`bodies`] holds the bodies of the generated functions, [`types`] `Grad` and
@@ -26,6 +29,7 @@
 
 mod bodies;
 mod bridge;
+mod custom;
 mod types;
 
 use crate::lower::ir::Lowered;
@@ -34,7 +38,25 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::{Ident, Type, Visibility};
 
-pub fn expand(view: &FnView, body: Option<(&Lowered, &Lowered, &Lowered)>) -> TokenStream {
+/// Where the derivatives of a function come from.
+#[derive(Clone, Copy)]
+pub enum Body<'a> {
+    /// The body lowered in each mode: reverse, forward, forward over reverse.
+    Lowered(&'a Lowered, &'a Lowered, &'a Lowered),
+    /// A custom rule: the user's pullback, by its path.
+    Custom(&'a syn::Path),
+    /// Errors were found: bodies that never run.
+    Stub,
+}
+
+impl Body<'_> {
+    /// Whether the generated items have real bodies.
+    fn is_real(self) -> bool {
+        !matches!(self, Body::Stub)
+    }
+}
+
+pub fn expand(view: &FnView, body: Body<'_>) -> TokenStream {
     let item = &view.item;
     let (Some(params), Some(ret)) = (
         view.params
@@ -70,7 +92,7 @@ impl<'a> Generated<'a> {
         self.params.iter().copied().filter(|p| !p.constant)
     }
 
-    pub(super) fn module(&self, body: Option<(&Lowered, &Lowered, &Lowered)>) -> TokenStream {
+    pub(super) fn module(&self, body: Body<'_>) -> TokenStream {
         let sig = &self.view.item.sig;
         let name = &sig.ident;
         let (mod_vis, item_vis) = visibilities(&self.view.item.vis);
@@ -105,8 +127,9 @@ impl<'a> Generated<'a> {
         let build = quote!(Grad { #(#active,)* #marker });
 
         let jvp_body = match body {
-            Some((_, t, _)) => self.jvp_body(t),
-            None => quote!(::core::unreachable!()),
+            Body::Lowered(_, t, _) => self.jvp_body(t),
+            Body::Custom(pb) => self.custom_jvp_body(pb),
+            Body::Stub => quote!(::core::unreachable!()),
         };
         let tangent_types: Vec<TokenStream> = self
             .params
@@ -135,20 +158,22 @@ impl<'a> Generated<'a> {
                 }
             })
             .collect();
-        let jvp_call = match body {
-            Some(_) => quote!(__jvp #turbofish (#(#args,)* (#(#tangent_fields,)*))),
-            None => quote!(::core::unreachable!()),
+        let jvp_call = match body.is_real() {
+            true => quote!(__jvp #turbofish (#(#args,)* (#(#tangent_fields,)*))),
+            false => quote!(::core::unreachable!()),
         };
         let jvp_doc = format!("The value of [`{name}`](fn@super::{name}) and its directional derivative along `tangent` (forward mode: a Jacobian-vector product), in one forward sweep.");
         let vjp_body = match body {
-            Some((l, _, _)) => self.vjp_body(l),
-            None => quote!((::core::unreachable!(), move |_: #ret| ::core::unreachable!())),
+            Body::Lowered(l, _, _) => self.vjp_body(l),
+            Body::Custom(pb) => self.custom_vjp_body(pb),
+            Body::Stub => quote!((::core::unreachable!(), move |_: #ret| ::core::unreachable!())),
         };
         let grad_body = match body {
-            Some((l, _, _)) => self.grad_body(l),
-            None => quote!(::core::unreachable!()),
+            Body::Lowered(l, _, _) => self.grad_body(l),
+            Body::Custom(_) => self.custom_grad_body(),
+            Body::Stub => quote!(::core::unreachable!()),
         };
-        let grad_struct = self.grad_struct(body.is_some());
+        let grad_struct = self.grad_struct(body.is_real());
         let grad_fn = self.returns_scalar().then(|| {
             let doc = format!("The value of [`{name}`](fn@super::{name}) and its gradient with respect to every parameter not marked `#[constant]`, in one forward and one reverse sweep.");
             quote! {
@@ -161,10 +186,11 @@ impl<'a> Generated<'a> {
                 }
             }
         });
-        let apply_fns = body.and_then(|_| self.apply_fns());
+        let apply_fns = body.is_real().then(|| self.apply_fns()).flatten();
         let hvp_body = match body {
-            Some((_, _, h)) => self.hvp_body(h),
-            None => quote!((
+            Body::Lowered(_, _, h) => self.hvp_body(h),
+            Body::Custom(_) => self.custom_hvp_body(),
+            Body::Stub => quote!((
                 ::core::unreachable!(),
                 ::core::unreachable!(),
                 move |_: (#ret, #ret)| ::core::unreachable!()
@@ -208,9 +234,9 @@ impl<'a> Generated<'a> {
                 quote!(::<#(#a,)* #(#infer),*>)
             }
         };
-        let hvp_call = match body {
-            Some(_) => quote!(__hvp #hvp_turbofish (#(#args,)* (#(#tangent_fields,)*))),
-            None => quote!(::core::unreachable!()),
+        let hvp_call = match body.is_real() {
+            true => quote!(__hvp #hvp_turbofish (#(#args,)* (#(#tangent_fields,)*))),
+            false => quote!(::core::unreachable!()),
         };
         let first = self.differentiated().map(|p| {
             let i = &p.ident;
@@ -220,16 +246,19 @@ impl<'a> Generated<'a> {
             let i = &p.ident;
             quote!(#i: #i.1,)
         });
-        let hessian_fn = self.hessian_fn(body.is_some(), &decls, &args, &tangent_param);
+        // A custom rule has no second derivative.
+        let lowered = matches!(body, Body::Lowered(..));
+        let hessian_fn = self.hessian_fn(lowered, &decls, &args, &tangent_param);
+        let jacobian_fn = self.jacobian_fn(body.is_real(), &decls, &args, &tangent_param);
         let hvp_fn = self.returns_scalar().then(|| {
-            let body = match body {
-                Some(_) => quote! {
+            let body = match body.is_real() {
+                true => quote! {
                     let (__out, _, __pb) = #hvp_call;
                     let __one = ::autograd::__private::one_like(&__out);
                     let #pattern = __pb((__one, ::autograd::__private::zero_like(&__one)));
                     (__out, Grad { #(#first)* #marker }, Grad { #(#second)* #marker })
                 },
-                None => quote!(::core::unreachable!()),
+                false => quote!(::core::unreachable!()),
             };
             let doc = format!("The value of [`{name}`](fn@super::{name}), its gradient, and the product of its Hessian with `{tangent_param}` (a Hessian-vector product, forward over reverse: one forward sweep with tangents and one reverse sweep over pairs of cotangents).");
             quote! {
@@ -295,6 +324,7 @@ impl<'a> Generated<'a> {
                 #hvp_fn
 
                 #hessian_fn
+                #jacobian_fn
 
                 #apply_fns
             }
