@@ -15,19 +15,36 @@ use nalgebra::SMatrix;
 /// against the rounding error (`eps / h`) for smooth functions of values near one.
 pub const STEP: f64 = 1e-5;
 
-/// `(f(x + h e_i) - f(x - h e_i)) / 2h` for every coordinate `i`: the gradient of a
-/// scalar function of a flat vector of coordinates.
+/// `(f(h) - f(-h)) / 2h`, entry by entry: the central difference of a
+/// vector-valued function of a displacement `t` at `t = 0`. The one central
+/// difference of the crate: [`central_gradient`], [`directional_derivative`]
+/// and the tape's `gradcheck` all move their input by `t` and call it.
+pub fn central_difference(f: impl Fn(f64) -> Vec<f64>, h: f64) -> Vec<f64> {
+    let (plus, minus) = (f(h), f(-h));
+    assert_eq!(
+        plus.len(),
+        minus.len(),
+        "the function changed its output's length"
+    );
+    plus.iter()
+        .zip(&minus)
+        .map(|(p, m)| (p - m) / (2.0 * h))
+        .collect()
+}
+
+/// `(f(x + h e_i) - f(x - h e_i)) / 2h` for every coordinate `i`, with
+/// `h = STEP max(|x_i|, 1)`: the gradient of a scalar function of a flat vector
+/// of coordinates.
 pub fn central_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
-    let mut probe = x.to_vec();
     (0..x.len())
         .map(|i| {
             let h = STEP * x[i].abs().max(1.0);
-            probe[i] = x[i] + h;
-            let plus = f(&probe);
-            probe[i] = x[i] - h;
-            let minus = f(&probe);
-            probe[i] = x[i];
-            (plus - minus) / (2.0 * h)
+            let moved = |t: f64| {
+                let mut probe = x.to_vec();
+                probe[i] = x[i] + t;
+                vec![f(&probe)]
+            };
+            central_difference(moved, h)[0]
         })
         .collect()
 }
@@ -170,9 +187,5 @@ pub fn directional_derivative<X: Flat, Y: Flat>(f: impl Fn(&X) -> Y, x: &X, v: &
         let c: Vec<f64> = xs.iter().zip(&vs).map(|(a, b)| a + t * b).collect();
         f(&x.unflatten(&mut &c[..])).flat()
     };
-    let (plus, minus) = (at(STEP), at(-STEP));
-    plus.iter()
-        .zip(&minus)
-        .map(|(p, m)| (p - m) / (2.0 * STEP))
-        .collect()
+    central_difference(at, STEP)
 }

@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.abs`, whose backward node is `AbsBackward0`.
 
-use super::{ElementwiseFn, ScalarFn};
+use super::{ElementwiseFn, Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `abs` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Abs;
 
 impl ScalarFn for Abs {
     const NAME: &'static str = "abs";
+    const READS: Reads = Reads::Input;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         x.abs()

@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.cos`, whose backward node is `CosBackward0`.
 
-use super::{ElementwiseFn, ScalarFn};
+use super::{ElementwiseFn, Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `cos` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Cos;
 
 impl ScalarFn for Cos {
     const NAME: &'static str = "cos";
+    const READS: Reads = Reads::Input;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         x.cos()

@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.exp`, whose backward node is `ExpBackward0`.
 
-use super::ScalarFn;
+use super::{Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `exp` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Exp;
 
 impl ScalarFn for Exp {
     const NAME: &'static str = "exp";
+    const READS: Reads = Reads::Output;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         x.exp()

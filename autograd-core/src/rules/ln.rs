@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.log`, whose backward node is `LogBackward0`.
 
-use super::{ElementwiseFn, ScalarFn};
+use super::{ElementwiseFn, Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `ln` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Ln;
 
 impl ScalarFn for Ln {
     const NAME: &'static str = "ln";
+    const READS: Reads = Reads::Input;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         x.ln()

@@ -81,11 +81,32 @@ pub trait ScalarFn {
     const NAME: &'static str;
     /// `y = f(x)`.
     fn value<T: Real>(x: T) -> T;
+    /// Which of `x` and `y` [`derivative`](ScalarFn::derivative) reads: the tape
+    /// saves that value alone and differentiates with
+    /// [`derivative_from`](ScalarFn::derivative_from).
+    const READS: Reads;
     /// `f'(x)`, given `x` and `y = f(x)` (many derivatives are cheapest from `y`).
     fn derivative<T: Real>(x: T, y: T) -> T;
+    /// `f'(x)` from the one value it reads ([`READS`](ScalarFn::READS)): the
+    /// tape's backward, which saved only that value. The same formula as
+    /// [`derivative`](ScalarFn::derivative), so that both engines differentiate
+    /// with one expression; a unit test checks each rule's `READS`.
+    #[inline(always)]
+    fn derivative_from<T: Real>(saved: T) -> T {
+        Self::derivative(saved, saved)
+    }
     /// `f''(x)`, given `x` and `y = f(x)`: what second-order derivatives
     /// (`NAME::hvp`, `NAME::hessian`) need.
     fn second_derivative<T: Real>(x: T, y: T) -> T;
+}
+
+/// The value a [`ScalarFn`]'s derivative is computed from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// The input `x` (`ln`: `1 / x`).
+    Input,
+    /// The output `y = f(x)` (`tanh`: `1 - y^2`).
+    Output,
 }
 
 /// A [`ScalarFn`] whose method of the same name on a matrix applies it to every
@@ -149,5 +170,43 @@ impl<T: Real, const R: usize, const C: usize, F: ElementwiseFn> Unary<F> for SMa
             *r *= F::second_derivative(*x, *y) * *d;
         }
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `derivative` must not read the value `READS` does not name: with a NaN in
+    /// that slot it still gives the derivative, so the tape, which saved only the
+    /// named value, computes exactly what the static rule does.
+    fn reads_what_it_says<F: ScalarFn>(xs: &[f64]) {
+        for &x in xs {
+            let y = F::value(x);
+            let full = F::derivative(x, y);
+            let (alone, from) = match F::READS {
+                Reads::Input => (F::derivative(x, f64::NAN), F::derivative_from(x)),
+                Reads::Output => (F::derivative(f64::NAN, y), F::derivative_from(y)),
+            };
+            assert_eq!(full.to_bits(), alone.to_bits(), "{} at {x}", F::NAME);
+            assert_eq!(full.to_bits(), from.to_bits(), "{} at {x}", F::NAME);
+        }
+    }
+
+    #[test]
+    fn every_scalar_function_reads_what_it_declares() {
+        let xs = [-3.5, -1.0, -0.25, 0.0, 0.3, 1.0, 2.5, 40.0];
+        let pos = [0.01, 0.3, 1.0, 2.5, 40.0];
+        reads_what_it_says::<Abs>(&xs);
+        reads_what_it_says::<Cos>(&xs);
+        reads_what_it_says::<Exp>(&xs);
+        reads_what_it_says::<Ln>(&pos);
+        reads_what_it_says::<Recip>(&pos);
+        reads_what_it_says::<Relu>(&xs);
+        reads_what_it_says::<Sigmoid>(&xs);
+        reads_what_it_says::<Sin>(&xs);
+        reads_what_it_says::<Softplus>(&xs);
+        reads_what_it_says::<Sqrt>(&pos);
+        reads_what_it_says::<Tanh>(&xs);
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.reciprocal`, whose backward node is `ReciprocalBackward0`.
 
-use super::{ElementwiseFn, ScalarFn};
+use super::{ElementwiseFn, Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `recip` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Recip;
 
 impl ScalarFn for Recip {
     const NAME: &'static str = "recip";
+    const READS: Reads = Reads::Output;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         x.recip()

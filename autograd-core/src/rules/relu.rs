@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.relu`, whose backward node is `ReluBackward0`.
 
-use super::{ElementwiseFn, ScalarFn};
+use super::{ElementwiseFn, Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `relu` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Relu;
 
 impl ScalarFn for Relu {
     const NAME: &'static str = "relu";
+    const READS: Reads = Reads::Output;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         if x > T::zero() {
@@ -19,8 +20,9 @@ impl ScalarFn for Relu {
         }
     }
     #[inline(always)]
-    fn derivative<T: Real>(x: T, _y: T) -> T {
-        if x > T::zero() {
+    fn derivative<T: Real>(_x: T, y: T) -> T {
+        // y = max(x, 0) is positive exactly where x is.
+        if y > T::zero() {
             T::one()
         } else {
             T::zero()

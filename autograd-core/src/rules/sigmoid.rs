@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.sigmoid`, whose backward node is `SigmoidBackward0`.
 
-use super::{ElementwiseFn, ScalarFn};
+use super::{ElementwiseFn, Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `sigmoid` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Sigmoid;
 
 impl ScalarFn for Sigmoid {
     const NAME: &'static str = "sigmoid";
+    const READS: Reads = Reads::Output;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         if x >= T::zero() {

@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.sin`, whose backward node is `SinBackward0`.
 
-use super::{ElementwiseFn, ScalarFn};
+use super::{ElementwiseFn, Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `sin` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Sin;
 
 impl ScalarFn for Sin {
     const NAME: &'static str = "sin";
+    const READS: Reads = Reads::Input;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         x.sin()

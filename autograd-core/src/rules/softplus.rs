@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.nn.functional.softplus`, whose backward node is `SoftplusBackward0`.
 
-use super::{ElementwiseFn, ScalarFn};
+use super::{ElementwiseFn, Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `softplus` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Softplus;
 
 impl ScalarFn for Softplus {
     const NAME: &'static str = "softplus";
+    const READS: Reads = Reads::Input;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         if x > threshold::<T>() {

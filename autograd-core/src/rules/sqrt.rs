@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.sqrt`, whose backward node is `SqrtBackward0`.
 
-use super::{ElementwiseFn, ScalarFn};
+use super::{ElementwiseFn, Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `sqrt` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Sqrt;
 
 impl ScalarFn for Sqrt {
     const NAME: &'static str = "sqrt";
+    const READS: Reads = Reads::Output;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         x.sqrt()

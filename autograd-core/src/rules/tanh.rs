@@ -2,7 +2,7 @@
 //!
 //! PyTorch: `torch.tanh`, whose backward node is `TanhBackward0`.
 
-use super::{ElementwiseFn, ScalarFn};
+use super::{ElementwiseFn, Reads, ScalarFn};
 use crate::adjoint::Real;
 
 /// `tanh` as a differentiable scalar function.
@@ -10,6 +10,7 @@ pub struct Tanh;
 
 impl ScalarFn for Tanh {
     const NAME: &'static str = "tanh";
+    const READS: Reads = Reads::Output;
     #[inline(always)]
     fn value<T: Real>(x: T) -> T {
         x.tanh()

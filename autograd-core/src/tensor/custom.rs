@@ -3,7 +3,8 @@
 use super::grad_mode::no_grad;
 use super::handle::{lock, ok, Tensor, TensorInner};
 use super::list::Tensors;
-use super::op::{Op, Saved, SavedOut};
+use super::op::Op;
+use super::saved::{Saved, SavedOut};
 use super::shape::Shape;
 use crate::error::Result;
 use crate::Error;

@@ -113,11 +113,7 @@ fn central_difference(
         moved[i] = Tensor::from_vec(v, xs[i].shape());
         no_grad(|| f(&moved)).to_vec::<f64>()
     };
-    let (plus, minus) = (eval(eps), eval(-eps));
-    plus.iter()
-        .zip(&minus)
-        .map(|(p, m)| (p - m) / (2.0 * eps))
-        .collect()
+    crate::testing::central_difference(eval, eps)
 }
 
 /// Checks second derivatives: [`gradcheck`] applied to the function that maps

@@ -8,7 +8,8 @@
 use super::dtype::{DType, Storage};
 use super::grad_mode::is_grad_enabled;
 use super::handle::{clear_block, lock, pool_block, unique_mut, BufferRef, Tensor, TensorInner};
-use super::op::{Op, SavedOut};
+use super::op::Op;
+use super::saved::SavedOut;
 use crate::error::Result;
 use crate::Error;
 use std::borrow::Cow;

@@ -126,7 +126,7 @@ impl Buffer {
 
     /// The value of a one-element buffer, without building a storage.
     #[inline]
-    pub fn one(&self) -> Option<super::op::ScalarGrad> {
+    pub fn one(&self) -> Option<super::backward::ScalarGrad> {
         match &self.cell {
             Cell::One(v, dtype) => {
                 let bits = v.load(Ordering::Acquire);
@@ -134,7 +134,7 @@ impl Buffer {
                     DType::F32 => f64::from(f32::from_bits(bits as u32)),
                     DType::F64 => f64::from_bits(bits),
                 };
-                Some(super::op::ScalarGrad { v, dtype: *dtype })
+                Some(super::backward::ScalarGrad { v, dtype: *dtype })
             }
             Cell::Many(_) => None,
         }
@@ -177,7 +177,7 @@ impl Buffer {
 
     /// Adds a one-element gradient of this dtype into a one-element buffer
     /// nothing else holds (no version bump), as [`Buffer::add_assign`] does.
-    pub fn add_one(&self, g: super::op::ScalarGrad) {
+    pub fn add_one(&self, g: super::backward::ScalarGrad) {
         let s = match g.dtype {
             DType::F32 => Storage::F32(Data::One(g.v as f32)),
             DType::F64 => Storage::F64(Data::One(g.v)),

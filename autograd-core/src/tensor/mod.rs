@@ -7,12 +7,15 @@
 //!
 //! - `dtype`, `shape`: element types, storage, broadcasting.
 //! - `handle`, `graph`: the tensor handle, nodes and edges, hooks.
-//! - `op`: the op enum and its one exhaustive backward `match`.
+//! - `op`: the op enum (the graph as data); `backward`: its derivatives, one
+//!   exhaustive `match` for tensors and one for one-element values; `saved`: what
+//!   ops save for backward, with the in-place version check.
 //! - `kernels/`: data kernels (element-wise, reductions, layout, GEMM, im2col).
 //! - `ops/`: the differentiable ops by family.
 //! - `engine`: `backward` and `grad`; `grad_mode`: `no_grad` and friends.
 //! - `functional`, `gradcheck`, `custom`, `dot`, `convert`, `display`.
 
+mod backward;
 mod convert;
 mod custom;
 mod display;
@@ -29,6 +32,7 @@ mod list;
 mod op;
 mod ops;
 mod rng;
+mod saved;
 mod shape;
 
 pub use custom::{Function, FunctionCtx};

@@ -223,6 +223,12 @@ pub(crate) fn split_at_dim(shape: &[usize], dim: usize) -> (usize, usize, usize)
     (numel(&shape[..dim]), shape[dim], numel(&shape[dim + 1..]))
 }
 
+/// Slice equality without a `memcmp` call, for the few dimensions of a shape.
+#[inline]
+pub(crate) fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

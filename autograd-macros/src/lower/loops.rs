@@ -97,7 +97,6 @@ impl Lowerer<'_> {
                 self.emit(quote!(let #x = #name; let #tv = #carrier;));
                 self.set(*pos, Binding::Active(v));
             }
-            let _ = (&env, &params);
             return Val::unit();
         }
         let seeds: Vec<Option<VarId>> = carried

@@ -4,7 +4,8 @@
 use crate::error::Result;
 use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::op::{Op, SavedInput};
+use crate::tensor::op::Op;
+use crate::tensor::saved::SavedInput;
 use crate::tensor::shape::{split_at_dim, Dim};
 
 /// Applies `f(fibre, out)` to every fibre along `dim` of `s`, in `f64`.

@@ -5,8 +5,9 @@ use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::conv::{col2im, im2col, max_pool_indices, Window};
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::{elementwise, linalg, reduce};
-use crate::tensor::op::{GatherKind, Op, Saved};
+use crate::tensor::op::{GatherKind, Op};
 use crate::tensor::ops::linalg::product;
+use crate::tensor::saved::Saved;
 use crate::Error;
 use std::sync::Arc;
 

@@ -1,27 +1,21 @@
 //! Element-wise functions of one tensor.
 
+use crate::rules::{self, ScalarFn};
+use crate::tensor::backward::ScalarGrad;
 use crate::tensor::graph::OutRef;
 use crate::tensor::handle::Tensor;
-use crate::tensor::op::{Op, SavedInput, ScalarGrad};
+use crate::tensor::op::Op;
+use crate::tensor::saved::SavedInput;
 
+/// The logistic function, as the static rule computes it (the stable form).
 fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
+    <rules::Sigmoid as ScalarFn>::value(x)
 }
 
-/// `-1`, `0` or `1`; the subgradient of `abs` PyTorch uses.
-pub(crate) fn sign(x: f64) -> f64 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        0.0
-    }
+/// `-1`, `0` or `1`: the derivative of `abs` (with PyTorch's subgradient `0` at
+/// `0`), as its rule states it.
+fn sign(x: f64) -> f64 {
+    <rules::Abs as ScalarFn>::derivative_from(x)
 }
 
 impl Tensor {
