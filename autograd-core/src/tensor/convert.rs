@@ -1,13 +1,33 @@
-//! Conversions between tensors and nalgebra matrices. nalgebra stores
+//! Copies: of a tensor in the graph (`deep_clone`, `to_dtype`), and between
+//! tensors and nalgebra matrices. nalgebra stores
 //! column-major, tensors row-major: every conversion copies.
 
+use super::dtype::DType;
 use super::dtype::Element;
 use super::handle::Tensor;
+use super::op::Op;
 use crate::error::Result;
 use crate::Error;
 use nalgebra::{DMatrix, DVector, SMatrix, Scalar};
 
 impl Tensor {
+    /// A copy with fresh storage, in the graph (`t.clone()` in PyTorch, whose
+    /// backward is `CloneBackward0`). `Tensor::clone` copies the handle instead.
+    pub fn deep_clone(&self) -> Tensor {
+        self.unary(|v| v, |_| Op::Clone)
+    }
+
+    /// The same data in dtype `dtype` (`t.to(dtype)`, `ToCopyBackward0`).
+    /// Returns this tensor when it already has that dtype.
+    pub fn to_dtype(&self, dtype: DType) -> Tensor {
+        if dtype == self.dtype() {
+            return self.clone();
+        }
+        let s = self.data().to_dtype(dtype);
+        let from = self.dtype();
+        Tensor::record(s, self.shape(), &[self], |_| Op::ToDtype { from })
+    }
+
     /// A `(rows, cols)` tensor holding the matrix.
     pub fn from_dmatrix<T: Element + Scalar>(m: &DMatrix<T>) -> Tensor {
         Tensor::from_vec(m.transpose().as_slice().to_vec(), &[m.nrows(), m.ncols()])

@@ -14,12 +14,13 @@
 //! rest). Others get a slot in a table found by address, where the gradients
 //! of several consumers add up.
 
-use super::backward::{Grads, ScalarGrad, ScalarGrads};
+use super::backward::{Grads, ScalarGrads};
 use super::grad_mode::{is_grad_enabled, ModeGuard};
 use super::graph::{Edge, NodeData};
 use super::handle::{lock, Tensor, TensorInner};
 use super::list::Tensors;
 use super::op::Op;
+use super::scalar::ScalarGrad;
 use super::shape::same_shape;
 use crate::error::Result;
 use crate::Error;

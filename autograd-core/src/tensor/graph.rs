@@ -9,7 +9,6 @@ use super::dtype::{DType, Storage};
 use super::grad_mode::is_grad_enabled;
 use super::handle::{clear_block, lock, pool_block, unique_mut, BufferRef, Tensor, TensorInner};
 use super::op::Op;
-use super::saved::SavedOut;
 use crate::error::Result;
 use crate::Error;
 use std::borrow::Cow;
@@ -178,13 +177,7 @@ impl Work {
 /// Access to the output of an op being recorded, for ops whose backward needs
 /// their own result.
 pub(crate) struct OutRef<'a> {
-    buffer: &'a BufferRef,
-}
-
-impl OutRef<'_> {
-    pub fn save(&self) -> SavedOut {
-        SavedOut::new(self.buffer.clone())
-    }
+    pub(super) buffer: &'a BufferRef,
 }
 
 impl Tensor {

@@ -2,6 +2,7 @@
 
 use super::dtype::{DType, Data, Element, Storage};
 use super::graph::{Hook, NodeData};
+use super::scalar::ScalarGrad;
 use super::shape::{numel, Shape};
 use crate::error::Result;
 use crate::Error;
@@ -126,7 +127,7 @@ impl Buffer {
 
     /// The value of a one-element buffer, without building a storage.
     #[inline]
-    pub fn one(&self) -> Option<super::backward::ScalarGrad> {
+    pub fn one(&self) -> Option<ScalarGrad> {
         match &self.cell {
             Cell::One(v, dtype) => {
                 let bits = v.load(Ordering::Acquire);
@@ -134,7 +135,7 @@ impl Buffer {
                     DType::F32 => f64::from(f32::from_bits(bits as u32)),
                     DType::F64 => f64::from_bits(bits),
                 };
-                Some(super::backward::ScalarGrad { v, dtype: *dtype })
+                Some(ScalarGrad { v, dtype: *dtype })
             }
             Cell::Many(_) => None,
         }
@@ -177,7 +178,7 @@ impl Buffer {
 
     /// Adds a one-element gradient of this dtype into a one-element buffer
     /// nothing else holds (no version bump), as [`Buffer::add_assign`] does.
-    pub fn add_one(&self, g: super::backward::ScalarGrad) {
+    pub fn add_one(&self, g: ScalarGrad) {
         let s = match g.dtype {
             DType::F32 => Storage::F32(Data::One(g.v as f32)),
             DType::F64 => Storage::F64(Data::One(g.v)),
@@ -687,25 +688,6 @@ impl Tensor {
     /// graph: a leaf that does not require grad (`t.detach()`).
     pub fn detach(&self) -> Tensor {
         Tensor::from_parts(self.inner.buffer.clone(), self.shape(), self.dtype(), None)
-    }
-
-    /// A copy with fresh storage, in the graph (`t.clone()` in PyTorch, whose
-    /// backward is `CloneBackward0`). `Tensor::clone` copies the handle instead.
-    pub fn deep_clone(&self) -> Tensor {
-        self.unary(|v| v, |_| super::op::Op::Clone)
-    }
-
-    /// The same data in dtype `dtype` (`t.to(dtype)`, `ToCopyBackward0`).
-    /// Returns this tensor when it already has that dtype.
-    pub fn to_dtype(&self, dtype: DType) -> Tensor {
-        if dtype == self.dtype() {
-            return self.clone();
-        }
-        let s = self.data().to_dtype(dtype);
-        let from = self.dtype();
-        Tensor::record(s, self.shape(), &[self], |_| super::op::Op::ToDtype {
-            from,
-        })
     }
 
     /// Whether both handles refer to the same tensor.

@@ -33,6 +33,7 @@ mod op;
 mod ops;
 mod rng;
 mod saved;
+mod scalar;
 mod shape;
 
 pub use custom::{Function, FunctionCtx};

@@ -6,7 +6,7 @@
 //! if an in-place op bumped the version since: a wrong gradient becomes an error.
 
 use super::grad_mode::is_grad_enabled;
-use super::graph::Edge;
+use super::graph::{Edge, OutRef};
 use super::handle::{Buffer, BufferRef, Tensor, TensorInner};
 use crate::error::Result;
 use crate::Error;
@@ -178,6 +178,13 @@ fn modified(
 pub(crate) struct SavedOut {
     pub(super) buffer: BufferRef,
     version: u32,
+}
+
+impl OutRef<'_> {
+    /// Saves the output being recorded, for a backward that reads it.
+    pub fn save(&self) -> SavedOut {
+        SavedOut::new(self.buffer.clone())
+    }
 }
 
 impl SavedOut {

@@ -2,12 +2,12 @@
 //! `Tensor`, `&Tensor` and `f64`.
 
 use crate::error::Result;
-use crate::tensor::backward::ScalarGrad;
 use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::elementwise::{zip, zip_local};
 use crate::tensor::op::{Op, ScalarKind};
 use crate::tensor::saved::SavedInput;
+use crate::tensor::scalar::ScalarGrad;
 use crate::tensor::shape::broadcast_shapes;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 

@@ -1,11 +1,11 @@
 //! Element-wise functions of one tensor.
 
 use crate::rules::{self, ScalarFn};
-use crate::tensor::backward::ScalarGrad;
 use crate::tensor::graph::OutRef;
 use crate::tensor::handle::Tensor;
 use crate::tensor::op::Op;
 use crate::tensor::saved::SavedInput;
+use crate::tensor::scalar::ScalarGrad;
 
 /// The logistic function, as the static rule computes it (the stable form).
 fn sigmoid(x: f64) -> f64 {
