@@ -24,6 +24,15 @@ pub enum Form {
     Map,
     /// `clone()`: the value itself.
     Clone,
+    /// A scalar function of two operands of `autograd::rules` (its type,
+    /// `"Atan2"`): `a.atan2(b)`.
+    Scalar2(&'static str),
+    /// `a.mul_add(b, c)`, lowered as `a * b + c` (the value may differ from the
+    /// fused one in the last bit).
+    MulAdd,
+    /// `x.clamp(lo, hi)`, lowered as `x.max(lo).min(hi)` (the same value; the
+    /// gradient goes to whichever operand is returned).
+    Clamp,
 }
 
 impl Form {
@@ -31,7 +40,8 @@ impl Form {
     pub fn args(self) -> usize {
         match self {
             Form::Scalar(_) | Form::Unary(_) | Form::Clone => 0,
-            Form::WithConstant(_) | Form::Binary(_) | Form::Map => 1,
+            Form::WithConstant(_) | Form::Binary(_) | Form::Scalar2(_) | Form::Map => 1,
+            Form::MulAdd | Form::Clamp => 2,
         }
     }
 }
@@ -69,7 +79,7 @@ const fn row(method: &'static str, form: Form, applies: Applies) -> Primitive {
 
 use syn::BinOp;
 use Applies::{Both, Matrices, Scalars};
-use Form::{Binary, Scalar, Unary, WithConstant};
+use Form::{Binary, Scalar, Scalar2, Unary, WithConstant};
 
 /// Every method with a rule, in the order the messages and the README list them.
 /// A method of two forms (`max()`, the largest entry of a matrix, and `a.max(b)`)
@@ -92,6 +102,31 @@ pub const METHODS: &[Primitive] = &[
     row("relu", Scalar("Relu"), Both),
     row("sigmoid", Scalar("Sigmoid"), Both),
     row("softplus", Scalar("Softplus"), Both),
+    row("tan", Scalar("Tan"), Scalars),
+    row("asin", Scalar("Asin"), Scalars),
+    row("acos", Scalar("Acos"), Scalars),
+    row("atan", Scalar("Atan"), Scalars),
+    row("atan2", Scalar2("Atan2"), Scalars),
+    row("sinh", Scalar("Sinh"), Scalars),
+    row("cosh", Scalar("Cosh"), Scalars),
+    row("asinh", Scalar("Asinh"), Scalars),
+    row("acosh", Scalar("Acosh"), Scalars),
+    row("atanh", Scalar("Atanh"), Scalars),
+    row("exp2", Scalar("Exp2"), Scalars),
+    row("exp_m1", Scalar("ExpM1"), Scalars),
+    row("ln_1p", Scalar("Ln1p"), Scalars),
+    row("log2", Scalar("Log2"), Scalars),
+    row("log10", Scalar("Log10"), Scalars),
+    row("log", Scalar2("Log"), Scalars),
+    row("hypot", Scalar2("Hypot"), Scalars),
+    row("cbrt", Scalar("Cbrt"), Scalars),
+    row("mul_add", Form::MulAdd, Scalars),
+    row("clamp", Form::Clamp, Scalars),
+    row("floor", Scalar("Floor"), Scalars),
+    row("ceil", Scalar("Ceil"), Scalars),
+    row("round", Scalar("Round"), Scalars),
+    row("trunc", Scalar("Trunc"), Scalars),
+    row("signum", Scalar("Signum"), Scalars),
     row("transpose", Unary("transpose"), Matrices),
     row("component_mul", Binary("component_mul"), Matrices),
     row("component_div", Binary("component_div"), Matrices),
@@ -270,12 +305,15 @@ mod tests {
     #[test]
     fn every_scalar_function_of_the_rules_is_in_the_table() {
         let dir = format!("{}/../autograd-core/src/rules", env!("CARGO_MANIFEST_DIR"));
-        let mut impls = Vec::new();
+        let (mut impls, mut impls2) = (Vec::new(), Vec::new());
         for entry in std::fs::read_dir(&dir).expect("the rules folder").flatten() {
             let text = std::fs::read_to_string(entry.path()).expect("a rule file");
             for line in text.lines() {
                 if let Some(rest) = line.strip_prefix("impl ScalarFn for ") {
                     impls.push(rest.trim_end_matches(" {").to_string());
+                }
+                if let Some(rest) = line.strip_prefix("impl ScalarFn2 for ") {
+                    impls2.push(rest.trim_end_matches(" {").to_string());
                 }
             }
         }
@@ -289,12 +327,23 @@ mod tests {
             let exp = f == "Exp" && find("exp", 0) == Some(Form::Unary("exp"));
             assert!(scalar || exp, "`{f}` implements ScalarFn but has no row");
         }
+        for f in &impls2 {
+            let row = METHODS
+                .iter()
+                .any(|p| matches!(p.form, Form::Scalar2(s) if s == f));
+            assert!(row, "`{f}` implements ScalarFn2 but has no row");
+        }
         for p in METHODS {
-            if let Form::Scalar(f) = p.form {
-                assert!(
+            match p.form {
+                Form::Scalar(f) => assert!(
                     impls.iter().any(|i| i == f),
                     "no `impl ScalarFn for {f}` in rules/"
-                );
+                ),
+                Form::Scalar2(f) => assert!(
+                    impls2.iter().any(|i| i == f),
+                    "no `impl ScalarFn2 for {f}` in rules/"
+                ),
+                _ => {}
             }
         }
     }

@@ -291,7 +291,7 @@ impl Body<'_> {
                 bound,
             })
         };
-        match self.rng.below(34) {
+        match self.rng.below(38) {
             0 | 1 => {
                 let (a, ba) = self.scalar_operand(MAX_BOUND)?;
                 let (b, bb) = self.scalar_operand(MAX_BOUND)?;
@@ -415,6 +415,41 @@ impl Body<'_> {
                 s(format!("{}[({i}, {j})]", ph(k)), b)
             }
             25 | 26 => self.call(Ty::S),
+            27 => {
+                let (a, ba) = self.scalar_operand(MAX_BOUND)?;
+                if self.rng.chance(0.5) {
+                    return s(format!("{a}.atan()"), 1.6);
+                }
+                s(format!("{a}.asinh()"), (2.0 * ba + 1.0).ln() + 1.0)
+            }
+            28 => {
+                let (a, ba) = self.scalar_operand(MAX_BOUND)?;
+                let (b, bb) = self.scalar_operand(MAX_BOUND)?;
+                if self.rng.chance(0.5) {
+                    return s(format!("{a}.atan2({b} * {b} + 1.0)"), 1.6);
+                }
+                s(format!("{a}.hypot({b} * {b} + 0.5)"), ba + bb * bb + 0.5)
+            }
+            29 => {
+                let (a, ba) = self.scalar_operand(MAX_BOUND)?;
+                let (f, bound) = *self.rng.pick(&[
+                    ("ln_1p", (ba * ba + 2.0).ln()),
+                    ("log2", (ba * ba + 1.0).log2()),
+                    ("log10", (ba * ba + 1.0).log10()),
+                    ("cbrt", (ba * ba + 1.0).cbrt()),
+                ]);
+                s(format!("({a} * {a} + 1.0).{f}()"), bound + 0.1)
+            }
+            30 => {
+                let (a, ba) = self.scalar_operand(6.0)?;
+                let (b, bb) = self.scalar_operand(6.0)?;
+                match self.rng.below(4) {
+                    0 => s(format!("{a}.mul_add({b}, 0.5)"), ba * bb + 0.5),
+                    1 => s(format!("{a}.sin().exp_m1() * {b}"), 1.8 * bb),
+                    2 => s(format!("{a}.cos().sinh() + {b}"), 1.2 + bb),
+                    _ => s(format!("({a}.sin() * 1.2).tan()"), 2.6),
+                }
+            }
             _ => {
                 // Re-draw among the above: the remaining slots weight the common ops.
                 let (a, ba) = self.scalar_operand(MAX_BOUND)?;
@@ -1223,9 +1258,23 @@ fn program(index: usize, rng: &mut Rng, earlier: &[Signature]) -> Program {
     // then again at the probed point with the detached values taken from the first
     // run.
     if detaches > 0 {
+        // A scalar program's twin is differentiable too: its gradient, with the
+        // detached values held at the base point, is what `hvp` differentiates.
+        let scalar = out == Out::One(Ty::S);
+        if scalar {
+            let _ = writeln!(src, "#[differentiable]");
+        }
         let _ = writeln!(src, "#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]");
-        let mut decls: Vec<String> = params.iter().map(|p| param_decl(p, "_0", false)).collect();
-        decls.extend(params.iter().map(|p| param_decl(p, "", false)));
+        let base = |p: &Param| {
+            let decl = param_decl(p, "_0", false);
+            if scalar {
+                format!("#[constant] {decl}")
+            } else {
+                decl
+            }
+        };
+        let mut decls: Vec<String> = params.iter().map(base).collect();
+        decls.extend(params.iter().map(|p| param_decl(p, "", scalar)));
         let _ = writeln!(src, "fn {name}_frozen({}) -> {out_ty} {{", decls.join(", "));
         let last = stmts
             .iter()
@@ -1325,6 +1374,16 @@ fn program(index: usize, rng: &mut Rng, earlier: &[Signature]) -> Program {
             .iter()
             .map(|p| format!("h.{}", vars[p.var].name))
             .collect();
+        // With detached values, the derivative of the twin's gradient (whose
+        // detached values stay at the base point), as `hvp` holds them too.
+        let (grad_of, probe) = if detaches > 0 {
+            (
+                format!("{name}_frozen"),
+                format!("{args}, {}", probe_args.join(", ")),
+            )
+        } else {
+            (name.to_string(), probe_args.join(", "))
+        };
         let _ = writeln!(src, "    let v = direction(&x);");
         let _ = writeln!(
             src,
@@ -1335,9 +1394,9 @@ fn program(index: usize, rng: &mut Rng, earlier: &[Signature]) -> Program {
         let _ = writeln!(src, "    same_value(&({},), &grad);", g_fields.join(", "));
         let _ = writeln!(
             src,
-            "    let grad_at = |x: &({},)| {{ let g = {name}::grad({}).1; ({},) }};",
+            "    let grad_at = |x: &({},)| {{ let g = {grad_of}::grad({}).1; ({},) }};",
             x_ty.join(", "),
-            probe_args.join(", "),
+            probe,
             g_fields.join(", ")
         );
         let _ = writeln!(
@@ -1393,9 +1452,16 @@ const PREAMBLE: &str = r#"//! Random `#[differentiable]` programs checked agains
 //! twin when the program detaches values), and that both return the plain value (to
 //! 1e-13). For scalar outputs, `NAME::hvp` along a fixed direction must return the
 //! same value and gradient and, as the Hessian-vector product, the central
-//! differences of the generated gradient along that direction. Hand-written programs
+//! differences of the generated gradient along that direction (of the frozen
+//! twin's, itself `#[differentiable]`, when the program detaches values: `hvp`
+//! holds detached values constant, as PyTorch's double backward does). Hand-written programs
 //! at the edges of the language are in `tests/random_programs/edge_cases.rs`.
-#![allow(clippy::needless_return, clippy::clone_on_copy, clippy::let_and_return)]
+#![allow(
+    clippy::needless_return,
+    clippy::clone_on_copy,
+    clippy::let_and_return,
+    clippy::if_same_then_else
+)]
 
 use autograd::nalgebra::{SMatrix, SVector};
 use autograd::prelude::*;

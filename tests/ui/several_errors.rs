@@ -7,7 +7,7 @@ fn f(x: f64, y: &mut f64) -> f64 {
         s = s * 2.0;
     }
     let g = |v: f64| v * x;
-    s.floor() + g(1.0)
+    s.fract() + g(1.0)
 }
 
 fn main() {

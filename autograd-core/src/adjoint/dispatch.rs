@@ -20,7 +20,7 @@ use core::marker::PhantomData;
 use super::tangent::NoGrad;
 
 use crate::rules::{
-    AddRule, ComponentDivRule, ComponentMulRule, DivRule, DotRule, ExpRule, IndexRule,
+    AddRule, Binary, ComponentDivRule, ComponentMulRule, DivRule, DotRule, ExpRule, IndexRule,
     MaxEntryRule, MaxRule, MeanRule, MinEntryRule, MinRule, MulRule, NegRule, NormRule,
     NormSquaredRule, PowfRule, PowiRule, SubRule, SumRule, TransposeRule, Unary,
 };
@@ -365,6 +365,67 @@ impl<F, A> Token<UnaryTag<F>, A> {
         A: Unary<F>,
     {
         a.second(out, da, g)
+    }
+}
+
+/// Tag of a scalar function of two operands `F` ([`ScalarFn2`](crate::rules::ScalarFn2)).
+pub struct BinaryTag<F>(PhantomData<F>);
+
+impl<F> BinaryTag<F> {
+    /// The tag as a value, for [`BinaryForward`]'s receiver.
+    pub const TAG: Self = BinaryTag(PhantomData);
+
+    /// Type-checks the operands against `F` (see [`AddTag::fits`]).
+    #[inline(always)]
+    pub fn fits<A: Binary<F>>(_: (&A, &A)) {}
+}
+
+/// The forward call of a scalar function of two operands `F` as a method of
+/// `(&a, &b, BinaryTag::<F>::TAG)` (see [`AddForward`]).
+pub trait BinaryForward {
+    /// The value's type.
+    type Value;
+    /// The pullback's token.
+    type Token;
+    /// The value and the token of its pullback.
+    fn binary(self) -> (Self::Value, Self::Token);
+}
+
+impl<F, A: Binary<F>> BinaryForward for (&A, &A, BinaryTag<F>) {
+    type Value = A;
+    type Token = Token<BinaryTag<F>, A, A>;
+    #[inline(always)]
+    fn binary(self) -> (A, Self::Token) {
+        (self.0.value(self.1), Token(PhantomData))
+    }
+}
+
+impl<F, A> Token<BinaryTag<F>, A, A> {
+    /// The rule's pullback.
+    #[inline(always)]
+    pub fn pullback(self, a: &A, b: &A, out: &A, g: &A) -> (A, A)
+    where
+        A: Binary<F>,
+    {
+        a.pullback(b, out, g)
+    }
+
+    /// The rule's tangent (forward mode).
+    #[inline(always)]
+    pub fn tangent(self, a: &A, b: &A, out: &A, da: &A, db: &A) -> A
+    where
+        A: Binary<F>,
+    {
+        a.tangent(b, out, da, db)
+    }
+
+    /// The second-order term of forward-over-reverse.
+    #[inline(always)]
+    pub fn second(self, a: &A, b: &A, out: &A, da: &A, db: &A, g: &A) -> (A, A)
+    where
+        A: Binary<F>,
+    {
+        a.second(b, out, da, db, g)
     }
 }
 

@@ -11,17 +11,33 @@
 //! method means on a matrix.
 
 mod abs;
+mod acos;
+mod acosh;
 mod add;
+mod asin;
+mod asinh;
+mod atan;
+mod atan2;
+mod atanh;
+mod cbrt;
 mod component_div;
 mod component_mul;
 mod construct;
 mod cos;
+mod cosh;
 mod div;
 mod dot;
 mod elementwise;
 mod exp;
+mod exp2;
+mod exp_m1;
+mod hypot;
 mod index;
 mod ln;
+mod ln_1p;
+mod log;
+mod log10;
+mod log2;
 mod max;
 mod mean;
 mod min;
@@ -32,27 +48,46 @@ mod powf;
 mod powi;
 mod recip;
 mod relu;
+mod rounding;
 mod sigmoid;
 mod sin;
+mod sinh;
 mod softplus;
 mod sqrt;
 mod sub;
 mod sum;
+mod tan;
 mod tanh;
 mod transpose;
 
 pub use abs::Abs;
+pub use acos::Acos;
+pub use acosh::Acosh;
 pub use add::AddRule;
+pub use asin::Asin;
+pub use asinh::Asinh;
+pub use atan::Atan;
+pub use atan2::Atan2;
+pub use atanh::Atanh;
+pub use cbrt::Cbrt;
 pub use component_div::ComponentDivRule;
 pub use component_mul::ComponentMulRule;
 pub use construct::{fill_cotangent, new_arg_cotangent};
 pub use cos::Cos;
+pub use cosh::Cosh;
 pub use div::DivRule;
 pub use dot::DotRule;
 pub use elementwise::Elementwise;
 pub use exp::{Exp, ExpRule};
+pub use exp2::Exp2;
+pub use exp_m1::ExpM1;
+pub use hypot::Hypot;
 pub use index::IndexRule;
 pub use ln::Ln;
+pub use ln_1p::Ln1p;
+pub use log::Log;
+pub use log10::Log10;
+pub use log2::Log2;
 pub use max::{MaxEntryRule, MaxRule};
 pub use mean::MeanRule;
 pub use min::{MinEntryRule, MinRule};
@@ -63,12 +98,15 @@ pub use powf::PowfRule;
 pub use powi::PowiRule;
 pub use recip::Recip;
 pub use relu::Relu;
+pub use rounding::{Ceil, Floor, Round, Signum, Trunc};
 pub use sigmoid::Sigmoid;
 pub use sin::Sin;
+pub use sinh::Sinh;
 pub use softplus::Softplus;
 pub use sqrt::Sqrt;
 pub use sub::SubRule;
 pub use sum::SumRule;
+pub use tan::Tan;
 pub use tanh::Tanh;
 pub use transpose::TransposeRule;
 
@@ -98,6 +136,59 @@ pub trait ScalarFn {
     /// `f''(x)`, given `x` and `y = f(x)`: what second-order derivatives
     /// (`NAME::hvp`, `NAME::hessian`) need.
     fn second_derivative<T: Real>(x: T, y: T) -> T;
+}
+
+/// A differentiable function of two scalars, called as a method of the first
+/// (`a.atan2(b)`, `a.hypot(b)`, `a.log(base)`): one file of `rules/` and one row
+/// of the macro's table add one.
+pub trait ScalarFn2 {
+    /// The method name users write (`"atan2"`), for messages.
+    const NAME: &'static str;
+    /// `y = f(a, b)`.
+    fn value<T: Real>(a: T, b: T) -> T;
+    /// `(df/da, df/db)`, given `a`, `b` and `y = f(a, b)`.
+    fn partials<T: Real>(a: T, b: T, y: T) -> (T, T);
+    /// `(d2f/da2, d2f/dadb, d2f/db2)`: what second-order derivatives need.
+    fn second_partials<T: Real>(a: T, b: T, y: T) -> (T, T, T);
+}
+
+/// A [`ScalarFn2`] applied to two scalars: its value, pullback, tangent and
+/// second-order term, as generated code calls them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no differentiable `{F}` of two operands",
+    note = "these functions are differentiated on two scalars of the same type; for matrices write `m.zip_map(&n, |a, b| ...)` as a loop over entries"
+)]
+pub trait Binary<F>: Sized {
+    /// `f(a, b)`.
+    fn value(&self, b: &Self) -> Self;
+    /// `(g df/da, g df/db)`.
+    fn pullback(&self, b: &Self, out: &Self, g: &Self) -> (Self, Self);
+    /// `df/da da + df/db db`.
+    fn tangent(&self, b: &Self, out: &Self, da: &Self, db: &Self) -> Self;
+    /// The derivative of `pullback` along `(da, db)` for a fixed `g`.
+    fn second(&self, b: &Self, out: &Self, da: &Self, db: &Self, g: &Self) -> (Self, Self);
+}
+
+impl<T: Real, F: ScalarFn2> Binary<F> for T {
+    #[inline(always)]
+    fn value(&self, b: &Self) -> Self {
+        F::value(*self, *b)
+    }
+    #[inline(always)]
+    fn pullback(&self, b: &Self, out: &Self, g: &Self) -> (Self, Self) {
+        let (fa, fb) = F::partials(*self, *b, *out);
+        (*g * fa, *g * fb)
+    }
+    #[inline(always)]
+    fn tangent(&self, b: &Self, out: &Self, da: &Self, db: &Self) -> Self {
+        let (fa, fb) = F::partials(*self, *b, *out);
+        fa * *da + fb * *db
+    }
+    #[inline(always)]
+    fn second(&self, b: &Self, out: &Self, da: &Self, db: &Self, g: &Self) -> (Self, Self) {
+        let (faa, fab, fbb) = F::second_partials(*self, *b, *out);
+        (*g * (faa * *da + fab * *db), *g * (fab * *da + fbb * *db))
+    }
 }
 
 /// The value a [`ScalarFn`]'s derivative is computed from.
@@ -208,5 +299,27 @@ mod tests {
         reads_what_it_says::<Softplus>(&xs);
         reads_what_it_says::<Sqrt>(&pos);
         reads_what_it_says::<Tanh>(&xs);
+        let unit = [-0.9, -0.5, 0.0, 0.25, 0.7];
+        let above1 = [1.01, 1.5, 3.0, 40.0];
+        reads_what_it_says::<Tan>(&unit);
+        reads_what_it_says::<Asin>(&unit);
+        reads_what_it_says::<Acos>(&unit);
+        reads_what_it_says::<Atan>(&xs);
+        reads_what_it_says::<Sinh>(&xs);
+        reads_what_it_says::<Cosh>(&xs);
+        reads_what_it_says::<Asinh>(&xs);
+        reads_what_it_says::<Acosh>(&above1);
+        reads_what_it_says::<Atanh>(&unit);
+        reads_what_it_says::<Exp2>(&xs);
+        reads_what_it_says::<ExpM1>(&xs);
+        reads_what_it_says::<Ln1p>(&pos);
+        reads_what_it_says::<Log2>(&pos);
+        reads_what_it_says::<Log10>(&pos);
+        reads_what_it_says::<Cbrt>(&xs);
+        reads_what_it_says::<Floor>(&xs);
+        reads_what_it_says::<Ceil>(&xs);
+        reads_what_it_says::<Round>(&xs);
+        reads_what_it_says::<Trunc>(&xs);
+        reads_what_it_says::<Signum>(&xs);
     }
 }

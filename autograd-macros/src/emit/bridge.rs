@@ -63,7 +63,9 @@ impl Generated<'_> {
         primal.sig.ident = Ident::new("__primal", Span::mixed_site());
         primal.vis = Visibility::Inherited;
         primal.attrs = vec![syn::parse_quote!(#[inline])];
+        let quiet = super::quiet();
         Some(quote! { ::autograd::__with_std! {
+            #quiet
             #primal
 
             #[doc = #try_doc]

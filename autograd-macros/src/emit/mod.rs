@@ -174,12 +174,13 @@ impl<'a> Generated<'a> {
             Body::Stub => quote!(::core::unreachable!()),
         };
         let grad_struct = self.grad_struct(body.is_real());
+        let quiet = quiet();
         let grad_fn = self.returns_scalar().then(|| {
             let doc = format!("The value of [`{name}`](fn@super::{name}) and its gradient with respect to every parameter not marked `#[constant]`, in one forward and one reverse sweep.");
             quote! {
                 #[doc = #doc]
                 #[inline]
-                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
+                #quiet
                 #item_vis fn grad #impl_generics (#decls) -> (#ret, #grad_ty) #where_clause {
                     let (__out, #pattern): (#ret, (#(#cot_types,)*)) = #grad_body;
                     (__out, #build)
@@ -283,7 +284,7 @@ impl<'a> Generated<'a> {
 
                 #[doc(hidden)]
                 #[inline]
-                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
+                #quiet
                 #item_vis fn __vjp #impl_generics (#decls) -> (#ret, impl ::core::ops::FnOnce(#ret) -> (#(#cot_types,)*) #use_bound) #where_clause {
                     #vjp_body
                 }
@@ -302,7 +303,7 @@ impl<'a> Generated<'a> {
 
                 #[doc(hidden)]
                 #[inline]
-                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
+                #quiet
                 #item_vis fn __jvp #impl_generics (#decls, __tangents: (#(#tangent_types,)*)) -> (#ret, #ret) #where_clause {
                     #jvp_body
                 }
@@ -316,7 +317,7 @@ impl<'a> Generated<'a> {
 
                 #[doc(hidden)]
                 #[inline]
-                #[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)]
+                #quiet
                 #item_vis fn __hvp #hvp_impl_generics (#decls, __tangents: (#(#hvp_tangent_types,)*)) -> (#ret, #ret, impl ::core::ops::FnOnce((#ret, #ret)) -> (#(#pair_cot_types,)*) + use<#(#hvp_use),*>) #where_clause {
                     #hvp_body
                 }
@@ -334,6 +335,12 @@ impl<'a> Generated<'a> {
 
 /// The visibility of the generated module, and of the items in it so that they are
 /// visible wherever the function is.
+/// The lints a generated function allows: its body is the user's, rewritten, and
+/// the user sees their own code's warnings once, on their function.
+pub(super) fn quiet() -> TokenStream {
+    quote!(#[allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, non_snake_case, clippy::all)])
+}
+
 pub(super) fn visibilities(vis: &Visibility) -> (TokenStream, TokenStream) {
     match vis {
         Visibility::Public(_) => (quote!(pub), quote!(pub)),

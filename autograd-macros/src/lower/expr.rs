@@ -3,7 +3,7 @@
 //! rejected here with its `crate::reject` message.
 
 use super::ir::{Binding, Val};
-use super::prim::Rule1;
+use super::prim::Rule;
 use super::Lowerer;
 use crate::primitives::{self, Form};
 use crate::reject::Reject;
@@ -195,7 +195,7 @@ impl Lowerer<'_> {
             (_, []) if recv.active().is_none() => self.inactive(e),
             (Some(Form::Scalar(f)), []) => {
                 let f = Ident::new(f, Span::call_site());
-                self.rule1_path(Rule1::Fn(&f), recv, None, sp)
+                self.rule1_path(Rule::Fn(&f), recv, None, sp)
             }
             (Some(Form::Unary(rule)), []) => self.rule1(rule, recv, None, sp),
             (Some(Form::WithConstant(rule)), [n]) => {
@@ -215,6 +215,24 @@ impl Lowerer<'_> {
                     return self.inactive(e);
                 }
                 self.rule2(rule, recv, rhs, sp)
+            }
+            (Some(Form::Scalar2(f)), [arg]) => {
+                let rhs = self.expr(arg);
+                if recv.active().is_none() && rhs.active().is_none() {
+                    return self.inactive(e);
+                }
+                let f = Ident::new(f, Span::call_site());
+                self.rule2_path(Rule::Fn(&f), recv, rhs, sp)
+            }
+            (Some(Form::MulAdd), [b, c]) => {
+                let (b, c) = (self.expr(b), self.expr(c));
+                let ab = self.rule2("mul", recv, b, sp);
+                self.rule2("add", ab, c, sp)
+            }
+            (Some(Form::Clamp), [lo, hi]) => {
+                let (lo, hi) = (self.expr(lo), self.expr(hi));
+                let low = self.rule2("max", recv, lo, sp);
+                self.rule2("min", low, hi, sp)
             }
             _ => {
                 self.cx.error(method, Reject::UnknownMethod(name));

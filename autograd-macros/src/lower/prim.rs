@@ -66,7 +66,7 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn rule1(&mut self, rule: &str, a: Val, extra: Option<Ident>, sp: Span) -> Val {
-        self.rule1_path(Rule1::Named(rule), a, extra, sp)
+        self.rule1_path(Rule::Named(rule), a, extra, sp)
     }
 
     /// Second order (`Mode::Hvp`): the token's `second` call, the derivative of
@@ -81,7 +81,7 @@ impl Lowerer<'_> {
     /// `fits` check in dead code), `token.pullback(..)` reverse.
     pub(super) fn rule1_path(
         &mut self,
-        rule: Rule1<'_>,
+        rule: Rule<'_>,
         a: Val,
         extra: Option<Ident>,
         sp: Span,
@@ -95,14 +95,14 @@ impl Lowerer<'_> {
             quote!(#x,)
         });
         let (fwd, tag, method, last) = match rule {
-            Rule1::Named(name) => {
+            Rule::Named(name) => {
                 let camel = camel_case(name);
                 let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
                 let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
                 let method = at(&Ident::new(name, Span::call_site()), sp);
                 (quote!(#fwd), quote!(#tag), method, extra.clone())
             }
-            Rule1::Fn(f) => {
+            Rule::Fn(f) => {
                 let tag = quote!(UnaryTag::<#p::rules::#f>);
                 let method = at(&Ident::new("unary", Span::call_site()), sp);
                 (
@@ -163,20 +163,36 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn rule2(&mut self, rule: &str, a: Val, b: Val, sp: Span) -> Val {
+        self.rule2_path(Rule::Named(rule), a, b, sp)
+    }
+
+    /// `let (out, token) = (&a, &b[, tag]).rule();` forward, `token.pullback(..)`
+    /// reverse, for a rule of `dispatch.rs` or a `ScalarFn2` of `autograd-core`'s `rules`.
+    pub(super) fn rule2_path(&mut self, rule: Rule<'_>, a: Val, b: Val, sp: Span) -> Val {
         let (ta, va) = self.operand(a);
         let (tb, vb) = self.operand(b);
         let out = self.new_var();
         let (o, p, gout, pf) = (var(out), private(), gout(), self.fresh("__pf"));
         let (ta, tb, o_at, pf_at) = (at(&ta, sp), at(&tb, sp), at(&o, sp), at(&pf, sp));
-        let rule = Ident::new(rule, Span::call_site());
-        let camel = camel_case(&rule.to_string());
-        let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
-        let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
-        let method = at(&rule, sp);
+        let (fwd, tag, method, last) = match rule {
+            Rule::Named(name) => {
+                let camel = camel_case(name);
+                let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
+                let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
+                let method = at(&Ident::new(name, Span::call_site()), sp);
+                (quote!(#fwd), quote!(#tag), method, None)
+            }
+            Rule::Fn(f) => {
+                let tag = quote!(BinaryTag::<#p::rules::#f>);
+                let method = at(&Ident::new("binary", Span::call_site()), sp);
+                let last = quote!(#p::#tag::TAG);
+                (quote!(BinaryForward), tag, method, Some(last))
+            }
+        };
         let pair = at(&Ident::new("__pair", Span::mixed_site()), sp);
         let check = quote_spanned!(sp=> { let #pair = (&#ta, &#tb); #p::#tag::fits(#pair) });
-        let receiver = quote_spanned!(sp=> (&#ta, &#tb));
-        self.emit_forward(sp, check, &quote!(#fwd), receiver, &method, (&o_at, &pf_at));
+        let receiver = quote_spanned!(sp=> (&#ta, &#tb, #last));
+        self.emit_forward(sp, check, &fwd, receiver, &method, (&o_at, &pf_at));
         let (da, db) = (self.tangent_of(va, &ta), self.tangent_of(vb, &tb));
         self.emit_tangent(
             out,
@@ -244,7 +260,7 @@ impl Lowerer<'_> {
     }
 }
 
-pub(super) enum Rule1<'a> {
+pub(super) enum Rule<'a> {
     /// A rule of `dispatch.rs`, by its function.
     Named(&'a str),
     /// A scalar function of `rules`, by its type.
