@@ -17,7 +17,9 @@
     clippy::needless_return,
     clippy::clone_on_copy,
     clippy::let_and_return,
-    clippy::if_same_then_else
+    clippy::if_same_then_else,
+    clippy::misrefactored_assign_op,
+    clippy::approx_constant
 )]
 
 use autograd::nalgebra::{SMatrix, SVector};
@@ -258,63 +260,28 @@ fn prog_03(x0: f64, x1: &f64, v2: SVector<f64, 2>, m3: SMatrix<f64, 2, 3>, #[con
     t2 /= t2 * t2 + 1.0;
     let mut t3 = 0.0;
     for i in 0..2 {
-        t3 = (t3 * t1 + v2[i]).tanh();
+        t3 = (t3 + v2[i] * (i as f64)).sin();
     }
-    let t4 = x0.sin().exp_m1() * t3;
-    let t5 = autograd::detach(t4.tanh() * x0);
-    let t6 = if t5 > t1 {
-        f64::max(t3, t2)
-    } else {
-        x0 * c + c
-    };
-    let t7 = t3;
-    let t8 = t7 + m3.sum() * 0.5;
-    let t9 = t8 + t6 * 0.5;
-    t9
-}
-
-#[differentiable]
-#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-fn prog_03_frozen(#[constant] x0_0: f64, #[constant] x1_0: &f64, #[constant] v2_0: SVector<f64, 2>, #[constant] m3_0: SMatrix<f64, 2, 3>, #[constant] c_0: f64, x0: f64, x1: &f64, v2: SVector<f64, 2>, m3: SMatrix<f64, 2, 3>, #[constant] c: f64) -> f64 {
-    let t1_0 = x0_0.max(*x1_0);
-    let mut t2_0 = prog_01(*x1_0 * 0.5);
-    t2_0 /= t2_0 * t2_0 + 1.0;
-    let mut t3_0 = 0.0;
-    for i in 0..2 {
-        t3_0 = (t3_0 * t1_0 + v2_0[i]).tanh();
-    }
-    let t4_0 = x0_0.sin().exp_m1() * t3_0;
-    let t5_0 = t4_0.tanh() * x0_0;
-    let detached_1 = t5_0;
-    let t1 = x0.max(*x1);
-    let mut t2 = prog_01(*x1 * 0.5);
-    t2 /= t2 * t2 + 1.0;
-    let mut t3 = 0.0;
-    for i in 0..2 {
-        t3 = (t3 * t1 + v2[i]).tanh();
-    }
-    let t4 = x0.sin().exp_m1() * t3;
-    let t5 = detached_1;
-    let t6 = if t5 > t1 {
-        f64::max(t3, t2)
-    } else {
-        x0 * c + c
-    };
-    let t7 = t3;
-    let t8 = t7 + m3.sum() * 0.5;
-    let t9 = t8 + t6 * 0.5;
-    t9
+    let t4 = t3.cos() * t1;
+    let mut t5 = v2.softplus();
+    t5 /= t4 * t4 + 1.0;
+    let t6 = t3;
+    let t7 = t6 + m3.norm() * 0.5;
+    let t8 = t7 + c * 0.5;
+    let t9 = t8 + t2 * 0.5;
+    let t10 = t9 + t5.mean() * 0.5;
+    return t10;
 }
 
 #[test]
 fn prog_03_matches_finite_differences() {
-    let x0 = -0.281;
-    let x1 = -0.17;
-    let v2 = SVector::<f64, 2>::new(-0.505, 0.778);
-    let m3 = SMatrix::<f64, 2, 3>::new(0.379, -0.879, 0.655, 0.352, -0.738, 0.861);
-    let c = -0.932;
+    let x0 = 0.278;
+    let x1 = -0.784;
+    let v2 = SVector::<f64, 2>::new(0.254, -0.444);
+    let m3 = SMatrix::<f64, 2, 3>::new(-0.939, -0.259, -0.438, -0.356, 0.279, -0.281);
+    let c = -0.17;
     let x = (x0, x1, v2, m3,);
-    let f = |x: &(f64, f64, SVector<f64, 2>, SMatrix<f64, 2, 3>,)| prog_03_frozen(x0, &x1, v2, m3, c, x.0, &x.1, x.2, x.3, c);
+    let f = |x: &(f64, f64, SVector<f64, 2>, SMatrix<f64, 2, 3>,)| prog_03(x.0, &x.1, x.2, x.3, c);
     let (value, g) = prog_03::grad(x0, &x1, v2, m3, c);
     same_value(&value, &prog_03(x0, &x1, v2, m3, c));
     let grad = (g.x0, g.x1, g.v2, g.m3,);
@@ -323,1220 +290,1262 @@ fn prog_03_matches_finite_differences() {
     let (value, g, h) = prog_03::hvp(x0, &x1, v2, m3, c, &prog_03::Grad { x0: v.0, x1: v.1, v2: v.2, m3: v.3 });
     same_value(&value, &prog_03(x0, &x1, v2, m3, c));
     same_value(&(g.x0, g.x1, g.v2, g.m3,), &grad);
-    let grad_at = |x: &(f64, f64, SVector<f64, 2>, SMatrix<f64, 2, 3>,)| { let g = prog_03_frozen::grad(x0, &x1, v2, m3, c, x.0, &x.1, x.2, x.3, c).1; (g.x0, g.x1, g.v2, g.m3,) };
+    let grad_at = |x: &(f64, f64, SVector<f64, 2>, SMatrix<f64, 2, 3>,)| { let g = prog_03::grad(x.0, &x.1, x.2, x.3, c).1; (g.x0, g.x1, g.v2, g.m3,) };
     check_hvp("prog_03 hvp", grad_at, &x, &v, &(h.x0, h.x1, h.v2, h.m3,));
     let (value, pullback) = prog_03::vjp(x0, &x1, v2, m3, c);
     same_value(&value, &prog_03(x0, &x1, v2, m3, c));
-    let u = 0.469;
+    let u = -0.505;
     let g = pullback(u);
     let grad = (g.x0, g.x1, g.v2, g.m3,);
     check_vjp("prog_03 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_04(x1: f64, x0: f64) -> f64 {
-    let x0 = x0.sin() + x0;
-    let t1 = x0 + x1;
-    let t2 = autograd::detach(t1 / (t1 * t1 + 1.0));
-    let t3 = t2;
-    t3
-}
-
-#[differentiable]
-#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-fn prog_04_frozen(#[constant] x1_0: f64, #[constant] x0_0: f64, x1: f64, x0: f64) -> f64 {
-    let x0_0 = x0_0.sin() + x0_0;
-    let t1_0 = x0_0 + x1_0;
-    let t2_0 = t1_0 / (t1_0 * t1_0 + 1.0);
-    let detached_1 = t2_0;
-    let x0 = x0.sin() + x0;
-    let t1 = x0 + x1;
-    let t2 = detached_1;
+fn prog_04(x0: f64) -> f64 {
+    let mut t1 = x0.cos().sinh() + x0;
+    t1 -= f64::tanh(t1);
+    let t2 = (t1 * t1 + 1.0).log2();
+    let t2 = t2.sin() + t2;
     let t3 = t2;
     t3
 }
 
 #[test]
 fn prog_04_matches_finite_differences() {
-    let x1 = 0.267;
-    let x0 = 0.588;
-    let x = (x1, x0,);
-    let f = |x: &(f64, f64,)| prog_04_frozen(x1, x0, x.0, x.1);
-    let (value, g) = prog_04::grad(x1, x0);
-    same_value(&value, &prog_04(x1, x0));
-    let grad = (g.x1, g.x0,);
+    let x0 = 0.429;
+    let x = (x0,);
+    let f = |x: &(f64,)| prog_04(x.0);
+    let (value, g) = prog_04::grad(x0);
+    same_value(&value, &prog_04(x0));
+    let grad = (g.x0,);
     check_vjp("prog_04 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_04::hvp(x1, x0, &prog_04::Grad { x1: v.0, x0: v.1 });
-    same_value(&value, &prog_04(x1, x0));
-    same_value(&(g.x1, g.x0,), &grad);
-    let grad_at = |x: &(f64, f64,)| { let g = prog_04_frozen::grad(x1, x0, x.0, x.1).1; (g.x1, g.x0,) };
-    check_hvp("prog_04 hvp", grad_at, &x, &v, &(h.x1, h.x0,));
-    let (value, pullback) = prog_04::vjp(x1, x0);
-    same_value(&value, &prog_04(x1, x0));
-    let u = -0.443;
+    let (value, g, h) = prog_04::hvp(x0, &prog_04::Grad { x0: v.0 });
+    same_value(&value, &prog_04(x0));
+    same_value(&(g.x0,), &grad);
+    let grad_at = |x: &(f64,)| { let g = prog_04::grad(x.0).1; (g.x0,) };
+    check_hvp("prog_04 hvp", grad_at, &x, &v, &(h.x0,));
+    let (value, pullback) = prog_04::vjp(x0);
+    same_value(&value, &prog_04(x0));
+    let u = 0.813;
     let g = pullback(u);
-    let grad = (g.x1, g.x0,);
+    let grad = (g.x0,);
     check_vjp("prog_04 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_05(x0: f64) -> f64 {
-    let mut t1 = x0 * x0;
-    t1 *= t1;
-    t1 *= t1;
-    let t2 = x0.asinh();
-    let t2 = t2.sin() + t2;
-    let t3 = t1 + x0;
-    let t4 = f64::tanh(t1);
-    let t5: f64 = t2 * t3;
-    let t6 = if t3 > x0 {
-        (t4 * t4 + 0.5).sqrt()
+fn prog_05(x3: f64, v1: &SVector<f64, 3>, v2: &SVector<f64, 3>, x0: f64) -> SMatrix<f64, 3, 2> {
+    let t1 = prog_01(x3);
+    let t2 = autograd::detach(x3 * x3);
+    let t3 = if v1[0] > 0.4725 {
+        x3.powi(3)
     } else {
-        -t5 * 1.5 + 0.25
+        t2 + x0
     };
-    let t7 = autograd::detach(SVector::<f64, 2>::new(t6, t6));
-    let t8: f64 = x0;
-    let t9 = t8 + t7.mean() * 0.5;
-    t9
+    let t4 = t1 - t3;
+    let t5 = v2.norm();
+    let t6: f64 = t2 * t5;
+    let t7 = if x3 > x0 {
+        v1.norm_squared()
+    } else {
+        (t6 * t6 + 1.0).powf(x3)
+    };
+    let t8 = t7.abs();
+    let t9 = SMatrix::<f64, 3, 2>::repeat(t8);
+    let t10 = t9 + SMatrix::<f64, 3, 2>::from_element(t4 * 0.1);
+    return t10;
 }
 
-#[differentiable]
 #[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-fn prog_05_frozen(#[constant] x0_0: f64, x0: f64) -> f64 {
-    let mut t1_0 = x0_0 * x0_0;
-    t1_0 *= t1_0;
-    t1_0 *= t1_0;
-    let t2_0 = x0_0.asinh();
-    let t2_0 = t2_0.sin() + t2_0;
-    let t3_0 = t1_0 + x0_0;
-    let t4_0 = f64::tanh(t1_0);
-    let t5_0: f64 = t2_0 * t3_0;
-    let t6_0 = if t3_0 > x0_0 {
-        (t4_0 * t4_0 + 0.5).sqrt()
+fn prog_05_frozen(x3_0: f64, v1_0: &SVector<f64, 3>, v2_0: &SVector<f64, 3>, x0_0: f64, x3: f64, v1: &SVector<f64, 3>, v2: &SVector<f64, 3>, x0: f64) -> SMatrix<f64, 3, 2> {
+    let t1_0 = prog_01(x3_0);
+    let t2_0 = x3_0 * x3_0;
+    let detached_1 = t2_0;
+    let t1 = prog_01(x3);
+    let t2 = detached_1;
+    let t3 = if v1[0] > 0.4725 {
+        x3.powi(3)
     } else {
-        -t5_0 * 1.5 + 0.25
+        t2 + x0
     };
-    let t7_0 = SVector::<f64, 2>::new(t6_0, t6_0);
-    let detached_1 = t7_0;
-    let mut t1 = x0 * x0;
-    t1 *= t1;
-    t1 *= t1;
-    let t2 = x0.asinh();
-    let t2 = t2.sin() + t2;
-    let t3 = t1 + x0;
-    let t4 = f64::tanh(t1);
-    let t5: f64 = t2 * t3;
-    let t6 = if t3 > x0 {
-        (t4 * t4 + 0.5).sqrt()
+    let t4 = t1 - t3;
+    let t5 = v2.norm();
+    let t6: f64 = t2 * t5;
+    let t7 = if x3 > x0 {
+        v1.norm_squared()
     } else {
-        -t5 * 1.5 + 0.25
+        (t6 * t6 + 1.0).powf(x3)
     };
-    let t7 = detached_1;
-    let t8: f64 = x0;
-    let t9 = t8 + t7.mean() * 0.5;
-    t9
+    let t8 = t7.abs();
+    let t9 = SMatrix::<f64, 3, 2>::repeat(t8);
+    let t10 = t9 + SMatrix::<f64, 3, 2>::from_element(t4 * 0.1);
+    t10
 }
 
 #[test]
 fn prog_05_matches_finite_differences() {
-    let x0 = 0.403;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_05_frozen(x0, x.0);
-    let (value, g) = prog_05::grad(x0);
-    same_value(&value, &prog_05(x0));
-    let grad = (g.x0,);
-    check_vjp("prog_05 grad", f, &x, &1.0, &grad, TOL);
-    let v = direction(&x);
-    let (value, g, h) = prog_05::hvp(x0, &prog_05::Grad { x0: v.0 });
-    same_value(&value, &prog_05(x0));
-    same_value(&(g.x0,), &grad);
-    let grad_at = |x: &(f64,)| { let g = prog_05_frozen::grad(x0, x.0).1; (g.x0,) };
-    check_hvp("prog_05 hvp", grad_at, &x, &v, &(h.x0,));
-    let (value, pullback) = prog_05::vjp(x0);
-    same_value(&value, &prog_05(x0));
-    let u = -0.465;
+    let x3 = -0.942;
+    let v1 = SVector::<f64, 3>::new(0.404, -0.968, -0.766);
+    let v2 = SVector::<f64, 3>::new(-0.925, 0.592, 0.681);
+    let x0 = 0.536;
+    let x = (x3, v1, v2, x0,);
+    let f = |x: &(f64, SVector<f64, 3>, SVector<f64, 3>, f64,)| prog_05_frozen(x3, &v1, &v2, x0, x.0, &x.1, &x.2, x.3);
+    let (value, pullback) = prog_05::vjp(x3, &v1, &v2, x0);
+    same_value(&value, &prog_05(x3, &v1, &v2, x0));
+    let u = SMatrix::<f64, 3, 2>::new(-0.571, 0.69, -0.86, -0.609, 0.218, 0.937);
     let g = pullback(u);
-    let grad = (g.x0,);
+    let grad = (g.x3, g.v1, g.v2, g.x0,);
     check_vjp("prog_05 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_06(x0: f64, x1: f64, m2: &SMatrix<f64, 3, 2>, m3: &SMatrix<f64, 3, 2>) -> SMatrix<f64, 2, 2> {
-    let t1 = x1.atan();
-    let t2 = t1.powi(3);
-    let t3 = x0.exp();
-    let mut t4 = t3;
-    for i in 0..6 {
-        t4 += m3[i] * m2[i];
+fn prog_06(x0: &f64, v1: SVector<f64, 2>) -> f64 {
+    let mut t1 = (*x0).cos() * *x0;
+    t1 += *x0 + t1;
+    let mut t2 = v1.map(|e| e * e - *x0);
+    t2 *= *x0;
+    t2 *= *x0;
+    let mut t3 = t1;
+    for i in 0..2 {
+        t3 += t2[i] * v1[i];
     }
-    let t5: f64 = prog_01(x1);
-    let mut t6 = m2.dot(m2);
-    t6 *= x1;
-    t6 *= x0;
-    let mut t7 = t4;
-    for i in 0..6 {
-        t7 += m3[i] * m3[i];
+    let t4: f64 = t2.dot(&t2);
+    let t5 = t4.sin();
+    let mut t6 = t2.softplus();
+    if t3 > t5 {
+        t6 *= t5;
     }
-    let t8 = m3.clone();
-    let t9 = SMatrix::<f64, 2, 2>::repeat(t2);
-    let t10 = t9 + SMatrix::<f64, 2, 2>::from_element(t5 * 0.1);
-    let t11 = t10 + SMatrix::<f64, 2, 2>::from_element(t6 * 0.1);
-    let t12 = t11 + SMatrix::<f64, 2, 2>::from_element(t7 * 0.1);
-    let t13 = t12 + SMatrix::<f64, 2, 2>::from_element(t8.norm() * 0.1);
-    t13
+    let t7 = t4.tanh() * *x0;
+    let t8 = t7;
+    let t9 = t8 + t6.norm() * 0.5;
+    t9
 }
 
 #[test]
 fn prog_06_matches_finite_differences() {
-    let x0 = 0.379;
-    let x1 = 0.214;
-    let m2 = SMatrix::<f64, 3, 2>::new(-0.222, -0.953, 0.501, 0.269, -0.438, -0.349);
-    let m3 = SMatrix::<f64, 3, 2>::new(-0.764, -0.405, 0.109, -0.789, -0.151, -0.917);
-    let x = (x0, x1, m2, m3,);
-    let f = |x: &(f64, f64, SMatrix<f64, 3, 2>, SMatrix<f64, 3, 2>,)| prog_06(x.0, x.1, &x.2, &x.3);
-    let (value, pullback) = prog_06::vjp(x0, x1, &m2, &m3);
-    same_value(&value, &prog_06(x0, x1, &m2, &m3));
-    let u = SMatrix::<f64, 2, 2>::new(-0.554, -0.292, -0.16, 0.852);
+    let x0 = 0.752;
+    let v1 = SVector::<f64, 2>::new(0.906, -0.899);
+    let x = (x0, v1,);
+    let f = |x: &(f64, SVector<f64, 2>,)| prog_06(&x.0, x.1);
+    let (value, g) = prog_06::grad(&x0, v1);
+    same_value(&value, &prog_06(&x0, v1));
+    let grad = (g.x0, g.v1,);
+    check_vjp("prog_06 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_06::hvp(&x0, v1, &prog_06::Grad { x0: v.0, v1: v.1 });
+    same_value(&value, &prog_06(&x0, v1));
+    same_value(&(g.x0, g.v1,), &grad);
+    let grad_at = |x: &(f64, SVector<f64, 2>,)| { let g = prog_06::grad(&x.0, x.1).1; (g.x0, g.v1,) };
+    check_hvp("prog_06 hvp", grad_at, &x, &v, &(h.x0, h.v1,));
+    let (value, pullback) = prog_06::vjp(&x0, v1);
+    same_value(&value, &prog_06(&x0, v1));
+    let u = 0.544;
     let g = pullback(u);
-    let grad = (g.x0, g.x1, g.m2, g.m3,);
+    let grad = (g.x0, g.v1,);
     check_vjp("prog_06 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_07(#[constant] c: f64, x1: f64, v2: SVector<f64, 2>, x0: f64) -> SVector<f64, 2> {
-    let t1 = x0.atan();
-    let t2 = x1.hypot(t1 * t1 + 0.5);
-    let t3 = f64::tanh(t2);
-    let t4: SVector<f64, 2> = v2 + SVector::<f64, 2>::repeat(t3);
-    let t5 = t1 * t3;
-    let t4 = t4 * 0.5 + t4.tanh();
-    let t6 = autograd::detach(t5.tanh() * t5);
-    let t7 = t4;
-    let t8 = t7 + SVector::<f64, 2>::from_element(c * 0.1);
-    let t9 = t8 + SVector::<f64, 2>::from_element(t6 * 0.1);
-    return t9;
-}
-
-#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-fn prog_07_frozen(c_0: f64, x1_0: f64, v2_0: SVector<f64, 2>, x0_0: f64, c: f64, x1: f64, v2: SVector<f64, 2>, x0: f64) -> SVector<f64, 2> {
-    let t1_0 = x0_0.atan();
-    let t2_0 = x1_0.hypot(t1_0 * t1_0 + 0.5);
-    let t3_0 = f64::tanh(t2_0);
-    let t4_0: SVector<f64, 2> = v2_0 + SVector::<f64, 2>::repeat(t3_0);
-    let t5_0 = t1_0 * t3_0;
-    let t4_0 = t4_0 * 0.5 + t4_0.tanh();
-    let t6_0 = t5_0.tanh() * t5_0;
-    let detached_1 = t6_0;
-    let t1 = x0.atan();
-    let t2 = x1.hypot(t1 * t1 + 0.5);
-    let t3 = f64::tanh(t2);
-    let t4: SVector<f64, 2> = v2 + SVector::<f64, 2>::repeat(t3);
-    let t5 = t1 * t3;
-    let t4 = t4 * 0.5 + t4.tanh();
-    let t6 = detached_1;
-    let t7 = t4;
-    let t8 = t7 + SVector::<f64, 2>::from_element(c * 0.1);
-    let t9 = t8 + SVector::<f64, 2>::from_element(t6 * 0.1);
-    t9
-}
-
-#[test]
-fn prog_07_matches_finite_differences() {
-    let c = 0.66;
-    let x1 = 0.596;
-    let v2 = SVector::<f64, 2>::new(0.402, -0.976);
-    let x0 = -0.358;
-    let x = (x1, v2, x0,);
-    let f = |x: &(f64, SVector<f64, 2>, f64,)| prog_07_frozen(c, x1, v2, x0, c, x.0, x.1, x.2);
-    let (value, pullback) = prog_07::vjp(c, x1, v2, x0);
-    same_value(&value, &prog_07(c, x1, v2, x0));
-    let u = SVector::<f64, 2>::new(0.793, -0.887);
-    let g = pullback(u);
-    let grad = (g.x1, g.v2, g.x0,);
-    check_vjp("prog_07 vjp", f, &x, &u, &grad, TOL);
-}
-
-#[differentiable]
-fn prog_08(x0: f64, v1: &SVector<f64, 3>, m2: &SMatrix<f64, 3, 2>, x3: &f64, #[constant] c: f64) -> (f64, SMatrix<f64, 2, 2>) {
-    let t1: f64 = x0.softplus();
-    let t3 = {
-        let t2 = *x3 / (t1 * t1 + 1.0);
-        t2 * t2 + 0.5
-    };
-    let t4 = (t3 * t3 + 1.0).ln();
-    let mut t5 = 0.0;
-    for i in 0..3 {
-        t5 = (t5 * t4 + v1[i]).tanh();
-    }
-    let t6 = t5.atan2(x0 * x0 + 1.0);
-    let t7 = t4 * t6;
-    let mut t8 = t7.softplus();
-    if c > 0.0 {
-        t8 /= t4 * t4 + 1.0;
-    } else {
-        t8 /= t8 * t8 + 1.0;
-    }
-    let t9 = m2.transpose() * m2;
-    let t10 = t9 + SMatrix::<f64, 2, 2>::from_element(t8 * 0.1);
-    return (*x3, t10);
-}
-
-#[test]
-fn prog_08_matches_finite_differences() {
-    let x0 = -0.495;
-    let v1 = SVector::<f64, 3>::new(0.289, -0.55, 0.54);
-    let m2 = SMatrix::<f64, 3, 2>::new(-0.675, -0.344, 0.121, 0.658, 0.978, 0.967);
-    let x3 = 0.469;
-    let c = -0.989;
-    let x = (x0, v1, m2, x3,);
-    let f = |x: &(f64, SVector<f64, 3>, SMatrix<f64, 3, 2>, f64,)| prog_08(x.0, &x.1, &x.2, &x.3, c);
-    let (value, pullback) = prog_08::vjp(x0, &v1, &m2, &x3, c);
-    same_value(&value, &prog_08(x0, &v1, &m2, &x3, c));
-    let u = (0.139, SMatrix::<f64, 2, 2>::new(0.614, -0.473, 0.96, -0.421));
-    let g = pullback(u);
-    let grad = (g.x0, g.v1, g.m2, g.x3,);
-    check_vjp("prog_08 vjp", f, &x, &u, &grad, TOL);
-}
-
-#[differentiable]
-fn prog_09(v2: &SVector<f64, 3>, m1: SMatrix<f64, 2, 3>, x0: f64) -> SMatrix<f64, 3, 2> {
-    let mut t1 = 0.0;
-    for i in 0..3 {
-        if v2[i] > 0.0 {
-            t1 += v2[i];
-        } else {
-            t1 -= v2[i] * x0;
-        }
-    }
-    let mut t2 = t1.mul_add(t1, 0.5);
-    if t1 > x0 {
-        t2 *= x0;
-    } else {
-        t2 -= (t2 * t2 + 0.5).sqrt();
-    }
-    let t4 = {
-        let t3 = (t1 * t1 + 0.5).sqrt();
-        t3 * t3 + 0.5
-    };
-    let mut t5 = t1 * t1;
-    if v2[0] < -0.3095 {
-        t5 *= x0;
-    }
-    let t6 = (t4 * t4 + 1.0).cbrt();
-    let t7 = v2[2];
-    let mut t8 = 0.0;
-    for i in 0..6 {
-        t8 = (t8 * t7 + m1[i]).tanh();
-    }
-    let t5 = t5.sin() + t5;
-    let t9 = m1.transpose();
-    let t10 = t9 + SMatrix::<f64, 3, 2>::from_element(t2 * 0.1);
-    let t11 = t10 + SMatrix::<f64, 3, 2>::from_element(t6 * 0.1);
-    let t12 = t11 + SMatrix::<f64, 3, 2>::from_element(t8 * 0.1);
-    let t13 = t12 + SMatrix::<f64, 3, 2>::from_element(t5 * 0.1);
-    t13
-}
-
-#[test]
-fn prog_09_matches_finite_differences() {
-    let v2 = SVector::<f64, 3>::new(-0.415, 0.763, -0.542);
-    let m1 = SMatrix::<f64, 2, 3>::new(-0.637, 0.945, -0.305, 0.36, -0.384, -0.966);
-    let x0 = 0.948;
-    let x = (v2, m1, x0,);
-    let f = |x: &(SVector<f64, 3>, SMatrix<f64, 2, 3>, f64,)| prog_09(&x.0, x.1, x.2);
-    let (value, pullback) = prog_09::vjp(&v2, m1, x0);
-    same_value(&value, &prog_09(&v2, m1, x0));
-    let u = SMatrix::<f64, 3, 2>::new(-0.615, 0.531, 0.705, -0.818, -0.915, 0.413);
-    let g = pullback(u);
-    let grad = (g.v2, g.m1, g.x0,);
-    check_vjp("prog_09 vjp", f, &x, &u, &grad, TOL);
-}
-
-#[differentiable]
-fn prog_10(x0: f64) -> f64 {
-    let t1 = x0.relu();
-    let mut t2 = t1.relu();
-    t2 *= t2;
-    t2 *= t1;
-    let t3 = if t2 > x0 {
-        -x0 * 1.5 + 0.25
-    } else {
-        t2.tanh()
-    };
-    let t4 = f64::max(t3, t1);
-    let mut t5 = x0.cos() * t1;
-    t5 -= prog_01(t5 * 0.5);
-    t5 -= t4.hypot(t2 * t2 + 0.5);
-    let t2 = t2.sin() + t2;
-    let t6 = prog_01(x0 * 0.5);
-    let t7 = t6;
-    let t8 = t7 + t5 * 0.5;
-    let t9 = t8 + t2 * 0.5;
-    t9
-}
-
-#[test]
-fn prog_10_matches_finite_differences() {
-    let x0 = -0.858;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_10(x.0);
-    let (value, g) = prog_10::grad(x0);
-    same_value(&value, &prog_10(x0));
-    let grad = (g.x0,);
-    check_vjp("prog_10 grad", f, &x, &1.0, &grad, TOL);
-    let v = direction(&x);
-    let (value, g, h) = prog_10::hvp(x0, &prog_10::Grad { x0: v.0 });
-    same_value(&value, &prog_10(x0));
-    same_value(&(g.x0,), &grad);
-    let grad_at = |x: &(f64,)| { let g = prog_10::grad(x.0).1; (g.x0,) };
-    check_hvp("prog_10 hvp", grad_at, &x, &v, &(h.x0,));
-    let (value, pullback) = prog_10::vjp(x0);
-    same_value(&value, &prog_10(x0));
-    let u = 0.968;
-    let g = pullback(u);
-    let grad = (g.x0,);
-    check_vjp("prog_10 vjp", f, &x, &u, &grad, TOL);
-}
-
-#[differentiable]
-fn prog_11(v3: SVector<f64, 2>, x1: f64, m2: &SMatrix<f64, 2, 3>, x0: f64) -> f64 {
-    let t1 = f64::tanh(x1);
-    let mut t2 = 0.0;
-    for i in 0..2 {
-        t2 = (t2 * t1 + v3[i]).tanh();
-    }
-    let t3 = m2[5];
-    let mut t4 = m2[(1, 2)];
-    if x0 > t2 {
-        t4 /= t4 * t4 + 1.0;
-    }
-    let t5 = t3.relu();
-    let t6 = t5;
-    let t7 = t6 + t4 * 0.5;
+fn prog_07(x0: f64) -> f64 {
+    let x0 = x0.sin() + x0;
+    let t1 = (x0 * x0 + 0.5).recip();
+    let t2 = t1 / (t1 * t1 + 1.0);
+    let t3 = SVector::<f64, 3>::new(t2, t1, 0.5);
+    let t4 = t3.tanh();
+    let t5 = t4[1];
+    let t6 = x0;
+    let t7 = t6 + t5 * 0.5;
     t7
 }
 
 #[test]
-fn prog_11_matches_finite_differences() {
-    let v3 = SVector::<f64, 2>::new(-0.105, -0.442);
-    let x1 = 0.504;
-    let m2 = SMatrix::<f64, 2, 3>::new(-0.645, 0.841, -0.135, -0.608, -0.992, -0.131);
-    let x0 = -0.913;
-    let x = (v3, x1, m2, x0,);
-    let f = |x: &(SVector<f64, 2>, f64, SMatrix<f64, 2, 3>, f64,)| prog_11(x.0, x.1, &x.2, x.3);
-    let (value, g) = prog_11::grad(v3, x1, &m2, x0);
-    same_value(&value, &prog_11(v3, x1, &m2, x0));
-    let grad = (g.v3, g.x1, g.m2, g.x0,);
-    check_vjp("prog_11 grad", f, &x, &1.0, &grad, TOL);
+fn prog_07_matches_finite_differences() {
+    let x0 = -0.491;
+    let x = (x0,);
+    let f = |x: &(f64,)| prog_07(x.0);
+    let (value, g) = prog_07::grad(x0);
+    same_value(&value, &prog_07(x0));
+    let grad = (g.x0,);
+    check_vjp("prog_07 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_11::hvp(v3, x1, &m2, x0, &prog_11::Grad { v3: v.0, x1: v.1, m2: v.2, x0: v.3 });
-    same_value(&value, &prog_11(v3, x1, &m2, x0));
-    same_value(&(g.v3, g.x1, g.m2, g.x0,), &grad);
-    let grad_at = |x: &(SVector<f64, 2>, f64, SMatrix<f64, 2, 3>, f64,)| { let g = prog_11::grad(x.0, x.1, &x.2, x.3).1; (g.v3, g.x1, g.m2, g.x0,) };
-    check_hvp("prog_11 hvp", grad_at, &x, &v, &(h.v3, h.x1, h.m2, h.x0,));
-    let (value, pullback) = prog_11::vjp(v3, x1, &m2, x0);
-    same_value(&value, &prog_11(v3, x1, &m2, x0));
-    let u = -0.917;
+    let (value, g, h) = prog_07::hvp(x0, &prog_07::Grad { x0: v.0 });
+    same_value(&value, &prog_07(x0));
+    same_value(&(g.x0,), &grad);
+    let grad_at = |x: &(f64,)| { let g = prog_07::grad(x.0).1; (g.x0,) };
+    check_hvp("prog_07 hvp", grad_at, &x, &v, &(h.x0,));
+    let (value, pullback) = prog_07::vjp(x0);
+    same_value(&value, &prog_07(x0));
+    let u = 0.52;
     let g = pullback(u);
-    let grad = (g.v3, g.x1, g.m2, g.x0,);
+    let grad = (g.x0,);
+    check_vjp("prog_07 vjp", f, &x, &u, &grad, TOL);
+}
+
+#[differentiable]
+fn prog_08(#[constant] c: f64, x1: f64, x2: f64, x3: f64, x0: &f64) -> SVector<f64, 2> {
+    let t2 = {
+        let t1 = x2 / (x2 * x2 + 1.0);
+        t1 * t1 + 0.5
+    };
+    let t3 = (x1 * x1 + 1.0).ln();
+    let t4 = t2 * c + c;
+    let t5 = SVector::<f64, 2>::new(t4, 0.5);
+    let t6 = t5 + SVector::<f64, 2>::from_element(*x0 * 0.1);
+    let t7 = t6 + SVector::<f64, 2>::from_element(x3 * 0.1);
+    let t8 = t7 + SVector::<f64, 2>::from_element(t3 * 0.1);
+    t8
+}
+
+#[test]
+fn prog_08_matches_finite_differences() {
+    let c = -0.929;
+    let x1 = 0.7;
+    let x2 = 0.504;
+    let x3 = 0.388;
+    let x0 = -0.609;
+    let x = (x1, x2, x3, x0,);
+    let f = |x: &(f64, f64, f64, f64,)| prog_08(c, x.0, x.1, x.2, &x.3);
+    let (value, pullback) = prog_08::vjp(c, x1, x2, x3, &x0);
+    same_value(&value, &prog_08(c, x1, x2, x3, &x0));
+    let u = SVector::<f64, 2>::new(0.77, -0.437);
+    let g = pullback(u);
+    let grad = (g.x1, g.x2, g.x3, g.x0,);
+    check_vjp("prog_08 vjp", f, &x, &u, &grad, TOL);
+}
+
+#[differentiable]
+fn prog_09(x0: f64, v1: &SVector<f64, 3>, v2: &SVector<f64, 3>) -> f64 {
+    let t1 = x0.tanh() * x0;
+    let t2 = v2.sigmoid();
+    let t3 = t1 - x0;
+    let t4 = t3.cos() * t1;
+    let mut t5 = t2.norm_squared();
+    t5 *= t4;
+    t5 -= v1[0];
+    let t6 = if t1 > t5 {
+        t2.norm()
+    } else {
+        t3.exp()
+    };
+    let t7 = t6.max(t3);
+    let t8 = if t7 < 0.3615 {
+        t7.softplus()
+    } else {
+        (t5 * t5 + 1.0).ln_1p()
+    };
+    let t10 = {
+        let t9 = t2 - v1;
+        t9.map(|e| e.sin() + e)
+    };
+    let mut t11 = t10.norm_squared();
+    if t2[0] < -0.4485 {
+        t11 *= 0.5;
+    } else {
+        t11 *= t1;
+    }
+    let t12 = t7;
+    let t13 = t12 + t8 * 0.5;
+    let t14 = t13 + t11 * 0.5;
+    t14
+}
+
+#[test]
+fn prog_09_matches_finite_differences() {
+    let x0 = 0.632;
+    let v1 = SVector::<f64, 3>::new(-0.773, -0.467, 0.941);
+    let v2 = SVector::<f64, 3>::new(-0.604, -0.482, 0.164);
+    let x = (x0, v1, v2,);
+    let f = |x: &(f64, SVector<f64, 3>, SVector<f64, 3>,)| prog_09(x.0, &x.1, &x.2);
+    let (value, g) = prog_09::grad(x0, &v1, &v2);
+    same_value(&value, &prog_09(x0, &v1, &v2));
+    let grad = (g.x0, g.v1, g.v2,);
+    check_vjp("prog_09 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_09::hvp(x0, &v1, &v2, &prog_09::Grad { x0: v.0, v1: v.1, v2: v.2 });
+    same_value(&value, &prog_09(x0, &v1, &v2));
+    same_value(&(g.x0, g.v1, g.v2,), &grad);
+    let grad_at = |x: &(f64, SVector<f64, 3>, SVector<f64, 3>,)| { let g = prog_09::grad(x.0, &x.1, &x.2).1; (g.x0, g.v1, g.v2,) };
+    check_hvp("prog_09 hvp", grad_at, &x, &v, &(h.x0, h.v1, h.v2,));
+    let (value, pullback) = prog_09::vjp(x0, &v1, &v2);
+    same_value(&value, &prog_09(x0, &v1, &v2));
+    let u = -0.435;
+    let g = pullback(u);
+    let grad = (g.x0, g.v1, g.v2,);
+    check_vjp("prog_09 vjp", f, &x, &u, &grad, TOL);
+}
+
+#[differentiable]
+fn prog_10(x0: f64, m1: &SMatrix<f64, 3, 2>) -> f64 {
+    let t1 = x0.tanh() * x0;
+    let t1 = t1.sin() + t1;
+    let t1 = t1.sin() + t1;
+    let mut t2 = t1 * t1;
+    t2 /= t2 * t2 + 1.0;
+    t2 *= x0;
+    let t3 = m1[5];
+    let t4 = t3;
+    let t5 = t4 + t2 * 0.5;
+    t5
+}
+
+#[test]
+fn prog_10_matches_finite_differences() {
+    let x0 = 0.925;
+    let m1 = SMatrix::<f64, 3, 2>::new(-0.791, 0.893, -0.693, -0.135, 0.815, 0.211);
+    let x = (x0, m1,);
+    let f = |x: &(f64, SMatrix<f64, 3, 2>,)| prog_10(x.0, &x.1);
+    let (value, g) = prog_10::grad(x0, &m1);
+    same_value(&value, &prog_10(x0, &m1));
+    let grad = (g.x0, g.m1,);
+    check_vjp("prog_10 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_10::hvp(x0, &m1, &prog_10::Grad { x0: v.0, m1: v.1 });
+    same_value(&value, &prog_10(x0, &m1));
+    same_value(&(g.x0, g.m1,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 3, 2>,)| { let g = prog_10::grad(x.0, &x.1).1; (g.x0, g.m1,) };
+    check_hvp("prog_10 hvp", grad_at, &x, &v, &(h.x0, h.m1,));
+    let (value, pullback) = prog_10::vjp(x0, &m1);
+    same_value(&value, &prog_10(x0, &m1));
+    let u = 0.152;
+    let g = pullback(u);
+    let grad = (g.x0, g.m1,);
+    check_vjp("prog_10 vjp", f, &x, &u, &grad, TOL);
+}
+
+#[differentiable]
+fn prog_11(#[constant] c: f64, m1: &SMatrix<f64, 2, 2>, v2: &SVector<f64, 2>, x0: f64) -> SMatrix<f64, 2, 2> {
+    let t1 = m1[(0, 1)];
+    let mut k = 0;
+    let mut t2_s = 0.0;
+    let t2 = loop {
+        t2_s = (t2_s * 0.5 + x0 * v2[k]).sin();
+        k += 1;
+        if k == 2 {
+            break t2_s * 0.5;
+        }
+    };
+    let mut t3 = m1[(0, 0)];
+    t3 += t3.cos() * t2;
+    t3 *= x0;
+    let (t4, t5) = (t1.tanh() * t3, m1 / (t3 * t3 + 1.0));
+    let mut t6 = t3;
+    for i in 0..4 {
+        t6 += t5[i] * m1[i];
+    }
+    let t8 = {
+        let t7 = f64::tanh(t6);
+        t7 * t7 + 0.5
+    };
+    let t10 = {
+        let t9 = t5.norm_squared();
+        t9 * t9 + 0.5
+    };
+    let t11: f64 = t5[2];
+    let t12: SMatrix<f64, 2, 2> = t5;
+    let t13 = t12 + SMatrix::<f64, 2, 2>::from_element(c * 0.1);
+    let t14 = t13 + SMatrix::<f64, 2, 2>::from_element(t4 * 0.1);
+    let t15 = t14 + SMatrix::<f64, 2, 2>::from_element(t8 * 0.1);
+    let t16 = t15 + SMatrix::<f64, 2, 2>::from_element(t10 * 0.1);
+    let t17 = t16 + SMatrix::<f64, 2, 2>::from_element(t11 * 0.1);
+    t17
+}
+
+#[test]
+fn prog_11_matches_finite_differences() {
+    let c = 0.656;
+    let m1 = SMatrix::<f64, 2, 2>::new(-0.17, 0.966, 0.727, 0.981);
+    let v2 = SVector::<f64, 2>::new(0.792, 0.689);
+    let x0 = -0.663;
+    let x = (m1, v2, x0,);
+    let f = |x: &(SMatrix<f64, 2, 2>, SVector<f64, 2>, f64,)| prog_11(c, &x.0, &x.1, x.2);
+    let (value, pullback) = prog_11::vjp(c, &m1, &v2, x0);
+    same_value(&value, &prog_11(c, &m1, &v2, x0));
+    let u = SMatrix::<f64, 2, 2>::new(-0.167, 0.647, -0.781, -0.404);
+    let g = pullback(u);
+    let grad = (g.m1, g.v2, g.x0,);
     check_vjp("prog_11 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_12(m1: SMatrix<f64, 2, 3>, x0: &f64) -> f64 {
-    let t1: SVector<f64, 2> = SVector::<f64, 2>::new(*x0, *x0);
-    let t2 = if *x0 < 0.2435 {
-        (*x0 * *x0 + 1.0).powf(*x0)
+fn prog_12(x0: f64, x1: f64) -> SMatrix<f64, 2, 2> {
+    let t1: f64 = x0.sin() * x1;
+    let t2: f64 = (x1.sin() * 1.2).tan();
+    let t3: SVector<f64, 2> = SVector::<f64, 2>::new(t2, x1);
+    let t4 = if t2 > x0 {
+        t1 / (t2 * t2 + 1.0)
     } else {
-        *x0 / (*x0 * *x0 + 1.0)
+        t3[0]
     };
-    let t3 = (*x0).softplus();
-    let mut t4 = (t3 * t3 + 1.0).powf(*x0);
-    t4 *= t3;
-    let t5: f64 = (t2 * t2 + 1.0).powf(*x0);
-    let t6 = t5;
-    let t7 = t6 + m1.mean() * 0.5;
-    let t8 = t7 + t1.mean() * 0.5;
-    let t9 = t8 + t4 * 0.5;
-    t9
+    let t5 = t4 * x0;
+    let mut t6 = t1.softplus();
+    t6 += t4.min(t5);
+    t6 *= t6;
+    let mut t7 = 0.0;
+    for i in 0..2 {
+        if t3[i] > 0.0 {
+            t7 += t3[i];
+        } else {
+            t7 -= t3[i] * x0;
+        }
+    }
+    let t9 = {
+        let t8 = t2.powi(2);
+        t8 * t8 + 0.5
+    };
+    let t10: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_element(t6);
+    let t11 = t10 + SMatrix::<f64, 2, 2>::from_element(t7 * 0.1);
+    let t12 = t11 + SMatrix::<f64, 2, 2>::from_element(t9 * 0.1);
+    t12
 }
 
 #[test]
 fn prog_12_matches_finite_differences() {
-    let m1 = SMatrix::<f64, 2, 3>::new(0.765, 0.222, 0.791, 0.973, 0.56, -0.671);
-    let x0 = -0.764;
-    let x = (m1, x0,);
-    let f = |x: &(SMatrix<f64, 2, 3>, f64,)| prog_12(x.0, &x.1);
-    let (value, g) = prog_12::grad(m1, &x0);
-    same_value(&value, &prog_12(m1, &x0));
-    let grad = (g.m1, g.x0,);
-    check_vjp("prog_12 grad", f, &x, &1.0, &grad, TOL);
-    let v = direction(&x);
-    let (value, g, h) = prog_12::hvp(m1, &x0, &prog_12::Grad { m1: v.0, x0: v.1 });
-    same_value(&value, &prog_12(m1, &x0));
-    same_value(&(g.m1, g.x0,), &grad);
-    let grad_at = |x: &(SMatrix<f64, 2, 3>, f64,)| { let g = prog_12::grad(x.0, &x.1).1; (g.m1, g.x0,) };
-    check_hvp("prog_12 hvp", grad_at, &x, &v, &(h.m1, h.x0,));
-    let (value, pullback) = prog_12::vjp(m1, &x0);
-    same_value(&value, &prog_12(m1, &x0));
-    let u = -0.203;
+    let x0 = -0.268;
+    let x1 = -0.372;
+    let x = (x0, x1,);
+    let f = |x: &(f64, f64,)| prog_12(x.0, x.1);
+    let (value, pullback) = prog_12::vjp(x0, x1);
+    same_value(&value, &prog_12(x0, x1));
+    let u = SMatrix::<f64, 2, 2>::new(0.266, -0.321, 0.798, -0.116);
     let g = pullback(u);
-    let grad = (g.m1, g.x0,);
+    let grad = (g.x0, g.x1,);
     check_vjp("prog_12 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_13(x0: f64) -> SMatrix<f64, 2, 2> {
-    let t1 = x0 * x0;
-    let t2 = t1.cos() * x0;
-    let t2 = t2.sin() + t2;
-    let t3 = t2.relu();
-    let t4 = if t3 > t1 {
-        t2.cos() * x0
-    } else {
-        f64::tanh(t1)
-    };
-    let mut t5 = t4.tanh() * x0;
-    if t4 > x0 {
-        t5 -= prog_01(t5 * 0.5);
-    }
-    let t6 = SMatrix::<f64, 2, 2>::from_element(x0);
-    let t7 = t6 + SMatrix::<f64, 2, 2>::from_element(t5 * 0.1);
-    return t7;
+fn prog_13(#[constant] c: f64, x0: f64) -> (f64, SVector<f64, 2>) {
+    let t1 = x0.exp();
+    let mut t2 = t1 - x0;
+    t2 += (x0 * x0 + 1.0).powf(x0);
+    let t3 = t2.tanh() * t1;
+    let t4 = t3 - t2;
+    let mut t5 = t4.cos() * t2;
+    t5 /= t1 * t1 + 1.0;
+    t5 += (t4 * t4 + 1.0).ln();
+    let t6: f64 = prog_01(x0);
+    let t7 = t6.tanh() * t3;
+    let t8 = SVector::<f64, 2>::new(0.5, t4);
+    let t9 = t8 + SVector::<f64, 2>::from_element(c * 0.1);
+    let t10 = t9 + SVector::<f64, 2>::from_element(t7 * 0.1);
+    return (t5, t10);
 }
 
 #[test]
 fn prog_13_matches_finite_differences() {
-    let x0 = -0.569;
+    let c = -0.118;
+    let x0 = -0.651;
     let x = (x0,);
-    let f = |x: &(f64,)| prog_13(x.0);
-    let (value, pullback) = prog_13::vjp(x0);
-    same_value(&value, &prog_13(x0));
-    let u = SMatrix::<f64, 2, 2>::new(-0.665, -0.585, 0.676, -0.251);
+    let f = |x: &(f64,)| prog_13(c, x.0);
+    let (value, pullback) = prog_13::vjp(c, x0);
+    same_value(&value, &prog_13(c, x0));
+    let u = (-0.277, SVector::<f64, 2>::new(0.892, -0.975));
     let g = pullback(u);
     let grad = (g.x0,);
     check_vjp("prog_13 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_14(x0: f64, m1: &SMatrix<f64, 3, 2>) -> f64 {
-    let t1 = x0.sin() * x0;
-    let t2 = autograd::detach(t1.sin().exp_m1() * x0);
-    let t1 = t1.sin() + t1;
-    let t3 = x0.tanh();
-    let mut t4 = 0.0;
-    for i in 0..6 {
-        if m1[i] > 0.0 {
-            t4 += m1[i];
-        } else {
-            t4 -= m1[i] * x0;
-        }
-    }
-    let mut t5 = (t1 * t1 + 1.0).cbrt();
-    t5 -= f64::min(t2, t3);
-    let t6: f64 = t5.relu();
-    let t8 = {
-        let t7 = -m1 * 0.5;
-        t7.map(|e| e.sin() + e)
+fn prog_14(x0: f64, x1: f64, m2: SMatrix<f64, 3, 2>, #[constant] c: f64) -> f64 {
+    let t1: f64 = (x0 * x0 + 1.0).ln_1p();
+    let t2 = if c > 0.0 {
+        x1 / (t1 * t1 + 1.0)
+    } else {
+        (x0 * x0 + 0.5).sqrt()
     };
-    let t9 = t4;
-    let t10 = t9 + t6 * 0.5;
-    let t11 = t10 + t8.sum() * 0.5;
-    t11
+    let t3 = autograd::detach(-m2 * 0.5);
+    let mut k = 0;
+    let mut t4_s = 0.0;
+    let t4 = loop {
+        t4_s = (t4_s * 0.5 + t2 * t3[k]).sin();
+        k += 1;
+        if k == 6 {
+            break t4_s * 0.5;
+        }
+    };
+    let t5: f64 = t4.sin();
+    let mut t6 = t3.min();
+    t6 -= t5 * t6;
+    let t7 = t4.softplus();
+    let mut t8 = 0.0;
+    let mut i = 0;
+    while i < 6 {
+        t8 += t3[i] * t3[i];
+        if t8 > 2.5 {
+            break;
+        }
+        i += 1;
+    }
+    let t9 = autograd::detach(t7.cos() * t8);
+    let t10 = t9;
+    let t11 = t10 + t6 * 0.5;
+    return t11;
 }
 
 #[differentiable]
 #[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-fn prog_14_frozen(#[constant] x0_0: f64, #[constant] m1_0: &SMatrix<f64, 3, 2>, x0: f64, m1: &SMatrix<f64, 3, 2>) -> f64 {
-    let t1_0 = x0_0.sin() * x0_0;
-    let t2_0 = t1_0.sin().exp_m1() * x0_0;
-    let detached_1 = t2_0;
-    let t1 = x0.sin() * x0;
-    let t2 = detached_1;
-    let t1 = t1.sin() + t1;
-    let t3 = x0.tanh();
-    let mut t4 = 0.0;
-    for i in 0..6 {
-        if m1[i] > 0.0 {
-            t4 += m1[i];
-        } else {
-            t4 -= m1[i] * x0;
-        }
-    }
-    let mut t5 = (t1 * t1 + 1.0).cbrt();
-    t5 -= f64::min(t2, t3);
-    let t6: f64 = t5.relu();
-    let t8 = {
-        let t7 = -m1 * 0.5;
-        t7.map(|e| e.sin() + e)
+fn prog_14_frozen(#[constant] x0_0: f64, #[constant] x1_0: f64, #[constant] m2_0: SMatrix<f64, 3, 2>, #[constant] c_0: f64, x0: f64, x1: f64, m2: SMatrix<f64, 3, 2>, #[constant] c: f64) -> f64 {
+    let t1_0: f64 = (x0_0 * x0_0 + 1.0).ln_1p();
+    let t2_0 = if c_0 > 0.0 {
+        x1_0 / (t1_0 * t1_0 + 1.0)
+    } else {
+        (x0_0 * x0_0 + 0.5).sqrt()
     };
-    let t9 = t4;
-    let t10 = t9 + t6 * 0.5;
-    let t11 = t10 + t8.sum() * 0.5;
+    let t3_0 = -m2_0 * 0.5;
+    let detached_1 = t3_0;
+    let mut k = 0;
+    let mut t4_0_s = 0.0;
+    let t4_0 = loop {
+        t4_0_s = (t4_0_s * 0.5 + t2_0 * t3_0[k]).sin();
+        k += 1;
+        if k == 6 {
+            break t4_0_s * 0.5;
+        }
+    };
+    let t5_0: f64 = t4_0.sin();
+    let mut t6_0 = t3_0.min();
+    t6_0 -= t5_0 * t6_0;
+    let t7_0 = t4_0.softplus();
+    let mut t8_0 = 0.0;
+    let mut i = 0;
+    while i < 6 {
+        t8_0 += t3_0[i] * t3_0[i];
+        if t8_0 > 2.5 {
+            break;
+        }
+        i += 1;
+    }
+    let t9_0 = t7_0.cos() * t8_0;
+    let detached_2 = t9_0;
+    let t1: f64 = (x0 * x0 + 1.0).ln_1p();
+    let t2 = if c > 0.0 {
+        x1 / (t1 * t1 + 1.0)
+    } else {
+        (x0 * x0 + 0.5).sqrt()
+    };
+    let t3 = detached_1;
+    let mut k = 0;
+    let mut t4_s = 0.0;
+    let t4 = loop {
+        t4_s = (t4_s * 0.5 + t2 * t3[k]).sin();
+        k += 1;
+        if k == 6 {
+            break t4_s * 0.5;
+        }
+    };
+    let t5: f64 = t4.sin();
+    let mut t6 = t3.min();
+    t6 -= t5 * t6;
+    let t7 = t4.softplus();
+    let mut t8 = 0.0;
+    let mut i = 0;
+    while i < 6 {
+        t8 += t3[i] * t3[i];
+        if t8 > 2.5 {
+            break;
+        }
+        i += 1;
+    }
+    let t9 = detached_2;
+    let t10 = t9;
+    let t11 = t10 + t6 * 0.5;
     t11
 }
 
 #[test]
 fn prog_14_matches_finite_differences() {
-    let x0 = -0.267;
-    let m1 = SMatrix::<f64, 3, 2>::new(0.331, 0.76, -0.94, 0.209, 0.789, 0.494);
-    let x = (x0, m1,);
-    let f = |x: &(f64, SMatrix<f64, 3, 2>,)| prog_14_frozen(x0, &m1, x.0, &x.1);
-    let (value, g) = prog_14::grad(x0, &m1);
-    same_value(&value, &prog_14(x0, &m1));
-    let grad = (g.x0, g.m1,);
+    let x0 = -0.701;
+    let x1 = -0.698;
+    let m2 = SMatrix::<f64, 3, 2>::new(-0.604, 0.279, -0.901, 0.892, 0.498, 0.801);
+    let c = 0.819;
+    let x = (x0, x1, m2,);
+    let f = |x: &(f64, f64, SMatrix<f64, 3, 2>,)| prog_14_frozen(x0, x1, m2, c, x.0, x.1, x.2, c);
+    let (value, g) = prog_14::grad(x0, x1, m2, c);
+    same_value(&value, &prog_14(x0, x1, m2, c));
+    let grad = (g.x0, g.x1, g.m2,);
     check_vjp("prog_14 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_14::hvp(x0, &m1, &prog_14::Grad { x0: v.0, m1: v.1 });
-    same_value(&value, &prog_14(x0, &m1));
-    same_value(&(g.x0, g.m1,), &grad);
-    let grad_at = |x: &(f64, SMatrix<f64, 3, 2>,)| { let g = prog_14_frozen::grad(x0, &m1, x.0, &x.1).1; (g.x0, g.m1,) };
-    check_hvp("prog_14 hvp", grad_at, &x, &v, &(h.x0, h.m1,));
-    let (value, pullback) = prog_14::vjp(x0, &m1);
-    same_value(&value, &prog_14(x0, &m1));
-    let u = -0.979;
+    let (value, g, h) = prog_14::hvp(x0, x1, m2, c, &prog_14::Grad { x0: v.0, x1: v.1, m2: v.2 });
+    same_value(&value, &prog_14(x0, x1, m2, c));
+    same_value(&(g.x0, g.x1, g.m2,), &grad);
+    let grad_at = |x: &(f64, f64, SMatrix<f64, 3, 2>,)| { let g = prog_14_frozen::grad(x0, x1, m2, c, x.0, x.1, x.2, c).1; (g.x0, g.x1, g.m2,) };
+    check_hvp("prog_14 hvp", grad_at, &x, &v, &(h.x0, h.x1, h.m2,));
+    let (value, pullback) = prog_14::vjp(x0, x1, m2, c);
+    same_value(&value, &prog_14(x0, x1, m2, c));
+    let u = -0.327;
     let g = pullback(u);
-    let grad = (g.x0, g.m1,);
+    let grad = (g.x0, g.x1, g.m2,);
     check_vjp("prog_14 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_15(x0: f64, #[constant] c: f64) -> f64 {
-    let t1 = x0 / (x0 * x0 + 1.0);
-    let t2 = t1 * x0;
-    let t3 = (x0 * x0 + 1.0).log10();
-    let mut t4 = t2.cos() * t1;
-    if t2 > t3 {
-        t4 /= t4 * t4 + 1.0;
-    } else {
-        t4 -= (t2 * t2 + 1.0).ln();
+fn prog_15(x0: f64, m1: SMatrix<f64, 3, 2>, x2: &f64, x3: f64) -> f64 {
+    let t1 = autograd::detach((x3 * x3 + 0.5).recip());
+    let mut t2 = 0.0;
+    for i in 0..6 {
+        t2 = (t2 + m1[i] * (i as f64)).sin();
     }
-    let t5 = t4.hypot(t3 * t3 + 0.5);
-    let t6 = t5;
-    let t7 = t6 + c * 0.5;
-    t7
+    let mut t3 = 0.0;
+    for i in 0..6 {
+        t3 = (t3 + m1[i] * (i as f64)).sin();
+    }
+    let (t4, t5) = (t3.min(t2), t1.sin() * t3);
+    let t6 = m1.component_mul(&SMatrix::<f64, 3, 2>::new(0.764, -0.165, 0.436, -0.721, -0.551, 0.598));
+    let t7 = x3;
+    let t8 = t7 + x0 * 0.5;
+    let t9 = t8 + *x2 * 0.5;
+    let t10 = t9 + t4 * 0.5;
+    let t11 = t10 + t5 * 0.5;
+    let t12 = t11 + t6.norm() * 0.5;
+    t12
+}
+
+#[differentiable]
+#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
+fn prog_15_frozen(#[constant] x0_0: f64, #[constant] m1_0: SMatrix<f64, 3, 2>, #[constant] x2_0: &f64, #[constant] x3_0: f64, x0: f64, m1: SMatrix<f64, 3, 2>, x2: &f64, x3: f64) -> f64 {
+    let t1_0 = (x3_0 * x3_0 + 0.5).recip();
+    let detached_1 = t1_0;
+    let t1 = detached_1;
+    let mut t2 = 0.0;
+    for i in 0..6 {
+        t2 = (t2 + m1[i] * (i as f64)).sin();
+    }
+    let mut t3 = 0.0;
+    for i in 0..6 {
+        t3 = (t3 + m1[i] * (i as f64)).sin();
+    }
+    let (t4, t5) = (t3.min(t2), t1.sin() * t3);
+    let t6 = m1.component_mul(&SMatrix::<f64, 3, 2>::new(0.764, -0.165, 0.436, -0.721, -0.551, 0.598));
+    let t7 = x3;
+    let t8 = t7 + x0 * 0.5;
+    let t9 = t8 + *x2 * 0.5;
+    let t10 = t9 + t4 * 0.5;
+    let t11 = t10 + t5 * 0.5;
+    let t12 = t11 + t6.norm() * 0.5;
+    t12
 }
 
 #[test]
 fn prog_15_matches_finite_differences() {
-    let x0 = -0.139;
-    let c = -0.596;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_15(x.0, c);
-    let (value, g) = prog_15::grad(x0, c);
-    same_value(&value, &prog_15(x0, c));
-    let grad = (g.x0,);
+    let x0 = 0.725;
+    let m1 = SMatrix::<f64, 3, 2>::new(0.325, 0.988, -0.815, 0.554, -0.299, -0.585);
+    let x2 = -0.633;
+    let x3 = -0.357;
+    let x = (x0, m1, x2, x3,);
+    let f = |x: &(f64, SMatrix<f64, 3, 2>, f64, f64,)| prog_15_frozen(x0, m1, &x2, x3, x.0, x.1, &x.2, x.3);
+    let (value, g) = prog_15::grad(x0, m1, &x2, x3);
+    same_value(&value, &prog_15(x0, m1, &x2, x3));
+    let grad = (g.x0, g.m1, g.x2, g.x3,);
     check_vjp("prog_15 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_15::hvp(x0, c, &prog_15::Grad { x0: v.0 });
-    same_value(&value, &prog_15(x0, c));
-    same_value(&(g.x0,), &grad);
-    let grad_at = |x: &(f64,)| { let g = prog_15::grad(x.0, c).1; (g.x0,) };
-    check_hvp("prog_15 hvp", grad_at, &x, &v, &(h.x0,));
-    let (value, pullback) = prog_15::vjp(x0, c);
-    same_value(&value, &prog_15(x0, c));
-    let u = -0.642;
+    let (value, g, h) = prog_15::hvp(x0, m1, &x2, x3, &prog_15::Grad { x0: v.0, m1: v.1, x2: v.2, x3: v.3 });
+    same_value(&value, &prog_15(x0, m1, &x2, x3));
+    same_value(&(g.x0, g.m1, g.x2, g.x3,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 3, 2>, f64, f64,)| { let g = prog_15_frozen::grad(x0, m1, &x2, x3, x.0, x.1, &x.2, x.3).1; (g.x0, g.m1, g.x2, g.x3,) };
+    check_hvp("prog_15 hvp", grad_at, &x, &v, &(h.x0, h.m1, h.x2, h.x3,));
+    let (value, pullback) = prog_15::vjp(x0, m1, &x2, x3);
+    same_value(&value, &prog_15(x0, m1, &x2, x3));
+    let u = -0.214;
     let g = pullback(u);
-    let grad = (g.x0,);
+    let grad = (g.x0, g.m1, g.x2, g.x3,);
     check_vjp("prog_15 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_16(#[constant] c: f64, x1: f64, x2: f64, x0: f64) -> f64 {
-    let x0 = x0.sin() + x0;
-    let t1: f64 = -x1 * 1.5 + 0.25;
-    let (t2, t3) = (t1.sin() * x2, (x0 * x0 + 0.5).recip());
-    let t4 = if c > 0.0 {
-        t2.tanh() * t3
-    } else {
-        prog_01(x1)
+fn prog_16(#[constant] c: f64, v1: &SVector<f64, 2>, x0: f64) -> f64 {
+    let t2 = {
+        let t1 = x0.abs();
+        t1 * t1 + 0.5
     };
-    let t5 = t4;
-    t5
+    let t3 = t2.exp();
+    let t4 = t3.relu();
+    let t5 = prog_01(x0);
+    let t6 = t3.relu();
+    let mut t7 = t4.softplus();
+    if c > 0.0 {
+        t7 += (t5 * t5 + 1.0).cbrt();
+    } else {
+        t7 -= t7 / (t6 * t6 + 1.0);
+    }
+    let t8 = SMatrix::<f64, 3, 2>::from_element(t6);
+    let t9 = t5;
+    let t10 = t9 + v1.sum() * 0.5;
+    let t11 = t10 + t7 * 0.5;
+    let t12 = t11 + t8.sum() * 0.5;
+    t12
 }
 
 #[test]
 fn prog_16_matches_finite_differences() {
-    let c = -0.89;
-    let x1 = 0.621;
-    let x2 = -0.174;
-    let x0 = 0.782;
-    let x = (x1, x2, x0,);
-    let f = |x: &(f64, f64, f64,)| prog_16(c, x.0, x.1, x.2);
-    let (value, g) = prog_16::grad(c, x1, x2, x0);
-    same_value(&value, &prog_16(c, x1, x2, x0));
-    let grad = (g.x1, g.x2, g.x0,);
+    let c = -0.685;
+    let v1 = SVector::<f64, 2>::new(-0.19, -0.306);
+    let x0 = -0.468;
+    let x = (v1, x0,);
+    let f = |x: &(SVector<f64, 2>, f64,)| prog_16(c, &x.0, x.1);
+    let (value, g) = prog_16::grad(c, &v1, x0);
+    same_value(&value, &prog_16(c, &v1, x0));
+    let grad = (g.v1, g.x0,);
     check_vjp("prog_16 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_16::hvp(c, x1, x2, x0, &prog_16::Grad { x1: v.0, x2: v.1, x0: v.2 });
-    same_value(&value, &prog_16(c, x1, x2, x0));
-    same_value(&(g.x1, g.x2, g.x0,), &grad);
-    let grad_at = |x: &(f64, f64, f64,)| { let g = prog_16::grad(c, x.0, x.1, x.2).1; (g.x1, g.x2, g.x0,) };
-    check_hvp("prog_16 hvp", grad_at, &x, &v, &(h.x1, h.x2, h.x0,));
-    let (value, pullback) = prog_16::vjp(c, x1, x2, x0);
-    same_value(&value, &prog_16(c, x1, x2, x0));
-    let u = 0.985;
+    let (value, g, h) = prog_16::hvp(c, &v1, x0, &prog_16::Grad { v1: v.0, x0: v.1 });
+    same_value(&value, &prog_16(c, &v1, x0));
+    same_value(&(g.v1, g.x0,), &grad);
+    let grad_at = |x: &(SVector<f64, 2>, f64,)| { let g = prog_16::grad(c, &x.0, x.1).1; (g.v1, g.x0,) };
+    check_hvp("prog_16 hvp", grad_at, &x, &v, &(h.v1, h.x0,));
+    let (value, pullback) = prog_16::vjp(c, &v1, x0);
+    same_value(&value, &prog_16(c, &v1, x0));
+    let u = -0.963;
     let g = pullback(u);
-    let grad = (g.x1, g.x2, g.x0,);
+    let grad = (g.v1, g.x0,);
     check_vjp("prog_16 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_17(x0: f64, x1: f64, m2: &SMatrix<f64, 2, 2>) -> SMatrix<f64, 3, 2> {
-    let t1 = x1.relu();
-    let t2 = if m2[0] < -0.3825 {
-        m2.min()
-    } else {
-        t1.tanh() * x0
-    };
-    let t3 = m2.map(|e| e * m2[0] + t2);
-    let t4 = t3 + SMatrix::<f64, 2, 2>::repeat(x1);
-    let t5 = if t1 > x1 {
-        t4.dot(m2)
-    } else {
-        prog_15(x1, -0.7)
-    };
-    let t6: SMatrix<f64, 2, 2> = t4 + m2;
-    let t7: SMatrix<f64, 3, 2> = SMatrix::<f64, 3, 2>::repeat(t5);
-    let t8 = t7 + SMatrix::<f64, 3, 2>::from_element(t6.sum() * 0.1);
-    t8
+fn prog_17(v1: &SVector<f64, 2>, x0: f64) -> SVector<f64, 2> {
+    let t1 = v1[1];
+    let mut t2 = 0.0;
+    for i in 0..2 {
+        t2 = (t2 + v1[i] * (i as f64)).sin();
+    }
+    let t3: f64 = x0.mul_add(x0, 0.5);
+    let t4 = x0.powi(2);
+    let t5 = *v1;
+    let t6 = t5 + SVector::<f64, 2>::from_element(t1 * 0.1);
+    let t7 = t6 + SVector::<f64, 2>::from_element(t2 * 0.1);
+    let t8 = t7 + SVector::<f64, 2>::from_element(t3 * 0.1);
+    let t9 = t8 + SVector::<f64, 2>::from_element(t4 * 0.1);
+    t9
 }
 
 #[test]
 fn prog_17_matches_finite_differences() {
-    let x0 = -0.349;
-    let x1 = 0.915;
-    let m2 = SMatrix::<f64, 2, 2>::new(-0.39, -0.747, 0.29, -0.138);
-    let x = (x0, x1, m2,);
-    let f = |x: &(f64, f64, SMatrix<f64, 2, 2>,)| prog_17(x.0, x.1, &x.2);
-    let (value, pullback) = prog_17::vjp(x0, x1, &m2);
-    same_value(&value, &prog_17(x0, x1, &m2));
-    let u = SMatrix::<f64, 3, 2>::new(-0.943, -0.204, -0.211, -0.566, -0.221, 0.529);
+    let v1 = SVector::<f64, 2>::new(0.405, -0.639);
+    let x0 = 0.923;
+    let x = (v1, x0,);
+    let f = |x: &(SVector<f64, 2>, f64,)| prog_17(&x.0, x.1);
+    let (value, pullback) = prog_17::vjp(&v1, x0);
+    same_value(&value, &prog_17(&v1, x0));
+    let u = SVector::<f64, 2>::new(0.751, -0.911);
     let g = pullback(u);
-    let grad = (g.x0, g.x1, g.m2,);
+    let grad = (g.v1, g.x0,);
     check_vjp("prog_17 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_18(m2: &SMatrix<f64, 2, 2>, v1: &SVector<f64, 2>, x0: f64) -> SVector<f64, 2> {
-    let mut t1 = m2 / (x0 * x0 + 1.0);
-    t1 -= t1 + m2;
-    t1 -= m2.component_mul(m2);
-    let mut t2 = v1 * 0.5;
-    for i in 0..2 {
-        t2 += v1 * v1[i];
+fn prog_18(x3: f64, m1: &SMatrix<f64, 3, 2>, m2: SMatrix<f64, 2, 3>, x0: f64) -> f64 {
+    let mut t1 = x0.cos() * x3;
+    if x0 > x3 {
+        t1 += prog_04(t1);
+    } else {
+        t1 *= x0;
     }
-    let t3 = (x0 * x0 + 0.5).sqrt();
-    let t4 = t1.dot(m2);
-    let t5 = x0.min(t3);
-    let mut t6 = (t3 * t3 + 0.5).sqrt();
-    if t4 > t5 {
-        t6 += t6.cos() * t6;
+    let t2 = -m2 * 0.5;
+    let t3 = m1.dot(m1);
+    let t4 = autograd::detach(t2.norm());
+    let t5 = m2.component_div(&t2.map(|e| e * e + 1.0));
+    let t6 = t3;
+    let t7 = t6 + t1 * 0.5;
+    let t8 = t7 + t4 * 0.5;
+    let t9 = t8 + t5.mean() * 0.5;
+    t9
+}
+
+#[differentiable]
+#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
+fn prog_18_frozen(#[constant] x3_0: f64, #[constant] m1_0: &SMatrix<f64, 3, 2>, #[constant] m2_0: SMatrix<f64, 2, 3>, #[constant] x0_0: f64, x3: f64, m1: &SMatrix<f64, 3, 2>, m2: SMatrix<f64, 2, 3>, x0: f64) -> f64 {
+    let mut t1_0 = x0_0.cos() * x3_0;
+    if x0_0 > x3_0 {
+        t1_0 += prog_04(t1_0);
+    } else {
+        t1_0 *= x0_0;
     }
-    let t7 = x0 * t6;
-    let mut t8 = t7;
-    for i in 0..4 {
-        t8 += t1[i] * m2[i];
+    let t2_0 = -m2_0 * 0.5;
+    let t3_0 = m1_0.dot(m1_0);
+    let t4_0 = t2_0.norm();
+    let detached_1 = t4_0;
+    let mut t1 = x0.cos() * x3;
+    if x0 > x3 {
+        t1 += prog_04(t1);
+    } else {
+        t1 *= x0;
     }
-    let t9 = v1 + SVector::<f64, 2>::repeat(t3);
-    let t10 = t9;
-    let t11 = t10 + SVector::<f64, 2>::from_element(t2.sum() * 0.1);
-    let t12 = t11 + SVector::<f64, 2>::from_element(t8 * 0.1);
-    return t12;
+    let t2 = -m2 * 0.5;
+    let t3 = m1.dot(m1);
+    let t4 = detached_1;
+    let t5 = m2.component_div(&t2.map(|e| e * e + 1.0));
+    let t6 = t3;
+    let t7 = t6 + t1 * 0.5;
+    let t8 = t7 + t4 * 0.5;
+    let t9 = t8 + t5.mean() * 0.5;
+    t9
 }
 
 #[test]
 fn prog_18_matches_finite_differences() {
-    let m2 = SMatrix::<f64, 2, 2>::new(0.186, 0.283, 0.319, 0.801);
-    let v1 = SVector::<f64, 2>::new(0.632, -0.293);
-    let x0 = -0.787;
-    let x = (m2, v1, x0,);
-    let f = |x: &(SMatrix<f64, 2, 2>, SVector<f64, 2>, f64,)| prog_18(&x.0, &x.1, x.2);
-    let (value, pullback) = prog_18::vjp(&m2, &v1, x0);
-    same_value(&value, &prog_18(&m2, &v1, x0));
-    let u = SVector::<f64, 2>::new(0.996, -0.905);
+    let x3 = -0.2;
+    let m1 = SMatrix::<f64, 3, 2>::new(0.288, 0.606, -0.766, 0.289, 0.104, -0.853);
+    let m2 = SMatrix::<f64, 2, 3>::new(0.574, 0.313, 0.858, -0.644, 0.296, 0.696);
+    let x0 = -0.882;
+    let x = (x3, m1, m2, x0,);
+    let f = |x: &(f64, SMatrix<f64, 3, 2>, SMatrix<f64, 2, 3>, f64,)| prog_18_frozen(x3, &m1, m2, x0, x.0, &x.1, x.2, x.3);
+    let (value, g) = prog_18::grad(x3, &m1, m2, x0);
+    same_value(&value, &prog_18(x3, &m1, m2, x0));
+    let grad = (g.x3, g.m1, g.m2, g.x0,);
+    check_vjp("prog_18 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_18::hvp(x3, &m1, m2, x0, &prog_18::Grad { x3: v.0, m1: v.1, m2: v.2, x0: v.3 });
+    same_value(&value, &prog_18(x3, &m1, m2, x0));
+    same_value(&(g.x3, g.m1, g.m2, g.x0,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 3, 2>, SMatrix<f64, 2, 3>, f64,)| { let g = prog_18_frozen::grad(x3, &m1, m2, x0, x.0, &x.1, x.2, x.3).1; (g.x3, g.m1, g.m2, g.x0,) };
+    check_hvp("prog_18 hvp", grad_at, &x, &v, &(h.x3, h.m1, h.m2, h.x0,));
+    let (value, pullback) = prog_18::vjp(x3, &m1, m2, x0);
+    same_value(&value, &prog_18(x3, &m1, m2, x0));
+    let u = 0.919;
     let g = pullback(u);
-    let grad = (g.m2, g.v1, g.x0,);
+    let grad = (g.x3, g.m1, g.m2, g.x0,);
     check_vjp("prog_18 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_19(v3: SVector<f64, 2>, v1: &SVector<f64, 3>, v2: SVector<f64, 2>, x0: f64) -> f64 {
-    let t1 = v2.dot(&v3);
-    let t2: f64 = (x0 * x0 + 1.0).log10();
-    let t3 = v3.component_mul(&SVector::<f64, 2>::new(-0.889, -0.718));
-    let t5 = {
-        let t4 = t2.min(t1);
-        t4 * t4 + 0.5
+fn prog_19(v1: SVector<f64, 2>, x0: f64) -> f64 {
+    let t1 = if v1[0] > 0.4885 {
+        x0.atan2(x0 * x0 + 1.0)
+    } else {
+        x0.tanh() * x0
     };
-    let t6: f64 = t5.relu();
-    let mut t7 = prog_01(t2);
-    t7 /= t7 * t7 + 1.0;
-    let mut t8 = (x0 * x0 + 1.0).log10();
-    if t6 < 0.132 {
-        t8 -= t5.cos();
-    }
-    let t9 = v1.component_mul(v1);
-    let t10 = t8;
-    let t11 = t10 + t3.mean() * 0.5;
-    let t12 = t11 + t7 * 0.5;
-    let t13 = t12 + t9.norm() * 0.5;
-    t13
+    let t3 = {
+        let t2 = v1.map(|e| e * v1[0] + t1);
+        t2.map(|e| e.sin() + e)
+    };
+    let t4 = x0 * t1;
+    let mut t5 = t4.min(x0);
+    t5 += (t4 * t4 + 1.0).ln();
+    t5 *= t5;
+    let t6 = x0;
+    let t7 = t6 + t3.mean() * 0.5;
+    let t8 = t7 + t5 * 0.5;
+    t8
 }
 
 #[test]
 fn prog_19_matches_finite_differences() {
-    let v3 = SVector::<f64, 2>::new(0.105, 0.164);
-    let v1 = SVector::<f64, 3>::new(-0.138, -0.626, -0.204);
-    let v2 = SVector::<f64, 2>::new(-0.244, 0.881);
-    let x0 = -0.567;
-    let x = (v3, v1, v2, x0,);
-    let f = |x: &(SVector<f64, 2>, SVector<f64, 3>, SVector<f64, 2>, f64,)| prog_19(x.0, &x.1, x.2, x.3);
-    let (value, g) = prog_19::grad(v3, &v1, v2, x0);
-    same_value(&value, &prog_19(v3, &v1, v2, x0));
-    let grad = (g.v3, g.v1, g.v2, g.x0,);
+    let v1 = SVector::<f64, 2>::new(-0.631, -0.979);
+    let x0 = 0.447;
+    let x = (v1, x0,);
+    let f = |x: &(SVector<f64, 2>, f64,)| prog_19(x.0, x.1);
+    let (value, g) = prog_19::grad(v1, x0);
+    same_value(&value, &prog_19(v1, x0));
+    let grad = (g.v1, g.x0,);
     check_vjp("prog_19 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_19::hvp(v3, &v1, v2, x0, &prog_19::Grad { v3: v.0, v1: v.1, v2: v.2, x0: v.3 });
-    same_value(&value, &prog_19(v3, &v1, v2, x0));
-    same_value(&(g.v3, g.v1, g.v2, g.x0,), &grad);
-    let grad_at = |x: &(SVector<f64, 2>, SVector<f64, 3>, SVector<f64, 2>, f64,)| { let g = prog_19::grad(x.0, &x.1, x.2, x.3).1; (g.v3, g.v1, g.v2, g.x0,) };
-    check_hvp("prog_19 hvp", grad_at, &x, &v, &(h.v3, h.v1, h.v2, h.x0,));
-    let (value, pullback) = prog_19::vjp(v3, &v1, v2, x0);
-    same_value(&value, &prog_19(v3, &v1, v2, x0));
-    let u = -0.401;
+    let (value, g, h) = prog_19::hvp(v1, x0, &prog_19::Grad { v1: v.0, x0: v.1 });
+    same_value(&value, &prog_19(v1, x0));
+    same_value(&(g.v1, g.x0,), &grad);
+    let grad_at = |x: &(SVector<f64, 2>, f64,)| { let g = prog_19::grad(x.0, x.1).1; (g.v1, g.x0,) };
+    check_hvp("prog_19 hvp", grad_at, &x, &v, &(h.v1, h.x0,));
+    let (value, pullback) = prog_19::vjp(v1, x0);
+    same_value(&value, &prog_19(v1, x0));
+    let u = 0.966;
     let g = pullback(u);
-    let grad = (g.v3, g.v1, g.v2, g.x0,);
+    let grad = (g.v1, g.x0,);
     check_vjp("prog_19 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_20(m1: SMatrix<f64, 2, 2>, x0: f64) -> f64 {
-    let mut t1 = x0.sin() * x0;
-    t1 += (t1 * t1 + 1.0).ln();
-    t1 += (x0.sin() * 1.2).tan();
-    let mut t2 = t1.abs();
-    t2 /= t1 * t1 + 1.0;
-    let t3 = t2 / (t2 * t2 + 1.0);
-    let t4 = -t3 * 1.5 + 0.25;
-    let t5 = m1.sigmoid();
-    let t6 = m1.norm_squared();
-    let t3 = t3.sin() + t3;
-    let t7: f64 = t4 / (t3 * t3 + 1.0);
-    let t8: SMatrix<f64, 2, 2> = t5.cos();
-    let t9 = t7;
-    let t10 = t9 + t6 * 0.5;
-    let t11 = t10 + t8.sum() * 0.5;
-    t11
+fn prog_20(#[constant] c: f64, x0: f64) -> f64 {
+    let (t1, t2) = (f64::tanh(x0), x0.softplus());
+    let t4 = {
+        let t3 = t2 * t1;
+        t3 * t3 + 0.5
+    };
+    let t5 = t1.hypot(x0 * x0 + 0.5);
+    let x0 = x0.sin() + x0;
+    let mut t6 = t5 - t1;
+    t6 -= -t6 * 1.5 + 0.25;
+    t6 -= prog_01(t1 * 0.5);
+    let mut t7 = x0.asinh();
+    t7 += (t6 * t6 + 0.5).sqrt();
+    let t8 = t7;
+    let t9 = t8 + c * 0.5;
+    let t10 = t9 + t4 * 0.5;
+    t10
 }
 
 #[test]
 fn prog_20_matches_finite_differences() {
-    let m1 = SMatrix::<f64, 2, 2>::new(0.461, -0.811, 0.333, -0.997);
-    let x0 = -0.407;
-    let x = (m1, x0,);
-    let f = |x: &(SMatrix<f64, 2, 2>, f64,)| prog_20(x.0, x.1);
-    let (value, g) = prog_20::grad(m1, x0);
-    same_value(&value, &prog_20(m1, x0));
-    let grad = (g.m1, g.x0,);
+    let c = -0.856;
+    let x0 = 0.488;
+    let x = (x0,);
+    let f = |x: &(f64,)| prog_20(c, x.0);
+    let (value, g) = prog_20::grad(c, x0);
+    same_value(&value, &prog_20(c, x0));
+    let grad = (g.x0,);
     check_vjp("prog_20 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_20::hvp(m1, x0, &prog_20::Grad { m1: v.0, x0: v.1 });
-    same_value(&value, &prog_20(m1, x0));
-    same_value(&(g.m1, g.x0,), &grad);
-    let grad_at = |x: &(SMatrix<f64, 2, 2>, f64,)| { let g = prog_20::grad(x.0, x.1).1; (g.m1, g.x0,) };
-    check_hvp("prog_20 hvp", grad_at, &x, &v, &(h.m1, h.x0,));
-    let (value, pullback) = prog_20::vjp(m1, x0);
-    same_value(&value, &prog_20(m1, x0));
-    let u = -0.532;
+    let (value, g, h) = prog_20::hvp(c, x0, &prog_20::Grad { x0: v.0 });
+    same_value(&value, &prog_20(c, x0));
+    same_value(&(g.x0,), &grad);
+    let grad_at = |x: &(f64,)| { let g = prog_20::grad(c, x.0).1; (g.x0,) };
+    check_hvp("prog_20 hvp", grad_at, &x, &v, &(h.x0,));
+    let (value, pullback) = prog_20::vjp(c, x0);
+    same_value(&value, &prog_20(c, x0));
+    let u = -0.829;
     let g = pullback(u);
-    let grad = (g.m1, g.x0,);
+    let grad = (g.x0,);
     check_vjp("prog_20 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_21(x0: f64) -> f64 {
-    let t1 = if x0 < 0.2715 {
-        prog_10(x0 * 0.5)
+fn prog_21(#[constant] c: f64, x1: f64, x2: f64, x0: f64) -> f64 {
+    let t1 = if c > 0.0 {
+        x1 / (x0 * x0 + 1.0)
     } else {
-        x0.cos() * x0
+        x2.tanh() * x2
     };
-    let t2 = autograd::detach(t1.sin());
-    let t3 = (t2 * t2 + 1.0).log2();
-    let t4: f64 = x0.exp();
-    let t5: f64 = t3.exp();
-    let mut t6 = (t5 * t5 + 0.5).recip();
-    t6 /= t4 * t4 + 1.0;
+    let (t2, t3) = (x1.sin().exp_m1() * t1, x1.min(x2));
+    let t4: f64 = t3.softplus();
+    let t5 = t4.atan();
+    let mut t6 = f64::tanh(t2);
+    t6 *= x2;
     t6 *= t6;
-    let mut t7 = (t1 * t1 + 1.0).log2();
-    if t4 > t2 {
-        t7 *= t3;
-    } else {
-        t7 *= t3;
-    }
-    let t8 = autograd::detach(-t7 * 1.5 + 0.25);
-    let (t9, t10) = (t3.atan2(x0 * x0 + 1.0), t6 - t7);
-    let t11 = t10;
-    let t12 = t11 + t8 * 0.5;
-    let t13 = t12 + t9 * 0.5;
-    t13
-}
-
-#[differentiable]
-#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-fn prog_21_frozen(#[constant] x0_0: f64, x0: f64) -> f64 {
-    let t1_0 = if x0_0 < 0.2715 {
-        prog_10(x0_0 * 0.5)
-    } else {
-        x0_0.cos() * x0_0
-    };
-    let t2_0 = t1_0.sin();
-    let detached_1 = t2_0;
-    let t3_0 = (t2_0 * t2_0 + 1.0).log2();
-    let t4_0: f64 = x0_0.exp();
-    let t5_0: f64 = t3_0.exp();
-    let mut t6_0 = (t5_0 * t5_0 + 0.5).recip();
-    t6_0 /= t4_0 * t4_0 + 1.0;
-    t6_0 *= t6_0;
-    let mut t7_0 = (t1_0 * t1_0 + 1.0).log2();
-    if t4_0 > t2_0 {
-        t7_0 *= t3_0;
-    } else {
-        t7_0 *= t3_0;
-    }
-    let t8_0 = -t7_0 * 1.5 + 0.25;
-    let detached_2 = t8_0;
-    let t1 = if x0 < 0.2715 {
-        prog_10(x0 * 0.5)
-    } else {
-        x0.cos() * x0
-    };
-    let t2 = detached_1;
-    let t3 = (t2 * t2 + 1.0).log2();
-    let t4: f64 = x0.exp();
-    let t5: f64 = t3.exp();
-    let mut t6 = (t5 * t5 + 0.5).recip();
-    t6 /= t4 * t4 + 1.0;
-    t6 *= t6;
-    let mut t7 = (t1 * t1 + 1.0).log2();
-    if t4 > t2 {
-        t7 *= t3;
-    } else {
-        t7 *= t3;
-    }
-    let t8 = detached_2;
-    let (t9, t10) = (t3.atan2(x0 * x0 + 1.0), t6 - t7);
-    let t11 = t10;
-    let t12 = t11 + t8 * 0.5;
-    let t13 = t12 + t9 * 0.5;
-    t13
+    let t7 = t2;
+    let t8 = t7 + t5 * 0.5;
+    let t9 = t8 + t6 * 0.5;
+    t9
 }
 
 #[test]
 fn prog_21_matches_finite_differences() {
-    let x0 = 0.424;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_21_frozen(x0, x.0);
-    let (value, g) = prog_21::grad(x0);
-    same_value(&value, &prog_21(x0));
-    let grad = (g.x0,);
+    let c = 0.676;
+    let x1 = -0.898;
+    let x2 = 0.756;
+    let x0 = 0.341;
+    let x = (x1, x2, x0,);
+    let f = |x: &(f64, f64, f64,)| prog_21(c, x.0, x.1, x.2);
+    let (value, g) = prog_21::grad(c, x1, x2, x0);
+    same_value(&value, &prog_21(c, x1, x2, x0));
+    let grad = (g.x1, g.x2, g.x0,);
     check_vjp("prog_21 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_21::hvp(x0, &prog_21::Grad { x0: v.0 });
-    same_value(&value, &prog_21(x0));
-    same_value(&(g.x0,), &grad);
-    let grad_at = |x: &(f64,)| { let g = prog_21_frozen::grad(x0, x.0).1; (g.x0,) };
-    check_hvp("prog_21 hvp", grad_at, &x, &v, &(h.x0,));
-    let (value, pullback) = prog_21::vjp(x0);
-    same_value(&value, &prog_21(x0));
-    let u = -0.234;
+    let (value, g, h) = prog_21::hvp(c, x1, x2, x0, &prog_21::Grad { x1: v.0, x2: v.1, x0: v.2 });
+    same_value(&value, &prog_21(c, x1, x2, x0));
+    same_value(&(g.x1, g.x2, g.x0,), &grad);
+    let grad_at = |x: &(f64, f64, f64,)| { let g = prog_21::grad(c, x.0, x.1, x.2).1; (g.x1, g.x2, g.x0,) };
+    check_hvp("prog_21 hvp", grad_at, &x, &v, &(h.x1, h.x2, h.x0,));
+    let (value, pullback) = prog_21::vjp(c, x1, x2, x0);
+    same_value(&value, &prog_21(c, x1, x2, x0));
+    let u = 0.543;
     let g = pullback(u);
-    let grad = (g.x0,);
+    let grad = (g.x1, g.x2, g.x0,);
     check_vjp("prog_21 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_22(m3: SMatrix<f64, 2, 2>, v1: SVector<f64, 2>, v2: &SVector<f64, 2>, x0: f64) -> SVector<f64, 2> {
-    let t1 = f64::tanh(x0);
-    let m3 = m3 * 0.5 + m3.tanh();
-    let m3 = m3 * 0.5 + m3.tanh();
-    let t2 = t1.exp();
-    let t3 = m3.sum();
-    let t4 = m3.clone();
-    let mut t5 = t3 + t2;
-    t5 *= x0;
-    let t5 = t5.sin() + t5;
-    let t6 = x0.powi(3);
-    let t7 = f64::min(t5, t6);
-    let t8: SVector<f64, 2> = v1;
-    let t9 = t8 + SVector::<f64, 2>::from_element(v2.sum() * 0.1);
-    let t10 = t9 + SVector::<f64, 2>::from_element(t4.norm() * 0.1);
-    let t11 = t10 + SVector::<f64, 2>::from_element(t7 * 0.1);
-    t11
+fn prog_22(x0: f64) -> (f64, SMatrix<f64, 3, 2>) {
+    let t2 = {
+        let t1 = prog_07(x0);
+        t1 * t1 + 0.5
+    };
+    let t3 = t2.sin();
+    let t4: f64 = t3.cos() * t2;
+    let t5 = prog_04(x0);
+    let t6 = prog_07(x0);
+    let mut t7 = t3.exp();
+    t7 -= t2.sin();
+    t7 /= t7 * t7 + 1.0;
+    let mut t8 = f64::tanh(t3);
+    t8 /= t5 * t5 + 1.0;
+    t8 *= t8;
+    let t9 = t3.exp();
+    let t10 = (t9 * t9 + 1.0).powf(x0);
+    let t11 = SMatrix::<f64, 3, 2>::repeat(t10);
+    let t12 = t11 + SMatrix::<f64, 3, 2>::from_element(t4 * 0.1);
+    let t13 = t12 + SMatrix::<f64, 3, 2>::from_element(t6 * 0.1);
+    let t14 = t13 + SMatrix::<f64, 3, 2>::from_element(t7 * 0.1);
+    let t15 = t14 + SMatrix::<f64, 3, 2>::from_element(t8 * 0.1);
+    (t10, t15)
 }
 
 #[test]
 fn prog_22_matches_finite_differences() {
-    let m3 = SMatrix::<f64, 2, 2>::new(0.284, -0.686, 0.972, 0.427);
-    let v1 = SVector::<f64, 2>::new(0.765, -0.17);
-    let v2 = SVector::<f64, 2>::new(0.988, -0.999);
-    let x0 = -0.129;
-    let x = (m3, v1, v2, x0,);
-    let f = |x: &(SMatrix<f64, 2, 2>, SVector<f64, 2>, SVector<f64, 2>, f64,)| prog_22(x.0, x.1, &x.2, x.3);
-    let (value, pullback) = prog_22::vjp(m3, v1, &v2, x0);
-    same_value(&value, &prog_22(m3, v1, &v2, x0));
-    let u = SVector::<f64, 2>::new(0.755, -0.645);
+    let x0 = 0.586;
+    let x = (x0,);
+    let f = |x: &(f64,)| prog_22(x.0);
+    let (value, pullback) = prog_22::vjp(x0);
+    same_value(&value, &prog_22(x0));
+    let u = (0.903, SMatrix::<f64, 3, 2>::new(0.52, -0.38, -0.819, 0.581, -0.305, -0.817));
     let g = pullback(u);
-    let grad = (g.m3, g.v1, g.v2, g.x0,);
+    let grad = (g.x0,);
     check_vjp("prog_22 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_23(m2: SMatrix<f64, 3, 2>, x1: f64, x0: f64) -> f64 {
-    let t1 = autograd::detach(m2.map(|e| (e * e + 1.0).ln() * x1));
-    let t2: SVector<f64, 2> = SVector::<f64, 2>::new(x0, x0);
-    let t3 = SMatrix::<f64, 2, 3>::from_element(x1);
-    let t4 = autograd::detach(x0.cos() * x1);
-    let t5 = x0;
-    let t6 = t5 + t1.mean() * 0.5;
-    let t7 = t6 + t2.mean() * 0.5;
-    let t8 = t7 + t3.sum() * 0.5;
-    let t9 = t8 + t4 * 0.5;
-    t9
-}
-
-#[differentiable]
-#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-fn prog_23_frozen(#[constant] m2_0: SMatrix<f64, 3, 2>, #[constant] x1_0: f64, #[constant] x0_0: f64, m2: SMatrix<f64, 3, 2>, x1: f64, x0: f64) -> f64 {
-    let t1_0 = m2_0.map(|e| (e * e + 1.0).ln() * x1_0);
-    let detached_1 = t1_0;
-    let t2_0: SVector<f64, 2> = SVector::<f64, 2>::new(x0_0, x0_0);
-    let t3_0 = SMatrix::<f64, 2, 3>::from_element(x1_0);
-    let t4_0 = x0_0.cos() * x1_0;
-    let detached_2 = t4_0;
-    let t1 = detached_1;
-    let t2: SVector<f64, 2> = SVector::<f64, 2>::new(x0, x0);
-    let t3 = SMatrix::<f64, 2, 3>::from_element(x1);
-    let t4 = detached_2;
-    let t5 = x0;
-    let t6 = t5 + t1.mean() * 0.5;
-    let t7 = t6 + t2.mean() * 0.5;
-    let t8 = t7 + t3.sum() * 0.5;
-    let t9 = t8 + t4 * 0.5;
-    t9
+fn prog_23(m2: SMatrix<f64, 2, 2>, m1: &SMatrix<f64, 3, 2>, x0: f64) -> f64 {
+    let mut t1 = 0.0;
+    for i in 0..6 {
+        t1 = (t1 * x0 + m1[i]).tanh();
+    }
+    let m2 = m2 * 0.5 + m2.tanh();
+    let t2 = t1.tanh() * t1;
+    let mut t3 = 0.0;
+    for i in 0..4 {
+        t3 = (t3 * t2 + m2[i]).tanh();
+    }
+    let mut t4 = t3.sin() * x0;
+    t4 /= t4 * t4 + 1.0;
+    let t6 = {
+        let t5 = t1 - t2;
+        t5 * t5 + 0.5
+    };
+    let t7 = t3.tanh() * t6;
+    let t8 = m1.sin();
+    let mut t9 = t4.cos() * t7;
+    t9 += t8.sum();
+    let t10 = t9;
+    t10
 }
 
 #[test]
 fn prog_23_matches_finite_differences() {
-    let m2 = SMatrix::<f64, 3, 2>::new(0.71, 0.724, 0.415, 0.734, -0.547, -0.67);
-    let x1 = 0.77;
-    let x0 = -0.549;
-    let x = (m2, x1, x0,);
-    let f = |x: &(SMatrix<f64, 3, 2>, f64, f64,)| prog_23_frozen(m2, x1, x0, x.0, x.1, x.2);
-    let (value, g) = prog_23::grad(m2, x1, x0);
-    same_value(&value, &prog_23(m2, x1, x0));
-    let grad = (g.m2, g.x1, g.x0,);
+    let m2 = SMatrix::<f64, 2, 2>::new(0.581, 0.214, 0.51, 0.768);
+    let m1 = SMatrix::<f64, 3, 2>::new(0.957, -0.778, 0.947, 0.726, 0.299, -1.0);
+    let x0 = -0.196;
+    let x = (m2, m1, x0,);
+    let f = |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 3, 2>, f64,)| prog_23(x.0, &x.1, x.2);
+    let (value, g) = prog_23::grad(m2, &m1, x0);
+    same_value(&value, &prog_23(m2, &m1, x0));
+    let grad = (g.m2, g.m1, g.x0,);
     check_vjp("prog_23 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_23::hvp(m2, x1, x0, &prog_23::Grad { m2: v.0, x1: v.1, x0: v.2 });
-    same_value(&value, &prog_23(m2, x1, x0));
-    same_value(&(g.m2, g.x1, g.x0,), &grad);
-    let grad_at = |x: &(SMatrix<f64, 3, 2>, f64, f64,)| { let g = prog_23_frozen::grad(m2, x1, x0, x.0, x.1, x.2).1; (g.m2, g.x1, g.x0,) };
-    check_hvp("prog_23 hvp", grad_at, &x, &v, &(h.m2, h.x1, h.x0,));
-    let (value, pullback) = prog_23::vjp(m2, x1, x0);
-    same_value(&value, &prog_23(m2, x1, x0));
-    let u = 0.999;
+    let (value, g, h) = prog_23::hvp(m2, &m1, x0, &prog_23::Grad { m2: v.0, m1: v.1, x0: v.2 });
+    same_value(&value, &prog_23(m2, &m1, x0));
+    same_value(&(g.m2, g.m1, g.x0,), &grad);
+    let grad_at = |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 3, 2>, f64,)| { let g = prog_23::grad(x.0, &x.1, x.2).1; (g.m2, g.m1, g.x0,) };
+    check_hvp("prog_23 hvp", grad_at, &x, &v, &(h.m2, h.m1, h.x0,));
+    let (value, pullback) = prog_23::vjp(m2, &m1, x0);
+    same_value(&value, &prog_23(m2, &m1, x0));
+    let u = 0.23;
     let g = pullback(u);
-    let grad = (g.m2, g.x1, g.x0,);
+    let grad = (g.m2, g.m1, g.x0,);
     check_vjp("prog_23 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_24(v1: &SVector<f64, 3>, x0: &f64) -> SVector<f64, 3> {
-    let t2 = {
-        let t1 = (*x0).tanh() * *x0;
-        t1 * t1 + 0.5
-    };
-    let mut t3 = v1.mean();
-    t3 *= t3;
-    t3 *= t2;
-    let t4 = (*x0).cos() * t3;
-    let t5 = t4.mul_add(t4, 0.5);
-    let t6 = *v1;
-    let t7 = t6 + SVector::<f64, 3>::from_element(t5 * 0.1);
-    t7
+fn prog_24(x0: f64) -> SMatrix<f64, 2, 2> {
+    let (t1, t2) = prog_13(-0.549, x0);
+    let mut t3 = t1.sin() * x0;
+    if x0 > t1 {
+        t3 *= t3;
+    } else {
+        t3 += t1.tanh() * t1;
+    }
+    let mut t4 = x0.exp();
+    t4 *= x0;
+    t4 -= t1 - x0;
+    let t5 = (x0.sin() * 1.2).tan();
+    let t6 = SMatrix::<f64, 2, 2>::from_element(t3);
+    let t7 = t6 + SMatrix::<f64, 2, 2>::from_element(t2.sum() * 0.1);
+    let t8 = t7 + SMatrix::<f64, 2, 2>::from_element(t4 * 0.1);
+    let t9 = t8 + SMatrix::<f64, 2, 2>::from_element(t5 * 0.1);
+    t9
 }
 
 #[test]
 fn prog_24_matches_finite_differences() {
-    let v1 = SVector::<f64, 3>::new(0.585, 0.858, 0.266);
-    let x0 = 0.172;
-    let x = (v1, x0,);
-    let f = |x: &(SVector<f64, 3>, f64,)| prog_24(&x.0, &x.1);
-    let (value, pullback) = prog_24::vjp(&v1, &x0);
-    same_value(&value, &prog_24(&v1, &x0));
-    let u = SVector::<f64, 3>::new(-0.868, -0.491, -0.725);
+    let x0 = 0.243;
+    let x = (x0,);
+    let f = |x: &(f64,)| prog_24(x.0);
+    let (value, pullback) = prog_24::vjp(x0);
+    same_value(&value, &prog_24(x0));
+    let u = SMatrix::<f64, 2, 2>::new(0.997, 0.827, 0.495, -0.228);
     let g = pullback(u);
-    let grad = (g.v1, g.x0,);
+    let grad = (g.x0,);
     check_vjp("prog_24 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_25(x0: f64) -> SMatrix<f64, 3, 2> {
-    let t1 = x0.exp();
-    let mut t2 = (x0 * x0 + 1.0).powf(x0);
-    if t1 > x0 {
-        t2 *= x0;
+fn prog_25(m1: SMatrix<f64, 2, 3>, x0: f64) -> SMatrix<f64, 2, 3> {
+    let mut t1 = (x0 * x0 + 1.0).powf(x0);
+    if x0 < 0.407 {
+        t1 *= x0;
     }
-    let t2 = t2.sin() + t2;
-    let t3 = f64::tanh(t2);
-    let t4 = SMatrix::<f64, 3, 2>::repeat(t3);
-    t4
+    let mut k = 0;
+    let mut t2_s = 0.0;
+    let t2 = loop {
+        t2_s = (t2_s * 0.5 + t1 * m1[k]).sin();
+        k += 1;
+        if k == 6 {
+            break t2_s * 0.5;
+        }
+    };
+    let t3 = t2.cos();
+    let t4 = f64::tanh(t3);
+    let t5 = m1;
+    let t6 = t5 + SMatrix::<f64, 2, 3>::from_element(t4 * 0.1);
+    t6
 }
 
 #[test]
 fn prog_25_matches_finite_differences() {
-    let x0 = -0.71;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_25(x.0);
-    let (value, pullback) = prog_25::vjp(x0);
-    same_value(&value, &prog_25(x0));
-    let u = SMatrix::<f64, 3, 2>::new(-0.528, -0.132, 0.308, -0.6, -0.307, -0.909);
+    let m1 = SMatrix::<f64, 2, 3>::new(0.624, -0.977, 0.405, -0.337, -0.93, 0.896);
+    let x0 = -0.306;
+    let x = (m1, x0,);
+    let f = |x: &(SMatrix<f64, 2, 3>, f64,)| prog_25(x.0, x.1);
+    let (value, pullback) = prog_25::vjp(m1, x0);
+    same_value(&value, &prog_25(m1, x0));
+    let u = SMatrix::<f64, 2, 3>::new(-0.71, -0.528, -0.132, 0.308, -0.6, -0.307);
     let g = pullback(u);
-    let grad = (g.x0,);
+    let grad = (g.m1, g.x0,);
     check_vjp("prog_25 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_26(x0: f64, #[constant] c: f64) -> SVector<f64, 2> {
-    let mut t1 = x0 * c + c;
-    t1 /= t1 * t1 + 1.0;
-    let t2 = x0.sin() * t1;
-    let t3 = prog_15(x0, 0.829);
-    let (t4, t5) = (t2.cos() * t3, t1.sin() * t2);
-    let t6 = autograd::detach(t5.cos() * t4);
-    let t7: f64 = prog_16(0.589, x0 * 0.5, x0, x0);
-    let t8 = if c > 0.0 {
-        t6.sin() * t4
+fn prog_26(x0: f64, x1: f64, x2: f64, x3: f64) -> SMatrix<f64, 2, 3> {
+    let mut t1 = (x0 * x0 + 0.5).recip();
+    if x3 > x1 {
+        t1 /= x2 * x2 + 1.0;
     } else {
-        (t2.sin() * 1.2).tan()
-    };
-    let t9 = t7.min(t8);
-    let t10: f64 = t9 / (t4 * t4 + 1.0);
-    let t11 = SVector::<f64, 2>::new(t10, t6);
+        t1 += -t1 * 1.5 + 0.25;
+    }
+    let t2 = x1.tanh() * t1;
+    let t3: f64 = x2.tanh() * t2;
+    let t4 = autograd::detach(t3 - x0);
+    let t5 = t4.sin() * x0;
+    let t6 = -x1 * 1.5 + 0.25;
+    let t7 = autograd::detach(t5.sigmoid());
+    let t8 = t7.hypot(t6 * t6 + 0.5);
+    let mut t9 = t8.sin() * x2;
+    t9 -= t9 * t1;
+    let t10 = SMatrix::<f64, 2, 3>::repeat(t7);
+    let t11 = t10 + SMatrix::<f64, 2, 3>::from_element(t9 * 0.1);
     t11
 }
 
 #[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-fn prog_26_frozen(x0_0: f64, c_0: f64, x0: f64, c: f64) -> SVector<f64, 2> {
-    let mut t1_0 = x0_0 * c_0 + c_0;
-    t1_0 /= t1_0 * t1_0 + 1.0;
-    let t2_0 = x0_0.sin() * t1_0;
-    let t3_0 = prog_15(x0_0, 0.829);
-    let (t4_0, t5_0) = (t2_0.cos() * t3_0, t1_0.sin() * t2_0);
-    let t6_0 = t5_0.cos() * t4_0;
-    let detached_1 = t6_0;
-    let mut t1 = x0 * c + c;
-    t1 /= t1 * t1 + 1.0;
-    let t2 = x0.sin() * t1;
-    let t3 = prog_15(x0, 0.829);
-    let (t4, t5) = (t2.cos() * t3, t1.sin() * t2);
-    let t6 = detached_1;
-    let t7: f64 = prog_16(0.589, x0 * 0.5, x0, x0);
-    let t8 = if c > 0.0 {
-        t6.sin() * t4
+fn prog_26_frozen(x0_0: f64, x1_0: f64, x2_0: f64, x3_0: f64, x0: f64, x1: f64, x2: f64, x3: f64) -> SMatrix<f64, 2, 3> {
+    let mut t1_0 = (x0_0 * x0_0 + 0.5).recip();
+    if x3_0 > x1_0 {
+        t1_0 /= x2_0 * x2_0 + 1.0;
     } else {
-        (t2.sin() * 1.2).tan()
-    };
-    let t9 = t7.min(t8);
-    let t10: f64 = t9 / (t4 * t4 + 1.0);
-    let t11 = SVector::<f64, 2>::new(t10, t6);
+        t1_0 += -t1_0 * 1.5 + 0.25;
+    }
+    let t2_0 = x1_0.tanh() * t1_0;
+    let t3_0: f64 = x2_0.tanh() * t2_0;
+    let t4_0 = t3_0 - x0_0;
+    let detached_1 = t4_0;
+    let t5_0 = t4_0.sin() * x0_0;
+    let t6_0 = -x1_0 * 1.5 + 0.25;
+    let t7_0 = t5_0.sigmoid();
+    let detached_2 = t7_0;
+    let mut t1 = (x0 * x0 + 0.5).recip();
+    if x3 > x1 {
+        t1 /= x2 * x2 + 1.0;
+    } else {
+        t1 += -t1 * 1.5 + 0.25;
+    }
+    let t2 = x1.tanh() * t1;
+    let t3: f64 = x2.tanh() * t2;
+    let t4 = detached_1;
+    let t5 = t4.sin() * x0;
+    let t6 = -x1 * 1.5 + 0.25;
+    let t7 = detached_2;
+    let t8 = t7.hypot(t6 * t6 + 0.5);
+    let mut t9 = t8.sin() * x2;
+    t9 -= t9 * t1;
+    let t10 = SMatrix::<f64, 2, 3>::repeat(t7);
+    let t11 = t10 + SMatrix::<f64, 2, 3>::from_element(t9 * 0.1);
     t11
 }
 
 #[test]
 fn prog_26_matches_finite_differences() {
-    let x0 = -0.669;
-    let c = 0.773;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_26_frozen(x0, c, x.0, c);
-    let (value, pullback) = prog_26::vjp(x0, c);
-    same_value(&value, &prog_26(x0, c));
-    let u = SVector::<f64, 2>::new(-0.687, -0.891);
+    let x0 = 0.22;
+    let x1 = -0.156;
+    let x2 = 0.572;
+    let x3 = -0.795;
+    let x = (x0, x1, x2, x3,);
+    let f = |x: &(f64, f64, f64, f64,)| prog_26_frozen(x0, x1, x2, x3, x.0, x.1, x.2, x.3);
+    let (value, pullback) = prog_26::vjp(x0, x1, x2, x3);
+    same_value(&value, &prog_26(x0, x1, x2, x3));
+    let u = SMatrix::<f64, 2, 3>::new(-0.946, 0.194, -0.314, 0.977, -0.659, -0.416);
     let g = pullback(u);
-    let grad = (g.x0,);
+    let grad = (g.x0, g.x1, g.x2, g.x3,);
     check_vjp("prog_26 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_27(x0: f64) -> SVector<f64, 3> {
-    let t1 = x0 / (x0 * x0 + 1.0);
-    let t2 = t1.sin();
-    let mut t3 = t2.tanh() * t2;
-    t3 -= (t3 * t3 + 1.0).powf(x0);
-    t3 += -t1 * 1.5 + 0.25;
-    let (t4, t5) = (SVector::<f64, 3>::new(x0, t3, t2), t1.tanh() * x0);
-    let t6: f64 = f64::tanh(t5);
-    let t7 = f64::tanh(t6);
-    let t7 = t7.sin() + t7;
-    let t9 = {
-        let t8 = t7.tanh() * t6;
-        t8 * t8 + 0.5
-    };
-    let t10 = t4;
-    let t11 = t10 + SVector::<f64, 3>::from_element(t9 * 0.1);
-    t11
+fn prog_27(x0: f64, v1: &SVector<f64, 3>, m2: SMatrix<f64, 2, 3>, m3: SMatrix<f64, 3, 2>) -> SMatrix<f64, 3, 2> {
+    let t1 = f64::tanh(x0);
+    let mut t2 = f64::tanh(t1);
+    t2 -= x0 / (t2 * t2 + 1.0);
+    let t3 = t1.tanh();
+    let mut t4 = prog_21(0.831, t3 * 0.5, x0, t1);
+    t4 *= x0;
+    t4 += v1.max();
+    let mut t5 = (t4 * t4 + 0.5).sqrt();
+    t5 /= t5 * t5 + 1.0;
+    t5 *= t1;
+    let mut t6 = t5.tanh() * x0;
+    t6 /= t6 * t6 + 1.0;
+    let t7 = SMatrix::<f64, 2, 2>::repeat(t1);
+    let t8 = m3;
+    let t9 = t8 + SMatrix::<f64, 3, 2>::from_element(m2.mean() * 0.1);
+    let t10 = t9 + SMatrix::<f64, 3, 2>::from_element(t2 * 0.1);
+    let t11 = t10 + SMatrix::<f64, 3, 2>::from_element(t6 * 0.1);
+    let t12 = t11 + SMatrix::<f64, 3, 2>::from_element(t7.sum() * 0.1);
+    t12
 }
 
 #[test]
 fn prog_27_matches_finite_differences() {
-    let x0 = 0.547;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_27(x.0);
-    let (value, pullback) = prog_27::vjp(x0);
-    same_value(&value, &prog_27(x0));
-    let u = SVector::<f64, 3>::new(-0.709, 0.843, -0.786);
+    let x0 = -0.764;
+    let v1 = SVector::<f64, 3>::new(-0.507, -0.405, -0.23);
+    let m2 = SMatrix::<f64, 2, 3>::new(-0.114, -0.106, 0.812, -0.383, -0.694, 0.6);
+    let m3 = SMatrix::<f64, 3, 2>::new(0.361, 0.851, 0.902, -0.355, -0.932, -0.136);
+    let x = (x0, v1, m2, m3,);
+    let f = |x: &(f64, SVector<f64, 3>, SMatrix<f64, 2, 3>, SMatrix<f64, 3, 2>,)| prog_27(x.0, &x.1, x.2, x.3);
+    let (value, pullback) = prog_27::vjp(x0, &v1, m2, m3);
+    same_value(&value, &prog_27(x0, &v1, m2, m3));
+    let u = SMatrix::<f64, 3, 2>::new(-0.784, 0.547, -0.709, 0.843, -0.786, -0.673);
     let g = pullback(u);
-    let grad = (g.x0,);
+    let grad = (g.x0, g.v1, g.m2, g.m3,);
     check_vjp("prog_27 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
 fn prog_28(x0: f64) -> f64 {
-    let t1 = x0.sin() * x0;
-    let t2 = autograd::detach(t1.atan());
-    let mut t3 = prog_27(t1);
-    t3 += t3.component_div(&t3.map(|e| e * e + 1.0));
-    let t4 = autograd::detach(t3[1]);
-    let t5 = t2;
-    let t6 = t5 + t4 * 0.5;
-    t6
+    let x0 = x0.sin() + x0;
+    let t1 = autograd::detach(x0 / (x0 * x0 + 1.0));
+    let mut t2 = x0.atan2(t1 * t1 + 1.0);
+    t2 *= t2;
+    t2 *= x0;
+    let mut t3 = SMatrix::<f64, 2, 2>::repeat(t2);
+    t3 *= x0;
+    let t4 = x0;
+    let t5 = t4 + t3.sum() * 0.5;
+    t5
 }
 
 #[differentiable]
 #[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
 fn prog_28_frozen(#[constant] x0_0: f64, x0: f64) -> f64 {
-    let t1_0 = x0_0.sin() * x0_0;
-    let t2_0 = t1_0.atan();
-    let detached_1 = t2_0;
-    let mut t3_0 = prog_27(t1_0);
-    t3_0 += t3_0.component_div(&t3_0.map(|e| e * e + 1.0));
-    let t4_0 = t3_0[1];
-    let detached_2 = t4_0;
-    let t1 = x0.sin() * x0;
-    let t2 = detached_1;
-    let mut t3 = prog_27(t1);
-    t3 += t3.component_div(&t3.map(|e| e * e + 1.0));
-    let t4 = detached_2;
-    let t5 = t2;
-    let t6 = t5 + t4 * 0.5;
-    t6
+    let x0_0 = x0_0.sin() + x0_0;
+    let t1_0 = x0_0 / (x0_0 * x0_0 + 1.0);
+    let detached_1 = t1_0;
+    let x0 = x0.sin() + x0;
+    let t1 = detached_1;
+    let mut t2 = x0.atan2(t1 * t1 + 1.0);
+    t2 *= t2;
+    t2 *= x0;
+    let mut t3 = SMatrix::<f64, 2, 2>::repeat(t2);
+    t3 *= x0;
+    let t4 = x0;
+    let t5 = t4 + t3.sum() * 0.5;
+    t5
 }
 
 #[test]
 fn prog_28_matches_finite_differences() {
-    let x0 = 0.294;
+    let x0 = -0.368;
     let x = (x0,);
     let f = |x: &(f64,)| prog_28_frozen(x0, x.0);
     let (value, g) = prog_28::grad(x0);
@@ -1551,560 +1560,512 @@ fn prog_28_matches_finite_differences() {
     check_hvp("prog_28 hvp", grad_at, &x, &v, &(h.x0,));
     let (value, pullback) = prog_28::vjp(x0);
     same_value(&value, &prog_28(x0));
-    let u = 0.881;
+    let u = 0.47;
     let g = pullback(u);
     let grad = (g.x0,);
     check_vjp("prog_28 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_29(x0: f64) -> f64 {
-    let t1 = SMatrix::<f64, 2, 2>::from_element(x0);
-    let t2: SMatrix<f64, 2, 2> = t1.relu();
-    let (t3, t4) = (x0 / (x0 * x0 + 1.0), t2[3]);
-    let t5 = t3.tanh() * x0;
-    let t6 = t4;
-    let t7 = t6 + t5 * 0.5;
-    t7
+fn prog_29(x0: f64) -> SVector<f64, 3> {
+    let t1 = x0.cos() * x0;
+    let t2: f64 = t1.tanh() * x0;
+    let mut t3 = t2 - x0;
+    t3 += x0.tanh() * t3;
+    t3 += t3.max(x0);
+    let t4 = SVector::<f64, 3>::new(t3, x0, x0);
+    t4
 }
 
 #[test]
 fn prog_29_matches_finite_differences() {
-    let x0 = -0.387;
+    let x0 = -0.432;
     let x = (x0,);
     let f = |x: &(f64,)| prog_29(x.0);
-    let (value, g) = prog_29::grad(x0);
-    same_value(&value, &prog_29(x0));
-    let grad = (g.x0,);
-    check_vjp("prog_29 grad", f, &x, &1.0, &grad, TOL);
-    let v = direction(&x);
-    let (value, g, h) = prog_29::hvp(x0, &prog_29::Grad { x0: v.0 });
-    same_value(&value, &prog_29(x0));
-    same_value(&(g.x0,), &grad);
-    let grad_at = |x: &(f64,)| { let g = prog_29::grad(x.0).1; (g.x0,) };
-    check_hvp("prog_29 hvp", grad_at, &x, &v, &(h.x0,));
     let (value, pullback) = prog_29::vjp(x0);
     same_value(&value, &prog_29(x0));
-    let u = 0.611;
+    let u = SVector::<f64, 3>::new(0.344, 0.444, -0.904);
     let g = pullback(u);
     let grad = (g.x0,);
     check_vjp("prog_29 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_30(x0: f64, #[constant] c: f64) -> f64 {
-    let t2 = {
-        let t1 = x0.abs();
-        t1 * t1 + 0.5
+fn prog_30(#[constant] c: f64, m1: &SMatrix<f64, 2, 2>, x2: f64, x0: f64) -> f64 {
+    let t1 = x2.sin() * x0;
+    let mut t2 = t1.tanh() * t1;
+    t2 /= t1 * t1 + 1.0;
+    t2 += m1.sum();
+    let t3 = t2.sin() * t1;
+    let t4 = t3.atan();
+    let t4 = t4.sin() + t4;
+    let t5 = t4.asinh();
+    let t7 = {
+        let t6 = t5 * c + c;
+        t6 * t6 + 0.5
     };
-    let (t3, t4) = (t2.sin() * x0, SVector::<f64, 2>::new(t2, x0));
-    let t5 = t4 + SVector::<f64, 2>::repeat(t3);
-    let mut t6 = 0.0;
-    for i in 0..2 {
-        if t5[i] > 0.0 {
-            t6 += t5[i];
-        } else {
-            t6 -= t5[i] * x0;
-        }
-    }
-    let mut t7 = t6 + x0;
-    t7 *= t2;
-    t7 /= t7 * t7 + 1.0;
-    let t8 = if t7 > t2 {
-        t3.cos() * t3
-    } else {
-        (t6 * t6 + 0.5).sqrt()
-    };
+    let t8 = x0.powi(3);
     let t9 = t7;
-    let t10 = t9 + c * 0.5;
-    let t11 = t10 + t8 * 0.5;
-    return t11;
-}
-
-#[test]
-fn prog_30_matches_finite_differences() {
-    let x0 = 0.917;
-    let c = 0.464;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_30(x.0, c);
-    let (value, g) = prog_30::grad(x0, c);
-    same_value(&value, &prog_30(x0, c));
-    let grad = (g.x0,);
-    check_vjp("prog_30 grad", f, &x, &1.0, &grad, TOL);
-    let v = direction(&x);
-    let (value, g, h) = prog_30::hvp(x0, c, &prog_30::Grad { x0: v.0 });
-    same_value(&value, &prog_30(x0, c));
-    same_value(&(g.x0,), &grad);
-    let grad_at = |x: &(f64,)| { let g = prog_30::grad(x.0, c).1; (g.x0,) };
-    check_hvp("prog_30 hvp", grad_at, &x, &v, &(h.x0,));
-    let (value, pullback) = prog_30::vjp(x0, c);
-    same_value(&value, &prog_30(x0, c));
-    let u = 0.403;
-    let g = pullback(u);
-    let grad = (g.x0,);
-    check_vjp("prog_30 vjp", f, &x, &u, &grad, TOL);
-}
-
-#[differentiable]
-fn prog_31(x0: f64, #[constant] c: f64) -> f64 {
-    let t1 = x0.atan();
-    let t1 = t1.sin() + t1;
-    let t2: f64 = prog_01(x0);
-    let t3 = prog_15(x0 * 0.5, -0.696);
-    let x0 = x0.sin() + x0;
-    let t4 = (t1 * t1 + 0.5).sqrt();
-    let t5 = x0 + t4;
-    let t6 = t2;
-    let t7 = t6 + c * 0.5;
-    let t8 = t7 + t3 * 0.5;
-    let t9 = t8 + t5 * 0.5;
-    t9
-}
-
-#[test]
-fn prog_31_matches_finite_differences() {
-    let x0 = -0.234;
-    let c = -0.523;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_31(x.0, c);
-    let (value, g) = prog_31::grad(x0, c);
-    same_value(&value, &prog_31(x0, c));
-    let grad = (g.x0,);
-    check_vjp("prog_31 grad", f, &x, &1.0, &grad, TOL);
-    let v = direction(&x);
-    let (value, g, h) = prog_31::hvp(x0, c, &prog_31::Grad { x0: v.0 });
-    same_value(&value, &prog_31(x0, c));
-    same_value(&(g.x0,), &grad);
-    let grad_at = |x: &(f64,)| { let g = prog_31::grad(x.0, c).1; (g.x0,) };
-    check_hvp("prog_31 hvp", grad_at, &x, &v, &(h.x0,));
-    let (value, pullback) = prog_31::vjp(x0, c);
-    same_value(&value, &prog_31(x0, c));
-    let u = -0.373;
-    let g = pullback(u);
-    let grad = (g.x0,);
-    check_vjp("prog_31 vjp", f, &x, &u, &grad, TOL);
-}
-
-#[differentiable]
-fn prog_32(x0: f64, x1: &f64, m2: &SMatrix<f64, 2, 2>) -> f64 {
-    let t1 = (x0 * x0 + 1.0).ln();
-    let mut t2 = (t1 * t1 + 0.5).sqrt();
-    t2 += m2[2];
-    let t3: f64 = prog_01(*x1);
-    let t4: f64 = t3.softplus();
-    let t5 = m2.sin();
-    let mut t6 = (*x1).sin() * x0;
-    t6 *= t6;
-    t6 *= t2;
-    let t7 = if t4 < -0.0805 {
-        (*x1).sin() * t1
-    } else {
-        t5[(1, 0)]
-    };
-    let mut t8 = t7.abs();
-    t8 *= t8;
-    let t9 = t6;
     let t10 = t9 + t8 * 0.5;
     t10
 }
 
 #[test]
-fn prog_32_matches_finite_differences() {
-    let x0 = -0.152;
-    let x1 = 0.236;
-    let m2 = SMatrix::<f64, 2, 2>::new(-0.881, -0.575, 0.593, -0.91);
-    let x = (x0, x1, m2,);
-    let f = |x: &(f64, f64, SMatrix<f64, 2, 2>,)| prog_32(x.0, &x.1, &x.2);
-    let (value, g) = prog_32::grad(x0, &x1, &m2);
-    same_value(&value, &prog_32(x0, &x1, &m2));
-    let grad = (g.x0, g.x1, g.m2,);
-    check_vjp("prog_32 grad", f, &x, &1.0, &grad, TOL);
+fn prog_30_matches_finite_differences() {
+    let c = -0.635;
+    let m1 = SMatrix::<f64, 2, 2>::new(0.528, 0.659, 0.203, -0.741);
+    let x2 = 0.379;
+    let x0 = -0.447;
+    let x = (m1, x2, x0,);
+    let f = |x: &(SMatrix<f64, 2, 2>, f64, f64,)| prog_30(c, &x.0, x.1, x.2);
+    let (value, g) = prog_30::grad(c, &m1, x2, x0);
+    same_value(&value, &prog_30(c, &m1, x2, x0));
+    let grad = (g.m1, g.x2, g.x0,);
+    check_vjp("prog_30 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_32::hvp(x0, &x1, &m2, &prog_32::Grad { x0: v.0, x1: v.1, m2: v.2 });
-    same_value(&value, &prog_32(x0, &x1, &m2));
-    same_value(&(g.x0, g.x1, g.m2,), &grad);
-    let grad_at = |x: &(f64, f64, SMatrix<f64, 2, 2>,)| { let g = prog_32::grad(x.0, &x.1, &x.2).1; (g.x0, g.x1, g.m2,) };
-    check_hvp("prog_32 hvp", grad_at, &x, &v, &(h.x0, h.x1, h.m2,));
-    let (value, pullback) = prog_32::vjp(x0, &x1, &m2);
-    same_value(&value, &prog_32(x0, &x1, &m2));
-    let u = -0.526;
+    let (value, g, h) = prog_30::hvp(c, &m1, x2, x0, &prog_30::Grad { m1: v.0, x2: v.1, x0: v.2 });
+    same_value(&value, &prog_30(c, &m1, x2, x0));
+    same_value(&(g.m1, g.x2, g.x0,), &grad);
+    let grad_at = |x: &(SMatrix<f64, 2, 2>, f64, f64,)| { let g = prog_30::grad(c, &x.0, x.1, x.2).1; (g.m1, g.x2, g.x0,) };
+    check_hvp("prog_30 hvp", grad_at, &x, &v, &(h.m1, h.x2, h.x0,));
+    let (value, pullback) = prog_30::vjp(c, &m1, x2, x0);
+    same_value(&value, &prog_30(c, &m1, x2, x0));
+    let u = -0.234;
     let g = pullback(u);
-    let grad = (g.x0, g.x1, g.m2,);
+    let grad = (g.m1, g.x2, g.x0,);
+    check_vjp("prog_30 vjp", f, &x, &u, &grad, TOL);
+}
+
+#[differentiable]
+fn prog_31(#[constant] c: f64, x1: f64, x0: f64) -> SMatrix<f64, 2, 2> {
+    let mut t1 = x1.atan2(x0 * x0 + 1.0);
+    if c > 0.0 {
+        t1 += t1 * c + c;
+    } else {
+        t1 += (x0 * x0 + 1.0).log2();
+    }
+    let t2 = autograd::detach(x0.asinh());
+    let mut t3 = (t2 * t2 + 0.5).sqrt();
+    t3 += t3 * t3;
+    let t4 = x1.exp();
+    let t5 = t4.tanh() * t4;
+    let t6 = SMatrix::<f64, 2, 2>::repeat(t5);
+    let t7 = t6 + SMatrix::<f64, 2, 2>::from_element(t1 * 0.1);
+    let t8 = t7 + SMatrix::<f64, 2, 2>::from_element(t3 * 0.1);
+    t8
+}
+
+#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
+fn prog_31_frozen(c_0: f64, x1_0: f64, x0_0: f64, c: f64, x1: f64, x0: f64) -> SMatrix<f64, 2, 2> {
+    let mut t1_0 = x1_0.atan2(x0_0 * x0_0 + 1.0);
+    if c_0 > 0.0 {
+        t1_0 += t1_0 * c_0 + c_0;
+    } else {
+        t1_0 += (x0_0 * x0_0 + 1.0).log2();
+    }
+    let t2_0 = x0_0.asinh();
+    let detached_1 = t2_0;
+    let mut t1 = x1.atan2(x0 * x0 + 1.0);
+    if c > 0.0 {
+        t1 += t1 * c + c;
+    } else {
+        t1 += (x0 * x0 + 1.0).log2();
+    }
+    let t2 = detached_1;
+    let mut t3 = (t2 * t2 + 0.5).sqrt();
+    t3 += t3 * t3;
+    let t4 = x1.exp();
+    let t5 = t4.tanh() * t4;
+    let t6 = SMatrix::<f64, 2, 2>::repeat(t5);
+    let t7 = t6 + SMatrix::<f64, 2, 2>::from_element(t1 * 0.1);
+    let t8 = t7 + SMatrix::<f64, 2, 2>::from_element(t3 * 0.1);
+    t8
+}
+
+#[test]
+fn prog_31_matches_finite_differences() {
+    let c = -0.326;
+    let x1 = -0.307;
+    let x0 = -0.395;
+    let x = (x1, x0,);
+    let f = |x: &(f64, f64,)| prog_31_frozen(c, x1, x0, c, x.0, x.1);
+    let (value, pullback) = prog_31::vjp(c, x1, x0);
+    same_value(&value, &prog_31(c, x1, x0));
+    let u = SMatrix::<f64, 2, 2>::new(-0.877, -0.742, -0.663, -0.455);
+    let g = pullback(u);
+    let grad = (g.x1, g.x0,);
+    check_vjp("prog_31 vjp", f, &x, &u, &grad, TOL);
+}
+
+#[differentiable]
+fn prog_32(x1: f64, x0: f64) -> SMatrix<f64, 2, 3> {
+    let t1: SMatrix<f64, 2, 3> = SMatrix::<f64, 2, 3>::repeat(x1);
+    let t2 = (x0 * x0 + 0.5).recip();
+    let mut t3 = t2.sin() * x0;
+    t3 *= t3;
+    t3 *= t3;
+    let t4 = x1 - t2;
+    let mut t5 = x0.relu();
+    if t3 > t4 {
+        t5 /= t2 * t2 + 1.0;
+    } else {
+        t5 += t5.cos() * x0;
+    }
+    let mut t6 = 0.0;
+    for i in 0..t1.len() {
+        if t1[i] < -0.5 {
+            continue;
+        }
+        t6 += t1[i];
+    }
+    let t8 = {
+        let t7 = t1[3];
+        t7 * t7 + 0.5
+    };
+    let t9: SMatrix<f64, 2, 3> = t1;
+    let t10 = t9 + SMatrix::<f64, 2, 3>::from_element(t5 * 0.1);
+    let t11 = t10 + SMatrix::<f64, 2, 3>::from_element(t6 * 0.1);
+    let t12 = t11 + SMatrix::<f64, 2, 3>::from_element(t8 * 0.1);
+    t12
+}
+
+#[test]
+fn prog_32_matches_finite_differences() {
+    let x1 = -0.277;
+    let x0 = 0.16;
+    let x = (x1, x0,);
+    let f = |x: &(f64, f64,)| prog_32(x.0, x.1);
+    let (value, pullback) = prog_32::vjp(x1, x0);
+    same_value(&value, &prog_32(x1, x0));
+    let u = SMatrix::<f64, 2, 3>::new(0.356, 0.565, -0.911, -0.393, -0.111, -0.87);
+    let g = pullback(u);
+    let grad = (g.x1, g.x0,);
     check_vjp("prog_32 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_33(x0: f64, x1: f64, m2: SMatrix<f64, 3, 2>, x3: f64) -> f64 {
+fn prog_33(x0: f64) -> f64 {
     let t2 = {
-        let t1 = m2[1];
+        let t1 = x0.powi(3);
         t1 * t1 + 0.5
     };
-    let x3 = x3.sin() + x3;
-    let t3 = m2.mean();
-    let t4 = -m2 * 0.5;
-    let t5 = if t4[0] > -0.083 {
-        t4.norm_squared()
-    } else {
-        t2.sin() * x1
-    };
-    let mut t6 = 0.0;
-    for i in 0..6 {
-        if t4[i] > 0.0 {
-            t6 += t4[i];
-        } else {
-            t6 -= t4[i] * t2;
-        }
-    }
-    let mut t7 = t5;
-    for i in 0..6 {
-        t7 += m2[i] * m2[i];
-    }
-    let t8 = t5;
-    let t9 = t8 + x0 * 0.5;
-    let t10 = t9 + x3 * 0.5;
-    let t11 = t10 + t3 * 0.5;
-    let t12 = t11 + t6 * 0.5;
-    let t13 = t12 + t7 * 0.5;
-    t13
-}
-
-#[test]
-fn prog_33_matches_finite_differences() {
-    let x0 = 0.657;
-    let x1 = 0.343;
-    let m2 = SMatrix::<f64, 3, 2>::new(0.44, -0.873, 0.847, 0.517, 0.264, -0.738);
-    let x3 = -0.764;
-    let x = (x0, x1, m2, x3,);
-    let f = |x: &(f64, f64, SMatrix<f64, 3, 2>, f64,)| prog_33(x.0, x.1, x.2, x.3);
-    let (value, g) = prog_33::grad(x0, x1, m2, x3);
-    same_value(&value, &prog_33(x0, x1, m2, x3));
-    let grad = (g.x0, g.x1, g.m2, g.x3,);
-    check_vjp("prog_33 grad", f, &x, &1.0, &grad, TOL);
-    let v = direction(&x);
-    let (value, g, h) = prog_33::hvp(x0, x1, m2, x3, &prog_33::Grad { x0: v.0, x1: v.1, m2: v.2, x3: v.3 });
-    same_value(&value, &prog_33(x0, x1, m2, x3));
-    same_value(&(g.x0, g.x1, g.m2, g.x3,), &grad);
-    let grad_at = |x: &(f64, f64, SMatrix<f64, 3, 2>, f64,)| { let g = prog_33::grad(x.0, x.1, x.2, x.3).1; (g.x0, g.x1, g.m2, g.x3,) };
-    check_hvp("prog_33 hvp", grad_at, &x, &v, &(h.x0, h.x1, h.m2, h.x3,));
-    let (value, pullback) = prog_33::vjp(x0, x1, m2, x3);
-    same_value(&value, &prog_33(x0, x1, m2, x3));
-    let u = 0.132;
-    let g = pullback(u);
-    let grad = (g.x0, g.x1, g.m2, g.x3,);
-    check_vjp("prog_33 vjp", f, &x, &u, &grad, TOL);
-}
-
-#[differentiable]
-fn prog_34(x0: f64) -> (f64, SMatrix<f64, 2, 3>) {
-    let t1 = x0.abs();
-    let t2 = t1.tanh() * x0;
-    let t3 = t2.atan();
-    let t4 = t1.cos() * t3;
-    let t5 = f64::tanh(x0);
-    let mut t6 = prog_01(t5);
-    t6 += t6.atan2(t4 * t4 + 1.0);
-    t6 /= t6 * t6 + 1.0;
-    let t7: f64 = t2.max(t4);
-    let t8 = t7.tanh() * t7;
-    let t9 = SMatrix::<f64, 2, 3>::repeat(t8);
-    let t10 = t9 + SMatrix::<f64, 2, 3>::from_element(t6 * 0.1);
-    (t1, t10)
-}
-
-#[test]
-fn prog_34_matches_finite_differences() {
-    let x0 = 0.274;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_34(x.0);
-    let (value, pullback) = prog_34::vjp(x0);
-    same_value(&value, &prog_34(x0));
-    let u = (0.775, SMatrix::<f64, 2, 3>::new(-0.322, -0.174, 0.868, -0.922, 0.863, 0.285));
-    let g = pullback(u);
-    let grad = (g.x0,);
-    check_vjp("prog_34 vjp", f, &x, &u, &grad, TOL);
-}
-
-#[differentiable]
-fn prog_35(x0: f64, m1: &SMatrix<f64, 3, 2>, v2: &SVector<f64, 2>, m3: SMatrix<f64, 2, 2>, #[constant] c: f64) -> SVector<f64, 2> {
-    let mut t1 = x0;
-    for i in 0..4 {
-        t1 += m3[i] * m3[i];
-    }
-    let mut t2 = t1 * x0;
-    t2 /= x0 * x0 + 1.0;
-    let t4 = {
-        let t3 = prog_27(x0 * 0.5);
-        t3.map(|e| e.sin() + e)
-    };
     let t2 = t2.sin() + t2;
-    let mut t5 = t4.map(|e| e * e + 0.5).recip();
-    t5 *= x0;
-    let t5 = t5 * 0.5 + t5.tanh();
-    let t6 = *v2;
-    let t7 = t6 + SVector::<f64, 2>::from_element(m1.mean() * 0.1);
-    let t8 = t7 + SVector::<f64, 2>::from_element(c * 0.1);
-    let t9 = t8 + SVector::<f64, 2>::from_element(t2 * 0.1);
-    let t10 = t9 + SVector::<f64, 2>::from_element(t5.mean() * 0.1);
+    let t3 = t2.asinh();
+    let t4: f64 = t3 * x0;
+    let t5 = (t2 * t2 + 0.5).recip();
+    let t6: f64 = (t4.sin() * 1.2).tan();
+    let mut t7 = (t2 * t2 + 0.5).powi(-2);
+    t7 /= t7 * t7 + 1.0;
+    t7 *= t5;
+    let t8 = t2;
+    let t9 = t8 + t6 * 0.5;
+    let t10 = t9 + t7 * 0.5;
     t10
 }
 
 #[test]
-fn prog_35_matches_finite_differences() {
-    let x0 = 0.559;
-    let m1 = SMatrix::<f64, 3, 2>::new(-0.648, -0.831, 0.765, -0.354, -0.46, -0.497);
-    let v2 = SVector::<f64, 2>::new(-0.685, 0.934);
-    let m3 = SMatrix::<f64, 2, 2>::new(-0.886, 0.18, 0.5, 0.902);
-    let c = 0.841;
-    let x = (x0, m1, v2, m3,);
-    let f = |x: &(f64, SMatrix<f64, 3, 2>, SVector<f64, 2>, SMatrix<f64, 2, 2>,)| prog_35(x.0, &x.1, &x.2, x.3, c);
-    let (value, pullback) = prog_35::vjp(x0, &m1, &v2, m3, c);
-    same_value(&value, &prog_35(x0, &m1, &v2, m3, c));
-    let u = SVector::<f64, 2>::new(0.175, 0.824);
+fn prog_33_matches_finite_differences() {
+    let x0 = -0.332;
+    let x = (x0,);
+    let f = |x: &(f64,)| prog_33(x.0);
+    let (value, g) = prog_33::grad(x0);
+    same_value(&value, &prog_33(x0));
+    let grad = (g.x0,);
+    check_vjp("prog_33 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_33::hvp(x0, &prog_33::Grad { x0: v.0 });
+    same_value(&value, &prog_33(x0));
+    same_value(&(g.x0,), &grad);
+    let grad_at = |x: &(f64,)| { let g = prog_33::grad(x.0).1; (g.x0,) };
+    check_hvp("prog_33 hvp", grad_at, &x, &v, &(h.x0,));
+    let (value, pullback) = prog_33::vjp(x0);
+    same_value(&value, &prog_33(x0));
+    let u = -0.657;
     let g = pullback(u);
-    let grad = (g.x0, g.m1, g.v2, g.m3,);
+    let grad = (g.x0,);
+    check_vjp("prog_33 vjp", f, &x, &u, &grad, TOL);
+}
+
+#[differentiable]
+fn prog_34(x0: f64, x1: f64, m2: SMatrix<f64, 3, 2>) -> SMatrix<f64, 2, 3> {
+    let (t1, t2) = prog_13(0.113, x0);
+    let (t3, t4) = prog_13(0.743, x1);
+    let t5 = (x0 * x0 + 0.5).powi(-1);
+    let (t6, t7) = (t1.tanh(), t5.softplus());
+    let t8 = autograd::detach(t7.tanh() * t6);
+    let t9: f64 = x0.exp();
+    let t10 = SMatrix::<f64, 2, 3>::repeat(t8);
+    let t11 = t10 + SMatrix::<f64, 2, 3>::from_element(m2.mean() * 0.1);
+    let t12 = t11 + SMatrix::<f64, 2, 3>::from_element(t2.norm() * 0.1);
+    let t13 = t12 + SMatrix::<f64, 2, 3>::from_element(t3 * 0.1);
+    let t14 = t13 + SMatrix::<f64, 2, 3>::from_element(t4.sum() * 0.1);
+    let t15 = t14 + SMatrix::<f64, 2, 3>::from_element(t9 * 0.1);
+    t15
+}
+
+#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
+fn prog_34_frozen(x0_0: f64, x1_0: f64, m2_0: SMatrix<f64, 3, 2>, x0: f64, x1: f64, m2: SMatrix<f64, 3, 2>) -> SMatrix<f64, 2, 3> {
+    let (t1_0, t2_0) = prog_13(0.113, x0_0);
+    let (t3_0, t4_0) = prog_13(0.743, x1_0);
+    let t5_0 = (x0_0 * x0_0 + 0.5).powi(-1);
+    let (t6_0, t7_0) = (t1_0.tanh(), t5_0.softplus());
+    let t8_0 = t7_0.tanh() * t6_0;
+    let detached_1 = t8_0;
+    let (t1, t2) = prog_13(0.113, x0);
+    let (t3, t4) = prog_13(0.743, x1);
+    let t5 = (x0 * x0 + 0.5).powi(-1);
+    let (t6, t7) = (t1.tanh(), t5.softplus());
+    let t8 = detached_1;
+    let t9: f64 = x0.exp();
+    let t10 = SMatrix::<f64, 2, 3>::repeat(t8);
+    let t11 = t10 + SMatrix::<f64, 2, 3>::from_element(m2.mean() * 0.1);
+    let t12 = t11 + SMatrix::<f64, 2, 3>::from_element(t2.norm() * 0.1);
+    let t13 = t12 + SMatrix::<f64, 2, 3>::from_element(t3 * 0.1);
+    let t14 = t13 + SMatrix::<f64, 2, 3>::from_element(t4.sum() * 0.1);
+    let t15 = t14 + SMatrix::<f64, 2, 3>::from_element(t9 * 0.1);
+    t15
+}
+
+#[test]
+fn prog_34_matches_finite_differences() {
+    let x0 = 0.775;
+    let x1 = -0.322;
+    let m2 = SMatrix::<f64, 3, 2>::new(-0.174, 0.868, -0.922, 0.863, 0.285, -0.415);
+    let x = (x0, x1, m2,);
+    let f = |x: &(f64, f64, SMatrix<f64, 3, 2>,)| prog_34_frozen(x0, x1, m2, x.0, x.1, x.2);
+    let (value, pullback) = prog_34::vjp(x0, x1, m2);
+    same_value(&value, &prog_34(x0, x1, m2));
+    let u = SMatrix::<f64, 2, 3>::new(-0.48, -0.506, 0.919, 0.48, 0.594, -0.746);
+    let g = pullback(u);
+    let grad = (g.x0, g.x1, g.m2,);
+    check_vjp("prog_34 vjp", f, &x, &u, &grad, TOL);
+}
+
+#[differentiable]
+fn prog_35(x1: f64, x0: f64) -> f64 {
+    let mut t1 = x0 * x1;
+    t1 -= (x1 * x1 + 0.5).recip();
+    t1 /= t1 * t1 + 1.0;
+    let t2 = (x0 * x0 + 1.0).ln();
+    let (t3, t4) = (prog_29(x0), t2.asinh());
+    let t5 = t2 * t3;
+    let t6 = x1;
+    let t7 = t6 + t1 * 0.5;
+    let t8 = t7 + t4 * 0.5;
+    let t9 = t8 + t5.norm() * 0.5;
+    t9
+}
+
+#[test]
+fn prog_35_matches_finite_differences() {
+    let x1 = -0.886;
+    let x0 = 0.18;
+    let x = (x1, x0,);
+    let f = |x: &(f64, f64,)| prog_35(x.0, x.1);
+    let (value, g) = prog_35::grad(x1, x0);
+    same_value(&value, &prog_35(x1, x0));
+    let grad = (g.x1, g.x0,);
+    check_vjp("prog_35 grad", f, &x, &1.0, &grad, TOL);
+    let v = direction(&x);
+    let (value, g, h) = prog_35::hvp(x1, x0, &prog_35::Grad { x1: v.0, x0: v.1 });
+    same_value(&value, &prog_35(x1, x0));
+    same_value(&(g.x1, g.x0,), &grad);
+    let grad_at = |x: &(f64, f64,)| { let g = prog_35::grad(x.0, x.1).1; (g.x1, g.x0,) };
+    check_hvp("prog_35 hvp", grad_at, &x, &v, &(h.x1, h.x0,));
+    let (value, pullback) = prog_35::vjp(x1, x0);
+    same_value(&value, &prog_35(x1, x0));
+    let u = 0.5;
+    let g = pullback(u);
+    let grad = (g.x1, g.x0,);
     check_vjp("prog_35 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_36(x0: f64, v1: SVector<f64, 2>, x2: f64) -> f64 {
-    let t1: f64 = x0.tanh() * x2;
-    let mut t2 = t1;
-    for i in 0..2 {
-        t2 += v1[i] * v1[i];
+fn prog_36(x2: f64, m1: &SMatrix<f64, 3, 2>, x0: f64) -> SMatrix<f64, 3, 2> {
+    let mut t1 = (x2 * x2 + 0.5).recip();
+    t1 /= t1 * t1 + 1.0;
+    let mut t2 = 0.0;
+    for i in 0..6 {
+        if m1[i] > 0.0 {
+            t2 += m1[i];
+        } else {
+            t2 -= m1[i] * x0;
+        }
     }
-    let mut t3 = v1 * 0.5;
-    for i in 0..2 {
-        t3 += v1 * v1[i];
+    let t4 = {
+        let t3 = t2 * x2;
+        t3 * t3 + 0.5
+    };
+    let t5 = m1[(1, 1)];
+    let t6 = prog_04(t5 * 0.5);
+    let t7 = if m1[0] > 0.4685 {
+        t6.tanh() * t1
+    } else {
+        t5 - x0
+    };
+    let t8 = (t2.sin() * 1.2).tan();
+    let mut t9 = 0.0;
+    for i in 0..m1.len() {
+        if m1[i] < -0.5 {
+            continue;
+        }
+        t9 += m1[i];
     }
-    let t4 = autograd::detach(t1 * t2);
-    let t5: f64 = v1.norm();
-    let t6: f64 = t4.relu();
-    let t7 = t5;
-    let t8 = t7 + t3.sum() * 0.5;
-    let t9 = t8 + t6 * 0.5;
-    t9
-}
-
-#[differentiable]
-#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-fn prog_36_frozen(#[constant] x0_0: f64, #[constant] v1_0: SVector<f64, 2>, #[constant] x2_0: f64, x0: f64, v1: SVector<f64, 2>, x2: f64) -> f64 {
-    let t1_0: f64 = x0_0.tanh() * x2_0;
-    let mut t2_0 = t1_0;
-    for i in 0..2 {
-        t2_0 += v1_0[i] * v1_0[i];
-    }
-    let mut t3_0 = v1_0 * 0.5;
-    for i in 0..2 {
-        t3_0 += v1_0 * v1_0[i];
-    }
-    let t4_0 = t1_0 * t2_0;
-    let detached_1 = t4_0;
-    let t1: f64 = x0.tanh() * x2;
-    let mut t2 = t1;
-    for i in 0..2 {
-        t2 += v1[i] * v1[i];
-    }
-    let mut t3 = v1 * 0.5;
-    for i in 0..2 {
-        t3 += v1 * v1[i];
-    }
-    let t4 = detached_1;
-    let t5: f64 = v1.norm();
-    let t6: f64 = t4.relu();
-    let t7 = t5;
-    let t8 = t7 + t3.sum() * 0.5;
-    let t9 = t8 + t6 * 0.5;
-    t9
+    let t10 = *m1;
+    let t11 = t10 + SMatrix::<f64, 3, 2>::from_element(t4 * 0.1);
+    let t12 = t11 + SMatrix::<f64, 3, 2>::from_element(t7 * 0.1);
+    let t13 = t12 + SMatrix::<f64, 3, 2>::from_element(t8 * 0.1);
+    let t14 = t13 + SMatrix::<f64, 3, 2>::from_element(t9 * 0.1);
+    t14
 }
 
 #[test]
 fn prog_36_matches_finite_differences() {
-    let x0 = 0.452;
-    let v1 = SVector::<f64, 2>::new(0.637, -0.27);
-    let x2 = 0.214;
-    let x = (x0, v1, x2,);
-    let f = |x: &(f64, SVector<f64, 2>, f64,)| prog_36_frozen(x0, v1, x2, x.0, x.1, x.2);
-    let (value, g) = prog_36::grad(x0, v1, x2);
-    same_value(&value, &prog_36(x0, v1, x2));
-    let grad = (g.x0, g.v1, g.x2,);
-    check_vjp("prog_36 grad", f, &x, &1.0, &grad, TOL);
-    let v = direction(&x);
-    let (value, g, h) = prog_36::hvp(x0, v1, x2, &prog_36::Grad { x0: v.0, v1: v.1, x2: v.2 });
-    same_value(&value, &prog_36(x0, v1, x2));
-    same_value(&(g.x0, g.v1, g.x2,), &grad);
-    let grad_at = |x: &(f64, SVector<f64, 2>, f64,)| { let g = prog_36_frozen::grad(x0, v1, x2, x.0, x.1, x.2).1; (g.x0, g.v1, g.x2,) };
-    check_hvp("prog_36 hvp", grad_at, &x, &v, &(h.x0, h.v1, h.x2,));
-    let (value, pullback) = prog_36::vjp(x0, v1, x2);
-    same_value(&value, &prog_36(x0, v1, x2));
-    let u = 0.55;
+    let x2 = -0.872;
+    let m1 = SMatrix::<f64, 3, 2>::new(-0.522, -0.742, 0.773, -0.673, -0.466, -0.692);
+    let x0 = -0.964;
+    let x = (x2, m1, x0,);
+    let f = |x: &(f64, SMatrix<f64, 3, 2>, f64,)| prog_36(x.0, &x.1, x.2);
+    let (value, pullback) = prog_36::vjp(x2, &m1, x0);
+    same_value(&value, &prog_36(x2, &m1, x0));
+    let u = SMatrix::<f64, 3, 2>::new(-0.557, 0.52, 0.792, 0.569, -0.318, -0.706);
     let g = pullback(u);
-    let grad = (g.x0, g.v1, g.x2,);
+    let grad = (g.x2, g.m1, g.x0,);
     check_vjp("prog_36 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_37(x0: f64, v1: SVector<f64, 2>) -> f64 {
-    let v1 = v1 * 0.5 + v1.tanh();
-    let t1 = x0 * x0;
-    let mut t2 = v1 * 0.5;
-    for i in 0..2 {
-        t2 += v1 * v1[i];
+fn prog_37(m2: SMatrix<f64, 2, 2>, m1: SMatrix<f64, 2, 3>, x0: f64) -> SMatrix<f64, 2, 3> {
+    let t2 = {
+        let t1 = x0 * x0;
+        t1 * t1 + 0.5
+    };
+    let t3 = m1.transpose();
+    let t3 = t3 * 0.5 + t3.tanh();
+    let mut t4 = 0.0;
+    let mut i = 0;
+    while i < 6 {
+        t4 += t3[i] * t3[i];
+        if t4 > 2.5 {
+            break;
+        }
+        i += 1;
     }
-    let t3 = -t2 * 0.5;
-    let t4 = t1;
-    let t5 = t4 + t3.norm() * 0.5;
-    t5
+    let t5 = t3.abs();
+    let t6 = m2.component_div(&m2.map(|e| e * e + 1.0));
+    let mut t7 = t4 + t2;
+    t7 += t4.tanh() * x0;
+    let t8: SMatrix<f64, 2, 3> = m1;
+    let t9 = t8 + SMatrix::<f64, 2, 3>::from_element(t5.mean() * 0.1);
+    let t10 = t9 + SMatrix::<f64, 2, 3>::from_element(t6.mean() * 0.1);
+    let t11 = t10 + SMatrix::<f64, 2, 3>::from_element(t7 * 0.1);
+    t11
 }
 
 #[test]
 fn prog_37_matches_finite_differences() {
-    let x0 = -0.706;
-    let v1 = SVector::<f64, 2>::new(0.138, -0.718);
-    let x = (x0, v1,);
-    let f = |x: &(f64, SVector<f64, 2>,)| prog_37(x.0, x.1);
-    let (value, g) = prog_37::grad(x0, v1);
-    same_value(&value, &prog_37(x0, v1));
-    let grad = (g.x0, g.v1,);
-    check_vjp("prog_37 grad", f, &x, &1.0, &grad, TOL);
-    let v = direction(&x);
-    let (value, g, h) = prog_37::hvp(x0, v1, &prog_37::Grad { x0: v.0, v1: v.1 });
-    same_value(&value, &prog_37(x0, v1));
-    same_value(&(g.x0, g.v1,), &grad);
-    let grad_at = |x: &(f64, SVector<f64, 2>,)| { let g = prog_37::grad(x.0, x.1).1; (g.x0, g.v1,) };
-    check_hvp("prog_37 hvp", grad_at, &x, &v, &(h.x0, h.v1,));
-    let (value, pullback) = prog_37::vjp(x0, v1);
-    same_value(&value, &prog_37(x0, v1));
-    let u = -0.954;
+    let m2 = SMatrix::<f64, 2, 2>::new(-0.459, -0.182, -0.501, -0.392);
+    let m1 = SMatrix::<f64, 2, 3>::new(-0.758, 0.912, 0.135, 0.556, 0.491, 0.52);
+    let x0 = -0.799;
+    let x = (m2, m1, x0,);
+    let f = |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 2, 3>, f64,)| prog_37(x.0, x.1, x.2);
+    let (value, pullback) = prog_37::vjp(m2, m1, x0);
+    same_value(&value, &prog_37(m2, m1, x0));
+    let u = SMatrix::<f64, 2, 3>::new(0.919, 0.619, -0.913, 0.23, 0.709, -0.467);
     let g = pullback(u);
-    let grad = (g.x0, g.v1,);
+    let grad = (g.m2, g.m1, g.x0,);
     check_vjp("prog_37 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_38(x0: f64) -> f64 {
-    let t1 = prog_31(x0, 0.264);
-    let t2 = (t1 * t1 + 1.0).ln();
-    let t3 = (t2 * t2 + 0.5).recip();
-    let t4 = x0.sin() * t2;
-    let mut t5 = t3.tanh() * t4;
-    t5 *= x0;
-    let t6 = (t5 * t5 + 0.5).sqrt();
-    let mut t7 = t5.softplus();
-    t7 *= x0;
-    t7 -= t6.cos() * t7;
-    let t8 = t3;
-    let t9 = t8 + t7 * 0.5;
-    t9
+fn prog_38(#[constant] c: f64, x1: f64, m2: &SMatrix<f64, 2, 2>, x3: f64, x0: f64) -> f64 {
+    let mut t1 = m2.sum();
+    if c > 0.0 {
+        t1 /= x1 * x1 + 1.0;
+    } else {
+        t1 -= x3.hypot(t1 * t1 + 0.5);
+    }
+    let t2 = x0.sin() * x1;
+    let t3: f64 = x1.min(x0);
+    let mut t4 = t2.min(t3);
+    if c > 0.0 {
+        t4 /= t4 * t4 + 1.0;
+    }
+    let t5 = t1;
+    let t6 = t5 + t4 * 0.5;
+    return t6;
 }
 
 #[test]
 fn prog_38_matches_finite_differences() {
-    let x0 = -0.331;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_38(x.0);
-    let (value, g) = prog_38::grad(x0);
-    same_value(&value, &prog_38(x0));
-    let grad = (g.x0,);
+    let c = 0.373;
+    let x1 = 0.602;
+    let m2 = SMatrix::<f64, 2, 2>::new(0.217, 0.264, 0.815, -0.106);
+    let x3 = -0.978;
+    let x0 = -0.942;
+    let x = (x1, m2, x3, x0,);
+    let f = |x: &(f64, SMatrix<f64, 2, 2>, f64, f64,)| prog_38(c, x.0, &x.1, x.2, x.3);
+    let (value, g) = prog_38::grad(c, x1, &m2, x3, x0);
+    same_value(&value, &prog_38(c, x1, &m2, x3, x0));
+    let grad = (g.x1, g.m2, g.x3, g.x0,);
     check_vjp("prog_38 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_38::hvp(x0, &prog_38::Grad { x0: v.0 });
-    same_value(&value, &prog_38(x0));
-    same_value(&(g.x0,), &grad);
-    let grad_at = |x: &(f64,)| { let g = prog_38::grad(x.0).1; (g.x0,) };
-    check_hvp("prog_38 hvp", grad_at, &x, &v, &(h.x0,));
-    let (value, pullback) = prog_38::vjp(x0);
-    same_value(&value, &prog_38(x0));
-    let u = 0.659;
+    let (value, g, h) = prog_38::hvp(c, x1, &m2, x3, x0, &prog_38::Grad { x1: v.0, m2: v.1, x3: v.2, x0: v.3 });
+    same_value(&value, &prog_38(c, x1, &m2, x3, x0));
+    same_value(&(g.x1, g.m2, g.x3, g.x0,), &grad);
+    let grad_at = |x: &(f64, SMatrix<f64, 2, 2>, f64, f64,)| { let g = prog_38::grad(c, x.0, &x.1, x.2, x.3).1; (g.x1, g.m2, g.x3, g.x0,) };
+    check_hvp("prog_38 hvp", grad_at, &x, &v, &(h.x1, h.m2, h.x3, h.x0,));
+    let (value, pullback) = prog_38::vjp(c, x1, &m2, x3, x0);
+    same_value(&value, &prog_38(c, x1, &m2, x3, x0));
+    let u = -0.41;
     let g = pullback(u);
-    let grad = (g.x0,);
+    let grad = (g.x1, g.m2, g.x3, g.x0,);
     check_vjp("prog_38 vjp", f, &x, &u, &grad, TOL);
 }
 
 #[differentiable]
-fn prog_39(#[constant] c: f64, x0: f64) -> f64 {
-    let t1 = if x0 < 0.1145 {
-        x0 * x0
-    } else {
-        (x0 * x0 + 1.0).powf(x0)
+fn prog_39(x0: f64, v1: SVector<f64, 2>, v2: SVector<f64, 2>) -> f64 {
+    let t2 = {
+        let t1 = x0.hypot(x0 * x0 + 0.5);
+        t1 * t1 + 0.5
     };
-    let t3 = {
-        let t2 = prog_31(x0, -0.881);
-        t2 * t2 + 0.5
+    let t3: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_element(t2);
+    let t3 = t3 * 0.5 + t3.tanh();
+    let t5 = {
+        let t4 = x0.asinh();
+        t4 * t4 + 0.5
     };
-    let mut t4 = t1 * t1;
-    t4 -= f64::tanh(x0);
-    let t5 = autograd::detach((x0 * x0 + 1.0).log2());
-    let mut t6 = t5.cos() * x0;
-    t6 /= t6 * t6 + 1.0;
-    t6 -= t1.powi(3);
-    let t7 = x0;
-    let t8 = t7 + c * 0.5;
-    let t9 = t8 + t3 * 0.5;
-    let t10 = t9 + t4 * 0.5;
-    let t11 = t10 + t6 * 0.5;
-    return t11;
-}
-
-#[differentiable]
-#[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-fn prog_39_frozen(#[constant] c_0: f64, #[constant] x0_0: f64, #[constant] c: f64, x0: f64) -> f64 {
-    let t1_0 = if x0_0 < 0.1145 {
-        x0_0 * x0_0
-    } else {
-        (x0_0 * x0_0 + 1.0).powf(x0_0)
-    };
-    let t3_0 = {
-        let t2_0 = prog_31(x0_0, -0.881);
-        t2_0 * t2_0 + 0.5
-    };
-    let mut t4_0 = t1_0 * t1_0;
-    t4_0 -= f64::tanh(x0_0);
-    let t5_0 = (x0_0 * x0_0 + 1.0).log2();
-    let detached_1 = t5_0;
-    let t1 = if x0 < 0.1145 {
-        x0 * x0
-    } else {
-        (x0 * x0 + 1.0).powf(x0)
-    };
-    let t3 = {
-        let t2 = prog_31(x0, -0.881);
-        t2 * t2 + 0.5
-    };
-    let mut t4 = t1 * t1;
-    t4 -= f64::tanh(x0);
-    let t5 = detached_1;
-    let mut t6 = t5.cos() * x0;
-    t6 /= t6 * t6 + 1.0;
-    t6 -= t1.powi(3);
-    let t7 = x0;
-    let t8 = t7 + c * 0.5;
-    let t9 = t8 + t3 * 0.5;
-    let t10 = t9 + t4 * 0.5;
-    let t11 = t10 + t6 * 0.5;
+    let t6 = x0.sin() * t5;
+    let t7: f64 = -t6 * 1.5 + 0.25;
+    let t8 = t7;
+    let t9 = t8 + v1.mean() * 0.5;
+    let t10 = t9 + v2.sum() * 0.5;
+    let t11 = t10 + t3.norm() * 0.5;
     t11
 }
 
 #[test]
 fn prog_39_matches_finite_differences() {
-    let c = 0.815;
-    let x0 = -0.106;
-    let x = (x0,);
-    let f = |x: &(f64,)| prog_39_frozen(c, x0, c, x.0);
-    let (value, g) = prog_39::grad(c, x0);
-    same_value(&value, &prog_39(c, x0));
-    let grad = (g.x0,);
+    let x0 = -0.96;
+    let v1 = SVector::<f64, 2>::new(0.894, 0.834);
+    let v2 = SVector::<f64, 2>::new(-0.895, 0.708);
+    let x = (x0, v1, v2,);
+    let f = |x: &(f64, SVector<f64, 2>, SVector<f64, 2>,)| prog_39(x.0, x.1, x.2);
+    let (value, g) = prog_39::grad(x0, v1, v2);
+    same_value(&value, &prog_39(x0, v1, v2));
+    let grad = (g.x0, g.v1, g.v2,);
     check_vjp("prog_39 grad", f, &x, &1.0, &grad, TOL);
     let v = direction(&x);
-    let (value, g, h) = prog_39::hvp(c, x0, &prog_39::Grad { x0: v.0 });
-    same_value(&value, &prog_39(c, x0));
-    same_value(&(g.x0,), &grad);
-    let grad_at = |x: &(f64,)| { let g = prog_39_frozen::grad(c, x0, c, x.0).1; (g.x0,) };
-    check_hvp("prog_39 hvp", grad_at, &x, &v, &(h.x0,));
-    let (value, pullback) = prog_39::vjp(c, x0);
-    same_value(&value, &prog_39(c, x0));
-    let u = -0.978;
+    let (value, g, h) = prog_39::hvp(x0, v1, v2, &prog_39::Grad { x0: v.0, v1: v.1, v2: v.2 });
+    same_value(&value, &prog_39(x0, v1, v2));
+    same_value(&(g.x0, g.v1, g.v2,), &grad);
+    let grad_at = |x: &(f64, SVector<f64, 2>, SVector<f64, 2>,)| { let g = prog_39::grad(x.0, x.1, x.2).1; (g.x0, g.v1, g.v2,) };
+    check_hvp("prog_39 hvp", grad_at, &x, &v, &(h.x0, h.v1, h.v2,));
+    let (value, pullback) = prog_39::vjp(x0, v1, v2);
+    same_value(&value, &prog_39(x0, v1, v2));
+    let u = -0.338;
     let g = pullback(u);
-    let grad = (g.x0,);
+    let grad = (g.x0, g.v1, g.v2,);
     check_vjp("prog_39 vjp", f, &x, &u, &grad, TOL);
 }
 

@@ -16,6 +16,9 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 pub mod adjoint;
 pub mod rules;
 pub mod static_optim;

@@ -5,10 +5,11 @@
 //! 1. `parse`: the item becomes a typed view of the function that keeps spans.
 //! 2. `check`: the signature is checked; every problem is collected in a
 //!    `ctxt::Ctxt`, not returned at the first one.
-//! 3. `lower`: the body becomes forward code and a list of reverse entries; the
+//! 3. `desugar`: early exits (`break`, `continue`, `return`) become flags.
+//! 4. `lower`: the body becomes forward code and a list of reverse entries; the
 //!    body's unsupported constructs are reported as they are met.
-//! 4. `emit`: the user's function and the module of generated items.
-//! 5. `fallback`: on errors, the user's function, stub items of the same
+//! 5. `emit`: the user's function and the module of generated items.
+//! 6. `fallback`: on errors, the user's function, stub items of the same
 //!    signatures and every error, so that callers see no follow-on errors.
 //!
 //! The macro holds no calculus: the derivative of each primitive lives in
@@ -17,6 +18,7 @@
 
 mod check;
 mod ctxt;
+mod desugar;
 mod emit;
 mod fallback;
 mod lower;
@@ -73,13 +75,14 @@ fn differentiable_impl(
             Some(errors) => fallback::item_with_errors(&view.item, errors),
         };
     }
-    let lowered = lower::lower(&view, &mut cx, lower::Mode::Vjp);
+    let body = desugar::body(&view.item.block, view.ret.as_ref(), &mut cx);
+    let lowered = lower::lower(&view, &body, &mut cx, lower::Mode::Vjp);
     match cx.into_compile_errors() {
         None => {
             // Forward mode lowers the same body again; its errors are the same ones.
-            let tangents = lower::lower(&view, &mut ctxt::Ctxt::default(), lower::Mode::Jvp);
+            let tangents = lower::lower(&view, &body, &mut ctxt::Ctxt::default(), lower::Mode::Jvp);
             // So does forward over reverse (second order).
-            let second = lower::lower(&view, &mut ctxt::Ctxt::default(), lower::Mode::Hvp);
+            let second = lower::lower(&view, &body, &mut ctxt::Ctxt::default(), lower::Mode::Hvp);
             emit::expand(&view, emit::Body::Lowered(&lowered, &tangents, &second))
         }
         // Stub items keep callers of `NAME::grad` free of follow-on errors, but only a

@@ -48,7 +48,7 @@ pub enum Reject<'a> {
     LetElse,
     /// A pattern other than names and tuples binding a differentiated value.
     BindingPattern,
-    /// `return` before the last statement.
+    /// `return` inside a closure.
     EarlyReturn,
     /// `m[i] = ..` or `s.f = ..` with a differentiated value.
     AssignIntoPart,
@@ -56,13 +56,15 @@ pub enum Reject<'a> {
     // ----- expressions ---------------------------------------------------------
     /// An index that is itself differentiated.
     DifferentiatedIndex,
-    /// `while`.
-    While,
-    /// `loop`.
+    /// `loop` where the desugaring did not reach it (in a closure).
     Loop,
+    /// `loop` without `break` or `return`.
+    EndlessLoop,
+    /// A loop label, or `break`/`continue` naming one.
+    LoopLabel,
     /// A closure outside `map`.
     Closure,
-    /// `break` or `continue`.
+    /// `break` or `continue` inside a closure.
     BreakContinue,
     /// `if let`.
     IfLet,
@@ -104,10 +106,6 @@ pub enum Reject<'a> {
     LoopNotOverRange,
     /// `for i in a..`.
     LoopWithoutEnd,
-    /// `for i in a..=b`.
-    InclusiveLoopRange,
-    /// `for i in 0..n` with a run-time `n`.
-    RuntimeLoopBound,
     /// `map` with a closure of other than one parameter.
     MapArity,
     /// `map(|(a, b)| ..)`: a closure parameter that is not a name.
@@ -134,13 +132,14 @@ impl fmt::Display for Reject<'_> {
             LetWithoutValue => f.write_str("give the binding its value where it is declared (`let x = ...;`): a differentiable body cannot assign it later"),
             LetElse => f.write_str("`let ... else` is not supported in a differentiable function: use `if`/`else`"),
             BindingPattern => f.write_str("this pattern cannot bind a differentiated value: use a name or a tuple of names"),
-            EarlyReturn => f.write_str("`return` is supported only as the last statement of a differentiable function: make the branches `if`/`else` expressions"),
+            EarlyReturn => f.write_str("`return` inside a closure cannot be differentiated: make the closure's body one expression (`if`/`else` for branches)"),
             AssignIntoPart => f.write_str("assigning a differentiated value into part of a variable is not supported: build the matrix with `SMatrix::new(..)`, `from_element` or `map`"),
             DifferentiatedIndex => f.write_str("an index must be a constant, not a differentiated value"),
-            While => f.write_str("`while` cannot be differentiated: its trip count is not known at compile time; write `for i in 0..N` with a constant `N`"),
-            Loop => f.write_str("`loop` cannot be differentiated: its trip count is not known at compile time; write `for i in 0..N` with a constant `N`"),
+            Loop => f.write_str("`loop` is differentiated in a function body, not inside a closure: move the loop out of the closure, or into a `#[differentiable]` function"),
+            EndlessLoop => f.write_str("this `loop` has no `break` or `return`, so it never ends and has nothing to differentiate: leave it with `break` (or `break value`) when done"),
+            LoopLabel => f.write_str("loop labels are not supported in a differentiable function: `break` and `continue` leave the innermost loop; for an outer one, set a `bool` and test it after the inner loop"),
             Closure => f.write_str("closures are differentiated only as the argument of `.map(|v| ..)`: move this computation into a `#[differentiable]` function and call it"),
-            BreakContinue => f.write_str("`break` and `continue` cannot be differentiated: a loop must run its constant number of iterations; use `if`/`else` inside the body"),
+            BreakContinue => f.write_str("`break` and `continue` inside a closure cannot be differentiated: move the loop into the function body"),
             IfLet => f.write_str("`if let` is not supported in a differentiable function: test the condition with a `bool` expression"),
             Try => f.write_str("`?` is not supported in a differentiable function: handle errors before calling it"),
             Async => f.write_str("`async`/`.await` cannot be differentiated: await the inputs before calling the differentiable function"),
@@ -158,10 +157,9 @@ impl fmt::Display for Reject<'_> {
             UnknownMethod(name) => write!(f, "`{name}` has no derivative rule in a differentiable function; the supported methods are: {}. For another entry-wise function write `m.map(|v| ...)` with a supported body, or stop the gradient with `autograd::detach(..)`", primitives::supported()),
             DifferentiatedPowiExponent => f.write_str("the exponent of `powi` is a constant integer: for a differentiated exponent write `x.powf(p)`"),
             CallNotByPath => f.write_str("only functions named by a path can be called in a differentiable function"),
-            LoopNotOverRange => f.write_str("a differentiable `for` loop runs over a constant range: write `for i in 0..N` and index with `i`"),
-            LoopWithoutEnd => f.write_str("give the loop range an end: `0..N` with a literal or const generic `N`"),
-            InclusiveLoopRange => f.write_str("write the loop range as `a..N` (half-open) so that its length bounds the loop tape"),
-            RuntimeLoopBound => f.write_str("the end of a differentiable loop's range must be a literal or a const generic parameter (`0..N`): the reverse sweep stores one step per iteration without allocating"),
+            LoopNotOverRange => f.write_str("a differentiable `for` loop runs over a range: write `for i in 0..n` (`0..v.len()` for a vector) and index with `i`"),
+            LoopWithoutEnd => f.write_str("give the loop range an end: `a..b` or `a..=b`"),
+
             MapArity => f.write_str("the closure of `map` takes one parameter, the entry: `m.map(|v| ...)`"),
             MapPattern => f.write_str("bind the entry to a name: `m.map(|v| ...)`"),
         }

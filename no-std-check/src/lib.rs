@@ -1,6 +1,39 @@
 //! A `#![no_std]` crate without `alloc` that differentiates with `#[differentiable]`:
 //! what a microcontroller's firmware would do. `.ci/run` builds and tests it on its
 //! own, so that no other package turns `std` back on.
+//!
+//! A loop bounded by a constant keeps its reverse steps on the stack:
+//!
+//! ```
+//! use autograd::prelude::*;
+//!
+//! #[differentiable]
+//! fn doubled(x: f64) -> f64 {
+//!     let mut y = x;
+//!     for _ in 0..4 {
+//!         y = y * 2.0;
+//!     }
+//!     y
+//! }
+//! assert_eq!(doubled::grad(1.0).1.x, 16.0);
+//! ```
+//!
+//! One whose trip count is known only at run time needs a heap, which this crate
+//! does not have: it is a compile error on the loop, saying to enable `alloc` or
+//! bound the loop by a constant.
+//!
+//! ```compile_fail
+//! use autograd::prelude::*;
+//!
+//! #[differentiable]
+//! fn doubled(x: f64, #[constant] n: usize) -> f64 {
+//!     let mut y = x;
+//!     for _ in 0..n {
+//!         y = y * 2.0;
+//!     }
+//!     y
+//! }
+//! ```
 #![no_std]
 
 use autograd::nalgebra::{Matrix2, Vector2};

@@ -941,7 +941,39 @@ impl Body<'_> {
         };
         let n = self.vars[vk].ty.len();
         let bv = self.vars[vk].bound;
-        match self.rng.below(4) {
+        match self.rng.below(7) {
+            4 => {
+                // A runtime trip count (`len()`), with `continue` on some entries.
+                let acc = self.new_var(Ty::S, n as f64 * bv);
+                self.stmts.push(Stmt::Code(format!(
+                    "let mut {a} = 0.0;\nfor i in 0..{v}.len() {{\n    if {v}[i] < -0.5 {{\n        continue;\n    }}\n    {a} += {v}[i];\n}}",
+                    a = pw(acc),
+                    v = ph(vk)
+                )));
+            }
+            5 => {
+                // `while` with a counter and a `break` on the running value.
+                let acc = self.new_var(Ty::S, n as f64 * bv * bv);
+                self.stmts.push(Stmt::Code(format!(
+                    "let mut {a} = 0.0;\nlet mut i = 0;\nwhile i < {n} {{\n    {a} += {v}[i] * {v}[i];\n    if {a} > 2.5 {{\n        break;\n    }}\n    i += 1;\n}}",
+                    a = pw(acc),
+                    v = ph(vk)
+                )));
+            }
+            6 => {
+                // `loop` left by `break value`.
+                let Some((w, _)) = self.scalar_operand(3.0) else {
+                    return;
+                };
+                let acc = self.new_var(Ty::S, 1.0);
+                self.stmts.push(Stmt::Code(format!(
+                    "let mut k = 0;\nlet mut {aw} = 0.0;\nlet {rw} = loop {{\n    {aw} = ({a} * 0.5 + {w} * {v}[k]).sin();\n    k += 1;\n    if k == {n} {{\n        break {a} * 0.5;\n    }}\n}};",
+                    aw = format!("{}_s", pw(acc)),
+                    a = format!("{}_s", ph(acc)),
+                    rw = pw(acc),
+                    v = ph(vk)
+                )));
+            }
             0 => {
                 // A scalar recurrence.
                 let Some((w, _)) = self.scalar_operand(3.0) else {
@@ -1460,7 +1492,9 @@ const PREAMBLE: &str = r#"//! Random `#[differentiable]` programs checked agains
     clippy::needless_return,
     clippy::clone_on_copy,
     clippy::let_and_return,
-    clippy::if_same_then_else
+    clippy::if_same_then_else,
+    clippy::misrefactored_assign_op,
+    clippy::approx_constant
 )]
 
 use autograd::nalgebra::{SMatrix, SVector};

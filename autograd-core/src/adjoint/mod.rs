@@ -9,8 +9,9 @@
 //! - [`Tangent`]: the vector space a cotangent lives in (zero, accumulation).
 //! - [`Contribution`]: accumulation of a callee's positional cotangent, where a
 //!   `#[constant]` parameter contributes [`NoGrad`].
-//! - [`pb_like`], [`Either`], [`LoopTape`] and the `map` helpers: typed wiring for
-//!   pullback closures of branches, loops and element-wise closures.
+//! - [`pb_like`], [`Either`], [`LoopTape`] (and, with `alloc`, `HeapTape`) and the
+//!   `map` helpers: typed wiring for pullback closures of branches, loops and
+//!   element-wise closures.
 
 mod dispatch;
 mod params;
@@ -24,6 +25,8 @@ pub use tangent::{
     acc, init, one_like, tangent_for, zero_like, Contribution, NoGrad, Real, ScalarOutput, Tangent,
     TangentArg,
 };
+#[cfg(feature = "alloc")]
+pub use wiring::HeapTape;
 pub use wiring::{
     map_fn, map_hvp_fn, map_hvp_value, map_jvp, map_jvp_fn, map_pullback, map_pullback_caps,
     map_pullback_caps_hvp, map_pullback_hvp, map_value, pb_like, Either, LoopTape,

@@ -86,6 +86,38 @@ impl<P, const N: usize> Drop for LoopTape<P, N> {
     }
 }
 
+/// The per-iteration pullbacks of a loop whose trip count is known only at run
+/// time (`for i in 0..n`, `while`, `loop`), on the heap: the one allocation a
+/// differentiated runtime loop makes, growing as a `Vec` does.
+#[cfg(feature = "alloc")]
+pub struct HeapTape<P> {
+    items: alloc::vec::Vec<P>,
+}
+
+#[cfg(feature = "alloc")]
+impl<P> HeapTape<P> {
+    /// An empty tape (no allocation until the first iteration).
+    #[inline(always)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        HeapTape {
+            items: alloc::vec::Vec::new(),
+        }
+    }
+
+    /// Records the pullback of one iteration.
+    #[inline(always)]
+    pub fn push(&mut self, p: P) {
+        self.items.push(p);
+    }
+
+    /// Takes the pullback of the last iteration not yet reversed.
+    #[inline(always)]
+    pub fn pop(&mut self) -> Option<P> {
+        self.items.pop()
+    }
+}
+
 /// Returns `f`, telling rustc that it takes an entry of `like`.
 #[inline(always)]
 pub fn map_fn<T: Real, const R: usize, const C: usize, Out, F: Fn(T) -> Out>(

@@ -76,12 +76,19 @@ impl Lowerer<'_> {
             Expr::Block(b) if b.label.is_none() => self.block(&b.block, e),
             Expr::If(i) => self.if_else(i, e),
             Expr::ForLoop(f) => self.for_loop(f, e),
-            Expr::While(w) => {
-                self.cx.error(w.while_token, Reject::While);
-                self.inactive(e)
-            }
+            Expr::While(w) => self.while_loop(w, e),
             Expr::Loop(l) => {
-                self.cx.error(l.loop_token, Reject::Loop);
+                // The desugaring rewrites every `loop` of the body that can end; one
+                // left here is endless or inside a closure.
+                let ends = crate::tokens::idents(l.body.to_token_stream())
+                    .iter()
+                    .any(|i| i == "break" || i == "return");
+                let why = if ends {
+                    Reject::Loop
+                } else {
+                    Reject::EndlessLoop
+                };
+                self.cx.error(l.loop_token, why);
                 self.inactive(e)
             }
             Expr::Closure(c) => {

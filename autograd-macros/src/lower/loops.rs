@@ -1,15 +1,31 @@
-//! `for` loops over a constant range: the body is a region lowered until the
+//! Loops: `for` over a range and `while` (`loop`, `break` and `continue` arrive
+//! here desugared, see `crate::desugar`). The body is a region lowered until the
 //! set of variables it carries is stable; the reverse sweep keeps one pullback per
-//! iteration in a fixed-size `LoopTape` on the stack.
+//! iteration, in a fixed-size `LoopTape` on the stack when the range's end is a
+//! constant, in a `HeapTape` otherwise.
 
 use super::ir::{private, tan, var, Binding, Mode, Pos, Rev, Scopes, Val, VarId};
 use super::reverse::{like_tuple, region_closure, Returns};
 use super::Lowerer;
 use crate::reject::Reject;
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::Expr;
+
+/// What repeats a loop's body.
+enum Header<'a> {
+    /// `for pat in start..end` (or `..=end`).
+    For {
+        pat: &'a syn::Pat,
+        range: &'a syn::ExprRange,
+        end: &'a Expr,
+        /// The flag the desugaring sets on `break` (see `crate::desugar`).
+        exit: Option<Ident>,
+    },
+    /// `while cond`.
+    While { cond: &'a Expr },
+}
 
 impl Lowerer<'_> {
     pub(super) fn for_loop(&mut self, f: &syn::ExprForLoop, e: &Expr) -> Val {
@@ -20,14 +36,45 @@ impl Lowerer<'_> {
             self.cx.error(range, Reject::LoopWithoutEnd);
             return self.inactive(e);
         };
-        if matches!(range.limits, syn::RangeLimits::Closed(_)) {
-            self.cx.error(range, Reject::InclusiveLoopRange);
-            return self.inactive(e);
+        let exit = f.label.as_ref().and_then(|l| {
+            let name = l.name.ident.to_string();
+            name.starts_with(crate::desugar::EXIT_LABEL)
+                .then(|| Ident::new(&name, Span::call_site()))
+        });
+        let header = Header::For {
+            pat: &f.pat,
+            range,
+            end,
+            exit,
+        };
+        self.repeat(header, &f.body, e)
+    }
+
+    pub(super) fn while_loop(&mut self, w: &syn::ExprWhile, e: &Expr) -> Val {
+        self.repeat(Header::While { cond: &w.cond }, &w.body, e)
+    }
+
+    /// The forward loop around `body` (the forward code of one iteration).
+    fn header_tokens(&self, h: &Header<'_>, body: TokenStream) -> TokenStream {
+        match h {
+            Header::For {
+                pat,
+                range,
+                end,
+                exit,
+            } => {
+                let (start, limits) = (&range.start, &range.limits);
+                let exit = exit.as_ref().map(|x| quote!(if #x { break; }));
+                quote!(for #pat in #start #limits #end { #exit #body })
+            }
+            Header::While { cond } => quote!(while #cond { #body }),
         }
-        if !self.is_const_bound(end) {
-            self.cx.error(end, Reject::RuntimeLoopBound);
-            return self.inactive(e);
-        }
+    }
+
+    /// A loop: its body is a region lowered until the set of variables it carries
+    /// is stable; the reverse sweep keeps one pullback per iteration, on the stack
+    /// when the trip count has a constant bound and on the heap otherwise.
+    fn repeat(&mut self, header: Header<'_>, body: &syn::Block, e: &Expr) -> Val {
         let before = self.scopes.clone();
         let mark = self.cx.len();
         let mut carried: Vec<Pos> = Vec::new();
@@ -38,7 +85,9 @@ impl Lowerer<'_> {
             self.cx.truncate(mark);
             self.push_region();
             self.scopes.push(Vec::new());
-            self.bind_pattern(&f.pat, &|_| Binding::Inactive { is_ref: false });
+            if let Header::For { pat, .. } = &header {
+                self.bind_pattern(pat, &|_| Binding::Inactive { is_ref: false });
+            }
             let mut params = Vec::new();
             for &pos in &carried {
                 let v = self.new_var();
@@ -60,7 +109,7 @@ impl Lowerer<'_> {
                 params.push(v);
             }
             let start: Scopes = self.scopes[..before.len()].to_vec();
-            self.stmts(&f.body.stmts);
+            self.stmts(&body.stmts);
             if self.mode.tangents() {
                 for (pos, carrier) in &carriers {
                     let name = self.name_at(*pos);
@@ -85,12 +134,12 @@ impl Lowerer<'_> {
             return self.inactive(e);
         }
         if self.mode == Mode::Jvp {
-            let (pat, fwd, start) = (&f.pat, &region.fwd, &range.start);
             for (pos, carrier) in &carriers {
                 let init = self.tangent_of_binding(&before[pos.0][pos.1].1, &self.name_at(*pos));
                 self.emit(quote!(let mut #carrier = #init;));
             }
-            self.emit(quote!(for #pat in #start..#end { #fwd }));
+            let fwd = self.header_tokens(&header, region.fwd.clone());
+            self.emit(fwd);
             for (pos, carrier) in &carriers {
                 let v = self.new_var();
                 let (x, tv, name) = (var(v), tan(v), self.name_at(*pos));
@@ -112,25 +161,55 @@ impl Lowerer<'_> {
         let returns: Vec<VarId> = params.iter().chain(&invariants).copied().collect();
         let pairs = self.mode == Mode::Hvp;
         let closure = region_closure(&region, &seeds, &returns, Returns::Flat, pairs);
-        let (tape, p, pat, fwd) = (self.fresh("__tape"), private(), &f.pat, &region.fwd);
-        let (start, end_tokens) = (&range.start, end);
+        let (tape, p) = (self.fresh("__tape"), private());
         if pairs {
             for (pos, carrier) in &carriers {
                 let init = self.tangent_of_binding(&before[pos.0][pos.1].1, &self.name_at(*pos));
                 self.emit(quote!(let mut #carrier = #init;));
             }
         }
-        self.emit(quote_spanned!(end.span()=>
-            let mut #tape = #p::LoopTape::<_, { #end_tokens }>::new();
-        ));
+        // A constant bound sizes a tape on the stack; any other trip count, one on
+        // the heap (a compile error without `alloc`, on the loop).
+        let stack_bound = match &header {
+            Header::For { range, end, .. } if self.is_const_bound(end) => match range.limits {
+                syn::RangeLimits::HalfOpen(_) => Some(quote!(#end)),
+                // `{ N + 1 }` is not a const argument on stable Rust: only a
+                // literal end sizes the stack tape of an inclusive range.
+                syn::RangeLimits::Closed(_) => match end {
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Int(i),
+                        ..
+                    }) => i.base10_parse::<usize>().ok().map(|n| {
+                        syn::LitInt::new(&format!("{}", n + 1), i.span()).to_token_stream()
+                    }),
+                    _ => None,
+                },
+            },
+            _ => None,
+        };
+        let sp = match &header {
+            Header::For { end, .. } => end.span(),
+            Header::While { cond } => cond.span(),
+        };
+        match stack_bound {
+            Some(n) => self.emit(quote_spanned!(sp=>
+                let mut #tape = #p::LoopTape::<_, { #n }>::new();
+            )),
+            None => self.emit(quote_spanned!(sp=>
+                let mut #tape = ::autograd::__heap_tape!();
+            )),
+        }
         let names: Vec<TokenStream> = names.iter().map(|n| n.to_token_stream()).collect();
         let like = like_tuple(&names, pairs);
-        self.emit(quote!(
-            for #pat in #start..#end_tokens {
+        let fwd = &region.fwd;
+        let step = self.header_tokens(
+            &header,
+            quote!(
                 #fwd
                 #tape.push(#p::pb_like(&#like, #closure));
-            }
-        ));
+            ),
+        );
+        self.emit(step);
         let mut carried_pairs = Vec::new();
         for &pos in &carried {
             let pre = match &before[pos.0][pos.1].1 {

@@ -51,9 +51,9 @@ use quote::{quote, ToTokens};
 use std::collections::HashSet;
 use syn::{Expr, Ident};
 
-/// Lowers the body of `view`. Errors go to `cx`; the result is only meaningful if
+/// Lowers `body`, the desugared body of `view` (see `crate::desugar`). Errors go to `cx`; the result is only meaningful if
 /// there are none.
-pub fn lower(view: &FnView, cx: &mut Ctxt, mode: Mode) -> Lowered {
+pub fn lower(view: &FnView, body: &syn::Block, cx: &mut Ctxt, mode: Mode) -> Lowered {
     let generics = &view.item.sig.generics;
     let const_params = generics
         .const_params()
@@ -97,7 +97,7 @@ pub fn lower(view: &FnView, cx: &mut Ctxt, mode: Mode) -> Lowered {
             params.push(Some(v));
         }
     }
-    let tail = l.body(&view.item.block.stmts);
+    let tail = l.body(&body.stmts);
     if let Val::Active(v) = &tail {
         l.use_var(*v);
     }

@@ -76,9 +76,9 @@ impl Lowerer<'_> {
             return self.inactive(e);
         }
         let before = self.scopes.clone();
-        let (ra, ta, ea) = self.branch(|l| l.stmts(&i.then_branch.stmts));
+        let (mut ra, ta, ea) = self.branch(|l| l.stmts(&i.then_branch.stmts));
         self.scopes = before.clone();
-        let (rb, tb, eb) = match &i.else_branch {
+        let (mut rb, tb, eb) = match &i.else_branch {
             Some((_, els)) => self.branch(|l| match &**els {
                 Expr::Block(b) => l.stmts(&b.block.stmts),
                 other => l.expr(other),
@@ -87,6 +87,10 @@ impl Lowerer<'_> {
         };
         self.scopes = before.clone();
         let outs = Self::changed(&before, &[&ea, &eb]);
+        // A variable one branch assigns and the other leaves as it was: the other
+        // branch's pullback passes its cotangent on to the value from before.
+        self.pass_through(&mut ra, &ea, &outs);
+        self.pass_through(&mut rb, &eb, &outs);
         let tail_active = ta.active().is_some() || tb.active().is_some();
         if !tail_active && outs.is_empty() {
             return self.inactive(e);
@@ -126,6 +130,18 @@ impl Lowerer<'_> {
         );
         self.emit(quote!(let (#t, #tt, #pb) = if #cond { #a } else { #b };));
         self.finish_region(t, tt, tail_active, &outs, quote!(#pb.call), inputs)
+    }
+
+    /// Makes the active values that leave `region` as they came in (outputs in
+    /// `outs` bound in `env` to a value defined outside it) inputs of the region.
+    fn pass_through(&self, region: &mut RegionBuf, env: &Scopes, outs: &[Pos]) {
+        for &(si, ei) in outs {
+            if let Binding::Active(v) = env[si][ei].1 {
+                if self.var_region[v] != region.id && !region.inputs.contains(&v) {
+                    region.inputs.push(v);
+                }
+            }
+        }
     }
 
     /// The forward code of one branch, ending in `(value, pullback)`. `wrap` puts
