@@ -1,6 +1,6 @@
 //! Control flow whose shape is known only at run time: `for` over a runtime
-//! range, `while`, `loop` with `break` (and `break value`), `continue`, and
-//! `return` anywhere. Each function's `grad`, `jvp` and `hvp` are checked against
+//! range, `while`, `loop` with `break` (and `break value`), `continue`, `return`
+//! anywhere, `match` on a constant and `if let`. Each function's `grad`, `jvp` and `hvp` are checked against
 //! central differences of the function as written (the iterations that ran are the
 //! ones differentiated, so the differences are taken where the trip count does
 //! not change within the step), and against closed forms.
@@ -134,6 +134,45 @@ fn partial_sum(v: SVector<f64, 4>, #[constant] stop: f64) -> f64 {
     s
 }
 
+/// How a joint is driven: a constant the code matches on.
+#[derive(Clone, Copy, Debug)]
+pub enum Joint {
+    /// A revolute joint: the angle enters through its sine.
+    Revolute,
+    /// A prismatic joint: the extension enters linearly, scaled.
+    Prismatic(f64),
+    /// A fixed joint.
+    Fixed,
+}
+
+/// `match` on a constant: the arms return differentiated values; one arm binds a
+/// constant, one has a guard.
+#[differentiable]
+fn joint_energy(q: f64, #[constant] joint: Joint, #[constant] stiff: bool) -> f64 {
+    let mut e = q * q * 0.5;
+    let drive = match joint {
+        Joint::Revolute if stiff => q.sin() * 10.0,
+        Joint::Revolute => q.sin(),
+        Joint::Prismatic(scale) => {
+            e += q * scale;
+            q * scale
+        }
+        Joint::Fixed => 0.0,
+    };
+    e + drive
+}
+
+/// `if let` on a constant `Option`, and a `match` on an integer.
+#[differentiable]
+fn with_offset(x: f64, #[constant] offset: Option<f64>, #[constant] order: u32) -> f64 {
+    let y = if let Some(o) = offset { x + o } else { x };
+    match order {
+        0 => y,
+        1 => y * y,
+        _ => y.powi(order as i32),
+    }
+}
+
 /// Checks `grad`, `jvp` and the second derivative of `hvp` of a scalar function
 /// of one scalar against central differences.
 fn check_scalar(
@@ -254,6 +293,32 @@ proptest! {
         let h = spring::hessian(s, k, 0.01, steps);
         let fd_hk = fd(|t| spring::grad(s, t, 0.01, steps).1.k, k);
         assert_close(&[h[(2, 2)]], &[fd_hk], 1e-5, "spring d2/dk2");
+    }
+
+    #[test]
+    fn match_and_if_let(q in -2.0..2.0f64, scale in -2.0..2.0f64, order in 0u32..5,
+                        off in prop::option::of(-1.0..1.0f64)) {
+        for (joint, stiff) in [(Joint::Revolute, true), (Joint::Revolute, false),
+                               (Joint::Prismatic(scale), false), (Joint::Fixed, true)] {
+            check_scalar(
+                "joint_energy",
+                |q| joint_energy(q, joint, stiff),
+                |q| { let (v, g) = joint_energy::grad(q, joint, stiff); (v, g.q) },
+                |q, t| joint_energy::jvp(q, joint, stiff, &joint_energy::Grad { q: t }),
+                |q, t| { let (v, g, h) = joint_energy::hvp(q, joint, stiff, &joint_energy::Grad { q: t }); (v, g.q, h.q) },
+                q,
+            );
+        }
+        let closed = q + 10.0 * q.cos();
+        assert_close(&[joint_energy::grad(q, Joint::Revolute, true).1.q], &[closed], 1e-12, "revolute, stiff");
+        check_scalar(
+            "with_offset",
+            |x| with_offset(x, off, order),
+            |x| { let (v, g) = with_offset::grad(x, off, order); (v, g.x) },
+            |x, t| with_offset::jvp(x, off, order, &with_offset::Grad { x: t }),
+            |x, t| { let (v, g, h) = with_offset::hvp(x, off, order, &with_offset::Grad { x: t }); (v, g.x, h.x) },
+            q,
+        );
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub enum Reject<'a> {
     Closure,
     /// `break` or `continue` inside a closure.
     BreakContinue,
-    /// `if let`.
+    /// `if let` on a differentiated value.
     IfLet,
     /// `?`.
     Try,
@@ -74,7 +74,7 @@ pub enum Reject<'a> {
     Async,
     /// `unsafe` blocks.
     Unsafe,
-    /// `match` on differentiated values.
+    /// `match` on a differentiated value.
     Match,
     /// A macro call over differentiated values; the macro's name.
     Macro(String),
@@ -140,11 +140,11 @@ impl fmt::Display for Reject<'_> {
             LoopLabel => f.write_str("loop labels are not supported in a differentiable function: `break` and `continue` leave the innermost loop; for an outer one, set a `bool` and test it after the inner loop"),
             Closure => f.write_str("closures are differentiated only as the argument of `.map(|v| ..)`: move this computation into a `#[differentiable]` function and call it"),
             BreakContinue => f.write_str("`break` and `continue` inside a closure cannot be differentiated: move the loop into the function body"),
-            IfLet => f.write_str("`if let` is not supported in a differentiable function: test the condition with a `bool` expression"),
+            IfLet => f.write_str("`if let` matches a value that is not differentiated: test a differentiated value with a `bool` condition (`if x > 0.0`)"),
             Try => f.write_str("`?` is not supported in a differentiable function: handle errors before calling it"),
             Async => f.write_str("`async`/`.await` cannot be differentiated: await the inputs before calling the differentiable function"),
             Unsafe => f.write_str("`unsafe` blocks cannot be differentiated: move the unsafe code out of the differentiable function"),
-            Match => f.write_str("`match` on differentiated values is not supported: write `if`/`else` with a `bool` condition"),
+            Match => f.write_str("`match` chooses its arm by a value that is not differentiated: match on a constant (an enum, an integer), or compare the differentiated value in an `if`/`else`"),
             Macro(name) => write!(f, "the macro `{name}!` cannot be differentiated: write the expression it stands for (for a vector, `SVector::new(..)`)"),
             Cast => f.write_str("casts (`as`) are not differentiated: convert constants before the computation, or use `nalgebra::convert`"),
             Array => f.write_str("arrays of differentiated values are not supported: use `SVector::new(..)` or `SMatrix::new(..)`"),

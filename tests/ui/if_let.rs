@@ -1,9 +1,10 @@
 use autograd::prelude::*;
 
 #[differentiable]
-fn f(x: f64, #[constant] scale: Option<f64>) -> f64 {
-    if let Some(s) = scale {
-        x * s
+fn f(x: f64, #[constant] scale: f64) -> f64 {
+    let scaled = if x > 1.0 { Some(x * scale) } else { None };
+    if let Some(s) = scaled {
+        s
     } else {
         x
     }

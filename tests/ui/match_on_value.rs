@@ -1,10 +1,10 @@
 use autograd::prelude::*;
 
 #[differentiable]
-fn f(x: f64, #[constant] k: u8) -> f64 {
-    match k {
-        0 => x,
-        _ => x * 2.0,
+fn f(x: f64) -> f64 {
+    match x > 0.0 {
+        true => x,
+        false => -x,
     }
 }
 

@@ -12,7 +12,29 @@ pub fn pb_like<G, R, F: FnOnce(G) -> R>(_like: &G, f: F) -> F {
     f
 }
 
-/// The pullback of an `if`/`else`: one of two closures of different types.
+/// A pullback: a closure, or an [`Either`] of pullbacks (the arms of a `match`
+/// nest them: `Either<A, Either<B, C>>`).
+pub trait Pullback<G, R> {
+    /// Maps the cotangent of the outputs to those of the inputs.
+    fn call(self, g: G) -> R;
+}
+
+impl<G, R, F: FnOnce(G) -> R> Pullback<G, R> for F {
+    #[inline(always)]
+    fn call(self, g: G) -> R {
+        self(g)
+    }
+}
+
+impl<G, R, A: Pullback<G, R>, B: Pullback<G, R>> Pullback<G, R> for Either<A, B> {
+    #[inline(always)]
+    fn call(self, g: G) -> R {
+        Either::call(self, g)
+    }
+}
+
+/// The pullback of an `if`/`else` (or of two arms of a `match`): one of two
+/// closures of different types.
 pub enum Either<A, B> {
     /// The `then` branch ran.
     Left(A),
@@ -25,12 +47,12 @@ impl<A, B> Either<A, B> {
     #[inline(always)]
     pub fn call<G, R>(self, g: G) -> R
     where
-        A: FnOnce(G) -> R,
-        B: FnOnce(G) -> R,
+        A: Pullback<G, R>,
+        B: Pullback<G, R>,
     {
         match self {
-            Either::Left(a) => a(g),
-            Either::Right(b) => b(g),
+            Either::Left(a) => a.call(g),
+            Either::Right(b) => b.call(g),
         }
     }
 }

@@ -119,7 +119,7 @@ impl Lowerer<'_> {
                 self.cx.error(u.unsafe_token, Reject::Unsafe);
                 self.inactive(e)
             }
-            Expr::Match(_) => self.only_inactive(e, Reject::Match),
+            Expr::Match(m) => self.match_expr(m, e),
             Expr::Macro(m) => {
                 let name = m
                     .mac

@@ -71,12 +71,22 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn if_else(&mut self, i: &syn::ExprIf, e: &Expr) -> Val {
-        if let Expr::Let(l) = &*i.cond {
-            self.cx.error(l, Reject::IfLet);
-            return self.inactive(e);
-        }
+        // `if let P = v`: the pattern's names are constants in the `then` branch.
+        let pattern = match &*i.cond {
+            Expr::Let(l) if self.mentions_active(l.expr.to_token_stream()) => {
+                self.cx.error(&l.expr, Reject::IfLet);
+                return self.inactive(e);
+            }
+            Expr::Let(l) => Some(&*l.pat),
+            _ => None,
+        };
         let before = self.scopes.clone();
-        let (mut ra, ta, ea) = self.branch(|l| l.stmts(&i.then_branch.stmts));
+        let (mut ra, ta, ea) = self.branch(|l| {
+            if let Some(pat) = pattern {
+                l.bind_pattern(pat, &|_| Binding::Inactive { is_ref: false });
+            }
+            l.stmts(&i.then_branch.stmts)
+        });
         self.scopes = before.clone();
         let (mut rb, tb, eb) = match &i.else_branch {
             Some((_, els)) => self.branch(|l| match &**els {
@@ -112,7 +122,7 @@ impl Lowerer<'_> {
             tail_active,
             &ea,
             &outs,
-            Some((quote!(#p::Either::Left), &inputs)),
+            Some((vec![quote!(#p::Either::Left)], &inputs)),
         );
         let (b, _) = self.branch_code(
             &rb,
@@ -120,7 +130,7 @@ impl Lowerer<'_> {
             tail_active,
             &eb,
             &outs,
-            Some((quote!(#p::Either::Right), &inputs)),
+            Some((vec![quote!(#p::Either::Right)], &inputs)),
         );
         let (pb, t, tt, cond) = (
             self.fresh("__pb"),
@@ -130,6 +140,83 @@ impl Lowerer<'_> {
         );
         self.emit(quote!(let (#t, #tt, #pb) = if #cond { #a } else { #b };));
         self.finish_region(t, tt, tail_active, &outs, quote!(#pb.call), inputs)
+    }
+
+    /// `match` on a value that is not differentiated: each arm is a branch whose
+    /// pattern names are constants; the pullback is the taken arm's, in nested
+    /// `Either`s (`Left`, `Right(Left)`, .., `Right(..(Right))` for the last arm).
+    pub(super) fn match_expr(&mut self, m: &syn::ExprMatch, e: &Expr) -> Val {
+        if self.mentions_active(m.expr.to_token_stream()) {
+            self.cx.error(&m.expr, Reject::Match);
+            return self.inactive(e);
+        }
+        let before = self.scopes.clone();
+        let mut arms = Vec::new();
+        for arm in &m.arms {
+            self.scopes = before.clone();
+            arms.push(self.branch(|l| {
+                l.bind_pattern(&arm.pat, &|_| Binding::Inactive { is_ref: false });
+                match &*arm.body {
+                    Expr::Block(b) if b.label.is_none() => l.stmts(&b.block.stmts),
+                    other => l.expr(other),
+                }
+            }));
+        }
+        self.scopes = before.clone();
+        let envs: Vec<&Scopes> = arms.iter().map(|(_, _, env)| env).collect();
+        let outs = Self::changed(&before, &envs);
+        for (r, _, env) in &mut arms {
+            self.pass_through(r, env, &outs);
+        }
+        let tail_active = arms.iter().any(|(_, t, _)| t.active().is_some());
+        if !tail_active && outs.is_empty() {
+            return self.inactive(e);
+        }
+        let scrutinee = &m.expr;
+        let heads: Vec<TokenStream> = m
+            .arms
+            .iter()
+            .map(|a| {
+                let pat = &a.pat;
+                let guard = a.guard.as_ref().map(|(i, g)| quote!(#i #g));
+                quote!(#pat #guard)
+            })
+            .collect();
+        if self.mode == Mode::Jvp {
+            let codes: Vec<TokenStream> = arms
+                .iter()
+                .map(|(r, t, env)| self.branch_tangent_code(r, t, tail_active, env, &outs))
+                .collect();
+            let (t, tt) = (self.fresh("__tail"), self.fresh("__tt"));
+            self.emit(quote!(let (#t, #tt) = match #scrutinee { #(#heads => { #codes })* };));
+            return self.finish_region_jvp(t, tt, tail_active, &outs);
+        }
+        let mut inputs: Vec<VarId> = arms
+            .iter()
+            .flat_map(|(r, _, _)| r.inputs.iter().copied())
+            .collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        let p = private();
+        let n = arms.len();
+        let mut codes = Vec::new();
+        for (k, (r, t, env)) in arms.iter().enumerate() {
+            let mut variants = vec![quote!(#p::Either::Right); k];
+            if k + 1 < n {
+                variants.push(quote!(#p::Either::Left));
+            }
+            let (code, _) =
+                self.branch_code(r, t, tail_active, env, &outs, Some((variants, &inputs)));
+            codes.push(code);
+        }
+        let (pb, t, tt) = (self.fresh("__pb"), self.fresh("__tail"), self.fresh("__tt"));
+        self.emit(quote!(let (#t, #tt, #pb) = match #scrutinee { #(#heads => { #codes })* };));
+        let call = match n {
+            // One arm: its pullback is a closure, not an `Either`.
+            1 => quote!(#p::Pullback::call(#pb)),
+            _ => quote!(#pb.call),
+        };
+        self.finish_region(t, tt, tail_active, &outs, call, inputs)
     }
 
     /// Makes the active values that leave `region` as they came in (outputs in
@@ -145,7 +232,7 @@ impl Lowerer<'_> {
     }
 
     /// The forward code of one branch, ending in `(value, pullback)`. `wrap` puts
-    /// the pullback in an `Either` variant and makes it return `inputs`' cotangents
+    /// the pullback in nested `Either` variants and makes it return `inputs`' cotangents
     /// (the union over both branches) instead of the region's own inputs.
     pub(super) fn branch_code(
         &mut self,
@@ -154,7 +241,7 @@ impl Lowerer<'_> {
         tail_active: bool,
         env: &Scopes,
         outs: &[Pos],
-        wrap: Option<(TokenStream, &Vec<VarId>)>,
+        wrap: Option<(Vec<TokenStream>, &Vec<VarId>)>,
     ) -> (TokenStream, Option<VarId>) {
         let fwd = &region.fwd;
         let tail_tokens = match tail {
@@ -184,8 +271,9 @@ impl Lowerer<'_> {
         let like = like_tuple(&like, pairs);
         let p = private();
         let pb = quote!(#p::pb_like(&#like, #closure));
+        // The variants, outermost first.
         let pb = match wrap {
-            Some((variant, _)) => quote!(#variant(#pb)),
+            Some((variants, _)) => variants.iter().rev().fold(pb, |pb, v| quote!(#v(#pb))),
             None => pb,
         };
         // Second order: the tangents of the branch's results travel beside them.
