@@ -96,11 +96,8 @@ impl Lowerer<'_> {
         });
         let (fwd, tag, method, last) = match rule {
             Rule::Named(name) => {
-                let camel = camel_case(name);
-                let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
-                let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
-                let method = at(&Ident::new(name, Span::call_site()), sp);
-                (quote!(#fwd), quote!(#tag), method, extra.clone())
+                let (fwd, tag, method) = named_rule(name, sp);
+                (fwd, tag, method, extra.clone())
             }
             Rule::Fn(f) => {
                 let tag = quote!(UnaryTag::<#p::rules::#f>);
@@ -176,11 +173,8 @@ impl Lowerer<'_> {
         let (ta, tb, o_at, pf_at) = (at(&ta, sp), at(&tb, sp), at(&o, sp), at(&pf, sp));
         let (fwd, tag, method, last) = match rule {
             Rule::Named(name) => {
-                let camel = camel_case(name);
-                let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
-                let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
-                let method = at(&Ident::new(name, Span::call_site()), sp);
-                (quote!(#fwd), quote!(#tag), method, None)
+                let (fwd, tag, method) = named_rule(name, sp);
+                (fwd, tag, method, None)
             }
             Rule::Fn(f) => {
                 let tag = quote!(BinaryTag::<#p::rules::#f>);
@@ -265,4 +259,17 @@ pub(super) enum Rule<'a> {
     Named(&'a str),
     /// A scalar function of `rules`, by its type.
     Fn(&'a Ident),
+}
+
+/// The forward trait, the tag and the method of a rule of `dispatch.rs` named
+/// `name` (`mul`: `MulForward`, `MulTag`, `.mul()`), the method spanned at `sp`.
+fn named_rule(name: &str, sp: Span) -> (TokenStream, TokenStream, Ident) {
+    let camel = camel_case(name);
+    let fwd = Ident::new(&format!("{camel}Forward"), Span::call_site());
+    let tag = Ident::new(&format!("{camel}Tag"), Span::call_site());
+    (
+        quote!(#fwd),
+        quote!(#tag),
+        at(&Ident::new(name, Span::call_site()), sp),
+    )
 }
