@@ -33,13 +33,54 @@ pub enum Form {
     /// `x.clamp(lo, hi)`, lowered as `x.max(lo).min(hi)` (the same value; the
     /// gradient goes to whichever operand is returned).
     Clamp,
+    /// The first call of a chain lowered as one rule (`m.try_inverse().unwrap()`);
+    /// the chain alone is differentiated, a part of it is refused.
+    Chain(&'static Chain),
+    /// A view with constant positions taken as an owned matrix, through the
+    /// [`VIEW`] rule: its selector type of `autograd::rules` (`"FixedRows"`, which
+    /// takes the call's turbofish) and the number of positions it takes.
+    View(&'static str, usize),
 }
+
+/// A chain of method calls lowered as one rule of `dispatch.rs`.
+#[derive(PartialEq, Eq, Debug)]
+pub struct Chain {
+    /// The calls, innermost first, each with its number of arguments.
+    pub calls: &'static [(&'static str, usize)],
+    /// The rule (`"inverse"`): unary if the chain takes no argument, binary with
+    /// its one argument otherwise.
+    pub rule: &'static str,
+    /// How users write it, for the message on a chain cut short.
+    pub spelled: &'static str,
+}
+
+/// `m.try_inverse().unwrap()`.
+pub const INVERSE: Chain = Chain {
+    calls: &[("try_inverse", 0), ("unwrap", 0)],
+    rule: "inverse",
+    spelled: "m.try_inverse().unwrap()",
+};
+
+/// `a.lu().solve(&b).unwrap()`.
+pub const LU_SOLVE: Chain = Chain {
+    calls: &[("lu", 0), ("solve", 1), ("unwrap", 0)],
+    rule: "lu_solve",
+    spelled: "a.lu().solve(&b).unwrap()",
+};
+
+/// `a.cholesky().unwrap().solve(&b)`.
+pub const CHOLESKY_SOLVE: Chain = Chain {
+    calls: &[("cholesky", 0), ("unwrap", 0), ("solve", 1)],
+    rule: "cholesky_solve",
+    spelled: "a.cholesky().unwrap().solve(&b)",
+};
 
 impl Form {
     /// The number of arguments besides the receiver.
     pub fn args(self) -> usize {
         match self {
-            Form::Scalar(_) | Form::Unary(_) | Form::Clone => 0,
+            Form::Scalar(_) | Form::Unary(_) | Form::Clone | Form::Chain(_) => 0,
+            Form::View(_, n) => n,
             Form::WithConstant(_) | Form::Binary(_) | Form::Scalar2(_) | Form::Map => 1,
             Form::MulAdd | Form::Clamp => 2,
         }
@@ -135,6 +176,19 @@ pub const METHODS: &[Primitive] = &[
     row("mean", Unary("mean"), Matrices),
     row("norm", Unary("norm"), Matrices),
     row("norm_squared", Unary("norm_squared"), Matrices),
+    row("cross", Binary("cross"), Matrices),
+    row("normalize", Unary("normalize"), Matrices),
+    row("trace", Unary("trace"), Matrices),
+    row("determinant", Unary("determinant"), Matrices),
+    row("try_inverse", Form::Chain(&INVERSE), Matrices),
+    row("lu", Form::Chain(&LU_SOLVE), Matrices),
+    row("cholesky", Form::Chain(&CHOLESKY_SOLVE), Matrices),
+    row("add_scalar", Binary("add_scalar"), Matrices),
+    row("row", Form::View("Row", 1), Matrices),
+    row("column", Form::View("Column", 1), Matrices),
+    row("fixed_rows", Form::View("FixedRows", 1), Matrices),
+    row("fixed_columns", Form::View("FixedColumns", 1), Matrices),
+    row("fixed_view", Form::View("FixedView", 2), Matrices),
     row("map", Form::Map, Matrices),
     row("clone", Form::Clone, Matrices),
 ];
@@ -160,6 +214,16 @@ pub fn operator(op: &BinOp) -> Option<(&'static str, bool)> {
 pub const NEG: &str = "neg";
 /// The rule of indexing with a constant index (`m[i]`, `m[(i, j)]`).
 pub const INDEX: &str = "index";
+/// The rule of the views of [`Form::View`], which takes the view's selector.
+pub const VIEW: &str = "view";
+
+/// The chains of calls lowered as one rule, in table order.
+pub fn chains() -> impl Iterator<Item = &'static Chain> {
+    METHODS.iter().filter_map(|p| match p.form {
+        Form::Chain(c) => Some(c),
+        _ => None,
+    })
+}
 
 /// Methods whose result is never differentiated (shapes, tests, comparisons).
 pub const QUERIES: &[&str] = &[
@@ -248,7 +312,7 @@ mod tests {
             .filter_map(|op| operator(&syn::parse_str(op).expect("an operator")))
             .map(|(rule, _)| rule)
             .collect();
-        rules.extend([NEG, INDEX]);
+        rules.extend([NEG, INDEX, VIEW]);
         rules
     }
 
@@ -257,6 +321,7 @@ mod tests {
         let dispatch = read("autograd-core/src/adjoint/dispatch.rs");
         let named = METHODS.iter().filter_map(|p| match p.form {
             Form::Unary(r) | Form::Binary(r) | Form::WithConstant(r) => Some(r),
+            Form::Chain(c) => Some(c.rule),
             _ => None,
         });
         for rule in named.chain(operators()) {
@@ -279,6 +344,18 @@ mod tests {
             match p.form {
                 Form::Binary(r) => assert!(binary.iter().any(|b| b == r), "`{r}` is not binary"),
                 Form::Unary(r) => assert!(unary.iter().any(|u| u == r), "`{r}` is not unary"),
+                Form::Chain(c) => {
+                    let arity = if c.calls.iter().any(|(_, n)| *n > 0) {
+                        &binary
+                    } else {
+                        &unary
+                    };
+                    assert!(
+                        arity.iter().any(|r| r == c.rule),
+                        "`{}` has the wrong arity",
+                        c.rule
+                    )
+                }
                 _ => {}
             }
         }
@@ -294,6 +371,7 @@ mod tests {
         {
             let listed = METHODS.iter().any(|p| {
                 matches!(p.form, Form::Unary(r) | Form::Binary(r) | Form::WithConstant(r) if r == rule)
+                    || matches!(p.form, Form::Chain(c) if c.rule == rule)
             });
             assert!(
                 listed || ops.contains(&rule.as_str()),

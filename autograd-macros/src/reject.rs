@@ -98,6 +98,9 @@ pub enum Reject<'a> {
     UnknownMethod(String),
     /// `x.powi(n)` with a differentiated `n`.
     DifferentiatedPowiExponent,
+    /// The start of a chain lowered as one rule without the rest
+    /// (`m.try_inverse()` without `.unwrap()`).
+    ChainCutShort(&'static primitives::Chain),
     /// A call through something other than a path (a closure value, `(f)(x)`).
     CallNotByPath,
 
@@ -156,6 +159,7 @@ impl fmt::Display for Reject<'_> {
             Operator(op) => write!(f, "`{op}` has no derivative rule: differentiable functions use `+ - * /` and the supported methods"),
             UnknownMethod(name) => write!(f, "`{name}` has no derivative rule in a differentiable function; the supported methods are: {}. For another entry-wise function write `m.map(|v| ...)` with a supported body, or stop the gradient with `autograd::detach(..)`", primitives::supported()),
             DifferentiatedPowiExponent => f.write_str("the exponent of `powi` is a constant integer: for a differentiated exponent write `x.powf(p)`"),
+            ChainCutShort(chain) => write!(f, "`{}` of a differentiated matrix is differentiated only as the whole chain `{}`, one rule (a matrix it cannot invert or factor panics at run time, as the `unwrap` does): write `{}`", chain.calls[0].0, chain.spelled, chain.spelled),
             CallNotByPath => f.write_str("only functions named by a path can be called in a differentiable function"),
             LoopNotOverRange => f.write_str("a differentiable `for` loop runs over a range: write `for i in 0..n` (`0..v.len()` for a vector) and index with `i`"),
             LoopWithoutEnd => f.write_str("give the loop range an end: `a..b` or `a..=b`"),

@@ -20,9 +20,11 @@ use core::marker::PhantomData;
 use super::tangent::NoGrad;
 
 use crate::rules::{
-    AddRule, Binary, ComponentDivRule, ComponentMulRule, DivRule, DotRule, ExpRule, IndexRule,
+    AddRule, AddScalarRule, Binary, CholeskySolveRule, ComponentDivRule, ComponentMulRule,
+    CrossRule, DeterminantRule, DivRule, DotRule, ExpRule, IndexRule, InverseRule, LuSolveRule,
     MaxEntryRule, MaxRule, MeanRule, MinEntryRule, MinRule, MulRule, NegRule, NormRule,
-    NormSquaredRule, PowfRule, PowiRule, SubRule, SumRule, TransposeRule, Unary,
+    NormSquaredRule, NormalizeRule, PowfRule, PowiRule, SubRule, SumRule, TraceRule, TransposeRule,
+    Unary, ViewRule,
 };
 
 /// The pullback of a rule applied in the forward sweep. `R` names the rule;
@@ -300,6 +302,14 @@ unary!(/** Tag of `a.norm()`. */ norm, NormRule, NormTag, NormForward, Output, r
 unary!(/** Tag of `a.norm_squared()`. */ norm_squared, NormSquaredRule, NormSquaredTag, NormSquaredForward, Output, bilinear);
 unary!(/** Tag of `a.max()` (largest entry). */ max_entry, MaxEntryRule, MaxEntryTag, MaxEntryForward, Output, linear);
 unary!(/** Tag of `a.min()` (smallest entry). */ min_entry, MinEntryRule, MinEntryTag, MinEntryForward, Output, linear);
+binary!(/** Tag of `a.cross(&b)`. */ cross, CrossRule, CrossTag, CrossForward, Same, bilinear);
+binary!(/** Tag of `m.add_scalar(s)`. */ add_scalar, AddScalarRule, AddScalarTag, AddScalarForward, Same, linear);
+binary!(/** Tag of `a.lu().solve(&b).unwrap()`. */ lu_solve, LuSolveRule, LuSolveTag, LuSolveForward, Output, rule);
+binary!(/** Tag of `a.cholesky().unwrap().solve(&b)`. */ cholesky_solve, CholeskySolveRule, CholeskySolveTag, CholeskySolveForward, Output, rule);
+unary!(/** Tag of `a.normalize()`. */ normalize, NormalizeRule, NormalizeTag, NormalizeForward, Same, rule);
+unary!(/** Tag of `m.trace()`. */ trace, TraceRule, TraceTag, TraceForward, Output, linear);
+unary!(/** Tag of `m.determinant()`. */ determinant, DeterminantRule, DeterminantTag, DeterminantForward, Output, rule);
+unary!(/** Tag of `m.try_inverse().unwrap()`. */ inverse, InverseRule, InverseTag, InverseForward, Same, rule);
 
 /// Tag of a scalar function `F`, applied to a scalar or entry-wise.
 pub struct UnaryTag<F>(PhantomData<F>);
@@ -550,6 +560,70 @@ impl<A, I> Token<IndexTag, A, I> {
     pub fn second(self, _: &A, _: I, _: &A::Output, _: &A, _: &A::Output) -> NoGrad
     where
         A: IndexRule<I>,
+    {
+        NoGrad
+    }
+}
+
+/// Tag of a view with constant positions (`m.row(i)`, `m.fixed_view::<P, Q>(i, j)`, ..),
+/// selected by `S` (see [`ViewRule`]).
+pub struct ViewTag;
+
+/// The view of `a` selected by `s` and the token of its pullback.
+#[inline(always)]
+pub fn view<A: ViewRule<S>, S>(a: &A, s: S) -> (A::Output, Token<ViewTag, A, S>) {
+    (a.value(s), Token(PhantomData))
+}
+
+impl ViewTag {
+    /// Type-checks the operand and selector against the rule (see [`AddTag::fits`]).
+    #[inline(always)]
+    pub fn fits<A: ViewRule<S>, S>(_: &A, _: S) {}
+}
+
+/// The forward call of a view as a method of `(&a, selector)` (see [`AddForward`]).
+pub trait ViewForward {
+    /// The value's type.
+    type Value;
+    /// The pullback's token.
+    type Token;
+    /// The value and the token of its pullback.
+    fn view(self) -> (Self::Value, Self::Token);
+}
+
+impl<A: ViewRule<S>, S> ViewForward for (&A, S) {
+    type Value = A::Output;
+    type Token = Token<ViewTag, A, S>;
+    #[inline(always)]
+    fn view(self) -> (A::Output, Self::Token) {
+        (self.0.value(self.1), Token(PhantomData))
+    }
+}
+
+impl<A, S> Token<ViewTag, A, S> {
+    /// The rule's pullback.
+    #[inline(always)]
+    pub fn pullback(self, a: &A, s: S, out: &A::Output, g: &A::Output) -> A
+    where
+        A: ViewRule<S>,
+    {
+        a.pullback(s, out, g)
+    }
+
+    /// The rule's tangent (forward mode).
+    #[inline(always)]
+    pub fn tangent(self, a: &A, s: S, out: &A::Output, da: &A) -> A::Output
+    where
+        A: ViewRule<S>,
+    {
+        a.tangent(s, out, da)
+    }
+
+    /// A view is linear: no second-order term ([`NoGrad`] adds nothing).
+    #[inline(always)]
+    pub fn second(self, _: &A, _: S, _: &A::Output, _: &A, _: &A::Output) -> NoGrad
+    where
+        A: ViewRule<S>,
     {
         NoGrad
     }

@@ -27,7 +27,11 @@ impl Lowerer<'_> {
             {
                 let recv = self.expr(&c.args[0]);
                 let rest: Vec<&Expr> = c.args.iter().skip(1).collect();
-                return self.method(&method.ident, recv, &rest, e);
+                let turbofish = match &method.arguments {
+                    syn::PathArguments::AngleBracketed(a) => Some(a),
+                    _ => None,
+                };
+                return self.method(&method.ident, turbofish, recv, &rest, e);
             }
         }
         let is_type = |s: &syn::PathSegment| {

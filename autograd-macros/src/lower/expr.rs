@@ -2,13 +2,13 @@
 //! dispatched through the table of `crate::primitives`; what has no rule is
 //! rejected here with its `crate::reject` message.
 
-use super::ir::{Binding, Val};
+use super::ir::{private, Binding, Val};
 use super::prim::Rule;
 use super::Lowerer;
 use crate::primitives::{self, Form};
 use crate::reject::Reject;
 use proc_macro2::Span;
-use quote::ToTokens;
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Ident, UnOp};
 
@@ -177,6 +177,9 @@ impl Lowerer<'_> {
         {
             return self.inactive(e);
         }
+        if let Some(v) = self.chain(mc, e) {
+            return v;
+        }
         if let (Some(Form::Map), [Expr::Closure(c)]) = (
             primitives::find(&name, mc.args.len()),
             &*mc.args.iter().collect::<Vec<_>>(),
@@ -185,12 +188,66 @@ impl Lowerer<'_> {
         }
         let recv = self.expr(&mc.receiver);
         let args: Vec<&Expr> = mc.args.iter().collect();
-        self.method(&mc.method, recv, &args, e)
+        self.method(&mc.method, mc.turbofish.as_ref(), recv, &args, e)
+    }
+
+    /// A chain of calls of `crate::primitives::chains` ending at `mc`
+    /// (`m.try_inverse().unwrap()`), lowered as its one rule; the start of one cut
+    /// short (`m.try_inverse()` alone) is refused with the chain to write. `None`
+    /// if `mc` ends no chain.
+    fn chain(&mut self, mc: &syn::ExprMethodCall, e: &Expr) -> Option<Val> {
+        // The calls ending at `mc`, outermost first.
+        let mut calls = vec![mc];
+        while let Expr::MethodCall(inner) = &*calls[calls.len() - 1].receiver {
+            calls.push(inner);
+        }
+        for chain in primitives::chains() {
+            let longest = chain.calls.len().min(calls.len());
+            for j in (1..=longest).rev() {
+                // The outermost `j` calls, innermost first, against the chain's first `j`.
+                let tail: Vec<&syn::ExprMethodCall> = calls[..j].iter().rev().copied().collect();
+                let fits = tail
+                    .iter()
+                    .zip(chain.calls)
+                    .all(|(c, (name, n))| c.method == name && c.args.len() == *n);
+                if !fits {
+                    continue;
+                }
+                if j < chain.calls.len() {
+                    self.cx.error(e, Reject::ChainCutShort(chain));
+                    return Some(self.inactive(e));
+                }
+                let sp = e.span();
+                let recv = self.expr(&tail[0].receiver);
+                let args: Vec<&Expr> = tail.iter().flat_map(|c| c.args.iter()).collect();
+                return Some(match args[..] {
+                    [b] => {
+                        let rhs = self.expr(b);
+                        if recv.active().is_none() && rhs.active().is_none() {
+                            self.inactive(e)
+                        } else {
+                            self.rule2(chain.rule, recv, rhs, sp)
+                        }
+                    }
+                    _ if recv.active().is_none() => self.inactive(e),
+                    _ => self.rule1(chain.rule, recv, None, sp),
+                });
+            }
+        }
+        None
     }
 
     /// A method with a rule of `crate::primitives`, applied to `recv` (also used
-    /// for `f64::tanh(x)`).
-    pub(super) fn method(&mut self, method: &Ident, recv: Val, args: &[&Expr], e: &Expr) -> Val {
+    /// for `f64::tanh(x)`); `turbofish` is the call's `::<..>`, which a view's
+    /// selector takes (`fixed_rows::<K>(i)`).
+    pub(super) fn method(
+        &mut self,
+        method: &Ident,
+        turbofish: Option<&syn::AngleBracketedGenericArguments>,
+        recv: Val,
+        args: &[&Expr],
+        e: &Expr,
+    ) -> Val {
         let name = method.to_string();
         let sp = e.span();
         let form = primitives::find(&name, args.len());
@@ -235,6 +292,34 @@ impl Lowerer<'_> {
                 let (b, c) = (self.expr(b), self.expr(c));
                 let ab = self.rule2("mul", recv, b, sp);
                 self.rule2("add", ab, c, sp)
+            }
+            (Some(Form::Chain(chain)), []) => {
+                self.cx.error(e, Reject::ChainCutShort(chain));
+                self.inactive(e)
+            }
+            (Some(Form::View(selector, _)), positions) => {
+                if recv.active().is_none() {
+                    return self.inactive(e);
+                }
+                let mut at = Vec::new();
+                for x in positions {
+                    let v = self.expr(x);
+                    if v.active().is_some() {
+                        self.cx.error(x, Reject::DifferentiatedIndex);
+                    }
+                    at.push(self.constant(v));
+                }
+                let (p, selector) = (private(), Ident::new(selector, Span::call_site()));
+                let generics = turbofish.map(|t| {
+                    let args = &t.args;
+                    quote!(::<#args>)
+                });
+                let s = Val::Inactive {
+                    tokens: quote_spanned!(sp=> #p::rules::#selector #generics (#(#at),*)),
+                    is_ref: false,
+                };
+                let s = self.constant(s);
+                self.rule1(primitives::VIEW, recv, Some(s), sp)
             }
             (Some(Form::Clamp), [lo, hi]) => {
                 let (lo, hi) = (self.expr(lo), self.expr(hi));
