@@ -2,6 +2,8 @@
 //!
 //! `#[differentiable]` runs in phases, one file each:
 //!
+//! 0. `method`: on an `impl` block, each differentiated method becomes a free
+//!    function of its receiver, which the phases below differentiate.
 //! 1. `parse`: the item becomes a typed view of the function that keeps spans.
 //! 2. `check`: the signature is checked; every problem is collected in a
 //!    `ctxt::Ctxt`, not returned at the first one.
@@ -22,6 +24,7 @@ mod desugar;
 mod emit;
 mod fallback;
 mod lower;
+mod method;
 mod module;
 mod parse;
 mod primitives;
@@ -39,7 +42,8 @@ use proc_macro::TokenStream;
 /// See the `autograd` crate's documentation for the language a differentiable
 /// function may use and the items generated beside it (`NAME::Grad`,
 /// `NAME::grad`, `NAME::vjp`, `NAME::jvp`, `NAME::hvp`, `NAME::hessian`,
-/// `NAME::apply`).
+/// `NAME::apply`). On an `impl` block it differentiates methods, adding the
+/// siblings `NAME_grad`, `NAME_vjp` and `NAME_jvp` (see the crate's README).
 #[proc_macro_attribute]
 pub fn differentiable(args: TokenStream, input: TokenStream) -> TokenStream {
     differentiable_impl(args.into(), input.into()).into()
@@ -49,6 +53,9 @@ fn differentiable_impl(
     args: proc_macro2::TokenStream,
     input: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
+    if let Ok(item) = syn::parse2::<syn::ItemImpl>(input.clone()) {
+        return method::expand(args, item);
+    }
     let mut cx = ctxt::Ctxt::default();
     let custom_vjp = parse::attribute(args, &mut cx);
     let item: syn::ItemFn = match syn::parse2(input.clone()) {

@@ -16,8 +16,20 @@ pub enum Reject<'a> {
     AttributeArguments,
     /// `#[differentiable]` on something other than a function.
     NotAFunction,
-    /// A `self` parameter.
+    /// A `self` parameter on a function the macro sees alone.
     Method,
+    /// `#[differentiable(..)]` with arguments on an `impl` block.
+    ImplArguments,
+    /// `#[differentiable]` on `impl Trait for Type`.
+    TraitImpl,
+    /// `#[differentiable]` on an `impl` of a type that is not a path (`impl &T`).
+    ImplOfUnnamedType,
+    /// `self: Box<Self>` and other typed receivers.
+    TypedReceiver,
+    /// `&mut self`.
+    MutSelf,
+    /// `#[differentiable(self)]` on an associated function without a receiver.
+    DifferentiatedSelfWithoutReceiver,
     /// `#[constant(..)]` with arguments.
     ConstantArguments,
 
@@ -120,8 +132,14 @@ impl fmt::Display for Reject<'_> {
         use Reject::*;
         match self {
             AttributeArguments => f.write_str("`#[differentiable]` takes no arguments but a custom rule, `vjp = PULLBACK`: write `#[differentiable]` (and mark parameters that are not differentiated with `#[constant]`), or `#[differentiable(vjp = my_pullback)]`"),
-            NotAFunction => f.write_str("`#[differentiable]` applies to a function: `#[differentiable] fn f(x: f64) -> f64 { .. }`"),
-            Method => f.write_str("`#[differentiable]` works on free functions, not methods: move the function out of the `impl` block and pass the fields it needs as parameters"),
+            NotAFunction => f.write_str("`#[differentiable]` applies to a function (`#[differentiable] fn f(x: f64) -> f64 { .. }`) or to an `impl` block of methods"),
+            Method => f.write_str("a method is differentiated through its `impl` block: write `#[differentiable]` on the `impl` (it differentiates the methods marked `#[differentiable]` in it, or all of them if none is), and call `v.NAME_grad(..)`"),
+            ImplArguments => f.write_str("`#[differentiable]` on an `impl` block takes no arguments: mark a method `#[differentiable(self)]` to differentiate its receiver, or `#[differentiable(vjp = PULLBACK)]` to give its rule"),
+            TraitImpl => f.write_str("`#[differentiable]` cannot add methods to a trait implementation: put the method in an inherent `impl Type { .. }` block marked `#[differentiable]` and call it from the trait's method"),
+            ImplOfUnnamedType => f.write_str("`#[differentiable]` on an `impl` block needs a named type (`impl Spring`, `impl<T> Body<T>`): its derivatives live in a module named after the type"),
+            TypedReceiver => f.write_str("a differentiated method takes `&self` or `self`: write the receiver without a type"),
+            MutSelf => f.write_str("a differentiated method cannot take `&mut self`: take `&self` and return the new value (or the update), or write the mutation outside the differentiated method"),
+            DifferentiatedSelfWithoutReceiver => f.write_str("`#[differentiable(self)]` differentiates the receiver, and this function has none: write `#[differentiable]`"),
             ConstantArguments => f.write_str("`#[constant]` takes no arguments: write `#[constant] name: Type`"),
             ParameterPattern => f.write_str("bind this parameter to a name (`x: f64`): patterns in parameters cannot be differentiated"),
             AsyncFn => f.write_str("an `async fn` cannot be differentiable: remove `async` and differentiate the computation it awaits"),

@@ -50,9 +50,13 @@ fn lu_solve<T: Real, const N: usize, const C: usize>(
 where
     Const<N>: DimMin<Const<N>, Output = Const<N>>,
 {
-    match m.lu().solve(b) {
-        Some(x) => x,
-        None => panic!("`lu().solve(&b).unwrap()` with a singular matrix: solve returned None"),
+    // `solve_mut` on a copy: the result type is `b`'s, with no allocator bound
+    // for the compiler to infer (the `no_std` build cannot infer `solve`'s).
+    let mut x = *b;
+    if m.lu().solve_mut(&mut x) {
+        x
+    } else {
+        panic!("`lu().solve(&b).unwrap()` with a singular matrix: solve returned None")
     }
 }
 
