@@ -7,6 +7,8 @@ mod workloads;
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
 
+use autograd::nalgebra::Vector3;
+use autograd::prelude::*;
 use counting_alloc::{assert_none_since, counts, Counting};
 
 #[global_allocator]
@@ -47,4 +49,30 @@ fn a_static_training_step_allocates_nothing() {
     }
     assert_eq!(counts(), before, "a training step allocated");
     assert!(last < first, "training lowers the loss: {first} -> {last}");
+}
+
+/// Arrays, array literals and entry assignments in a constant-bound loop: the
+/// gradient allocates nothing either.
+#[test]
+fn array_gradients_allocate_nothing() {
+    #[differentiable]
+    fn chain_energy(links: [Vector3<f64>; 4], k: f64) -> f64 {
+        let mut ends = [Vector3::zeros(); 4];
+        let mut at = Vector3::zeros();
+        for (i, link) in links.iter().enumerate() {
+            at += link;
+            ends[i] = at;
+        }
+        let heights = [ends[0][2], ends[1][2], ends[2][2], ends[3][2]];
+        let mut e = 0.0;
+        for h in heights {
+            e += k * h * h;
+        }
+        e
+    }
+    let links = [Vector3::new(0.1, 0.2, 0.3); 4];
+    let before = counts();
+    let (e, g) = std::hint::black_box(chain_energy::grad(links, 2.0));
+    assert_none_since(before, "grad");
+    assert!(e > 0.0 && g.k > 0.0);
 }

@@ -109,6 +109,15 @@ impl<const R: usize, const C: usize> Flat for SMatrix<f64, R, C> {
     }
 }
 
+impl<X: Flat, const N: usize> Flat for [X; N] {
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        self.iter().for_each(|x| x.flatten_into(out));
+    }
+    fn unflatten(&self, coords: &mut &[f64]) -> Self {
+        core::array::from_fn(|i| self[i].unflatten(coords))
+    }
+}
+
 macro_rules! tuple_flat {
     ($($name:ident $idx:tt),+) => {
         impl<$($name: Flat),+> Flat for ($($name,)+) {

@@ -92,8 +92,6 @@ pub enum Reject<'a> {
     Macro(String),
     /// `as` on a differentiated value.
     Cast,
-    /// `[a, b]` or `[a; n]` of differentiated values.
-    Array,
     /// `S { .. }` of differentiated values.
     StructLiteral,
     /// `a..b` of differentiated values.
@@ -119,6 +117,10 @@ pub enum Reject<'a> {
     // ----- loops and `map` -----------------------------------------------------
     /// `for` over something other than a range.
     LoopNotOverRange,
+    /// `it.sum()` or `it.product()` of differentiated entries without the type.
+    SumWithoutType(String),
+    /// `it.fold(init, f)` whose `f` is not a closure of two parameters.
+    FoldWithoutClosure,
     /// `for i in a..`.
     LoopWithoutEnd,
     /// `map` with a closure of other than one parameter.
@@ -154,7 +156,7 @@ impl fmt::Display for Reject<'_> {
             LetElse => f.write_str("`let ... else` is not supported in a differentiable function: use `if`/`else`"),
             BindingPattern => f.write_str("this pattern cannot bind a differentiated value: use a name or a tuple of names"),
             EarlyReturn => f.write_str("`return` inside a closure cannot be differentiated: make the closure's body one expression (`if`/`else` for branches)"),
-            AssignIntoPart => f.write_str("assigning a differentiated value into part of a variable is not supported: build the matrix with `SMatrix::new(..)`, `from_element` or `map`"),
+            AssignIntoPart => f.write_str("a differentiated value can be assigned into an entry or field of a local variable (`v[i] = x`, `s.f = x`), not through a reference or into a temporary: assign into the variable itself, or build the value with `SMatrix::new(..)`, `from_element` or `map`"),
             DifferentiatedIndex => f.write_str("an index must be a constant, not a differentiated value"),
             Loop => f.write_str("`loop` is differentiated in a function body, not inside a closure: move the loop out of the closure, or into a `#[differentiable]` function"),
             EndlessLoop => f.write_str("this `loop` has no `break` or `return`, so it never ends and has nothing to differentiate: leave it with `break` (or `break value`) when done"),
@@ -168,7 +170,6 @@ impl fmt::Display for Reject<'_> {
             Match => f.write_str("`match` chooses its arm by a value that is not differentiated: match on a constant (an enum, an integer), or compare the differentiated value in an `if`/`else`"),
             Macro(name) => write!(f, "the macro `{name}!` cannot be differentiated: write the expression it stands for (for a vector, `SVector::new(..)`)"),
             Cast => f.write_str("casts (`as`) are not differentiated: convert constants before the computation, or use `nalgebra::convert`"),
-            Array => f.write_str("arrays of differentiated values are not supported: use `SVector::new(..)` or `SMatrix::new(..)`"),
             StructLiteral => f.write_str("struct literals of differentiated values are not supported: return a tuple or a matrix"),
             Range => f.write_str("ranges of differentiated values are not supported"),
             AssignAsValue => f.write_str("an assignment cannot be used as a value here: make it a statement"),
@@ -179,7 +180,9 @@ impl fmt::Display for Reject<'_> {
             DifferentiatedPowiExponent => f.write_str("the exponent of `powi` is a constant integer: for a differentiated exponent write `x.powf(p)`"),
             ChainCutShort(chain) => write!(f, "`{}` of a differentiated matrix is differentiated only as the whole chain `{}`, one rule (a matrix it cannot invert or factor panics at run time, as the `unwrap` does): write `{}`", chain.calls[0].0, chain.spelled, chain.spelled),
             CallNotByPath => f.write_str("only functions named by a path can be called in a differentiable function"),
-            LoopNotOverRange => f.write_str("a differentiable `for` loop runs over a range: write `for i in 0..n` (`0..v.len()` for a vector) and index with `i`"),
+            LoopNotOverRange => f.write_str("a differentiable `for` loop runs over a range (`for i in 0..n`) or over the entries of an array, matrix, slice or `Vec` (`v.iter()`, `&v`, `v`, with `.copied()`, `.enumerate()`, `.zip(w.iter())`): iterate one of those, or loop over indices and write `v[i]`"),
+            SumWithoutType(m) => write!(f, "write the type of the {m}: `.{m}::<f64>()` (or `let s: f64 = ...`); the differentiated loop it becomes starts from that type's {}", if m == "sum" { "zero" } else { "one" }),
+            FoldWithoutClosure => f.write_str("`fold` is differentiated with a closure of two parameters: `fold(init, |acc, x| ..)`"),
             LoopWithoutEnd => f.write_str("give the loop range an end: `a..b` or `a..=b`"),
 
             MapArity => f.write_str("the closure of `map` takes one parameter, the entry: `m.map(|v| ...)`"),

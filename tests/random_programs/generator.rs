@@ -739,7 +739,54 @@ impl Body<'_> {
 
     /// One statement of a random kind.
     fn statement(&mut self) {
-        match self.rng.below(22) {
+        match self.rng.below(24) {
+            22 => {
+                // Entries of a matrix assigned and updated (`m[i] = s`, `m[j] += s`).
+                let Some(wk) = self.pick_var(|v| matches!(v.ty, Ty::M(..)) && v.bound <= 10.0)
+                else {
+                    return;
+                };
+                let Some((s, sb)) = self.scalar_operand(10.0) else {
+                    return;
+                };
+                let ty = self.vars[wk].ty;
+                let (i, j) = (self.rng.below(ty.len()), self.rng.below(ty.len()));
+                let m = self.new_var(ty, self.vars[wk].bound.max(sb) * 2.0);
+                self.stmts.push(Stmt::Code(format!(
+                    "let mut {m} = {w};\n{m}[{i}] = {s};\n{m}[{j}] += {s} * 0.5;",
+                    m = pw(m),
+                    w = self.own(wk),
+                )));
+            }
+            23 => {
+                // An array literal of scalars, read in a loop and by a constant index.
+                let e: Vec<Expr> = (0..3).map(|_| self.expr(Some(Ty::S))).collect();
+                let bound = e.iter().map(|e| e.bound).fold(0.0, f64::max);
+                if bound > 3.0 {
+                    return;
+                }
+                let (arr, acc) = (
+                    self.new_var(Ty::S, bound),
+                    self.new_var(Ty::S, 3.0 * bound * bound + bound),
+                );
+                self.vars[arr].used = true;
+                self.vars[arr].live = false;
+                let k = self.rng.below(3);
+                // The sum of squares by one of the iterator forms.
+                let (a, acc) = (pw(arr), pw(acc));
+                let squares = match self.rng.below(4) {
+                    0 => format!("let mut {acc} = {a}[{k}];\nfor x in {a}.iter() {{\n    {acc} += x * x;\n}}"),
+                    1 => format!("let mut {acc} = {a}[{k}];\nfor (i, &x) in {a}.iter().enumerate() {{\n    {acc} += x * {a}[i];\n}}"),
+                    2 => format!("let {acc} = {a}[{k}] + {a}.iter().map(|x| x * x).sum::<f64>();"),
+                    _ => format!("let {acc} = {a}.iter().fold({a}[{k}], |s, x| s + x * x);"),
+                };
+                self.stmts.push(Stmt::Code(format!(
+                    "let {a} = [{}, {}, {}];\n{squares}",
+                    e[0].code,
+                    e[1].code,
+                    e[2].code,
+                )));
+            }
             20 => {
                 // A tuple pattern bound to a call returning a pair.
                 let ty = *self.rng.pick(&SHAPES);

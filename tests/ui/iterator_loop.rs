@@ -4,10 +4,23 @@ use autograd::prelude::*;
 #[differentiable]
 fn f(v: SVector<f64, 3>) -> f64 {
     let mut s = 0.0;
-    for x in v.iter() {
+    for x in v.iter().rev() {
         s += *x;
     }
     s
+}
+
+#[differentiable]
+fn g(v: [f64; 3]) -> f64 {
+    let folded = v.iter().copied().fold(0.0, f64::max);
+    folded + v.iter().map(|x| x * x).sum::<f64>()
+}
+
+// The plain function infers the sum's type from its return type; the macro,
+// which cannot see types, asks for it.
+#[differentiable]
+fn h(v: [f64; 3]) -> f64 {
+    v.iter().map(|x| x * x).sum()
 }
 
 fn main() {}

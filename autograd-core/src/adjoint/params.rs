@@ -159,6 +159,24 @@ impl<T: Real, const R: usize, const C: usize> Params for SMatrix<T, R, C> {
     }
 }
 
+/// An array's entries are its elements' entries, element after element.
+impl<P: Params, const N: usize> Params for [P; N] {
+    type Scalar = P::Scalar;
+    const DIM: usize = N * P::DIM;
+    fn entries(&self) -> impl Iterator<Item = &Self::Scalar> {
+        self.iter().flat_map(Params::entries)
+    }
+    fn entries_mut(&mut self) -> impl Iterator<Item = &mut Self::Scalar> {
+        self.iter_mut().flat_map(Params::entries_mut)
+    }
+    fn slices(&self) -> impl Iterator<Item = &[Self::Scalar]> {
+        self.iter().flat_map(Params::slices)
+    }
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [Self::Scalar]> {
+        self.iter_mut().flat_map(Params::slices_mut)
+    }
+}
+
 macro_rules! tuple_params {
     ($first:ident $fi:tt $(, $name:ident $idx:tt)*) => {
         impl<$first: Params $(, $name: Params<Scalar = $first::Scalar>)*> Params for ($first, $($name,)*) {

@@ -52,6 +52,21 @@ impl Tangent for () {
     fn accumulate(&mut self, _other: Self) {}
 }
 
+/// An array is a vector space entry by entry: a `[T; N]` parameter of a
+/// differentiable function has a `[T; N]` gradient.
+impl<T: Tangent, const N: usize> Tangent for [T; N] {
+    #[inline(always)]
+    fn zero_like(&self) -> Self {
+        core::array::from_fn(|i| self[i].zero_like())
+    }
+    #[inline(always)]
+    fn accumulate(&mut self, other: Self) {
+        for (a, b) in self.iter_mut().zip(other) {
+            a.accumulate(b);
+        }
+    }
+}
+
 macro_rules! tuple_tangent {
     ($($name:ident $idx:tt),+) => {
         impl<$($name: Tangent),+> Tangent for ($($name,)+) {

@@ -108,6 +108,119 @@ impl<P, const N: usize> Drop for LoopTape<P, N> {
     }
 }
 
+/// The tape of a loop over the entries of an `R x C` matrix: `R * C` slots on the
+/// stack (two const parameters, since `{ R * C }` is not a const argument on
+/// stable Rust).
+pub struct MatrixTape<P, const R: usize, const C: usize> {
+    items: [[MaybeUninit<P>; R]; C],
+    len: usize,
+}
+
+impl<P, const R: usize, const C: usize> MatrixTape<P, R, C> {
+    /// An empty tape.
+    #[inline(always)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        MatrixTape {
+            items: [const { [const { MaybeUninit::uninit() }; R] }; C],
+            len: 0,
+        }
+    }
+
+    /// Records the pullback of one iteration.
+    ///
+    /// # Panics
+    /// If the loop runs more than `R * C` iterations (it runs over the entries).
+    #[inline(always)]
+    pub fn push(&mut self, p: P) {
+        assert!(
+            self.len < R * C,
+            "loop ran more iterations than the {R}x{C} matrix it iterates has entries"
+        );
+        self.items[self.len / R][self.len % R] = MaybeUninit::new(p);
+        self.len += 1;
+    }
+
+    /// Takes the pullback of the last iteration not yet reversed.
+    #[inline(always)]
+    pub fn pop(&mut self) -> Option<P> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        // SAFETY: slots below `len` were initialised by `push` and each is read once.
+        Some(unsafe { self.items[self.len / R][self.len % R].assume_init_read() })
+    }
+}
+
+impl<P, const R: usize, const C: usize> Drop for MatrixTape<P, R, C> {
+    fn drop(&mut self) {
+        while self.pop().is_some() {}
+    }
+}
+
+/// What a differentiated `for x in v.iter()` runs over: its entries, indexed
+/// `v[i]` for `i < v.len()`, and the tape that holds one pullback per entry (on
+/// the stack for arrays and static matrices, on the heap for slices and `Vec`s).
+#[diagnostic::on_unimplemented(
+    message = "a differentiated loop cannot iterate `{Self}`",
+    note = "iterate an array, an `SVector`/`SMatrix`, a slice or a `Vec` (`v.iter()`, `&v`, `v.iter().enumerate()`, `a.iter().zip(b.iter())`), or loop over indices: `for i in 0..n`"
+)]
+pub trait Iterable {
+    /// The tape of a loop over the entries.
+    type Tape<P>;
+    /// An empty tape for a loop over the entries.
+    fn tape<P>(&self) -> Self::Tape<P>;
+}
+
+impl<T, const N: usize> Iterable for [T; N] {
+    type Tape<P> = LoopTape<P, N>;
+    #[inline(always)]
+    fn tape<P>(&self) -> LoopTape<P, N> {
+        LoopTape::new()
+    }
+}
+
+impl<T: Real, const R: usize, const C: usize> Iterable for SMatrix<T, R, C> {
+    type Tape<P> = MatrixTape<P, R, C>;
+    #[inline(always)]
+    fn tape<P>(&self) -> MatrixTape<P, R, C> {
+        MatrixTape::new()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> Iterable for [T] {
+    type Tape<P> = HeapTape<P>;
+    #[inline(always)]
+    fn tape<P>(&self) -> HeapTape<P> {
+        HeapTape::new()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> Iterable for alloc::vec::Vec<T> {
+    type Tape<P> = HeapTape<P>;
+    #[inline(always)]
+    fn tape<P>(&self) -> HeapTape<P> {
+        HeapTape::new()
+    }
+}
+
+impl<I: Iterable + ?Sized> Iterable for &I {
+    type Tape<P> = I::Tape<P>;
+    #[inline(always)]
+    fn tape<P>(&self) -> I::Tape<P> {
+        (**self).tape()
+    }
+}
+
+/// The tape of a loop over the entries of `v` (see [`Iterable`]).
+#[inline(always)]
+pub fn tape_for<P, I: Iterable + ?Sized>(v: &I) -> I::Tape<P> {
+    v.tape()
+}
+
 /// The per-iteration pullbacks of a loop whose trip count is known only at run
 /// time (`for i in 0..n`, `while`, `loop`), on the heap: the one allocation a
 /// differentiated runtime loop makes, growing as a `Vec` does.

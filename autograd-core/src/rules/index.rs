@@ -1,15 +1,16 @@
-//! `m[i]` (column-major linear index, as nalgebra) and `m[(row, col)]`: the
-//! cotangent is `g` at that entry and zero elsewhere.
+//! `m[i]` (column-major linear index, as nalgebra), `m[(row, col)]` and `a[i]`
+//! on an array `[T; N]` of scalars, matrices or `Tangent` structs: the cotangent
+//! is `g` at that entry and zero elsewhere.
 //!
 //! PyTorch: indexing with integers, backward node `SelectBackward0`.
 
-use crate::adjoint::Real;
+use crate::adjoint::{Real, Tangent};
 use nalgebra::SMatrix;
 
 /// `m[index]`.
 #[diagnostic::on_unimplemented(
     message = "cannot index `{Self}` with `{I}` in a differentiable function",
-    note = "index a matrix with `m[i]` or `m[(row, col)]`"
+    note = "index a matrix with `m[i]` or `m[(row, col)]`, an array with `a[i]`"
 )]
 pub trait IndexRule<I>: Sized {
     /// The entry type.
@@ -54,6 +55,24 @@ impl<T: Real, const R: usize, const C: usize> IndexRule<(usize, usize)> for SMat
     }
     #[inline(always)]
     fn tangent(&self, index: (usize, usize), _out: &T, da: &Self) -> T {
+        da[index]
+    }
+}
+
+impl<T: Tangent, const N: usize> IndexRule<usize> for [T; N] {
+    type Output = T;
+    #[inline(always)]
+    fn value(&self, index: usize) -> T {
+        self[index]
+    }
+    #[inline(always)]
+    fn pullback(&self, index: usize, _out: &T, g: &T) -> Self {
+        let mut a = self.zero_like();
+        a[index] = *g;
+        a
+    }
+    #[inline(always)]
+    fn tangent(&self, index: usize, _out: &T, da: &Self) -> T {
         da[index]
     }
 }

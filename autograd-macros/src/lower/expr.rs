@@ -3,6 +3,7 @@
 //! rejected here with its `crate::reject` message.
 
 use super::ir::{private, Binding, Val};
+use super::iter::Consumer;
 use super::prim::Rule;
 use super::Lowerer;
 use crate::primitives::{self, Form};
@@ -131,7 +132,17 @@ impl Lowerer<'_> {
                 self.only_inactive(e, Reject::Macro(name))
             }
             Expr::Cast(_) => self.only_inactive(e, Reject::Cast),
-            Expr::Array(_) | Expr::Repeat(_) => self.only_inactive(e, Reject::Array),
+            Expr::Array(a) => {
+                let vals: Vec<Val> = a.elems.iter().map(|x| self.expr(x)).collect();
+                if vals.iter().all(|v| v.active().is_none()) {
+                    return self.inactive(e);
+                }
+                self.make_array(vals, e.span())
+            }
+            Expr::Repeat(r) => match self.expr(&r.expr) {
+                x @ Val::Active(_) => self.repeat_array(x, &r.len, e.span()),
+                Val::Inactive { .. } => self.inactive(e),
+            },
             Expr::Struct(_) => self.only_inactive(e, Reject::StructLiteral),
             Expr::Range(_) => self.only_inactive(e, Reject::Range),
             Expr::Assign(_) => self.only_inactive(e, Reject::AssignAsValue),
@@ -176,6 +187,11 @@ impl Lowerer<'_> {
             || primitives::QUERIES.contains(&name.as_str())
         {
             return self.inactive(e);
+        }
+        match self.consumer(mc) {
+            Some(Consumer::Block(block)) => return self.expr(&block),
+            Some(Consumer::Refused) => return self.inactive(e),
+            None => {}
         }
         if let Some(v) = self.chain(mc, e) {
             return v;

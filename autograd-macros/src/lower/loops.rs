@@ -5,6 +5,7 @@
 //! constant, in a `HeapTape` otherwise.
 
 use super::ir::{private, tan, var, Binding, Mode, Pos, Rev, Scopes, Val, VarId};
+use super::iter::Iter;
 use super::reverse::{like_tuple, region_closure, Returns};
 use super::Lowerer;
 use crate::reject::Reject;
@@ -22,6 +23,9 @@ enum Header<'a> {
         end: &'a Expr,
         /// The flag the desugaring sets on `break` (see `crate::desugar`).
         exit: Option<Ident>,
+        /// For a loop over the entries of a value (`for x in v.iter()`), the value,
+        /// whose type sizes the tape (see `crate::lower::iter`).
+        sizer: Option<TokenStream>,
     },
     /// `while cond`.
     While { cond: &'a Expr },
@@ -29,9 +33,30 @@ enum Header<'a> {
 
 impl Lowerer<'_> {
     pub(super) fn for_loop(&mut self, f: &syn::ExprForLoop, e: &Expr) -> Val {
-        let Expr::Range(range) = &*f.expr else {
-            return self.only_inactive(e, Reject::LoopNotOverRange);
+        if let Expr::Range(range) = &*f.expr {
+            return self.range_loop(f, range, e, None);
+        }
+        if !self.mentions_active(e.to_token_stream()) {
+            return self.inactive(e);
+        }
+        let Some(it) = Iter::parse(&f.expr, true) else {
+            self.cx.error(&f.expr, Reject::LoopNotOverRange);
+            return self.inactive(e);
         };
+        let il = self.index_loop(f, &it);
+        self.range_loop(&il.for_loop, &il.range, e, Some(il.sizer))
+    }
+
+    /// `for pat in start..end` (`f`'s pattern, body and label, `range` its
+    /// range); `sizer`, for a loop over the entries of a value, is that value,
+    /// whose type sizes the loop's tape.
+    fn range_loop(
+        &mut self,
+        f: &syn::ExprForLoop,
+        range: &syn::ExprRange,
+        e: &Expr,
+        sizer: Option<TokenStream>,
+    ) -> Val {
         let Some(end) = &range.end else {
             self.cx.error(range, Reject::LoopWithoutEnd);
             return self.inactive(e);
@@ -46,6 +71,7 @@ impl Lowerer<'_> {
             range,
             end,
             exit,
+            sizer,
         };
         self.repeat(header, &f.body, e)
     }
@@ -62,6 +88,7 @@ impl Lowerer<'_> {
                 range,
                 end,
                 exit,
+                ..
             } => {
                 let (start, limits) = (&range.start, &range.limits);
                 let exit = exit.as_ref().map(|x| quote!(if #x { break; }));
@@ -191,11 +218,18 @@ impl Lowerer<'_> {
             Header::For { end, .. } => end.span(),
             Header::While { cond } => cond.span(),
         };
-        match stack_bound {
-            Some(n) => self.emit(quote_spanned!(sp=>
+        let sizer = match &header {
+            Header::For { sizer, .. } => sizer.clone(),
+            Header::While { .. } => None,
+        };
+        match (sizer, stack_bound) {
+            (Some(v), _) => self.emit(quote_spanned!(sp=>
+                let mut #tape = #p::tape_for(&#v);
+            )),
+            (None, Some(n)) => self.emit(quote_spanned!(sp=>
                 let mut #tape = #p::LoopTape::<_, { #n }>::new();
             )),
-            None => self.emit(quote_spanned!(sp=>
+            (None, None) => self.emit(quote_spanned!(sp=>
                 let mut #tape = ::autograd::__heap_tape!();
             )),
         }

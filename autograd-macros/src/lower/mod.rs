@@ -32,6 +32,7 @@
 mod call;
 mod expr;
 pub mod ir;
+mod iter;
 mod loops;
 mod map;
 mod prim;

@@ -231,6 +231,98 @@ impl Lowerer<'_> {
         Val::Active(out)
     }
 
+    /// `[a, b, ..]` with a differentiated element: in reverse, entry `i` of the
+    /// cotangent goes to element `i`.
+    pub(super) fn make_array(&mut self, vals: Vec<Val>, sp: Span) -> Val {
+        let (ops, targets): (Vec<Ident>, Vec<Option<VarId>>) =
+            vals.into_iter().map(|v| self.operand(v)).unzip();
+        let out = self.new_var();
+        let (o, gout) = (var(out), gout());
+        self.emit(quote_spanned!(sp=> let #o = [#(#ops),*];));
+        let tangents: Vec<TokenStream> = ops
+            .iter()
+            .zip(&targets)
+            .map(|(op, t)| self.tangent_of(*t, op))
+            .collect();
+        self.emit_tangent(out, quote!([#(#tangents),*]));
+        let ga = Ident::new("__ga", Span::mixed_site());
+        let entries = (0..targets.len()).map(syn::Index::from);
+        self.rev(Rev::Prim {
+            out,
+            contrib: quote!({ let #ga = *#gout; (#(#ga[#entries],)*) }),
+            targets,
+            tuple: true,
+            via_contribution: false,
+            second: None,
+            pairs: false,
+        });
+        Val::Active(out)
+    }
+
+    /// `[x; len]` of a differentiated `x`: in reverse, `x` gets the sum of the
+    /// cotangent's entries.
+    pub(super) fn repeat_array(&mut self, x: Val, len: &syn::Expr, sp: Span) -> Val {
+        let (tx, vx) = self.operand(x);
+        let out = self.new_var();
+        let (o, gout, p) = (var(out), gout(), private());
+        self.emit(quote_spanned!(sp=> let #o = [#tx; #len];));
+        let dx = self.tangent_of(vx, &tx);
+        self.emit_tangent(out, quote!([#dx; #len]));
+        let (sum, e) = (
+            Ident::new("__sum", Span::mixed_site()),
+            Ident::new("__e", Span::mixed_site()),
+        );
+        self.rev(Rev::Prim {
+            out,
+            contrib: quote!({
+                let mut #sum = #p::zero_like(&#tx);
+                for #e in (*#gout).iter() {
+                    #p::acc(&mut #sum, *#e);
+                }
+                #sum
+            }),
+            targets: vec![vx],
+            tuple: false,
+            via_contribution: false,
+            second: None,
+            pairs: false,
+        });
+        Val::Active(out)
+    }
+
+    /// `root` with the part at `place` (a chain of `[i]` and `.field`, constant
+    /// indices) replaced by `value`, for `root[i] = value`: in reverse, the part's
+    /// cotangent goes to `value` and the rest of it to `root`.
+    pub(super) fn set_part(&mut self, root: Val, place: &TokenStream, value: Val, sp: Span) -> Val {
+        let (tr, vr) = self.operand(root);
+        let (tv, vv) = self.operand(value);
+        let out = self.new_var();
+        let (o, gout, p) = (var(out), gout(), private());
+        self.emit(quote_spanned!(sp=> let mut #o = #tr; #o #place = #tv;));
+        let (dr, dv) = (self.tangent_of(vr, &tr), self.tangent_of(vv, &tv));
+        let (t, ga, gv) = (
+            Ident::new("__t", Span::mixed_site()),
+            Ident::new("__ga", Span::mixed_site()),
+            Ident::new("__gv", Span::mixed_site()),
+        );
+        self.emit_tangent(out, quote!({ let mut #t = #dr; #t #place = #dv; #t }));
+        self.rev(Rev::Prim {
+            out,
+            contrib: quote!({
+                let mut #ga = *#gout;
+                let #gv = #ga #place;
+                #ga #place = #p::zero_like(&#gv);
+                (#ga, #gv)
+            }),
+            targets: vec![vr, vv],
+            tuple: true,
+            via_contribution: false,
+            second: None,
+            pairs: false,
+        });
+        Val::Active(out)
+    }
+
     pub(super) fn tuple_get(&mut self, t: VarId, i: usize, sp: Span) -> VarId {
         self.field_get(t, &syn::Member::Unnamed(syn::Index::from(i)), sp)
     }

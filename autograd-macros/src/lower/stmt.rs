@@ -49,7 +49,11 @@ impl Lowerer<'_> {
             self.cx.error(diverge, Reject::LetElse);
             return;
         }
-        let val = self.expr(&init.expr);
+        let val = match typed_consumer(&local.pat, &init.expr) {
+            // `let s: T = it.sum();`: the type is the sum's.
+            Some(e) => self.expr(&e),
+            None => self.expr(&init.expr),
+        };
         match val {
             Val::Inactive { .. } => {
                 let is_ref = self.is_ref_expr(&init.expr)
@@ -77,6 +81,7 @@ impl Lowerer<'_> {
                 }
             }
             Pat::Wild(_) => {}
+            Pat::Reference(r) => self.bind_active(&r.pat, v),
             Pat::Tuple(t) => {
                 for (i, elem) in t.elems.iter().enumerate() {
                     if matches!(elem, Pat::Wild(_)) {
@@ -136,6 +141,11 @@ impl Lowerer<'_> {
         rhs: &Expr,
         whole: &Expr,
     ) {
+        if let Some((root, place)) = place(lhs) {
+            if self.lookup(&root.to_string()).is_some() {
+                return self.assign_part(root, &place, lhs, op, rhs, whole);
+            }
+        }
         let name = match lhs {
             Expr::Path(p) if p.qself.is_none() => p.path.get_ident().cloned(),
             _ => None,
@@ -173,6 +183,72 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `root[i].. = rhs` or `root[i].. op= rhs`: the variable `root` becomes a
+    /// copy of itself with that part replaced (see `set_part`).
+    fn assign_part(
+        &mut self,
+        root: Ident,
+        place: &[Part<'_>],
+        lhs: &Expr,
+        op: Option<&'static str>,
+        rhs: &Expr,
+        whole: &Expr,
+    ) {
+        let (pos, binding) = self
+            .lookup(&root.to_string())
+            .expect("checked by the caller");
+        let binding = binding.clone();
+        let val = match op {
+            None => self.expr(rhs),
+            Some(rule) => {
+                let current = self.expr(lhs);
+                let r = self.expr(rhs);
+                if current.active().is_none() && r.active().is_none() {
+                    self.inactive(whole)
+                } else {
+                    self.rule2(rule, current, r, whole.span())
+                }
+            }
+        };
+        let root_val = match binding {
+            Binding::Active(v) => {
+                self.use_var(v);
+                Val::Active(v)
+            }
+            Binding::Inactive { .. } if val.active().is_none() => {
+                self.emit(quote!(#whole;));
+                return;
+            }
+            Binding::Inactive { is_ref: true } => {
+                self.cx.error(whole, Reject::AssignIntoPart);
+                self.emit(quote!(#whole;));
+                return;
+            }
+            Binding::Inactive { is_ref: false } => Val::Inactive {
+                tokens: root.to_token_stream(),
+                is_ref: false,
+            },
+        };
+        let mut path = quote!();
+        for part in place {
+            match part {
+                Part::Index(ix) => {
+                    let i = self.expr(ix);
+                    if i.active().is_some() {
+                        self.cx.error(ix, Reject::DifferentiatedIndex);
+                    }
+                    let i = self.constant(i);
+                    path.extend(quote!([#i]));
+                }
+                Part::Field(m) => path.extend(quote!(.#m)),
+            }
+        }
+        let out = self.set_part(root_val, &path, val, whole.span());
+        let x = var(out.active().expect("set_part gives an active value"));
+        self.emit(quote!(#root = #x;));
+        self.set(pos, Binding::Active(out.active().expect("active")));
+    }
+
     /// Whether `e` is a reference to a constant (`&x`, or a name bound to one).
     fn is_ref_expr(&self, e: &Expr) -> bool {
         match e {
@@ -186,4 +262,53 @@ impl Lowerer<'_> {
             _ => false,
         }
     }
+}
+
+/// One step of a place `a[i].f`: an index or a field.
+enum Part<'a> {
+    Index(&'a Expr),
+    Field(&'a syn::Member),
+}
+
+/// A place below a local variable, `root[i].f[j]`: the variable and the steps
+/// from it, outermost last; `None` for a plain name or another expression.
+fn place(lhs: &Expr) -> Option<(Ident, Vec<Part<'_>>)> {
+    let mut parts = Vec::new();
+    let mut e = lhs;
+    loop {
+        match e {
+            Expr::Index(ix) => {
+                parts.push(Part::Index(&ix.index));
+                e = &ix.expr;
+            }
+            Expr::Field(f) => {
+                parts.push(Part::Field(&f.member));
+                e = &f.base;
+            }
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Path(p) if p.qself.is_none() && !parts.is_empty() => {
+                parts.reverse();
+                return p.path.get_ident().map(|i| (i.clone(), parts));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// `it.sum::<T>()` for `let s: T = it.sum();` (also `product`), whose loop needs
+/// the accumulator's type.
+fn typed_consumer(pat: &Pat, init: &Expr) -> Option<Expr> {
+    let (Pat::Type(pt), Expr::MethodCall(mc)) = (pat, init) else {
+        return None;
+    };
+    if mc.turbofish.is_some()
+        || !mc.args.is_empty()
+        || !(mc.method == "sum" || mc.method == "product")
+    {
+        return None;
+    }
+    let ty = &pt.ty;
+    let mut mc = mc.clone();
+    mc.turbofish = Some(syn::parse_quote!(::<#ty>));
+    Some(Expr::MethodCall(mc))
 }
