@@ -164,31 +164,24 @@ impl Generated<'_> {
             #item_vis fn jacobian(#decls) -> ::autograd::nalgebra::SMatrix<#scalar, #m, #d> {
                 let mut __jac = ::autograd::nalgebra::SMatrix::<#scalar, #m, #d>::zeros();
                 if <#ret as #pm>::DIM < <Grad as #pm>::DIM {
+                    // Rows as the columns of the transpose: contiguous copies.
+                    let mut __jt = ::autograd::nalgebra::SMatrix::<#scalar, #d, #m>::zeros();
                     for __i in 0..<#ret as #pm>::DIM {
                         let (__y, __pb) = vjp(#(#args),*);
                         let mut __c = #tg::zero_like(&__y);
-                        if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut __c).nth(__i) {
-                            *__e = ::autograd::nalgebra::one();
-                        }
-                        for (__j, __v) in #pm::entries(&__pb(__c)).enumerate() {
-                            __jac[(__i, __j)] = *__v;
-                        }
+                        ::autograd::__private::set_entry(&mut __c, __i, ::autograd::nalgebra::one());
+                        ::autograd::__private::set_column(&mut __jt, __i, &__pb(__c));
                     }
+                    __jac = __jt.transpose();
                 } else {
                     // A zero of `Grad`'s shape: the pullback of a zero cotangent.
                     let (__y, __pb) = vjp(#(#args),*);
                     let mut #tangent_param = __pb(#tg::zero_like(&__y));
                     for __j in 0..<Grad as #pm>::DIM {
-                        if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut #tangent_param).nth(__j) {
-                            *__e = ::autograd::nalgebra::one();
-                        }
+                        ::autograd::__private::set_entry(&mut #tangent_param, __j, ::autograd::nalgebra::one());
                         let (_, __dy) = jvp(#(#args,)* &#tangent_param);
-                        for (__i, __v) in #pm::entries(&__dy).enumerate() {
-                            __jac[(__i, __j)] = *__v;
-                        }
-                        if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut #tangent_param).nth(__j) {
-                            *__e = ::autograd::nalgebra::zero();
-                        }
+                        ::autograd::__private::set_column(&mut __jac, __j, &__dy);
+                        ::autograd::__private::set_entry(&mut #tangent_param, __j, ::autograd::nalgebra::zero());
                     }
                 }
                 __jac
