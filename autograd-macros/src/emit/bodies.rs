@@ -101,6 +101,7 @@ impl Generated<'_> {
         let doc = format!("The Hessian of [`{name}`](fn@super::{name}): the matrix of its second derivatives with respect to every entry of the parameters not marked `#[constant]` (in the order of `Grad`'s fields, matrices column by column), computed column by column with [`hvp`]. Symmetric up to rounding.");
         Some(quote! {
             #[doc = #doc]
+            #[inline]
             #item_vis fn hessian(#decls) -> ::autograd::nalgebra::SMatrix<#ret, #dim, #dim> {
                 let (_, __g) = grad(#(#args),*);
                 let mut #tangent_param = ::autograd::Tangent::zero_like(&__g);
@@ -161,6 +162,7 @@ impl Generated<'_> {
         let doc = format!("The Jacobian of [`{name}`](fn@super::{name}): entry `(i, j)` is the derivative of the output's entry `i` (matrices column by column; `0` for a scalar output) with respect to the `j`-th entry of the parameters not marked `#[constant]` (in the order of `Grad`'s fields, matrices column by column). Computed with one [`jvp`] per column or one [`vjp`] per row, whichever is fewer.");
         Some(quote! {
             #[doc = #doc]
+            #[inline]
             #item_vis fn jacobian(#decls) -> ::autograd::nalgebra::SMatrix<#scalar, #m, #d> {
                 let mut __jac = ::autograd::nalgebra::SMatrix::<#scalar, #m, #d>::zeros();
                 if <#ret as #pm>::DIM < <Grad as #pm>::DIM {
