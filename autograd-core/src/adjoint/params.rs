@@ -208,10 +208,28 @@ pub fn set_entry<P: Params>(p: &mut P, mut k: usize, v: P::Scalar) {
     }
 }
 
+/// Copies the entries of `p` into row `i` of `jac`, in order (nothing past the
+/// row's end).
+#[inline(always)]
+pub fn set_row<P: Params, const M: usize, const D: usize>(
+    jac: &mut SMatrix<P::Scalar, M, D>,
+    i: usize,
+    p: &P,
+) {
+    let data = jac.as_mut_slice();
+    let mut at = i;
+    for run in p.slices() {
+        for v in run {
+            if let Some(e) = data.get_mut(at) {
+                *e = *v;
+            }
+            at += M;
+        }
+    }
+}
+
 /// Copies the entries of `p` into column `j` of `jac`, in order, one run of
-/// [`Params::slices`] at a time (nothing past the column's end). `jacobian` fills
-/// the rows of its reverse strategy as columns of the transpose, which keeps every
-/// copy contiguous.
+/// [`Params::slices`] at a time (nothing past the column's end).
 #[inline(always)]
 pub fn set_column<P: Params, const M: usize, const D: usize>(
     jac: &mut SMatrix<P::Scalar, M, D>,
@@ -236,7 +254,7 @@ mod jacobian_helpers {
     use nalgebra::{Matrix2, Vector3};
 
     #[test]
-    fn entries_and_columns_follow_the_order_of_entries() {
+    fn entries_rows_and_columns_follow_the_order_of_entries() {
         let mut p = (
             2.0,
             Matrix2::new(1.0, 3.0, 2.0, 4.0),
@@ -247,6 +265,10 @@ mod jacobian_helpers {
         set_entry(&mut p, 9, 10.0); // past the end: nothing
         let entries: [f64; 8] = core::array::from_fn(|k| *p.entries().nth(k).unwrap());
         assert_eq!(entries, [2.0, 1.0, 2.0, -1.0, 4.0, 5.0, 6.0, 9.0]);
+        let mut jac = SMatrix::<f64, 2, 8>::zeros();
+        set_row(&mut jac, 1, &p);
+        assert_eq!(jac.row(1).iter().copied().collect::<Vec<_>>(), entries);
+        assert_eq!(jac.row(0), SMatrix::<f64, 1, 8>::zeros());
         let mut jac = SMatrix::<f64, 8, 3>::zeros();
         set_column(&mut jac, 2, &p);
         assert_eq!(jac.column(2).as_slice(), &entries);

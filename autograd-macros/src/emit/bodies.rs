@@ -166,15 +166,12 @@ impl Generated<'_> {
             #item_vis fn jacobian(#decls) -> ::autograd::nalgebra::SMatrix<#scalar, #m, #d> {
                 let mut __jac = ::autograd::nalgebra::SMatrix::<#scalar, #m, #d>::zeros();
                 if <#ret as #pm>::DIM < <Grad as #pm>::DIM {
-                    // Rows as the columns of the transpose: contiguous copies.
-                    let mut __jt = ::autograd::nalgebra::SMatrix::<#scalar, #d, #m>::zeros();
                     for __i in 0..<#ret as #pm>::DIM {
                         let (__y, __pb) = vjp(#(#args),*);
                         let mut __c = #tg::zero_like(&__y);
                         ::autograd::__private::set_entry(&mut __c, __i, ::autograd::nalgebra::one());
-                        ::autograd::__private::set_column(&mut __jt, __i, &__pb(__c));
+                        ::autograd::__private::set_row(&mut __jac, __i, &__pb(__c));
                     }
-                    __jac = __jt.transpose();
                 } else {
                     // A zero of `Grad`'s shape: the pullback of a zero cotangent.
                     let (__y, __pb) = vjp(#(#args),*);
