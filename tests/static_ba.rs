@@ -17,7 +17,7 @@ fn numeric(args: &Args, feat: &Vector2<f64>) -> SMatrix<f64, 2, 15> {
     let f = |a: &Args| ba::reprojection(&a.0, &a.1, a.2, feat);
     let mut jac = SMatrix::<f64, 2, 15>::zeros();
     for j in 0..15 {
-        let mut e = vec![0.0; 15];
+        let mut e = [0.0; 15];
         e[j] = 1.0;
         let dir = args.unflatten(&mut &e[..]);
         let col = directional_derivative(f, args, &dir);

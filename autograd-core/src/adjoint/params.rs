@@ -261,8 +261,8 @@ mod jacobian_helpers {
             Vector3::new(5.0, 6.0, 7.0),
         );
         set_entry(&mut p, 3, -1.0);
-        set_entry(&mut p, 8, 9.0);
-        set_entry(&mut p, 9, 10.0); // past the end: nothing
+        set_entry(&mut p, 7, 9.0);
+        set_entry(&mut p, 8, 10.0); // past the end: nothing
         let entries: [f64; 8] = core::array::from_fn(|k| *p.entries().nth(k).unwrap());
         assert_eq!(entries, [2.0, 1.0, 2.0, -1.0, 4.0, 5.0, 6.0, 9.0]);
         let mut jac = SMatrix::<f64, 2, 8>::zeros();
