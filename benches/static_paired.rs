@@ -7,13 +7,16 @@
 //! through `black_box` and returning its whole result to `black_box`, so each pays
 //! one call and one result write. Each round times a block of calls of each
 //! contender in turn, in an order that rotates from round to round; the printed ratios are the median and quartiles over the
-//! rounds. Run with `cargo bench --bench static_paired`.
+//! rounds. Run with `cargo bench --bench static_paired`; an argument that is not
+//! a flag keeps the workloads whose name contains it (`-- ba`).
 
 use std::hint::black_box;
 use std::time::Instant;
 
+#[path = "workloads/ba.rs"]
+mod ba;
 mod workloads;
-use autograd::nalgebra::SVector;
+use autograd::nalgebra::{SMatrix, SVector, Vector2, Vector3};
 use workloads::thermometer::{T_C, T_U};
 use workloads::*;
 
@@ -29,6 +32,9 @@ fn paired(
     mut by_hand: impl FnMut(),
     mut forward: impl FnMut(),
 ) {
+    if !selected(name) {
+        return;
+    }
     let block = |f: &mut dyn FnMut()| {
         let t = Instant::now();
         for _ in 0..calls {
@@ -113,6 +119,35 @@ fn mlp_forward(m: &Mlp, x: &SVector<f64, 4>, y: f64) -> f64 {
     m.loss(x, y)
 }
 
+#[inline(never)]
+fn ba_generated(
+    cam: &SVector<f64, 11>,
+    x: &Vector3<f64>,
+    w: f64,
+    feat: &Vector2<f64>,
+) -> SMatrix<f64, 2, 15> {
+    ba::reprojection::jacobian(cam, x, w, feat)
+}
+
+#[inline(never)]
+fn ba_forward(
+    cam: &SVector<f64, 11>,
+    x: &Vector3<f64>,
+    w: f64,
+    feat: &Vector2<f64>,
+) -> Vector2<f64> {
+    ba::reprojection(cam, x, w, feat)
+}
+
+/// The workloads to run: those whose name contains the first argument that is
+/// not a flag (`cargo bench` passes `--bench`), ignoring case, or all.
+fn selected(name: &str) -> bool {
+    std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .is_none_or(|filter| name.to_lowercase().contains(&filter.to_lowercase()))
+}
+
 fn main() {
     let (u, t) = (SVector::from(T_U) * 0.1, SVector::from(T_C));
     let (w, b) = (1.0, 0.0);
@@ -186,6 +221,38 @@ fn main() {
         },
         || {
             black_box(mlp_forward(black_box(&m), black_box(&x), black_box(y)));
+        },
+    );
+    let cam = SVector::<f64, 11>::from_column_slice(&[
+        0.12, -0.23, 0.31, 0.5, 0.2, -1.0, 1.2, 0.1, -0.1, 0.05, -0.01,
+    ]);
+    let (x, w, feat) = (Vector3::new(0.8, -0.2, 3.0), 0.9, Vector2::new(0.2, 0.1));
+    paired(
+        "BA jacobian 2x15",
+        500,
+        || {
+            black_box(ba_generated(
+                black_box(&cam),
+                black_box(&x),
+                black_box(w),
+                black_box(&feat),
+            ));
+        },
+        || {
+            black_box(ba::jacobian_by_hand(
+                black_box(&cam),
+                black_box(&x),
+                black_box(w),
+                black_box(&feat),
+            ));
+        },
+        || {
+            black_box(ba_forward(
+                black_box(&cam),
+                black_box(&x),
+                black_box(w),
+                black_box(&feat),
+            ));
         },
     );
 }

@@ -203,3 +203,94 @@ tuple_params!(A 0, B 1, C 2);
 tuple_params!(A 0, B 1, C 2, D 3);
 tuple_params!(A 0, B 1, C 2, D 3, E 4);
 tuple_params!(A 0, B 1, C 2, D 3, E 4, F 5);
+
+// What `NAME::jacobian` calls to seed a cotangent or tangent and to copy a
+// derivative into the matrix. They walk `slices`, one contiguous run per matrix,
+// rather than `entries`: on a `Grad` of several fields `entries` is a chain of
+// nalgebra's strided iterators, whose per-entry bookkeeping cost more than the
+// two reverse sweeps of a 2 x 15 Jacobian (measured on the BA workload,
+// `benches/workloads/ba.rs`).
+
+/// Sets entry `k` of `p`, in the order of [`Params::entries`], to `v` (nothing if
+/// `p` has `k` entries or fewer).
+#[inline(always)]
+pub fn set_entry<P: Params>(p: &mut P, mut k: usize, v: P::Scalar) {
+    for run in p.slices_mut() {
+        match run.get_mut(k) {
+            Some(e) => {
+                *e = v;
+                return;
+            }
+            None => k -= run.len(),
+        }
+    }
+}
+
+/// Copies the entries of `p` into row `i` of `jac`, in order (nothing past the
+/// row's end).
+#[inline(always)]
+pub fn set_row<P: Params, const M: usize, const D: usize>(
+    jac: &mut SMatrix<P::Scalar, M, D>,
+    i: usize,
+    p: &P,
+) {
+    let data = jac.as_mut_slice();
+    let mut at = i;
+    for run in p.slices() {
+        for v in run {
+            if let Some(e) = data.get_mut(at) {
+                *e = *v;
+            }
+            at += M;
+        }
+    }
+}
+
+/// Copies the entries of `p` into column `j` of `jac`, in order, one run of
+/// [`Params::slices`] at a time (nothing past the column's end).
+#[inline(always)]
+pub fn set_column<P: Params, const M: usize, const D: usize>(
+    jac: &mut SMatrix<P::Scalar, M, D>,
+    j: usize,
+    p: &P,
+) {
+    let Some(column) = jac.as_mut_slice().get_mut(j * M..(j + 1) * M) else {
+        return;
+    };
+    let mut at = 0;
+    for run in p.slices() {
+        if let Some(dst) = column.get_mut(at..at + run.len()) {
+            dst.copy_from_slice(run);
+        }
+        at += run.len();
+    }
+}
+
+#[cfg(test)]
+mod jacobian_helpers {
+    use super::*;
+    use nalgebra::{Matrix2, Vector3};
+
+    #[test]
+    fn entries_rows_and_columns_follow_the_order_of_entries() {
+        let mut p = (
+            2.0,
+            Matrix2::new(1.0, 3.0, 2.0, 4.0),
+            Vector3::new(5.0, 6.0, 7.0),
+        );
+        set_entry(&mut p, 3, -1.0);
+        set_entry(&mut p, 7, 9.0);
+        set_entry(&mut p, 8, 10.0); // past the end: nothing
+        let entries: [f64; 8] = core::array::from_fn(|k| *p.entries().nth(k).unwrap());
+        assert_eq!(entries, [2.0, 1.0, 2.0, -1.0, 4.0, 5.0, 6.0, 9.0]);
+        let mut jac = SMatrix::<f64, 2, 8>::zeros();
+        set_row(&mut jac, 1, &p);
+        assert_eq!(jac.row(1).iter().copied().collect::<Vec<_>>(), entries);
+        assert_eq!(jac.row(0), SMatrix::<f64, 1, 8>::zeros());
+        let mut jac = SMatrix::<f64, 8, 3>::zeros();
+        set_column(&mut jac, 2, &p);
+        assert_eq!(jac.column(2).as_slice(), &entries);
+        assert_eq!(jac.column(1).sum(), 0.0);
+        set_column(&mut jac, 3, &p); // past the end: nothing
+    }
+}

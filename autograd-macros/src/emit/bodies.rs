@@ -101,6 +101,7 @@ impl Generated<'_> {
         let doc = format!("The Hessian of [`{name}`](fn@super::{name}): the matrix of its second derivatives with respect to every entry of the parameters not marked `#[constant]` (in the order of `Grad`'s fields, matrices column by column), computed column by column with [`hvp`]. Symmetric up to rounding.");
         Some(quote! {
             #[doc = #doc]
+            #[inline]
             #item_vis fn hessian(#decls) -> ::autograd::nalgebra::SMatrix<#ret, #dim, #dim> {
                 let (_, __g) = grad(#(#args),*);
                 let mut #tangent_param = ::autograd::Tangent::zero_like(&__g);
@@ -161,34 +162,25 @@ impl Generated<'_> {
         let doc = format!("The Jacobian of [`{name}`](fn@super::{name}): entry `(i, j)` is the derivative of the output's entry `i` (matrices column by column; `0` for a scalar output) with respect to the `j`-th entry of the parameters not marked `#[constant]` (in the order of `Grad`'s fields, matrices column by column). Computed with one [`jvp`] per column or one [`vjp`] per row, whichever is fewer.");
         Some(quote! {
             #[doc = #doc]
+            #[inline]
             #item_vis fn jacobian(#decls) -> ::autograd::nalgebra::SMatrix<#scalar, #m, #d> {
                 let mut __jac = ::autograd::nalgebra::SMatrix::<#scalar, #m, #d>::zeros();
                 if <#ret as #pm>::DIM < <Grad as #pm>::DIM {
                     for __i in 0..<#ret as #pm>::DIM {
                         let (__y, __pb) = vjp(#(#args),*);
                         let mut __c = #tg::zero_like(&__y);
-                        if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut __c).nth(__i) {
-                            *__e = ::autograd::nalgebra::one();
-                        }
-                        for (__j, __v) in #pm::entries(&__pb(__c)).enumerate() {
-                            __jac[(__i, __j)] = *__v;
-                        }
+                        ::autograd::__private::set_entry(&mut __c, __i, ::autograd::nalgebra::one());
+                        ::autograd::__private::set_row(&mut __jac, __i, &__pb(__c));
                     }
                 } else {
                     // A zero of `Grad`'s shape: the pullback of a zero cotangent.
                     let (__y, __pb) = vjp(#(#args),*);
                     let mut #tangent_param = __pb(#tg::zero_like(&__y));
                     for __j in 0..<Grad as #pm>::DIM {
-                        if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut #tangent_param).nth(__j) {
-                            *__e = ::autograd::nalgebra::one();
-                        }
+                        ::autograd::__private::set_entry(&mut #tangent_param, __j, ::autograd::nalgebra::one());
                         let (_, __dy) = jvp(#(#args,)* &#tangent_param);
-                        for (__i, __v) in #pm::entries(&__dy).enumerate() {
-                            __jac[(__i, __j)] = *__v;
-                        }
-                        if let ::core::option::Option::Some(__e) = #pm::entries_mut(&mut #tangent_param).nth(__j) {
-                            *__e = ::autograd::nalgebra::zero();
-                        }
+                        ::autograd::__private::set_column(&mut __jac, __j, &__dy);
+                        ::autograd::__private::set_entry(&mut #tangent_param, __j, ::autograd::nalgebra::zero());
                     }
                 }
                 __jac

@@ -69,15 +69,18 @@ impl Generated<'_> {
             #primal
 
             #[doc = #try_doc]
+            #[inline]
             #item_vis fn try_apply(#(#idents: &#tensor),*) -> #result<#tensor, ::autograd::Error> {
                 struct __Kernel;
                 impl #p::StaticKernel for __Kernel {
                     const NAME: &'static str = #name_str;
+                    #[inline]
                     fn forward(__inputs: &[#tensor]) -> #result<#tensor, ::autograd::Error> {
                         #reads
                         let __out: #ret = __primal(#(#call_args),*);
                         ::core::result::Result::Ok(#p::TensorValue::to_tensor(&__out))
                     }
+                    #[inline]
                     fn backward(
                         __inputs: &[#tensor],
                         __grad: &#tensor,
@@ -93,6 +96,7 @@ impl Generated<'_> {
             }
 
             #[doc = #doc]
+            #[inline]
             #[track_caller]
             #item_vis fn apply(#(#idents: &#tensor),*) -> #tensor {
                 match try_apply(#(#idents),*) {

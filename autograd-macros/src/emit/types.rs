@@ -52,15 +52,19 @@ impl Generated<'_> {
                 impl #pm for Grad {
                     type Scalar = <#first as #pm>::Scalar;
                     const DIM: usize = 0 #(+ <#owned as #pm>::DIM)*;
+                    #[inline]
                     fn entries(&self) -> impl ::core::iter::Iterator<Item = &Self::Scalar> {
                         #pm::entries(&self.#first_field) #(.chain(#pm::entries(&self.#rest_fields)))*
                     }
+                    #[inline]
                     fn entries_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut Self::Scalar> {
                         #pm::entries_mut(&mut self.#first_field) #(.chain(#pm::entries_mut(&mut self.#rest_fields)))*
                     }
+                    #[inline]
                     fn slices(&self) -> impl ::core::iter::Iterator<Item = &[Self::Scalar]> {
                         #pm::slices(&self.#first_field) #(.chain(#pm::slices(&self.#rest_fields)))*
                     }
+                    #[inline]
                     fn slices_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [Self::Scalar]> {
                         #pm::slices_mut(&mut self.#first_field) #(.chain(#pm::slices_mut(&mut self.#rest_fields)))*
                     }
