@@ -212,8 +212,6 @@ pub fn operator(op: &BinOp) -> Option<(&'static str, bool)> {
 
 /// The rule of unary `-`.
 pub const NEG: &str = "neg";
-/// The rule of indexing with a constant index (`m[i]`, `m[(i, j)]`).
-pub const INDEX: &str = "index";
 /// The rule of the views of [`Form::View`], which takes the view's selector.
 pub const VIEW: &str = "view";
 
@@ -312,7 +310,7 @@ mod tests {
             .filter_map(|op| operator(&syn::parse_str(op).expect("an operator")))
             .map(|(rule, _)| rule)
             .collect();
-        rules.extend([NEG, INDEX, VIEW]);
+        rules.extend([NEG, VIEW]);
         rules
     }
 

@@ -2,6 +2,11 @@
 //! on an array `[T; N]` of scalars, matrices or `Tangent` structs: the cotangent
 //! is `g` at that entry and zero elsewhere.
 //!
+//! `#[differentiable]` lowers `m[i]` structurally, as it does a field: the
+//! cotangent is added into that entry of `m`'s in place, with no zero matrix per
+//! read. This rule states the same derivative for code that applies rules
+//! directly.
+//!
 //! PyTorch: indexing with integers, backward node `SelectBackward0`.
 
 use crate::adjoint::{Real, Tangent};

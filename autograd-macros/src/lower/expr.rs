@@ -53,13 +53,13 @@ impl Lowerer<'_> {
             Expr::MethodCall(mc) => self.method_call(mc, e),
             Expr::Call(c) => self.call(c, e),
             Expr::Index(ix) => match self.expr(&ix.expr) {
-                m @ Val::Active(_) => {
+                Val::Active(m) => {
                     let index = self.expr(&ix.index);
                     if index.active().is_some() {
                         self.cx.error(&ix.index, Reject::DifferentiatedIndex);
                     }
                     let index = self.constant(index);
-                    self.rule1(primitives::INDEX, m, Some(index), e.span())
+                    Val::Active(self.index_get(m, &index, e.span()))
                 }
                 Val::Inactive { .. } => self.inactive(e),
             },

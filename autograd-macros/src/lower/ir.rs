@@ -68,13 +68,15 @@ pub enum Rev {
         /// pullback, `map`'s), instead of being applied to each component.
         pairs: bool,
     },
-    /// `out = base.member` (a tuple element or a struct field): the cotangent of
-    /// `out` goes into that field of `base`'s, without building a whole zero
-    /// struct per field read once `base`'s cotangent exists.
+    /// `out = base.member` (a tuple element or a struct field) or `out = base[i]`
+    /// (an entry of an array or matrix, a constant index): the cotangent of `out`
+    /// goes into that part of `base`'s in place, without building a whole zero
+    /// value per part read once `base`'s cotangent exists. `place` is `.member`
+    /// or `[i]`.
     Field {
         out: VarId,
         base: VarId,
-        member: syn::Member,
+        place: TokenStream,
     },
     /// A block or branch: `call((cotangents of outs))` gives those of `targets`.
     Region {

@@ -330,17 +330,28 @@ impl Lowerer<'_> {
     /// `t.0` of a tuple or `m.w1` of a struct deriving `Tangent`: in reverse, the
     /// cotangent goes into that field of `t`'s (see [`Rev::Field`]).
     pub(super) fn field_get(&mut self, t: VarId, member: &syn::Member, sp: Span) -> VarId {
+        self.part_get(t, quote!(.#member), sp)
+    }
+
+    /// `m[i]` of an array or matrix, `i` a constant (a `usize`, or `(row, col)`
+    /// for a matrix): in reverse, the cotangent is added into that entry of `m`'s
+    /// in place (see [`Rev::Field`]).
+    pub(super) fn index_get(&mut self, m: VarId, index: &Ident, sp: Span) -> VarId {
+        let index = at(index, sp);
+        self.part_get(m, quote_spanned!(sp=> [#index]), sp)
+    }
+
+    fn part_get(&mut self, t: VarId, place: TokenStream, sp: Span) -> VarId {
         self.use_var(t);
         let out = self.new_var();
-        let (o, x) = (var(out), var(t));
-        let idx = member;
-        self.emit(quote_spanned!(sp=> let #o = #x.#idx;));
+        let (o, x) = (var(out), at(&var(t), sp));
+        self.emit(quote_spanned!(sp=> let #o = #x #place;));
         let tt = tan(t);
-        self.emit_tangent(out, quote!(#tt.#idx));
+        self.emit_tangent(out, quote!(#tt #place));
         self.rev(Rev::Field {
             out,
             base: t,
-            member: member.clone(),
+            place,
         });
         out
     }

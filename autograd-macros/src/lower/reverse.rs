@@ -160,23 +160,23 @@ impl Reverse {
                         self.accumulate(*t, c.to_token_stream(), *via_contribution);
                     }
                 }
-                Rev::Field { out, base, member } => {
+                Rev::Field { out, base, place } => {
                     if !self.inited.contains(out) {
                         continue;
                     }
                     let (g, gb, p) = (cot(*out), cot(*base), private());
                     let sets = if self.pairs {
-                        quote!(#gb.0.#member = #g.0; #gb.1.#member = #g.1;)
+                        quote!(#gb.0 #place = #g.0; #gb.1 #place = #g.1;)
                     } else {
-                        quote!(#gb.#member = #g;)
+                        quote!(#gb #place = #g;)
                     };
                     let code = if self.inited.insert(*base) {
                         let like = self.like(*base);
                         quote!(let mut #gb = #p::zero_like(&#like); #sets)
                     } else if self.pairs {
-                        quote!(#p::acc(&mut #gb.0.#member, #g.0); #p::acc(&mut #gb.1.#member, #g.1);)
+                        quote!(#p::acc(&mut #gb.0 #place, #g.0); #p::acc(&mut #gb.1 #place, #g.1);)
                     } else {
-                        quote!(#p::acc(&mut #gb.#member, #g);)
+                        quote!(#p::acc(&mut #gb #place, #g);)
                     };
                     self.code.extend(code);
                 }
