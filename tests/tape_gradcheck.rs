@@ -87,6 +87,33 @@ proptest! {
         check2(|t| t[0].pow(-1.5), &pos);
         check2(|t| t[0].ln(), &pos);
         check2(|t| t[0].sqrt(), &pos);
+        let unit = tensor(&s, seed + 3, -0.9, 0.9);
+        check2(|t| t[0].tan(), &unit);
+        check2(|t| t[0].asin(), &unit);
+        check2(|t| t[0].acos(), &unit);
+        check2(|t| t[0].atan(), &x);
+        check2(|t| t[0].log1p(), &tensor(&s, seed + 4, -0.5, 2.0));
+        check2(|t| t[0].expm1(), &x);
+    }
+
+    #[test]
+    fn atan2_broadcasts((a, b) in broadcast_pair(), seed in any::<u64>(), flip in any::<bool>()) {
+        // Away from the origin, and on either side of the cut along the
+        // negative x axis (`b < 0` with `a` of either sign).
+        let y = tensor(&a, seed, -2.0, 2.0);
+        let sign = if flip { -1.0 } else { 1.0 };
+        let x = tensor(&b, seed + 1, 0.5, 2.0) * sign;
+        check2(|t| t[0].atan2(&t[1]), &[&y, &x]);
+    }
+
+    #[test]
+    fn rounding_has_zero_gradient(s in shape(), seed in any::<u64>()) {
+        // Integers plus fractions away from the jumps (0, 0.5 and 1).
+        let x = tensor(&s, seed, -3.0, 3.0).floor() + tensor(&s, seed + 1, 0.1, 0.4);
+        check(|t| t[0].floor(), &x);
+        check(|t| t[0].ceil(), &x);
+        check(|t| t[0].round(), &x);
+        check(|t| t[0].round() * &t[0], &x);
     }
 
     #[test]

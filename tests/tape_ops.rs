@@ -90,6 +90,116 @@ fn unary_functions() {
 }
 
 #[test]
+fn trigonometric_and_near_zero_functions() {
+    use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, FRAC_PI_6, PI};
+    let x = Tensor::from_vec(vec![-1.0, -0.5, 0.0, 0.5, 1.0], &[5]);
+    close(
+        &v(&x.asin()),
+        &[-FRAC_PI_2, -FRAC_PI_6, 0.0, FRAC_PI_6, FRAC_PI_2],
+    );
+    close(
+        &v(&x.acos()),
+        &[PI, 2.0 * PI / 3.0, FRAC_PI_2, PI / 3.0, 0.0],
+    );
+    close(
+        &v(&x.atan()),
+        &[-FRAC_PI_4, -0.5f64.atan(), 0.0, 0.5f64.atan(), FRAC_PI_4],
+    );
+    let angles = Tensor::from_vec(vec![0.0, FRAC_PI_4, -FRAC_PI_4, PI / 3.0], &[4]);
+    close(&v(&angles.tan()), &[0.0, 1.0, -1.0, 3f64.sqrt()]);
+    assert!(Tensor::from_vec(vec![1.5], &[1]).asin().item().is_nan());
+    // Near zero, log1p and expm1 keep the digits ln(1 + x) and e^x - 1 lose.
+    let tiny = Tensor::from_vec(vec![1e-12, -1e-12, 0.0], &[3]);
+    close(&v(&tiny.log1p()), &[1e-12 - 5e-25, -1e-12 - 5e-25, 0.0]);
+    close(&v(&tiny.expm1()), &[1e-12 + 5e-25, -1e-12 + 5e-25, 0.0]);
+    let e = Tensor::from_vec(vec![1.0, std::f64::consts::E - 1.0], &[2]);
+    close(&v(&e.log1p()), &[2f64.ln(), 1.0]);
+    close(
+        &v(&Tensor::from_vec(vec![1.0], &[1]).expm1()),
+        &[std::f64::consts::E - 1.0],
+    );
+    // atan2 broadcasts, and covers all four quadrants and the axes.
+    let ys = Tensor::from_vec(vec![1.0, -1.0, 0.0], &[3, 1]);
+    let xs = Tensor::from_vec(vec![1.0, -1.0, 0.0], &[3]);
+    let a = ys.atan2(&xs);
+    assert_eq!(a.shape(), &[3, 3]);
+    close(
+        &v(&a),
+        &[
+            FRAC_PI_4,
+            3.0 * FRAC_PI_4,
+            FRAC_PI_2,
+            -FRAC_PI_4,
+            -3.0 * FRAC_PI_4,
+            -FRAC_PI_2,
+            0.0,
+            PI,
+            0.0,
+        ],
+    );
+    let xs = xs.requires_grad_(true);
+    let ys = ys.requires_grad_(true);
+    let names = [
+        (ys.atan2(&xs), "Atan2Backward0"),
+        (xs.tan(), "TanBackward0"),
+        (xs.asin(), "AsinBackward0"),
+        (xs.acos(), "AcosBackward0"),
+        (xs.atan(), "AtanBackward0"),
+        (xs.log1p(), "Log1PBackward0"),
+        (xs.expm1(), "Expm1Backward0"),
+        (xs.floor(), "FloorBackward0"),
+        (xs.ceil(), "CeilBackward0"),
+        (xs.round(), "RoundBackward0"),
+    ];
+    for (t, name) in names {
+        assert_eq!(t.grad_fn().unwrap().name(), name);
+    }
+    // The gradient of atan2 at the origin is 0 for both operands.
+    let o = Tensor::from_vec(vec![0.0], &[1]).requires_grad_(true);
+    let p = Tensor::from_vec(vec![0.0], &[1]).requires_grad_(true);
+    o.atan2(&p).sum().backward().unwrap();
+    assert_eq!(
+        (o.grad().unwrap().item(), p.grad().unwrap().item()),
+        (0.0, 0.0)
+    );
+    // d/da atan2(a, b) = b / (a^2 + b^2), d/db = -a / (a^2 + b^2), at (1, 2).
+    let a = Tensor::from_vec(vec![1.0, 1.0], &[2]).requires_grad_(true);
+    let b = Tensor::from_vec(vec![2.0], &[1]).requires_grad_(true);
+    a.atan2(&b).sum().backward().unwrap();
+    close(&v(&a.grad().unwrap()), &[0.4, 0.4]);
+    close(&v(&b.grad().unwrap()), &[-0.4]);
+}
+
+#[test]
+fn rounding_rounds_halves_to_even() {
+    let x = Tensor::from_vec(vec![-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1.2, -1.7], &[8]);
+    assert_eq!(
+        v(&x.round()),
+        vec![-2.0, -2.0, -0.0, 0.0, 2.0, 2.0, 1.0, -2.0]
+    );
+    assert!(x.round().to_vec::<f64>()[2].is_sign_negative());
+    assert_eq!(
+        v(&x.floor()),
+        vec![-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 1.0, -2.0]
+    );
+    assert_eq!(
+        v(&x.ceil()),
+        vec![-2.0, -1.0, -0.0, 1.0, 2.0, 3.0, 2.0, -1.0]
+    );
+    let f = Tensor::from_vec(vec![2.5f32, 3.5], &[2]);
+    assert_eq!(f.round().to_vec::<f32>(), vec![2.0, 4.0]);
+    // Zero gradient, also for an infinite incoming gradient (zeros_like).
+    let l = x.requires_grad_(true);
+    (l.floor() + l.ceil() + l.round()).sum().backward().unwrap();
+    assert_eq!(v(&l.grad().unwrap()), vec![0.0; 8]);
+    let one = Tensor::from_vec(vec![0.3], &[1]).requires_grad_(true);
+    one.round()
+        .backward_with(&Tensor::from_vec(vec![f64::INFINITY], &[1]))
+        .unwrap();
+    assert_eq!(one.grad().unwrap().item(), 0.0);
+}
+
+#[test]
 fn f32_results_round_like_native_f32() {
     let a = Tensor::from_vec(vec![0.1f32, 1.0 / 3.0, 7.5], &[3]);
     let b = Tensor::from_vec(vec![0.2f32, 3.0, 1e-3], &[3]);

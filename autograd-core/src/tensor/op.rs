@@ -70,6 +70,14 @@ impl ScalarKind {
     }
 }
 
+/// Which piecewise-constant function a rounding op is, for its PyTorch node name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RoundingKind {
+    Floor,
+    Ceil,
+    Round,
+}
+
 /// Matrix-product flavour by operand ranks, for its PyTorch node name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum MatmulKind {
@@ -138,6 +146,32 @@ pub(crate) enum Op {
         x: SavedInput,
         min: f64,
         max: f64,
+    },
+    Tan {
+        out: SavedOut,
+    },
+    Asin {
+        x: SavedInput,
+    },
+    Acos {
+        x: SavedInput,
+    },
+    Atan {
+        x: SavedInput,
+    },
+    Atan2 {
+        lhs: SavedInput,
+        rhs: SavedInput,
+    },
+    Log1p {
+        x: SavedInput,
+    },
+    Expm1 {
+        out: SavedOut,
+    },
+    /// `floor`, `ceil`, `round`: zero gradient, nothing saved.
+    Rounding {
+        kind: RoundingKind,
     },
     Clone,
     ToDtype {
@@ -257,6 +291,18 @@ impl Op {
             Sqrt { .. } => "SqrtBackward0",
             Abs { .. } => "AbsBackward0",
             Clamp { .. } => "ClampBackward1",
+            Tan { .. } => "TanBackward0",
+            Asin { .. } => "AsinBackward0",
+            Acos { .. } => "AcosBackward0",
+            Atan { .. } => "AtanBackward0",
+            Atan2 { .. } => "Atan2Backward0",
+            Log1p { .. } => "Log1PBackward0",
+            Expm1 { .. } => "Expm1Backward0",
+            Rounding { kind } => match kind {
+                RoundingKind::Floor => "FloorBackward0",
+                RoundingKind::Ceil => "CeilBackward0",
+                RoundingKind::Round => "RoundBackward0",
+            },
             Clone => "CloneBackward0",
             ToDtype { .. } => "ToCopyBackward0",
             Sum => "SumBackward0",
@@ -311,6 +357,7 @@ impl Op {
         use Op::*;
         match self {
             Add | Sub | Neg | Scalar { .. } | Clone | ToDtype { .. } => false,
+            Rounding { .. } => false,
             Sum | Mean => false,
             SumDim { .. } | MeanDim { .. } | SumTo | Expand | View { .. } => false,
             Permute { .. } | Narrow { .. } | Cat { .. } | Stack { .. } => false,
@@ -320,6 +367,8 @@ impl Op {
             Tanh { .. } => true,
             Sigmoid { .. } | Relu { .. } | Sin { .. } | Cos { .. } => true,
             Sqrt { .. } | Abs { .. } => true,
+            Tan { .. } | Asin { .. } | Acos { .. } | Atan { .. } | Atan2 { .. } => true,
+            Log1p { .. } | Expm1 { .. } => true,
             Clamp { .. } | Where { .. } | Matmul { .. } | Softmax { .. } | LogSoftmax { .. } => {
                 true
             }
