@@ -140,6 +140,36 @@ proptest! {
     }
 
     #[test]
+    fn products_variances_and_scans(s in prop::collection::vec(1usize..=3, 1..=3), seed in any::<u64>(), d in 0usize..3, keep in any::<bool>(), zeros in 0usize..3) {
+        let d = d % s.len();
+        let x = tensor(&s, seed, -2.0, 2.0);
+        check2(|t| t[0].prod(), &x);
+        check2(|t| t[0].prod_dim(d, keep), &x);
+        check2(|t| t[0].cumsum(d), &x);
+        check2(|t| t[0].cumprod(d), &x);
+        // Products are multilinear: central differences are exact at a 0, where
+        // the gradient must not divide by the element (one or two zeros).
+        let mut v = x.to_vec::<f64>();
+        let n = v.len();
+        for k in 0..zeros.min(n) {
+            v[(seed as usize + k * 5) % n] = 0.0;
+        }
+        let z = Tensor::from_vec(v, &s);
+        check2(|t| t[0].prod(), &z);
+        check2(|t| t[0].prod_dim(d, keep), &z);
+        check2(|t| t[0].cumprod(d), &z);
+        check2(|t| t[0].cumprod(d) * t[0].prod_dim(d, true), &z);
+        if n > 1 {
+            check2(|t| t[0].var(), &x);
+            check2(|t| t[0].std(), &x);
+        }
+        if s[d] > 1 {
+            check2(|t| t[0].var_dim(d, keep), &x);
+            check2(|t| t[0].std_dim(d, keep), &x);
+        }
+    }
+
+    #[test]
     fn extrema_pick_one_element(s in prop::collection::vec(1usize..=3, 1..=3), seed in any::<u64>(), d in 0usize..3) {
         // Distinct values: a permutation, scaled.
         let n: usize = s.iter().product();
@@ -176,6 +206,10 @@ proptest! {
         let g: Vec<f64> = (0..x.numel()).map(|i| ((i + seed as usize) % s[r - 1]) as f64).collect();
         let index = Tensor::from_vec(g, &s);
         check2(|t| t[0].gather(r - 1, &index), &x);
+        check2(|t| t[0].flip(&[0]), &x);
+        check2(|t| t[0].flip(&[r - 1, 0]) * &t[0], &x);
+        let mask = tensor(&s[1..], seed + 3, -1.0, 1.0).gt_scalar(0.0);
+        check2(|t| t[0].masked_fill(&mask, 0.5) * &t[0], &x);
     }
 
     #[test]

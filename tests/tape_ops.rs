@@ -244,6 +244,82 @@ fn reductions_and_normalisations() {
 }
 
 #[test]
+fn products_variances_and_scans() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    assert_eq!(v(&x.prod()), vec![720.0]);
+    assert_eq!(x.prod().shape(), &[] as &[usize]);
+    assert_eq!(v(&x.prod_dim(1, false)), vec![6.0, 120.0]);
+    assert_eq!(v(&x.prod_dim(0, true)), vec![4.0, 10.0, 18.0]);
+    assert_eq!(x.prod_dim(0, true).shape(), &[1, 3]);
+    assert_eq!(v(&x.cumsum(1)), vec![1.0, 3.0, 6.0, 4.0, 9.0, 15.0]);
+    assert_eq!(v(&x.cumsum(0)), vec![1.0, 2.0, 3.0, 5.0, 7.0, 9.0]);
+    assert_eq!(v(&x.cumprod(-1)), vec![1.0, 2.0, 6.0, 4.0, 20.0, 120.0]);
+    // var of 1..=6 with divisor 5: 17.5 / 5 = 3.5.
+    close(&v(&x.var()), &[3.5]);
+    close(&v(&x.std()), &[3.5f64.sqrt()]);
+    close(&v(&x.var_dim(1, false)), &[1.0, 1.0]);
+    close(&v(&x.std_dim(0, true)), &[4.5f64.sqrt(); 3]);
+    assert_eq!(x.var_dim(0, true).shape(), &[1, 3]);
+    assert!(Tensor::from_vec(vec![2.0], &[1]).var().item().is_nan());
+    assert_eq!(v(&Tensor::zeros(&[0]).prod()), vec![1.0]);
+    assert!(x.try_prod_dim(2, false).is_err());
+    assert!(x.try_cumsum(-3).is_err());
+    assert!(x.try_var_dim(5, true).is_err());
+
+    // The gradient of a product at a zero entry is the product of the others.
+    let z = Tensor::from_vec(vec![2.0, 0.0, 3.0, 0.0, 0.0, 5.0], &[2, 3]).requires_grad_(true);
+    z.prod_dim(1, false).sum().backward().unwrap();
+    assert_eq!(v(&z.grad().unwrap()), vec![0.0, 6.0, 0.0, 0.0, 0.0, 0.0]);
+    z.zero_grad();
+    z.prod().backward().unwrap();
+    assert_eq!(v(&z.grad().unwrap()), vec![0.0; 6]);
+    let one_zero = Tensor::from_vec(vec![2.0, 0.0, 3.0], &[3]).requires_grad_(true);
+    one_zero.prod().backward().unwrap();
+    assert_eq!(v(&one_zero.grad().unwrap()), vec![0.0, 6.0, 0.0]);
+    // cumprod([2, 0, 3]) = [2, 0, 0]; d(sum)/dx = [1 + 0 + 0, 2 + 2*3, 0].
+    let c = Tensor::from_vec(vec![2.0, 0.0, 3.0], &[3]).requires_grad_(true);
+    c.cumprod(0).sum().backward().unwrap();
+    assert_eq!(v(&c.grad().unwrap()), vec![1.0, 8.0, 0.0]);
+    // cumsum's gradient is the reversed running sum of the incoming one.
+    let s = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).requires_grad_(true);
+    s.cumsum(0)
+        .backward_with(&Tensor::from_vec(vec![1.0, 10.0, 100.0], &[3]))
+        .unwrap();
+    assert_eq!(v(&s.grad().unwrap()), vec![111.0, 110.0, 100.0]);
+    // d var / dx = 2 (x - mean) / (n - 1); std at zero spread has gradient 0.
+    let w = Tensor::from_vec(vec![1.0, 2.0, 6.0], &[3]).requires_grad_(true);
+    w.var().backward().unwrap();
+    close(&v(&w.grad().unwrap()), &[-2.0, -1.0, 3.0]);
+    let flat = Tensor::from_vec(vec![4.0, 4.0], &[2]).requires_grad_(true);
+    flat.std().backward().unwrap();
+    assert_eq!(v(&flat.grad().unwrap()), vec![0.0, 0.0]);
+
+    let l = x.requires_grad_(true);
+    for (t, name) in [
+        (l.prod(), "ProdBackward0"),
+        (l.prod_dim(0, false), "ProdBackward1"),
+        (l.var(), "VarBackward0"),
+        (l.var_dim(1, true), "VarBackward0"),
+        (l.std(), "StdBackward0"),
+        (l.std_dim(1, false), "StdBackward0"),
+        (l.cumsum(0), "CumsumBackward0"),
+        (l.cumprod(1), "CumprodBackward0"),
+    ] {
+        assert_eq!(t.grad_fn().unwrap().name(), name);
+    }
+}
+
+#[test]
+fn second_derivatives_of_products_at_zeros() {
+    // d2/dx_i dx_j prod(x) = product of the others but i and j (0 on the
+    // diagonal): for [0, 2, 3], row 0 is [0, 3, 2].
+    let x = Tensor::from_vec(vec![0.0, 2.0, 3.0], &[3]).requires_grad_(true);
+    let g = autograd::grad(&[x.prod()], &[&x], None, true, true).unwrap();
+    g[0].narrow(0, 0, 1).sum().backward().unwrap();
+    assert_eq!(v(&x.grad().unwrap()), vec![0.0, 3.0, 2.0]);
+}
+
+#[test]
 fn extrema() {
     let x = Tensor::from_vec(vec![1.0, 5.0, 3.0, 7.0, 2.0, 7.0], &[2, 3]);
     let (m, i) = x.max_dim(1, false);
@@ -287,6 +363,49 @@ fn layout_ops() {
     assert_eq!(v(&n)[..2], d[1..3]);
     let e = Tensor::from_vec(vec![1.0, 2.0], &[2, 1]).expand(&[3, 2, 2]);
     assert_eq!(v(&e), [1.0, 1.0, 2.0, 2.0].repeat(3));
+}
+
+#[test]
+fn flip_and_masked_fill() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    assert_eq!(v(&x.flip(&[1])), vec![3.0, 2.0, 1.0, 6.0, 5.0, 4.0]);
+    assert_eq!(v(&x.flip(&[0])), vec![4.0, 5.0, 6.0, 1.0, 2.0, 3.0]);
+    assert_eq!(v(&x.flip(&[0, 1])), vec![6.0, 5.0, 4.0, 3.0, 2.0, 1.0]);
+    assert_eq!(v(&x.flip(&[])), v(&x));
+    assert!(x.try_flip(&[2]).is_err());
+    assert!(x.try_flip(&[1, 1]).is_err());
+    let mask = Tensor::from_vec(vec![1.0, 0.0, 2.0], &[3]);
+    assert_eq!(
+        v(&x.masked_fill(&mask, -1.0)),
+        vec![-1.0, 2.0, -1.0, -1.0, 5.0, -1.0]
+    );
+    let rows = Tensor::from_vec(vec![0.0, 1.0], &[2, 1]);
+    assert_eq!(
+        v(&x.masked_fill(&rows, f64::NEG_INFINITY)),
+        vec![
+            1.0,
+            2.0,
+            3.0,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY
+        ]
+    );
+    // The mask broadcasts to the tensor, never the other way.
+    let err = x
+        .try_masked_fill(&Tensor::zeros(&[2, 2, 3]), 0.0)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("[2, 3]") && err.to_string().contains("[2, 2, 3]"),
+        "{err}"
+    );
+    assert!(x.try_masked_fill(&Tensor::zeros(&[2]), 0.0).is_err());
+    let l = x.requires_grad_(true);
+    let y = l.masked_fill(&mask, 0.0);
+    assert_eq!(y.grad_fn().unwrap().name(), "MaskedFillBackward0");
+    assert_eq!(l.flip(&[0]).grad_fn().unwrap().name(), "FlipBackward0");
+    y.sum().backward().unwrap();
+    assert_eq!(v(&l.grad().unwrap()), vec![0.0, 1.0, 0.0, 0.0, 1.0, 0.0]);
 }
 
 #[test]

@@ -120,6 +120,34 @@ impl Op {
                 let shape = input_shape(n);
                 one(keep_dim(g, *dim, *keepdim).expand(shape) / shape[*dim] as f64)
             }
+            Prod { x, dim, keepdim } => one(super::ops::reduce::prod_backward(
+                g,
+                &*x.get(n)?,
+                *dim,
+                *keepdim,
+            )),
+            Var {
+                x,
+                dim,
+                keepdim,
+                std,
+            } => one(super::ops::reduce::var_backward(
+                g,
+                &*x.get(n)?,
+                *dim,
+                *keepdim,
+                *std,
+            )),
+            Cumsum { dim } => {
+                let flip = [*dim];
+                one(g.flip(&flip).cumsum(*dim).flip(&flip))
+            }
+            Cumprod { x, dim } => one(super::ops::reduce::cumprod_backward(g, &*x.get(n)?, *dim)),
+            Flip { dims } => one(g.flip(dims)),
+            MaskedFill { mask } => {
+                let zero = Tensor::full(&[], 0.0, g.dtype());
+                one(Tensor::where_(mask, &zero, g))
+            }
             SumTo => one(g.expand(input_shape(n))),
             Expand => one(g.sum_to(input_shape(n))),
             View { .. } => one(g.reshape(input_shape(n))),

@@ -187,6 +187,26 @@ pub(crate) enum Op {
         dim: usize,
         keepdim: bool,
     },
+    /// `prod` (`dim: None`) and `prod_dim`.
+    Prod {
+        x: SavedInput,
+        dim: Option<usize>,
+        keepdim: bool,
+    },
+    /// `var`, `std` (`dim: None`), `var_dim`, `std_dim`.
+    Var {
+        x: SavedInput,
+        dim: Option<usize>,
+        keepdim: bool,
+        std: bool,
+    },
+    Cumsum {
+        dim: usize,
+    },
+    Cumprod {
+        x: SavedInput,
+        dim: usize,
+    },
     SumTo,
     Expand,
     View {
@@ -199,6 +219,13 @@ pub(crate) enum Op {
     Narrow {
         dim: usize,
         start: usize,
+    },
+    Flip {
+        dims: Vec<usize>,
+    },
+    MaskedFill {
+        /// `1.0` where filled.
+        mask: Tensor,
     },
     Cat {
         dim: usize,
@@ -309,6 +336,14 @@ impl Op {
             Mean => "MeanBackward0",
             SumDim { .. } => "SumBackward1",
             MeanDim { .. } => "MeanBackward1",
+            Prod { dim: None, .. } => "ProdBackward0",
+            Prod { dim: Some(_), .. } => "ProdBackward1",
+            Var { std: false, .. } => "VarBackward0",
+            Var { std: true, .. } => "StdBackward0",
+            Cumsum { .. } => "CumsumBackward0",
+            Cumprod { .. } => "CumprodBackward0",
+            Flip { .. } => "FlipBackward0",
+            MaskedFill { .. } => "MaskedFillBackward0",
             SumTo => "SumToSizeBackward0",
             Expand => "ExpandBackward0",
             View { kind, .. } => match kind {
@@ -362,6 +397,8 @@ impl Op {
             SumDim { .. } | MeanDim { .. } | SumTo | Expand | View { .. } => false,
             Permute { .. } | Narrow { .. } | Cat { .. } | Stack { .. } => false,
             Gather { .. } | ScatterAdd { .. } => false,
+            Cumsum { .. } | Flip { .. } => false,
+            Prod { .. } | Var { .. } | Cumprod { .. } | MaskedFill { .. } => true,
             Im2Col { .. } | Col2Im { .. } | AvgPool2d { .. } => false,
             Mul { .. } | Div { .. } | RDiv { .. } | Pow { .. } | Exp { .. } | Ln { .. } => true,
             Tanh { .. } => true,

@@ -275,6 +275,75 @@ impl Tensor {
         }))
     }
 
+    /// The elements in reverse order along each dimension of `dims`
+    /// (`torch.flip(t, dims)`, `FlipBackward0`).
+    ///
+    /// # Panics
+    /// If a dimension is out of range or given twice; see [`Tensor::try_flip`].
+    #[track_caller]
+    pub fn flip(&self, dims: &[usize]) -> Tensor {
+        ok(self.try_flip(dims))
+    }
+
+    /// Fallible [`Tensor::flip`].
+    pub fn try_flip(&self, dims: &[usize]) -> Result<Tensor> {
+        let mut flip = vec![false; self.ndim()];
+        for &d in dims {
+            let d = d.resolve("flip", self.ndim())?;
+            if std::mem::replace(&mut flip[d], true) {
+                return Err(Error::InvalidArgument {
+                    op: "flip",
+                    shape: self.shape().to_vec(),
+                    reason: format!("dimension {d} appears more than once in {dims:?}"),
+                });
+            }
+        }
+        let s = layout::flip(&self.data(), self.shape(), &flip);
+        let dims = (0..self.ndim()).filter(|&d| flip[d]).collect();
+        Ok(Tensor::record(s, self.shape(), &[self], |_| Op::Flip {
+            dims,
+        }))
+    }
+
+    /// `value` where `mask` is non-zero, else this tensor's element; `mask`
+    /// broadcasts to this tensor's shape (`t.masked_fill(mask, value)`,
+    /// `MaskedFillBackward0`). The gradient is 0 at the filled elements.
+    ///
+    /// # Panics
+    /// If the mask does not broadcast to the tensor's shape; see
+    /// [`Tensor::try_masked_fill`].
+    #[track_caller]
+    pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Tensor {
+        ok(self.try_masked_fill(mask, value))
+    }
+
+    /// Fallible [`Tensor::masked_fill`].
+    pub fn try_masked_fill(&self, mask: &Tensor, value: f64) -> Result<Tensor> {
+        let shape = broadcast_shapes("masked_fill", mask.shape(), self.shape())?;
+        if *shape != *self.shape() {
+            return Err(Error::ShapeMismatch {
+                op: "masked_fill",
+                lhs: self.shape().to_vec(),
+                rhs: mask.shape().to_vec(),
+                reason: "the mask must broadcast to the tensor's shape".into(),
+            });
+        }
+        let fill = Storage::full(1, value, self.dtype());
+        let s = Tensor::read2(mask, self, |m, x| {
+            elementwise::select(
+                (m, mask.shape()),
+                (&fill, &[]),
+                (x, self.shape()),
+                self.shape(),
+            )
+        });
+        Ok(Tensor::record(s, self.shape(), &[self], |_| {
+            Op::MaskedFill {
+                mask: mask.ne_scalar(0.0),
+            }
+        }))
+    }
+
     /// Concatenates tensors along `dim` (`torch.cat`, `CatBackward0`).
     ///
     /// # Panics
