@@ -208,8 +208,58 @@ proptest! {
         check2(|t| t[0].gather(r - 1, &index), &x);
         check2(|t| t[0].flip(&[0]), &x);
         check2(|t| t[0].flip(&[r - 1, 0]) * &t[0], &x);
+        let reps: Vec<usize> = (0..r + 1).map(|k| 1 + (seed as usize >> k) % 2).collect();
+        check2(|t| t[0].repeat(&reps), &x);
+        check2(|t| t[0].repeat(&vec![2; r]) * 0.5, &x);
+        for piece in 1..=3 {
+            check2(|t| Tensor::cat(&t[0].split(piece, r - 1), r - 1).sin(), &x);
+            check2(|t| t[0].chunk(piece, 0).last().unwrap().exp(), &x);
+        }
         let mask = tensor(&s[1..], seed + 3, -1.0, 1.0).gt_scalar(0.0);
         check2(|t| t[0].masked_fill(&mask, 0.5) * &t[0], &x);
+    }
+
+    #[test]
+    fn sort_and_topk(s in prop::collection::vec(1usize..=4, 1..=3), seed in any::<u64>(), d in 0usize..3, desc in any::<bool>(), k in 0usize..=4) {
+        // Distinct values, so that the order is unique and differentiable.
+        let n: usize = s.iter().product();
+        let r = values(n, seed, 0.0, 1.0);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|a, b| r[*a].total_cmp(&r[*b]));
+        let v: Vec<f64> = order.iter().map(|&i| i as f64 * 0.37 - 1.0).collect();
+        let x = Tensor::from_vec(v, &s);
+        let d = d % s.len();
+        let k = k.min(s[d]);
+        check2(|t| t[0].sort(d, desc).0 * &t[0], &x);
+        check2(|t| t[0].topk(k, d, desc, true).0.exp(), &x);
+    }
+
+    #[test]
+    fn batched_products_and_index_adds(b in 1usize..=3, n in 1usize..=3, m in 1usize..=3, p in 1usize..=3, seed in any::<u64>()) {
+        let x = tensor(&[b, n, m], seed, -1.0, 1.0);
+        let y = tensor(&[b, m, p], seed + 1, -1.0, 1.0);
+        check2(|t| t[0].bmm(&t[1]), &[&x, &y]);
+        // scatter_add along 1 of [b, n + 1, m] from a src of [b, n + 1, m + 1]
+        // through an index of [b, n, m] (src partly unused), and with src's shape.
+        let base = tensor(&[b, n + 1, m], seed + 2, -1.0, 1.0);
+        let src = tensor(&[b, n + 1, m + 1], seed + 3, -1.0, 1.0);
+        let idx = |shape: &[usize], size: usize, salt: usize| {
+            let k: usize = shape.iter().product();
+            let v: Vec<f64> = (0..k).map(|i| ((i * 7 + salt + seed as usize % 5) % size) as f64).collect();
+            Tensor::from_vec(v, shape)
+        };
+        let index = idx(&[b, n, m], n + 1, 1);
+        check2(|t| t[0].scatter_add(1, &index, &t[1]) * &t[0], &[&base, &src]);
+        let full = idx(&[b, n + 1, m + 1], m, 2);
+        let small = tensor(&[b, n + 1, m], seed + 4, -1.0, 1.0);
+        check2(|t| t[0].scatter_add(-1, &full, &t[1]).sin(), &[&small, &src]);
+        // index_add along 0 and 2, repeated indices included.
+        let rows = idx(&[4], b, 3);
+        let src0 = tensor(&[4, n, m], seed + 5, -1.0, 1.0);
+        check2(|t| t[0].index_add(0, &rows, &t[1]).exp(), &[&x, &src0]);
+        let cols = idx(&[2], m, 4);
+        let src2 = tensor(&[b, n, 2], seed + 6, -1.0, 1.0);
+        check2(|t| t[0].index_add(2, &cols, &t[1]) * &t[0], &[&x, &src2]);
     }
 
     #[test]

@@ -409,6 +409,206 @@ fn flip_and_masked_fill() {
 }
 
 #[test]
+fn repeat_split_and_chunk() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    let r = x.repeat(&[1, 2]);
+    assert_eq!(r.shape(), &[2, 4]);
+    assert_eq!(v(&r), vec![1.0, 2.0, 1.0, 2.0, 3.0, 4.0, 3.0, 4.0]);
+    let r = x.repeat(&[2, 1, 1]);
+    assert_eq!(r.shape(), &[2, 2, 2]);
+    assert_eq!(v(&r), [1.0, 2.0, 3.0, 4.0].repeat(2));
+    let r = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).repeat(&[2, 2]);
+    assert_eq!(r.shape(), &[2, 6]);
+    assert_eq!(v(&r), [1.0, 2.0, 3.0].repeat(4));
+    assert_eq!(x.repeat(&[0, 3]).shape(), &[0, 6]);
+    let err = x.try_repeat(&[2]).unwrap_err().to_string();
+    assert!(err.contains("[2, 2]") && err.contains("[2]"), "{err}");
+    // Each element of x appears 2 * 3 times in x.repeat([2, 3]).
+    let l = x.requires_grad_(true);
+    let r = l.repeat(&[2, 3]);
+    assert_eq!(r.grad_fn().unwrap().name(), "RepeatBackward0");
+    r.sum().backward().unwrap();
+    assert_eq!(v(&l.grad().unwrap()), vec![6.0; 4]);
+
+    let s = Tensor::from_vec((0..10).map(f64::from).collect::<Vec<_>>(), &[2, 5]);
+    let pieces = s.split(2, 1);
+    let shapes: Vec<&[usize]> = pieces.iter().map(|p| p.shape()).collect();
+    assert_eq!(shapes, vec![&[2, 2][..], &[2, 2], &[2, 1]]);
+    assert_eq!(v(&pieces[1]), vec![2.0, 3.0, 7.0, 8.0]);
+    assert_eq!(v(&pieces[2]), vec![4.0, 9.0]);
+    assert_eq!(s.split(5, -1).len(), 1);
+    assert_eq!(s.split(7, 1).len(), 1);
+    // 5 in 4 chunks: pieces of ceil(5 / 4) = 2, so only 3 of them.
+    let c = s.chunk(4, 1);
+    let sizes: Vec<usize> = c.iter().map(|p| p.shape()[1]).collect();
+    assert_eq!(sizes, vec![2, 2, 1]);
+    assert_eq!(s.chunk(2, 0).len(), 2);
+    assert_eq!(v(&s.chunk(2, 0)[1]), vec![5.0, 6.0, 7.0, 8.0, 9.0]);
+    assert_eq!(
+        s.chunk(3, 1)
+            .iter()
+            .map(|p| p.shape()[1])
+            .collect::<Vec<_>>(),
+        vec![2, 2, 1]
+    );
+    assert_eq!(Tensor::zeros(&[0, 2]).chunk(3, 0).len(), 3);
+    assert_eq!(Tensor::zeros(&[0, 2]).split(2, 0).len(), 1);
+    assert!(s.try_chunk(0, 1).is_err());
+    assert!(s.try_split(0, 1).is_err());
+    assert!(s.try_split(1, 2).is_err());
+    let l = s.requires_grad_(true);
+    let parts = l.chunk(2, 1);
+    assert_eq!(parts[0].grad_fn().unwrap().name(), "SplitBackward0");
+    assert_eq!(l.split(1, 0)[1].grad_fn().unwrap().name(), "SplitBackward0");
+    (&parts[0] * 2.0 + parts[1].sum()).sum().backward().unwrap();
+    assert_eq!(
+        v(&l.grad().unwrap()),
+        vec![2.0, 2.0, 2.0, 6.0, 6.0, 2.0, 2.0, 2.0, 6.0, 6.0]
+    );
+}
+
+#[test]
+fn sort_and_topk() {
+    let x = Tensor::from_vec(vec![3.0, 1.0, 2.0, 1.0, 5.0, -4.0], &[2, 3]);
+    let (s, i) = x.sort(1, false);
+    assert_eq!(v(&s), vec![1.0, 2.0, 3.0, -4.0, 1.0, 5.0]);
+    assert_eq!(v(&i), vec![1.0, 2.0, 0.0, 2.0, 0.0, 1.0]);
+    let (s, i) = x.sort(0, true);
+    assert_eq!(v(&s), vec![3.0, 5.0, 2.0, 1.0, 1.0, -4.0]);
+    assert_eq!(v(&i), vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
+    // Stable: equal values keep their order, ascending and descending; NaN is
+    // above every number.
+    let t = Tensor::from_vec(vec![2.0, f64::NAN, 1.0, 2.0, 1.0], &[5]);
+    let (s, i) = t.sort(0, false);
+    assert_eq!(v(&i), vec![2.0, 4.0, 0.0, 3.0, 1.0]);
+    assert!(v(&s)[4].is_nan());
+    let (_, i) = t.sort(-1, true);
+    assert_eq!(v(&i), vec![1.0, 0.0, 3.0, 2.0, 4.0]);
+    let (vals, idx) = x.topk(2, 1, true, true);
+    assert_eq!(vals.shape(), &[2, 2]);
+    assert_eq!(v(&vals), vec![3.0, 2.0, 5.0, 1.0]);
+    assert_eq!(v(&idx), vec![0.0, 2.0, 1.0, 0.0]);
+    let (vals, idx) = x.topk(1, 0, false, false);
+    assert_eq!(v(&vals), vec![1.0, 1.0, -4.0]);
+    assert_eq!(v(&idx), vec![1.0, 0.0, 1.0]);
+    assert_eq!(x.topk(0, 1, true, true).0.shape(), &[2, 0]);
+    let err = x.try_topk(4, 1, true, true).unwrap_err().to_string();
+    assert!(err.contains("[2, 3]") && err.contains("k = 4"), "{err}");
+    assert!(x.try_sort(2, false).is_err());
+    // Gradients go back to the elements the values came from.
+    let l = x.requires_grad_(true);
+    let (s, i) = l.sort(1, true);
+    assert_eq!(s.grad_fn().unwrap().name(), "SortBackward0");
+    assert!(!i.requires_grad());
+    let (t, _) = l.topk(2, 1, true, true);
+    assert_eq!(t.grad_fn().unwrap().name(), "TopkBackward0");
+    t.backward_with(&Tensor::from_vec(vec![1.0, 10.0, 100.0, 1000.0], &[2, 2]))
+        .unwrap();
+    assert_eq!(
+        v(&l.grad().unwrap()),
+        vec![1.0, 0.0, 10.0, 1000.0, 100.0, 0.0]
+    );
+}
+
+#[test]
+fn batched_products() {
+    let a = seq(&[2, 3, 4]);
+    let b = seq(&[2, 4, 5]) * 0.5;
+    let c = a.bmm(&b);
+    assert_eq!(c.shape(), &[2, 3, 5]);
+    let (ad, bd) = (v(&a), v(&b));
+    for i in 0..2 {
+        close(
+            &v(&c)[i * 15..(i + 1) * 15],
+            &naive_matmul(
+                &ad[i * 12..(i + 1) * 12],
+                &bd[i * 20..(i + 1) * 20],
+                3,
+                4,
+                5,
+            ),
+        );
+    }
+    let err = a.try_bmm(&seq(&[3, 4, 5])).unwrap_err().to_string();
+    assert!(
+        err.contains("[2, 3, 4]") && err.contains("[3, 4, 5]"),
+        "{err}"
+    );
+    assert!(a.try_bmm(&seq(&[2, 3, 5])).is_err());
+    assert!(a.try_bmm(&seq(&[4, 5])).is_err());
+    let l = a.requires_grad_(true);
+    assert_eq!(l.bmm(&b).grad_fn().unwrap().name(), "BmmBackward0");
+}
+
+#[test]
+fn scatter_add_and_index_add() {
+    let x = Tensor::zeros(&[2, 4]).to_dtype(DType::F64);
+    let index = Tensor::from_vec(vec![0.0, 1.0, 0.0, 3.0, 3.0, 3.0], &[2, 3]);
+    let src = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    assert_eq!(
+        v(&x.scatter_add(1, &index, &src)),
+        vec![4.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 15.0]
+    );
+    // Along 0: out[index[i][j]][j] += src[i][j], with an index smaller than src.
+    let y = Tensor::ones(&[3, 2]).to_dtype(DType::F64);
+    let index = Tensor::from_vec(vec![2.0, 0.0], &[1, 2]);
+    let src = Tensor::from_vec(vec![10.0, 20.0, 30.0, 40.0], &[2, 2]);
+    assert_eq!(
+        v(&y.scatter_add(0, &index, &src)),
+        vec![1.0, 21.0, 1.0, 1.0, 11.0, 1.0]
+    );
+    let err = y
+        .try_scatter_add(0, &Tensor::zeros(&[3, 3]), &src)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("[3, 2]") && err.contains("[3, 3]"), "{err}");
+    assert!(y
+        .try_scatter_add(0, &Tensor::from_vec(vec![3.0, 0.0], &[1, 2]), &src)
+        .is_err());
+    assert!(y
+        .try_scatter_add(0, &Tensor::from_vec(vec![0.5, 0.0], &[1, 2]), &src)
+        .is_err());
+
+    let base = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]);
+    let rows = Tensor::from_vec(vec![2.0, 0.0, 2.0], &[3]);
+    let add = Tensor::from_vec(vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0], &[3, 2]);
+    assert_eq!(
+        v(&base.index_add(0, &rows, &add)),
+        vec![31.0, 42.0, 3.0, 4.0, 65.0, 86.0]
+    );
+    let cols = Tensor::from_vec(vec![1.0], &[1]);
+    let one = Tensor::from_vec(vec![7.0, 8.0, 9.0], &[3, 1]);
+    assert_eq!(
+        v(&base.index_add(1, &cols, &one)),
+        vec![1.0, 9.0, 3.0, 12.0, 5.0, 15.0]
+    );
+    let err = base.try_index_add(0, &rows, &one).unwrap_err().to_string();
+    assert!(err.contains("[3, 2]") && err.contains("[3, 1]"), "{err}");
+    assert!(base
+        .try_index_add(
+            0,
+            &Tensor::from_vec(vec![3.0], &[1]),
+            &one.reshape(&[1, 3]).narrow(1, 0, 2)
+        )
+        .is_err());
+
+    // Gradients: the tensor's passes through, src's gathers from the targets.
+    let b = base.requires_grad_(true);
+    let a = add.requires_grad_(true);
+    let out = b.index_add(0, &rows, &a);
+    assert_eq!(out.grad_fn().unwrap().name(), "IndexAddBackward0");
+    let w = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]);
+    (&out * &w).sum().backward().unwrap();
+    assert_eq!(v(&b.grad().unwrap()), v(&w));
+    assert_eq!(v(&a.grad().unwrap()), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+    let s = src.requires_grad_(true);
+    let out = y.scatter_add(0, &index, &s);
+    assert_eq!(out.grad_fn().unwrap().name(), "ScatterAddBackward0");
+    (&out * &w).sum().backward().unwrap();
+    assert_eq!(v(&s.grad().unwrap()), vec![5.0, 2.0, 0.0, 0.0]);
+}
+
+#[test]
 fn joining_and_indexing() {
     let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
     let b = Tensor::from_vec(vec![5.0, 6.0], &[2, 1]);

@@ -152,7 +152,12 @@ impl Op {
             Expand => one(g.sum_to(input_shape(n))),
             View { .. } => one(g.reshape(input_shape(n))),
             Permute { perm, .. } => one(g.permute(&invert(perm))),
-            Narrow { dim, start } => one(super::ops::layout::narrow_backward(
+            Repeat { repeats } => one(super::ops::layout::repeat_backward(
+                g,
+                repeats,
+                input_shape(n),
+            )),
+            Narrow { dim, start, .. } => one(super::ops::layout::narrow_backward(
                 g,
                 *dim,
                 *start,
@@ -165,6 +170,12 @@ impl Op {
             Gather { geom, index, .. } => one(g.scatter_add_geom(*geom, index, input_shape(n))),
             ScatterAdd { geom, index } => {
                 one(g.gather_geom(GatherKind::Gather, *geom, index, input_shape(n)))
+            }
+            AddAt { dst, from, .. } => {
+                let (_, src_shape) = input_shapes(n);
+                let grads =
+                    super::ops::layout::add_at_backward(g, dst, from.as_ref(), src_shape, needs);
+                Grads::Inline(grads, 2)
             }
             Where { mask } => {
                 let (lhs, rhs) = input_shapes(n);

@@ -40,6 +40,16 @@ pub(crate) enum GatherKind {
     Max,
     Min,
     MaxPool2d,
+    Sort,
+    Topk,
+}
+
+/// Which op adds `src` into a copy of a tensor at computed offsets, for its
+/// PyTorch node name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AddAtKind {
+    ScatterAdd,
+    IndexAdd,
 }
 
 /// An op between a tensor and an `f64` scalar (PyTorch's wrapped numbers): the
@@ -216,9 +226,14 @@ pub(crate) enum Op {
         kind: PermuteKind,
         perm: Vec<usize>,
     },
+    /// `narrow`, and a piece of `split` or `chunk` (`split`).
     Narrow {
         dim: usize,
         start: usize,
+        split: bool,
+    },
+    Repeat {
+        repeats: Vec<usize>,
     },
     Flip {
         dims: Vec<usize>,
@@ -246,6 +261,13 @@ pub(crate) enum Op {
     },
     Where {
         mask: Tensor,
+    },
+    /// `scatter_add` and `index_add`: input 0 plus `src` (input 1) element
+    /// `from[k]` (`k` for `None`) added at flat offset `dst[k]`.
+    AddAt {
+        kind: AddAtKind,
+        dst: Arc<[usize]>,
+        from: Option<Arc<[usize]>>,
     },
     Matmul {
         kind: MatmulKind,
@@ -357,7 +379,9 @@ impl Op {
                 PermuteKind::Transpose => "TransposeBackward0",
                 PermuteKind::Permute => "PermuteBackward0",
             },
-            Narrow { .. } => "SliceBackward0",
+            Narrow { split: false, .. } => "SliceBackward0",
+            Narrow { split: true, .. } => "SplitBackward0",
+            Repeat { .. } => "RepeatBackward0",
             Cat { .. } => "CatBackward0",
             Stack { .. } => "StackBackward0",
             Gather { kind, .. } => match kind {
@@ -366,9 +390,15 @@ impl Op {
                 GatherKind::Max => "MaxBackward0",
                 GatherKind::Min => "MinBackward0",
                 GatherKind::MaxPool2d => "MaxPool2DWithIndicesBackward0",
+                GatherKind::Sort => "SortBackward0",
+                GatherKind::Topk => "TopkBackward0",
             },
             ScatterAdd { .. } => "ScatterAddBackward0",
             Where { .. } => "WhereBackward0",
+            AddAt { kind, .. } => match kind {
+                AddAtKind::ScatterAdd => "ScatterAddBackward0",
+                AddAtKind::IndexAdd => "IndexAddBackward0",
+            },
             Matmul { kind, .. } => match kind {
                 MatmulKind::Dot => "DotBackward0",
                 MatmulKind::Mv => "MvBackward0",
@@ -397,7 +427,7 @@ impl Op {
             SumDim { .. } | MeanDim { .. } | SumTo | Expand | View { .. } => false,
             Permute { .. } | Narrow { .. } | Cat { .. } | Stack { .. } => false,
             Gather { .. } | ScatterAdd { .. } => false,
-            Cumsum { .. } | Flip { .. } => false,
+            Cumsum { .. } | Flip { .. } | Repeat { .. } | AddAt { .. } => false,
             Prod { .. } | Var { .. } | Cumprod { .. } | MaskedFill { .. } => true,
             Im2Col { .. } | Col2Im { .. } | AvgPool2d { .. } => false,
             Mul { .. } | Div { .. } | RDiv { .. } | Pow { .. } | Exp { .. } | Ln { .. } => true,

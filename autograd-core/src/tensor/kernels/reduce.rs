@@ -241,3 +241,41 @@ pub(crate) fn cumprod_grad(x: &[f64], g: &[f64], out: &mut [f64]) {
         left *= xi;
     }
 }
+
+/// The indices of the first `k` elements of each `(outer, inner)` fibre of the
+/// middle axis in sorted order, laid out as `(outer, k, inner)`: ascending, or
+/// descending, with NaN above every number (last ascending, first descending)
+/// as PyTorch sorts, and equal elements in their original order (a stable
+/// sort; `-0.0` equals `0.0`).
+pub(crate) fn arg_sort(
+    s: &Storage,
+    (outer, n, inner): (usize, usize, usize),
+    k: usize,
+    descending: bool,
+) -> Vec<usize> {
+    use std::cmp::Ordering;
+    let cmp = |a: f64, b: f64| match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    };
+    let mut out = vec![0usize; outer * k * inner];
+    let mut order: Vec<usize> = Vec::with_capacity(n);
+    for o in 0..outer {
+        for i in 0..inner {
+            let at = |j: usize| s.get((o * n + j) * inner + i);
+            order.clear();
+            order.extend(0..n);
+            if descending {
+                order.sort_by(|&a, &b| cmp(at(b), at(a)));
+            } else {
+                order.sort_by(|&a, &b| cmp(at(a), at(b)));
+            }
+            for (j, &src) in order.iter().take(k).enumerate() {
+                out[(o * k + j) * inner + i] = src;
+            }
+        }
+    }
+    out
+}

@@ -7,8 +7,8 @@ use crate::tensor::grad_mode::{is_grad_enabled, no_grad};
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::reduce::{
-    arg_extreme, cumprod_grad, map_fibres, product, product_of_others, scan, sum_all, sum_axis,
-    sum_to, variance,
+    arg_extreme, arg_sort, cumprod_grad, map_fibres, product, product_of_others, scan, sum_all,
+    sum_axis, sum_to, variance,
 };
 use crate::tensor::op::{GatherKind, Op};
 use crate::tensor::saved::SavedInput;
@@ -360,6 +360,76 @@ impl Tensor {
             x: SavedInput::new(self, 0),
             dim: d,
         }))
+    }
+
+    /// The elements sorted along `dim` and the indices they came from
+    /// (`torch.sort(t, dim, descending)`, `SortBackward0`): ascending unless
+    /// `descending`, NaN counted above every number, equal elements kept in
+    /// their order (a stable sort). The indices are whole numbers in a tensor
+    /// of this dtype, without grad; the gradient flows back to the elements.
+    ///
+    /// # Panics
+    /// If `dim` is out of range; see [`Tensor::try_sort`].
+    #[track_caller]
+    pub fn sort(&self, dim: impl Dim, descending: bool) -> (Tensor, Tensor) {
+        ok(self.try_sort(dim, descending))
+    }
+
+    /// Fallible [`Tensor::sort`].
+    pub fn try_sort(&self, dim: impl Dim, descending: bool) -> Result<(Tensor, Tensor)> {
+        let d = dim.resolve("sort", self.ndim())?;
+        Ok(self.sorted(GatherKind::Sort, d, self.shape()[d], descending))
+    }
+
+    /// The `k` largest (`largest`) or smallest elements along `dim` and their
+    /// indices (`torch.topk(t, k, dim, largest, sorted)`, `TopkBackward0`),
+    /// as [`Tensor::sort`] orders them. They always come sorted: `sorted =
+    /// false` leaves the order to the implementation in PyTorch, and this one
+    /// sorts. Among equal elements the first ones are taken.
+    ///
+    /// # Panics
+    /// If `dim` is out of range or `k` exceeds the dimension's size; see
+    /// [`Tensor::try_topk`].
+    #[track_caller]
+    pub fn topk(&self, k: usize, dim: impl Dim, largest: bool, sorted: bool) -> (Tensor, Tensor) {
+        ok(self.try_topk(k, dim, largest, sorted))
+    }
+
+    /// Fallible [`Tensor::topk`].
+    pub fn try_topk(
+        &self,
+        k: usize,
+        dim: impl Dim,
+        largest: bool,
+        _sorted: bool,
+    ) -> Result<(Tensor, Tensor)> {
+        let d = dim.resolve("topk", self.ndim())?;
+        let n = self.shape()[d];
+        if k > n {
+            return Err(Error::InvalidArgument {
+                op: "topk",
+                shape: self.shape().to_vec(),
+                reason: format!("k = {k} exceeds the size {n} of dimension {d}"),
+            });
+        }
+        Ok(self.sorted(GatherKind::Topk, d, k, largest))
+    }
+
+    /// The first `k` elements along `dim` in sorted order, and their indices.
+    fn sorted(&self, kind: GatherKind, dim: usize, k: usize, descending: bool) -> (Tensor, Tensor) {
+        let (outer, n, inner) = split_at_dim(self.shape(), dim);
+        let index: Arc<[usize]> = arg_sort(&self.data(), (outer, n, inner), k, descending).into();
+        let mut shape = self.shape().to_vec();
+        shape[dim] = k;
+        let geom = GatherGeom {
+            outer,
+            n_in: n,
+            n_out: k,
+            inner,
+        };
+        let values = self.gather_geom(kind, geom, &index, &shape);
+        let idx = Storage::from_f64_iter(index.iter().map(|&i| i as f64), self.dtype());
+        (values, Tensor::from_storage(idx, &shape))
     }
 
     fn has_zero(&self) -> bool {
