@@ -263,6 +263,22 @@ proptest! {
     }
 
     #[test]
+    fn einsum_contractions(i in 1usize..=3, j in 1usize..=3, k in 1usize..=3, b in 1usize..=2, seed in any::<u64>()) {
+        let a = tensor(&[i, j], seed, -1.0, 1.0);
+        let m = tensor(&[j, k], seed + 1, -1.0, 1.0);
+        let v = tensor(&[j], seed + 2, -1.0, 1.0);
+        let x = tensor(&[b, i, j], seed + 3, -1.0, 1.0);
+        let y = tensor(&[b, k, j], seed + 4, -1.0, 1.0);
+        check2(|t| autograd::einsum("ij,jk->ik", &[&t[0], &t[1]]), &[&a, &m]);
+        check2(|t| autograd::einsum("ij,jk", &[&t[0], &t[1]]), &[&a, &m]);
+        check2(|t| autograd::einsum("ij,j->i", &[&t[0], &t[1]]), &[&a, &v]);
+        check2(|t| autograd::einsum("ij,j->ji", &[&t[0], &t[1]]), &[&a, &v]);
+        check2(|t| autograd::einsum("bij,bkj->bki", &[&t[0], &t[1]]), &[&x, &y]);
+        check2(|t| autograd::einsum("ij,jk,bij->bk", &[&t[0], &t[1], &t[2]]), &[&a, &m, &x]);
+        check2(|t| autograd::einsum("ij->", &[&t[0]]) * autograd::einsum("ij->ji", &[&t[0]]), &a);
+    }
+
+    #[test]
     fn where_broadcasts((a, b) in broadcast_pair(), seed in any::<u64>()) {
         let x = tensor(&a, seed, -2.0, 2.0);
         let y = tensor(&b, seed + 1, -2.0, 2.0);

@@ -541,6 +541,81 @@ fn batched_products() {
 }
 
 #[test]
+fn einsum_matches_the_products_it_spells() {
+    use autograd::{einsum, try_einsum};
+    let a = seq(&[2, 3]);
+    let b = seq(&[3, 4]) * 0.5;
+    let x = seq(&[3]);
+    close(&v(&einsum("ij,jk->ik", &[&a, &b])), &v(&a.matmul(&b)));
+    close(&v(&einsum("ij,jk", &[&a, &b])), &v(&a.matmul(&b)));
+    close(
+        &v(&einsum(" i j , j k -> k i ", &[&a, &b])),
+        &v(&a.matmul(&b).t()),
+    );
+    close(&v(&einsum("ij,j->i", &[&a, &x])), &v(&a.matmul(&x)));
+    close(
+        &v(&einsum("i,i->", &[&x, &x])),
+        &[v(&x).iter().map(|t| t * t).sum()],
+    );
+    assert_eq!(einsum("i,i->", &[&x, &x]).shape(), &[] as &[usize]);
+    close(&v(&einsum("ij->ji", &[&a])), &v(&a.t()));
+    close(&v(&einsum("ij->", &[&a])), &v(&a.sum()));
+    close(&v(&einsum("ij->j", &[&a])), &v(&a.sum_dim(0, false)));
+    // Implicit output: the letters seen once, alphabetically ("ba" -> "ab").
+    close(&v(&einsum("ba", &[&a])), &v(&a.t()));
+    // Outer product, and a product with a row vector broadcast along a
+    // letter of size 1.
+    let o = einsum("i,j->ij", &[&x, &Tensor::from_vec(vec![1.0, 10.0], &[2])]);
+    assert_eq!(o.shape(), &[3, 2]);
+    close(
+        &v(&o),
+        &[
+            v(&x)[0],
+            10.0 * v(&x)[0],
+            v(&x)[1],
+            10.0 * v(&x)[1],
+            v(&x)[2],
+            10.0 * v(&x)[2],
+        ],
+    );
+    let row = seq(&[1, 3]);
+    close(&v(&einsum("ij,jk->ik", &[&row, &b])), &v(&row.matmul(&b)));
+    let bx = seq(&[2, 3, 4]);
+    let by = seq(&[2, 4, 5]) * 0.5;
+    close(&v(&einsum("bij,bjk->bik", &[&bx, &by])), &v(&bx.bmm(&by)));
+    let c = seq(&[4, 2]);
+    close(
+        &v(&einsum("ij,jk,kl->il", &[&a, &b, &c])),
+        &v(&a.matmul(&b).matmul(&c)),
+    );
+    // Hand-computed: [[1, 2], [3, 4]] @ [[5, 6], [7, 8]] = [[19, 22], [43, 50]].
+    let p = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    let q = Tensor::from_vec(vec![5.0, 6.0, 7.0, 8.0], &[2, 2]);
+    assert_eq!(
+        v(&einsum("ij,jk->ik", &[&p, &q])),
+        vec![19.0, 22.0, 43.0, 50.0]
+    );
+    // "ij,ij->" is the sum of the element-wise product: 5 + 12 + 21 + 32 = 70.
+    assert_eq!(v(&einsum("ij,ij->", &[&p, &q])), vec![70.0]);
+    let err = try_einsum("ij,jk->ik", &[&a, &a]).unwrap_err().to_string();
+    assert!(
+        err.contains("[2, 3]") && err.contains("sizes 3 and 2"),
+        "{err}"
+    );
+    assert!(try_einsum("ij->ik", &[&a]).is_err());
+    assert!(try_einsum("ij,jk->ik", &[&a]).is_err());
+    assert!(try_einsum("ijk->i", &[&a]).is_err());
+    assert!(try_einsum("ii->i", &[&p]).is_err());
+    assert!(try_einsum("...j->j", &[&a]).is_err());
+    assert!(try_einsum("ij->ii", &[&a]).is_err());
+    assert!(try_einsum("ij", &[]).is_err());
+    // Gradients flow through the lowered ops.
+    let l = p.requires_grad_(true);
+    einsum("ij,jk->ik", &[&l, &q]).sum().backward().unwrap();
+    assert_eq!(v(&l.grad().unwrap()), vec![11.0, 15.0, 11.0, 15.0]);
+}
+
+#[test]
 fn scatter_add_and_index_add() {
     let x = Tensor::zeros(&[2, 4]).to_dtype(DType::F64);
     let index = Tensor::from_vec(vec![0.0, 1.0, 0.0, 3.0, 3.0, 3.0], &[2, 3]);
