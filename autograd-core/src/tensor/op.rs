@@ -443,3 +443,15 @@ impl Op {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Op;
+
+    /// An op is moved several times while it is recorded: large, rare ops box
+    /// their data rather than grow every op (see the tensor README).
+    #[test]
+    fn an_op_fits_in_64_bytes() {
+        assert!(std::mem::size_of::<Op>() <= 64, "{}", std::mem::size_of::<Op>());
+    }
+}

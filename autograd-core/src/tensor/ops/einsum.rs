@@ -20,10 +20,10 @@ use crate::Error;
 /// (diagonals, as in `"ii->i"`); both are errors.
 ///
 /// ```
-/// use autograd::Tensor;
+/// use autograd_core::{einsum, Tensor};
 /// let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
 /// let b = Tensor::from_vec(vec![5.0, 6.0, 7.0, 8.0], &[2, 2]);
-/// let c = autograd::einsum("ij,jk->ik", &[&a, &b]);
+/// let c = einsum("ij,jk->ik", &[&a, &b]);
 /// assert_eq!(c.to_vec::<f64>(), a.matmul(&b).to_vec::<f64>());
 /// ```
 ///
