@@ -87,6 +87,33 @@ proptest! {
         check2(|t| t[0].pow(-1.5), &pos);
         check2(|t| t[0].ln(), &pos);
         check2(|t| t[0].sqrt(), &pos);
+        let unit = tensor(&s, seed + 3, -0.9, 0.9);
+        check2(|t| t[0].tan(), &unit);
+        check2(|t| t[0].asin(), &unit);
+        check2(|t| t[0].acos(), &unit);
+        check2(|t| t[0].atan(), &x);
+        check2(|t| t[0].log1p(), &tensor(&s, seed + 4, -0.5, 2.0));
+        check2(|t| t[0].expm1(), &x);
+    }
+
+    #[test]
+    fn atan2_broadcasts((a, b) in broadcast_pair(), seed in any::<u64>(), flip in any::<bool>()) {
+        // Away from the origin, and on either side of the cut along the
+        // negative x axis (`b < 0` with `a` of either sign).
+        let y = tensor(&a, seed, -2.0, 2.0);
+        let sign = if flip { -1.0 } else { 1.0 };
+        let x = tensor(&b, seed + 1, 0.5, 2.0) * sign;
+        check2(|t| t[0].atan2(&t[1]), &[&y, &x]);
+    }
+
+    #[test]
+    fn rounding_has_zero_gradient(s in shape(), seed in any::<u64>()) {
+        // Integers plus fractions away from the jumps (0, 0.5 and 1).
+        let x = tensor(&s, seed, -3.0, 3.0).floor() + tensor(&s, seed + 1, 0.1, 0.4);
+        check(|t| t[0].floor(), &x);
+        check(|t| t[0].ceil(), &x);
+        check(|t| t[0].round(), &x);
+        check(|t| t[0].round() * &t[0], &x);
     }
 
     #[test]
@@ -110,6 +137,36 @@ proptest! {
         check2(|t| t[0].log_softmax(d), &x);
         check2(|t| t[0].logsumexp(d, keep), &x);
         check2(|t| t[0].norm(), &x);
+    }
+
+    #[test]
+    fn products_variances_and_scans(s in prop::collection::vec(1usize..=3, 1..=3), seed in any::<u64>(), d in 0usize..3, keep in any::<bool>(), zeros in 0usize..3) {
+        let d = d % s.len();
+        let x = tensor(&s, seed, -2.0, 2.0);
+        check2(|t| t[0].prod(), &x);
+        check2(|t| t[0].prod_dim(d, keep), &x);
+        check2(|t| t[0].cumsum(d), &x);
+        check2(|t| t[0].cumprod(d), &x);
+        // Products are multilinear: central differences are exact at a 0, where
+        // the gradient must not divide by the element (one or two zeros).
+        let mut v = x.to_vec::<f64>();
+        let n = v.len();
+        for k in 0..zeros.min(n) {
+            v[(seed as usize + k * 5) % n] = 0.0;
+        }
+        let z = Tensor::from_vec(v, &s);
+        check2(|t| t[0].prod(), &z);
+        check2(|t| t[0].prod_dim(d, keep), &z);
+        check2(|t| t[0].cumprod(d), &z);
+        check2(|t| t[0].cumprod(d) * t[0].prod_dim(d, true), &z);
+        if n > 1 {
+            check2(|t| t[0].var(), &x);
+            check2(|t| t[0].std(), &x);
+        }
+        if s[d] > 1 {
+            check2(|t| t[0].var_dim(d, keep), &x);
+            check2(|t| t[0].std_dim(d, keep), &x);
+        }
     }
 
     #[test]
@@ -149,6 +206,76 @@ proptest! {
         let g: Vec<f64> = (0..x.numel()).map(|i| ((i + seed as usize) % s[r - 1]) as f64).collect();
         let index = Tensor::from_vec(g, &s);
         check2(|t| t[0].gather(r - 1, &index), &x);
+        check2(|t| t[0].flip(&[0]), &x);
+        check2(|t| t[0].flip(&[r - 1, 0]) * &t[0], &x);
+        let reps: Vec<usize> = (0..r + 1).map(|k| 1 + (seed as usize >> k) % 2).collect();
+        check2(|t| t[0].repeat(&reps), &x);
+        check2(|t| t[0].repeat(&vec![2; r]) * 0.5, &x);
+        for piece in 1..=3 {
+            check2(|t| Tensor::cat(&t[0].split(piece, r - 1), r - 1).sin(), &x);
+            check2(|t| t[0].chunk(piece, 0).last().unwrap().exp(), &x);
+        }
+        let mask = tensor(&s[1..], seed + 3, -1.0, 1.0).gt_scalar(0.0);
+        check2(|t| t[0].masked_fill(&mask, 0.5) * &t[0], &x);
+    }
+
+    #[test]
+    fn sort_and_topk(s in prop::collection::vec(1usize..=4, 1..=3), seed in any::<u64>(), d in 0usize..3, desc in any::<bool>(), k in 0usize..=4) {
+        // Distinct values, so that the order is unique and differentiable.
+        let n: usize = s.iter().product();
+        let r = values(n, seed, 0.0, 1.0);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|a, b| r[*a].total_cmp(&r[*b]));
+        let v: Vec<f64> = order.iter().map(|&i| i as f64 * 0.37 - 1.0).collect();
+        let x = Tensor::from_vec(v, &s);
+        let d = d % s.len();
+        let k = k.min(s[d]);
+        check2(|t| t[0].sort(d, desc).0 * &t[0], &x);
+        check2(|t| t[0].topk(k, d, desc, true).0.exp(), &x);
+    }
+
+    #[test]
+    fn batched_products_and_index_adds(b in 1usize..=3, n in 1usize..=3, m in 1usize..=3, p in 1usize..=3, seed in any::<u64>()) {
+        let x = tensor(&[b, n, m], seed, -1.0, 1.0);
+        let y = tensor(&[b, m, p], seed + 1, -1.0, 1.0);
+        check2(|t| t[0].bmm(&t[1]), &[&x, &y]);
+        // scatter_add along 1 of [b, n + 1, m] from a src of [b, n + 1, m + 1]
+        // through an index of [b, n, m] (src partly unused), and with src's shape.
+        let base = tensor(&[b, n + 1, m], seed + 2, -1.0, 1.0);
+        let src = tensor(&[b, n + 1, m + 1], seed + 3, -1.0, 1.0);
+        let idx = |shape: &[usize], size: usize, salt: usize| {
+            let k: usize = shape.iter().product();
+            let v: Vec<f64> = (0..k).map(|i| ((i * 7 + salt + seed as usize % 5) % size) as f64).collect();
+            Tensor::from_vec(v, shape)
+        };
+        let index = idx(&[b, n, m], n + 1, 1);
+        check2(|t| t[0].scatter_add(1, &index, &t[1]) * &t[0], &[&base, &src]);
+        let full = idx(&[b, n + 1, m + 1], m, 2);
+        let small = tensor(&[b, n + 1, m], seed + 4, -1.0, 1.0);
+        check2(|t| t[0].scatter_add(-1, &full, &t[1]).sin(), &[&small, &src]);
+        // index_add along 0 and 2, repeated indices included.
+        let rows = idx(&[4], b, 3);
+        let src0 = tensor(&[4, n, m], seed + 5, -1.0, 1.0);
+        check2(|t| t[0].index_add(0, &rows, &t[1]).exp(), &[&x, &src0]);
+        let cols = idx(&[2], m, 4);
+        let src2 = tensor(&[b, n, 2], seed + 6, -1.0, 1.0);
+        check2(|t| t[0].index_add(2, &cols, &t[1]) * &t[0], &[&x, &src2]);
+    }
+
+    #[test]
+    fn einsum_contractions(i in 1usize..=3, j in 1usize..=3, k in 1usize..=3, b in 1usize..=2, seed in any::<u64>()) {
+        let a = tensor(&[i, j], seed, -1.0, 1.0);
+        let m = tensor(&[j, k], seed + 1, -1.0, 1.0);
+        let v = tensor(&[j], seed + 2, -1.0, 1.0);
+        let x = tensor(&[b, i, j], seed + 3, -1.0, 1.0);
+        let y = tensor(&[b, k, j], seed + 4, -1.0, 1.0);
+        check2(|t| autograd::einsum("ij,jk->ik", &[&t[0], &t[1]]), &[&a, &m]);
+        check2(|t| autograd::einsum("ij,jk", &[&t[0], &t[1]]), &[&a, &m]);
+        check2(|t| autograd::einsum("ij,j->i", &[&t[0], &t[1]]), &[&a, &v]);
+        check2(|t| autograd::einsum("ij,j->ji", &[&t[0], &t[1]]), &[&a, &v]);
+        check2(|t| autograd::einsum("bij,bkj->bki", &[&t[0], &t[1]]), &[&x, &y]);
+        check2(|t| autograd::einsum("ij,jk,bij->bk", &[&t[0], &t[1], &t[2]]), &[&a, &m, &x]);
+        check2(|t| autograd::einsum("ij->", &[&t[0]]) * autograd::einsum("ij->ji", &[&t[0]]), &a);
     }
 
     #[test]

@@ -90,6 +90,116 @@ fn unary_functions() {
 }
 
 #[test]
+fn trigonometric_and_near_zero_functions() {
+    use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, FRAC_PI_6, PI};
+    let x = Tensor::from_vec(vec![-1.0, -0.5, 0.0, 0.5, 1.0], &[5]);
+    close(
+        &v(&x.asin()),
+        &[-FRAC_PI_2, -FRAC_PI_6, 0.0, FRAC_PI_6, FRAC_PI_2],
+    );
+    close(
+        &v(&x.acos()),
+        &[PI, 2.0 * PI / 3.0, FRAC_PI_2, PI / 3.0, 0.0],
+    );
+    close(
+        &v(&x.atan()),
+        &[-FRAC_PI_4, -0.5f64.atan(), 0.0, 0.5f64.atan(), FRAC_PI_4],
+    );
+    let angles = Tensor::from_vec(vec![0.0, FRAC_PI_4, -FRAC_PI_4, PI / 3.0], &[4]);
+    close(&v(&angles.tan()), &[0.0, 1.0, -1.0, 3f64.sqrt()]);
+    assert!(Tensor::from_vec(vec![1.5], &[1]).asin().item().is_nan());
+    // Near zero, log1p and expm1 keep the digits ln(1 + x) and e^x - 1 lose.
+    let tiny = Tensor::from_vec(vec![1e-12, -1e-12, 0.0], &[3]);
+    close(&v(&tiny.log1p()), &[1e-12 - 5e-25, -1e-12 - 5e-25, 0.0]);
+    close(&v(&tiny.expm1()), &[1e-12 + 5e-25, -1e-12 + 5e-25, 0.0]);
+    let e = Tensor::from_vec(vec![1.0, std::f64::consts::E - 1.0], &[2]);
+    close(&v(&e.log1p()), &[2f64.ln(), 1.0]);
+    close(
+        &v(&Tensor::from_vec(vec![1.0], &[1]).expm1()),
+        &[std::f64::consts::E - 1.0],
+    );
+    // atan2 broadcasts, and covers all four quadrants and the axes.
+    let ys = Tensor::from_vec(vec![1.0, -1.0, 0.0], &[3, 1]);
+    let xs = Tensor::from_vec(vec![1.0, -1.0, 0.0], &[3]);
+    let a = ys.atan2(&xs);
+    assert_eq!(a.shape(), &[3, 3]);
+    close(
+        &v(&a),
+        &[
+            FRAC_PI_4,
+            3.0 * FRAC_PI_4,
+            FRAC_PI_2,
+            -FRAC_PI_4,
+            -3.0 * FRAC_PI_4,
+            -FRAC_PI_2,
+            0.0,
+            PI,
+            0.0,
+        ],
+    );
+    let xs = xs.requires_grad_(true);
+    let ys = ys.requires_grad_(true);
+    let names = [
+        (ys.atan2(&xs), "Atan2Backward0"),
+        (xs.tan(), "TanBackward0"),
+        (xs.asin(), "AsinBackward0"),
+        (xs.acos(), "AcosBackward0"),
+        (xs.atan(), "AtanBackward0"),
+        (xs.log1p(), "Log1PBackward0"),
+        (xs.expm1(), "Expm1Backward0"),
+        (xs.floor(), "FloorBackward0"),
+        (xs.ceil(), "CeilBackward0"),
+        (xs.round(), "RoundBackward0"),
+    ];
+    for (t, name) in names {
+        assert_eq!(t.grad_fn().unwrap().name(), name);
+    }
+    // The gradient of atan2 at the origin is 0 for both operands.
+    let o = Tensor::from_vec(vec![0.0], &[1]).requires_grad_(true);
+    let p = Tensor::from_vec(vec![0.0], &[1]).requires_grad_(true);
+    o.atan2(&p).sum().backward().unwrap();
+    assert_eq!(
+        (o.grad().unwrap().item(), p.grad().unwrap().item()),
+        (0.0, 0.0)
+    );
+    // d/da atan2(a, b) = b / (a^2 + b^2), d/db = -a / (a^2 + b^2), at (1, 2).
+    let a = Tensor::from_vec(vec![1.0, 1.0], &[2]).requires_grad_(true);
+    let b = Tensor::from_vec(vec![2.0], &[1]).requires_grad_(true);
+    a.atan2(&b).sum().backward().unwrap();
+    close(&v(&a.grad().unwrap()), &[0.4, 0.4]);
+    close(&v(&b.grad().unwrap()), &[-0.4]);
+}
+
+#[test]
+fn rounding_rounds_halves_to_even() {
+    let x = Tensor::from_vec(vec![-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1.2, -1.7], &[8]);
+    assert_eq!(
+        v(&x.round()),
+        vec![-2.0, -2.0, -0.0, 0.0, 2.0, 2.0, 1.0, -2.0]
+    );
+    assert!(x.round().to_vec::<f64>()[2].is_sign_negative());
+    assert_eq!(
+        v(&x.floor()),
+        vec![-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 1.0, -2.0]
+    );
+    assert_eq!(
+        v(&x.ceil()),
+        vec![-2.0, -1.0, -0.0, 1.0, 2.0, 3.0, 2.0, -1.0]
+    );
+    let f = Tensor::from_vec(vec![2.5f32, 3.5], &[2]);
+    assert_eq!(f.round().to_vec::<f32>(), vec![2.0, 4.0]);
+    // Zero gradient, also for an infinite incoming gradient (zeros_like).
+    let l = x.requires_grad_(true);
+    (l.floor() + l.ceil() + l.round()).sum().backward().unwrap();
+    assert_eq!(v(&l.grad().unwrap()), vec![0.0; 8]);
+    let one = Tensor::from_vec(vec![0.3], &[1]).requires_grad_(true);
+    one.round()
+        .backward_with(&Tensor::from_vec(vec![f64::INFINITY], &[1]))
+        .unwrap();
+    assert_eq!(one.grad().unwrap().item(), 0.0);
+}
+
+#[test]
 fn f32_results_round_like_native_f32() {
     let a = Tensor::from_vec(vec![0.1f32, 1.0 / 3.0, 7.5], &[3]);
     let b = Tensor::from_vec(vec![0.2f32, 3.0, 1e-3], &[3]);
@@ -131,6 +241,82 @@ fn reductions_and_normalisations() {
     let big = Tensor::from_vec(vec![1000.0, 1000.0], &[2]);
     close(&v(&big.softmax(0)), &[0.5, 0.5]);
     close(&v(&big.logsumexp(0, false)), &[1000.0 + 2f64.ln()]);
+}
+
+#[test]
+fn products_variances_and_scans() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    assert_eq!(v(&x.prod()), vec![720.0]);
+    assert_eq!(x.prod().shape(), &[] as &[usize]);
+    assert_eq!(v(&x.prod_dim(1, false)), vec![6.0, 120.0]);
+    assert_eq!(v(&x.prod_dim(0, true)), vec![4.0, 10.0, 18.0]);
+    assert_eq!(x.prod_dim(0, true).shape(), &[1, 3]);
+    assert_eq!(v(&x.cumsum(1)), vec![1.0, 3.0, 6.0, 4.0, 9.0, 15.0]);
+    assert_eq!(v(&x.cumsum(0)), vec![1.0, 2.0, 3.0, 5.0, 7.0, 9.0]);
+    assert_eq!(v(&x.cumprod(-1)), vec![1.0, 2.0, 6.0, 4.0, 20.0, 120.0]);
+    // var of 1..=6 with divisor 5: 17.5 / 5 = 3.5.
+    close(&v(&x.var()), &[3.5]);
+    close(&v(&x.std()), &[3.5f64.sqrt()]);
+    close(&v(&x.var_dim(1, false)), &[1.0, 1.0]);
+    close(&v(&x.std_dim(0, true)), &[4.5f64.sqrt(); 3]);
+    assert_eq!(x.var_dim(0, true).shape(), &[1, 3]);
+    assert!(Tensor::from_vec(vec![2.0], &[1]).var().item().is_nan());
+    assert_eq!(v(&Tensor::zeros(&[0]).prod()), vec![1.0]);
+    assert!(x.try_prod_dim(2, false).is_err());
+    assert!(x.try_cumsum(-3).is_err());
+    assert!(x.try_var_dim(5, true).is_err());
+
+    // The gradient of a product at a zero entry is the product of the others.
+    let z = Tensor::from_vec(vec![2.0, 0.0, 3.0, 0.0, 0.0, 5.0], &[2, 3]).requires_grad_(true);
+    z.prod_dim(1, false).sum().backward().unwrap();
+    assert_eq!(v(&z.grad().unwrap()), vec![0.0, 6.0, 0.0, 0.0, 0.0, 0.0]);
+    z.zero_grad();
+    z.prod().backward().unwrap();
+    assert_eq!(v(&z.grad().unwrap()), vec![0.0; 6]);
+    let one_zero = Tensor::from_vec(vec![2.0, 0.0, 3.0], &[3]).requires_grad_(true);
+    one_zero.prod().backward().unwrap();
+    assert_eq!(v(&one_zero.grad().unwrap()), vec![0.0, 6.0, 0.0]);
+    // cumprod([2, 0, 3]) = [2, 0, 0]; d(sum)/dx = [1 + 0 + 0, 2 + 2*3, 0].
+    let c = Tensor::from_vec(vec![2.0, 0.0, 3.0], &[3]).requires_grad_(true);
+    c.cumprod(0).sum().backward().unwrap();
+    assert_eq!(v(&c.grad().unwrap()), vec![1.0, 8.0, 0.0]);
+    // cumsum's gradient is the reversed running sum of the incoming one.
+    let s = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).requires_grad_(true);
+    s.cumsum(0)
+        .backward_with(&Tensor::from_vec(vec![1.0, 10.0, 100.0], &[3]))
+        .unwrap();
+    assert_eq!(v(&s.grad().unwrap()), vec![111.0, 110.0, 100.0]);
+    // d var / dx = 2 (x - mean) / (n - 1); std at zero spread has gradient 0.
+    let w = Tensor::from_vec(vec![1.0, 2.0, 6.0], &[3]).requires_grad_(true);
+    w.var().backward().unwrap();
+    close(&v(&w.grad().unwrap()), &[-2.0, -1.0, 3.0]);
+    let flat = Tensor::from_vec(vec![4.0, 4.0], &[2]).requires_grad_(true);
+    flat.std().backward().unwrap();
+    assert_eq!(v(&flat.grad().unwrap()), vec![0.0, 0.0]);
+
+    let l = x.requires_grad_(true);
+    for (t, name) in [
+        (l.prod(), "ProdBackward0"),
+        (l.prod_dim(0, false), "ProdBackward1"),
+        (l.var(), "VarBackward0"),
+        (l.var_dim(1, true), "VarBackward0"),
+        (l.std(), "StdBackward0"),
+        (l.std_dim(1, false), "StdBackward0"),
+        (l.cumsum(0), "CumsumBackward0"),
+        (l.cumprod(1), "CumprodBackward0"),
+    ] {
+        assert_eq!(t.grad_fn().unwrap().name(), name);
+    }
+}
+
+#[test]
+fn second_derivatives_of_products_at_zeros() {
+    // d2/dx_i dx_j prod(x) = product of the others but i and j (0 on the
+    // diagonal): for [0, 2, 3], row 0 is [0, 3, 2].
+    let x = Tensor::from_vec(vec![0.0, 2.0, 3.0], &[3]).requires_grad_(true);
+    let g = autograd::grad(&[x.prod()], &[&x], None, true, true).unwrap();
+    g[0].narrow(0, 0, 1).sum().backward().unwrap();
+    assert_eq!(v(&x.grad().unwrap()), vec![0.0, 3.0, 2.0]);
 }
 
 #[test]
@@ -177,6 +363,324 @@ fn layout_ops() {
     assert_eq!(v(&n)[..2], d[1..3]);
     let e = Tensor::from_vec(vec![1.0, 2.0], &[2, 1]).expand(&[3, 2, 2]);
     assert_eq!(v(&e), [1.0, 1.0, 2.0, 2.0].repeat(3));
+}
+
+#[test]
+fn flip_and_masked_fill() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    assert_eq!(v(&x.flip(&[1])), vec![3.0, 2.0, 1.0, 6.0, 5.0, 4.0]);
+    assert_eq!(v(&x.flip(&[0])), vec![4.0, 5.0, 6.0, 1.0, 2.0, 3.0]);
+    assert_eq!(v(&x.flip(&[0, 1])), vec![6.0, 5.0, 4.0, 3.0, 2.0, 1.0]);
+    assert_eq!(v(&x.flip(&[])), v(&x));
+    assert!(x.try_flip(&[2]).is_err());
+    assert!(x.try_flip(&[1, 1]).is_err());
+    let mask = Tensor::from_vec(vec![1.0, 0.0, 2.0], &[3]);
+    assert_eq!(
+        v(&x.masked_fill(&mask, -1.0)),
+        vec![-1.0, 2.0, -1.0, -1.0, 5.0, -1.0]
+    );
+    let rows = Tensor::from_vec(vec![0.0, 1.0], &[2, 1]);
+    assert_eq!(
+        v(&x.masked_fill(&rows, f64::NEG_INFINITY)),
+        vec![
+            1.0,
+            2.0,
+            3.0,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY
+        ]
+    );
+    // The mask broadcasts to the tensor, never the other way.
+    let err = x
+        .try_masked_fill(&Tensor::zeros(&[2, 2, 3]), 0.0)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("[2, 3]") && err.to_string().contains("[2, 2, 3]"),
+        "{err}"
+    );
+    assert!(x.try_masked_fill(&Tensor::zeros(&[2]), 0.0).is_err());
+    let l = x.requires_grad_(true);
+    let y = l.masked_fill(&mask, 0.0);
+    assert_eq!(y.grad_fn().unwrap().name(), "MaskedFillBackward0");
+    assert_eq!(l.flip(&[0]).grad_fn().unwrap().name(), "FlipBackward0");
+    y.sum().backward().unwrap();
+    assert_eq!(v(&l.grad().unwrap()), vec![0.0, 1.0, 0.0, 0.0, 1.0, 0.0]);
+}
+
+#[test]
+fn repeat_split_and_chunk() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    let r = x.repeat(&[1, 2]);
+    assert_eq!(r.shape(), &[2, 4]);
+    assert_eq!(v(&r), vec![1.0, 2.0, 1.0, 2.0, 3.0, 4.0, 3.0, 4.0]);
+    let r = x.repeat(&[2, 1, 1]);
+    assert_eq!(r.shape(), &[2, 2, 2]);
+    assert_eq!(v(&r), [1.0, 2.0, 3.0, 4.0].repeat(2));
+    let r = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).repeat(&[2, 2]);
+    assert_eq!(r.shape(), &[2, 6]);
+    assert_eq!(v(&r), [1.0, 2.0, 3.0].repeat(4));
+    assert_eq!(x.repeat(&[0, 3]).shape(), &[0, 6]);
+    let err = x.try_repeat(&[2]).unwrap_err().to_string();
+    assert!(err.contains("[2, 2]") && err.contains("[2]"), "{err}");
+    // Each element of x appears 2 * 3 times in x.repeat([2, 3]).
+    let l = x.requires_grad_(true);
+    let r = l.repeat(&[2, 3]);
+    assert_eq!(r.grad_fn().unwrap().name(), "RepeatBackward0");
+    r.sum().backward().unwrap();
+    assert_eq!(v(&l.grad().unwrap()), vec![6.0; 4]);
+
+    let s = Tensor::from_vec((0..10).map(f64::from).collect::<Vec<_>>(), &[2, 5]);
+    let pieces = s.split(2, 1);
+    let shapes: Vec<&[usize]> = pieces.iter().map(|p| p.shape()).collect();
+    assert_eq!(shapes, vec![&[2, 2][..], &[2, 2], &[2, 1]]);
+    assert_eq!(v(&pieces[1]), vec![2.0, 3.0, 7.0, 8.0]);
+    assert_eq!(v(&pieces[2]), vec![4.0, 9.0]);
+    assert_eq!(s.split(5, -1).len(), 1);
+    assert_eq!(s.split(7, 1).len(), 1);
+    // 5 in 4 chunks: pieces of ceil(5 / 4) = 2, so only 3 of them.
+    let c = s.chunk(4, 1);
+    let sizes: Vec<usize> = c.iter().map(|p| p.shape()[1]).collect();
+    assert_eq!(sizes, vec![2, 2, 1]);
+    assert_eq!(s.chunk(2, 0).len(), 2);
+    assert_eq!(v(&s.chunk(2, 0)[1]), vec![5.0, 6.0, 7.0, 8.0, 9.0]);
+    assert_eq!(
+        s.chunk(3, 1)
+            .iter()
+            .map(|p| p.shape()[1])
+            .collect::<Vec<_>>(),
+        vec![2, 2, 1]
+    );
+    assert_eq!(Tensor::zeros(&[0, 2]).chunk(3, 0).len(), 3);
+    assert_eq!(Tensor::zeros(&[0, 2]).split(2, 0).len(), 1);
+    assert!(s.try_chunk(0, 1).is_err());
+    assert!(s.try_split(0, 1).is_err());
+    assert!(s.try_split(1, 2).is_err());
+    let l = s.requires_grad_(true);
+    let parts = l.chunk(2, 1);
+    assert_eq!(parts[0].grad_fn().unwrap().name(), "SplitBackward0");
+    assert_eq!(l.split(1, 0)[1].grad_fn().unwrap().name(), "SplitBackward0");
+    (&parts[0] * 2.0 + parts[1].sum()).sum().backward().unwrap();
+    assert_eq!(
+        v(&l.grad().unwrap()),
+        vec![2.0, 2.0, 2.0, 6.0, 6.0, 2.0, 2.0, 2.0, 6.0, 6.0]
+    );
+}
+
+#[test]
+fn sort_and_topk() {
+    let x = Tensor::from_vec(vec![3.0, 1.0, 2.0, 1.0, 5.0, -4.0], &[2, 3]);
+    let (s, i) = x.sort(1, false);
+    assert_eq!(v(&s), vec![1.0, 2.0, 3.0, -4.0, 1.0, 5.0]);
+    assert_eq!(v(&i), vec![1.0, 2.0, 0.0, 2.0, 0.0, 1.0]);
+    let (s, i) = x.sort(0, true);
+    assert_eq!(v(&s), vec![3.0, 5.0, 2.0, 1.0, 1.0, -4.0]);
+    assert_eq!(v(&i), vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
+    // Stable: equal values keep their order, ascending and descending; NaN is
+    // above every number.
+    let t = Tensor::from_vec(vec![2.0, f64::NAN, 1.0, 2.0, 1.0], &[5]);
+    let (s, i) = t.sort(0, false);
+    assert_eq!(v(&i), vec![2.0, 4.0, 0.0, 3.0, 1.0]);
+    assert!(v(&s)[4].is_nan());
+    let (_, i) = t.sort(-1, true);
+    assert_eq!(v(&i), vec![1.0, 0.0, 3.0, 2.0, 4.0]);
+    let (vals, idx) = x.topk(2, 1, true, true);
+    assert_eq!(vals.shape(), &[2, 2]);
+    assert_eq!(v(&vals), vec![3.0, 2.0, 5.0, 1.0]);
+    assert_eq!(v(&idx), vec![0.0, 2.0, 1.0, 0.0]);
+    let (vals, idx) = x.topk(1, 0, false, false);
+    assert_eq!(v(&vals), vec![1.0, 1.0, -4.0]);
+    assert_eq!(v(&idx), vec![1.0, 0.0, 1.0]);
+    assert_eq!(x.topk(0, 1, true, true).0.shape(), &[2, 0]);
+    let err = x.try_topk(4, 1, true, true).unwrap_err().to_string();
+    assert!(err.contains("[2, 3]") && err.contains("k = 4"), "{err}");
+    assert!(x.try_sort(2, false).is_err());
+    // Gradients go back to the elements the values came from.
+    let l = x.requires_grad_(true);
+    let (s, i) = l.sort(1, true);
+    assert_eq!(s.grad_fn().unwrap().name(), "SortBackward0");
+    assert!(!i.requires_grad());
+    let (t, _) = l.topk(2, 1, true, true);
+    assert_eq!(t.grad_fn().unwrap().name(), "TopkBackward0");
+    t.backward_with(&Tensor::from_vec(vec![1.0, 10.0, 100.0, 1000.0], &[2, 2]))
+        .unwrap();
+    assert_eq!(
+        v(&l.grad().unwrap()),
+        vec![1.0, 0.0, 10.0, 1000.0, 100.0, 0.0]
+    );
+}
+
+#[test]
+fn batched_products() {
+    let a = seq(&[2, 3, 4]);
+    let b = seq(&[2, 4, 5]) * 0.5;
+    let c = a.bmm(&b);
+    assert_eq!(c.shape(), &[2, 3, 5]);
+    let (ad, bd) = (v(&a), v(&b));
+    for i in 0..2 {
+        close(
+            &v(&c)[i * 15..(i + 1) * 15],
+            &naive_matmul(
+                &ad[i * 12..(i + 1) * 12],
+                &bd[i * 20..(i + 1) * 20],
+                3,
+                4,
+                5,
+            ),
+        );
+    }
+    let err = a.try_bmm(&seq(&[3, 4, 5])).unwrap_err().to_string();
+    assert!(
+        err.contains("[2, 3, 4]") && err.contains("[3, 4, 5]"),
+        "{err}"
+    );
+    assert!(a.try_bmm(&seq(&[2, 3, 5])).is_err());
+    assert!(a.try_bmm(&seq(&[4, 5])).is_err());
+    let l = a.requires_grad_(true);
+    assert_eq!(l.bmm(&b).grad_fn().unwrap().name(), "BmmBackward0");
+}
+
+#[test]
+fn einsum_matches_the_products_it_spells() {
+    use autograd::{einsum, try_einsum};
+    let a = seq(&[2, 3]);
+    let b = seq(&[3, 4]) * 0.5;
+    let x = seq(&[3]);
+    close(&v(&einsum("ij,jk->ik", &[&a, &b])), &v(&a.matmul(&b)));
+    close(&v(&einsum("ij,jk", &[&a, &b])), &v(&a.matmul(&b)));
+    close(
+        &v(&einsum(" i j , j k -> k i ", &[&a, &b])),
+        &v(&a.matmul(&b).t()),
+    );
+    close(&v(&einsum("ij,j->i", &[&a, &x])), &v(&a.matmul(&x)));
+    close(
+        &v(&einsum("i,i->", &[&x, &x])),
+        &[v(&x).iter().map(|t| t * t).sum()],
+    );
+    assert_eq!(einsum("i,i->", &[&x, &x]).shape(), &[] as &[usize]);
+    close(&v(&einsum("ij->ji", &[&a])), &v(&a.t()));
+    close(&v(&einsum("ij->", &[&a])), &v(&a.sum()));
+    close(&v(&einsum("ij->j", &[&a])), &v(&a.sum_dim(0, false)));
+    // Implicit output: the letters seen once, alphabetically ("ba" -> "ab").
+    close(&v(&einsum("ba", &[&a])), &v(&a.t()));
+    // Outer product, and a product with a row vector broadcast along a
+    // letter of size 1.
+    let o = einsum("i,j->ij", &[&x, &Tensor::from_vec(vec![1.0, 10.0], &[2])]);
+    assert_eq!(o.shape(), &[3, 2]);
+    close(
+        &v(&o),
+        &[
+            v(&x)[0],
+            10.0 * v(&x)[0],
+            v(&x)[1],
+            10.0 * v(&x)[1],
+            v(&x)[2],
+            10.0 * v(&x)[2],
+        ],
+    );
+    let row = seq(&[1, 3]);
+    close(&v(&einsum("ij,jk->ik", &[&row, &b])), &v(&row.matmul(&b)));
+    let bx = seq(&[2, 3, 4]);
+    let by = seq(&[2, 4, 5]) * 0.5;
+    close(&v(&einsum("bij,bjk->bik", &[&bx, &by])), &v(&bx.bmm(&by)));
+    let c = seq(&[4, 2]);
+    close(
+        &v(&einsum("ij,jk,kl->il", &[&a, &b, &c])),
+        &v(&a.matmul(&b).matmul(&c)),
+    );
+    // Hand-computed: [[1, 2], [3, 4]] @ [[5, 6], [7, 8]] = [[19, 22], [43, 50]].
+    let p = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    let q = Tensor::from_vec(vec![5.0, 6.0, 7.0, 8.0], &[2, 2]);
+    assert_eq!(
+        v(&einsum("ij,jk->ik", &[&p, &q])),
+        vec![19.0, 22.0, 43.0, 50.0]
+    );
+    // "ij,ij->" is the sum of the element-wise product: 5 + 12 + 21 + 32 = 70.
+    assert_eq!(v(&einsum("ij,ij->", &[&p, &q])), vec![70.0]);
+    let err = try_einsum("ij,jk->ik", &[&a, &a]).unwrap_err().to_string();
+    assert!(
+        err.contains("[2, 3]") && err.contains("sizes 3 and 2"),
+        "{err}"
+    );
+    assert!(try_einsum("ij->ik", &[&a]).is_err());
+    assert!(try_einsum("ij,jk->ik", &[&a]).is_err());
+    assert!(try_einsum("ijk->i", &[&a]).is_err());
+    assert!(try_einsum("ii->i", &[&p]).is_err());
+    assert!(try_einsum("...j->j", &[&a]).is_err());
+    assert!(try_einsum("ij->ii", &[&a]).is_err());
+    assert!(try_einsum("ij", &[]).is_err());
+    // Gradients flow through the lowered ops.
+    let l = p.requires_grad_(true);
+    einsum("ij,jk->ik", &[&l, &q]).sum().backward().unwrap();
+    assert_eq!(v(&l.grad().unwrap()), vec![11.0, 15.0, 11.0, 15.0]);
+}
+
+#[test]
+fn scatter_add_and_index_add() {
+    let x = Tensor::zeros(&[2, 4]).to_dtype(DType::F64);
+    let index = Tensor::from_vec(vec![0.0, 1.0, 0.0, 3.0, 3.0, 3.0], &[2, 3]);
+    let src = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    assert_eq!(
+        v(&x.scatter_add(1, &index, &src)),
+        vec![4.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 15.0]
+    );
+    // Along 0: out[index[i][j]][j] += src[i][j], with an index smaller than src.
+    let y = Tensor::ones(&[3, 2]).to_dtype(DType::F64);
+    let index = Tensor::from_vec(vec![2.0, 0.0], &[1, 2]);
+    let src = Tensor::from_vec(vec![10.0, 20.0, 30.0, 40.0], &[2, 2]);
+    assert_eq!(
+        v(&y.scatter_add(0, &index, &src)),
+        vec![1.0, 21.0, 1.0, 1.0, 11.0, 1.0]
+    );
+    let err = y
+        .try_scatter_add(0, &Tensor::zeros(&[3, 3]), &src)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("[3, 2]") && err.contains("[3, 3]"), "{err}");
+    assert!(y
+        .try_scatter_add(0, &Tensor::from_vec(vec![3.0, 0.0], &[1, 2]), &src)
+        .is_err());
+    assert!(y
+        .try_scatter_add(0, &Tensor::from_vec(vec![0.5, 0.0], &[1, 2]), &src)
+        .is_err());
+
+    let base = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]);
+    let rows = Tensor::from_vec(vec![2.0, 0.0, 2.0], &[3]);
+    let add = Tensor::from_vec(vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0], &[3, 2]);
+    assert_eq!(
+        v(&base.index_add(0, &rows, &add)),
+        vec![31.0, 42.0, 3.0, 4.0, 65.0, 86.0]
+    );
+    let cols = Tensor::from_vec(vec![1.0], &[1]);
+    let one = Tensor::from_vec(vec![7.0, 8.0, 9.0], &[3, 1]);
+    assert_eq!(
+        v(&base.index_add(1, &cols, &one)),
+        vec![1.0, 9.0, 3.0, 12.0, 5.0, 15.0]
+    );
+    let err = base.try_index_add(0, &rows, &one).unwrap_err().to_string();
+    assert!(err.contains("[3, 2]") && err.contains("[3, 1]"), "{err}");
+    assert!(base
+        .try_index_add(
+            0,
+            &Tensor::from_vec(vec![3.0], &[1]),
+            &one.reshape(&[1, 3]).narrow(1, 0, 2)
+        )
+        .is_err());
+
+    // Gradients: the tensor's passes through, src's gathers from the targets.
+    let b = base.requires_grad_(true);
+    let a = add.requires_grad_(true);
+    let out = b.index_add(0, &rows, &a);
+    assert_eq!(out.grad_fn().unwrap().name(), "IndexAddBackward0");
+    let w = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]);
+    (&out * &w).sum().backward().unwrap();
+    assert_eq!(v(&b.grad().unwrap()), v(&w));
+    assert_eq!(v(&a.grad().unwrap()), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+    let s = src.requires_grad_(true);
+    let out = y.scatter_add(0, &index, &s);
+    assert_eq!(out.grad_fn().unwrap().name(), "ScatterAddBackward0");
+    (&out * &w).sum().backward().unwrap();
+    assert_eq!(v(&s.grad().unwrap()), vec![5.0, 2.0, 0.0, 0.0]);
 }
 
 #[test]

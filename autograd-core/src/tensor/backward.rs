@@ -14,7 +14,7 @@ use super::saved::SavedOut;
 use super::scalar::ScalarGrad;
 use super::shape::{numel, same_shape};
 use crate::error::Result;
-use crate::rules::{self, ScalarFn};
+use crate::rules::{self, ScalarFn, ScalarFn2};
 use std::sync::Arc;
 
 impl Op {
@@ -94,6 +94,23 @@ impl Op {
                     x.ge_scalar(lo) * x.le_scalar(hi)
                 }))
             }
+            Tan { out } => one(chain_out(g, out, node, d::<rules::Tan>, |y| 1.0 + y * y)?),
+            Asin { x } => one(chain(g, &*x.get(n)?, d::<rules::Asin>, |x| {
+                (1.0 - x * x).pow(-0.5)
+            })),
+            Acos { x } => one(chain(g, &*x.get(n)?, d::<rules::Acos>, |x| {
+                -(1.0 - x * x).pow(-0.5)
+            })),
+            Atan { x } => one(chain(g, &*x.get(n)?, d::<rules::Atan>, |x| {
+                (1.0 + x * x).recip()
+            })),
+            Atan2 { lhs, rhs } => atan2_backward(g, &*lhs.get(n)?, &*rhs.get(n)?, needs),
+            Log1p { x } => one(chain(g, &*x.get(n)?, d::<rules::Ln1p>, |x| {
+                (1.0 + x).recip()
+            })),
+            Expm1 { out } => one(chain_out(g, out, node, d::<rules::ExpM1>, |y| y + 1.0)?),
+            // PyTorch's `zeros_like(grad)`: a zero even where `g` is not finite.
+            Rounding { .. } => one(g.zeros_like()),
             Clone => unreachable!("handled above"),
             ToDtype { from } => one(g.to_dtype(*from)),
             Sum => one(g.expand(input_shape(n))),
@@ -103,11 +120,44 @@ impl Op {
                 let shape = input_shape(n);
                 one(keep_dim(g, *dim, *keepdim).expand(shape) / shape[*dim] as f64)
             }
+            Prod { x, dim, keepdim } => one(super::ops::reduce::prod_backward(
+                g,
+                &*x.get(n)?,
+                *dim,
+                *keepdim,
+            )),
+            Var {
+                x,
+                dim,
+                keepdim,
+                std,
+            } => one(super::ops::reduce::var_backward(
+                g,
+                &*x.get(n)?,
+                *dim,
+                *keepdim,
+                *std,
+            )),
+            Cumsum { dim } => {
+                let flip = [*dim];
+                one(g.flip(&flip).cumsum(*dim).flip(&flip))
+            }
+            Cumprod { x, dim } => one(super::ops::reduce::cumprod_backward(g, &*x.get(n)?, *dim)),
+            Flip { dims } => one(g.flip(dims)),
+            MaskedFill { mask } => {
+                let zero = Tensor::full(&[], 0.0, g.dtype());
+                one(Tensor::where_(mask, &zero, g))
+            }
             SumTo => one(g.expand(input_shape(n))),
             Expand => one(g.sum_to(input_shape(n))),
             View { .. } => one(g.reshape(input_shape(n))),
             Permute { perm, .. } => one(g.permute(&invert(perm))),
-            Narrow { dim, start } => one(super::ops::layout::narrow_backward(
+            Repeat { repeats } => one(super::ops::layout::repeat_backward(
+                g,
+                repeats,
+                input_shape(n),
+            )),
+            Narrow { dim, start, .. } => one(super::ops::layout::narrow_backward(
                 g,
                 *dim,
                 *start,
@@ -120,6 +170,12 @@ impl Op {
             Gather { geom, index, .. } => one(g.scatter_add_geom(*geom, index, input_shape(n))),
             ScatterAdd { geom, index } => {
                 one(g.gather_geom(GatherKind::Gather, *geom, index, input_shape(n)))
+            }
+            AddAt { dst, from, .. } => {
+                let (_, src_shape) = input_shapes(n);
+                let grads =
+                    super::ops::layout::add_at_backward(g, dst, from.as_ref(), src_shape, needs);
+                Grads::Inline(grads, 2)
             }
             Where { mask } => {
                 let (lhs, rhs) = input_shapes(n);
@@ -295,6 +351,13 @@ impl Op {
             Sqrt { out } => chain(value!(out.checked(node)?), &d::<rules::Sqrt>),
             Abs { x } => chain(value!(x.checked(n)?.0), &d::<rules::Abs>),
             Clamp { x, min, max } => chain(value!(x.checked(n)?.0), &clamp_d(*min, *max)),
+            Tan { out } => chain(value!(out.checked(node)?), &d::<rules::Tan>),
+            Asin { x } => chain(value!(x.checked(n)?.0), &d::<rules::Asin>),
+            Acos { x } => chain(value!(x.checked(n)?.0), &d::<rules::Acos>),
+            Atan { x } => chain(value!(x.checked(n)?.0), &d::<rules::Atan>),
+            Log1p { x } => chain(value!(x.checked(n)?.0), &d::<rules::Ln1p>),
+            Expm1 { out } => chain(value!(out.checked(node)?), &d::<rules::ExpM1>),
+            Rounding { .. } => one(ScalarGrad { v: 0.0, ..g }),
             Clone => one(g),
             ToDtype { from } => one(g.cast(*from)),
             // The input has one element too: `expand` copies the value.
@@ -391,6 +454,37 @@ fn fit(t: Tensor, shape: &[usize]) -> Tensor {
     } else {
         t.sum_to(shape)
     }
+}
+
+/// Of `atan2(a, b)`: `g (b, -a) / (a^2 + b^2)`, 0 at the origin as the rule
+/// gives; the rule's partials in one loop when no graph is recorded.
+fn atan2_backward(g: &Tensor, a: &Tensor, b: &Tensor, needs: &[bool]) -> Grads {
+    let (pa, pb) = if is_grad_enabled() {
+        let r2 = a * a + b * b;
+        let one = Tensor::full(&[], 1.0, r2.dtype());
+        let safe = Tensor::where_(&r2.eq_scalar(0.0), &one, &r2);
+        (b / &safe, -a / &safe)
+    } else {
+        let partial = |k: usize| {
+            let s = a.par_zip_data(b, g.shape(), move |x, y| {
+                let (da, db) = <rules::Atan2 as ScalarFn2>::partials(x, y, 0.0);
+                if k == 0 {
+                    da
+                } else {
+                    db
+                }
+            });
+            Tensor::from_storage(s, g.shape())
+        };
+        (partial(0), partial(1))
+    };
+    Grads::Inline(
+        [
+            needs[0].then(|| fit(prod(g, &pa), a.shape())),
+            needs[1].then(|| fit(prod(g, &pb), b.shape())),
+        ],
+        2,
+    )
 }
 
 fn pow_backward(g: &Tensor, x: &Tensor, p: f64) -> Tensor {

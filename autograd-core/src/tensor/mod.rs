@@ -45,6 +45,7 @@ pub use gradcheck::{gradcheck, gradcheck_with, gradgradcheck, GradcheckOptions};
 pub use graph::{HookHandle, Node};
 pub use handle::Tensor;
 pub use list::Tensors;
+pub use ops::einsum::{einsum, try_einsum};
 pub(crate) use ops::linalg::linear;
 pub use rng::manual_seed;
 pub use shape::Dim;

@@ -126,6 +126,41 @@ pub(crate) fn narrow(
     })
 }
 
+/// The elements in reverse order along the dimensions `d` where `flip[d]`.
+pub(crate) fn flip(s: &Storage, shape: &[usize], flip: &[bool]) -> Storage {
+    let st = strides(shape);
+    let n = numel(shape);
+    let rank = shape.len();
+    // The offset of output element 0, and the step of each dimension's index.
+    let start: usize = (0..rank)
+        .filter(|&d| flip[d] && shape[d] > 0)
+        .map(|d| (shape[d] - 1) * st[d])
+        .sum();
+    dispatch!(s, |v| {
+        let mut out = Vec::with_capacity(n);
+        let mut idx = vec![0usize; rank];
+        let mut off = start;
+        for _ in 0..n {
+            out.push(v[off]);
+            for d in (0..rank).rev() {
+                idx[d] += 1;
+                let back = idx[d] == shape[d];
+                match (flip[d], back) {
+                    (false, false) => off += st[d],
+                    (true, false) => off -= st[d],
+                    (false, true) => off -= (shape[d] - 1) * st[d],
+                    (true, true) => off += (shape[d] - 1) * st[d],
+                }
+                if !back {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+        out
+    })
+}
+
 /// Geometry of a gather along the middle axis: the input is viewed as
 /// `(outer, n_in, inner)` and the output and index as `(outer, n_out, inner)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +237,16 @@ mod tests {
         let want =
             super::super::elementwise::gather_strided(&s, &[3, 70, 37], &[st[0], st[2], st[1]]);
         assert_eq!(permute(&s, &shape, &[0, 2, 1]), want);
+    }
+
+    #[test]
+    fn flip_reverses_the_chosen_axes() {
+        let s = Storage::F64((0..6).map(|i| i as f64).collect());
+        let f = |mask: &[bool]| flip(&s, &[2, 3], mask).to_vec::<f64>();
+        assert_eq!(f(&[false, false]), vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(f(&[true, false]), vec![3.0, 4.0, 5.0, 0.0, 1.0, 2.0]);
+        assert_eq!(f(&[false, true]), vec![2.0, 1.0, 0.0, 5.0, 4.0, 3.0]);
+        assert_eq!(f(&[true, true]), vec![5.0, 4.0, 3.0, 2.0, 1.0, 0.0]);
     }
 
     #[test]

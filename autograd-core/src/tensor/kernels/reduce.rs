@@ -6,7 +6,7 @@
 //! on the thread count.
 
 use crate::parallel::{self, MIN_PARALLEL_ELEMENTS, REDUCE_CHUNK};
-use crate::tensor::dtype::{Element, Storage};
+use crate::tensor::dtype::{DType, Element, Storage};
 use crate::tensor::shape::{broadcast_strides, for_each_offset, is_trailing, numel};
 use rayon::prelude::*;
 
@@ -151,6 +151,130 @@ fn arg_extreme_typed<T: Element>(
                 }
             }
             out.push(best);
+        }
+    }
+    out
+}
+
+/// Runs `f` on every `(outer, inner)` fibre of the middle axis of each input
+/// (all viewed as `(outer, n, inner)`), read in order as `f64`, and stores the
+/// `m` values it writes as the fibre of an `(outer, m, inner)` output of
+/// `dtype`. The scans and the products, whose fibres are short and whose
+/// recurrences run along them, use it.
+pub(crate) fn map_fibres(
+    inputs: &[&Storage],
+    (outer, n, inner): (usize, usize, usize),
+    m: usize,
+    dtype: DType,
+    f: impl Fn(&[Vec<f64>], &mut [f64]),
+) -> Storage {
+    let mut out = vec![0.0f64; outer * m * inner];
+    let mut bufs: Vec<Vec<f64>> = vec![vec![0.0; n]; inputs.len()];
+    let mut res = vec![0.0f64; m];
+    for o in 0..outer {
+        for i in 0..inner {
+            for (buf, s) in bufs.iter_mut().zip(inputs) {
+                for (j, b) in buf.iter_mut().enumerate() {
+                    *b = s.get((o * n + j) * inner + i);
+                }
+            }
+            f(&bufs, &mut res);
+            for (j, r) in res.iter().enumerate() {
+                out[(o * m + j) * inner + i] = *r;
+            }
+        }
+    }
+    Storage::from_f64_iter(out.into_iter(), dtype)
+}
+
+/// The product of a fibre.
+pub(crate) fn product(v: &[f64]) -> f64 {
+    v.iter().product()
+}
+
+/// The variance of a fibre with Bessel's correction (divisor `n - 1`, so `NaN`
+/// for one element, as PyTorch gives), from the mean in two passes.
+pub(crate) fn variance(v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)
+}
+
+/// `out[k] = v[0] (op) .. (op) v[k]` for `op` `+` (`cumsum`) or `*` (`cumprod`).
+pub(crate) fn scan(v: &[f64], out: &mut [f64], product: bool) {
+    let mut acc = if product { 1.0 } else { 0.0 };
+    for (o, x) in out.iter_mut().zip(v) {
+        acc = if product { acc * x } else { acc + x };
+        *o = acc;
+    }
+}
+
+/// `out[i]` = the product of all elements but `v[i]`, from the products before
+/// and after it: exact where elements are 0, with no division.
+pub(crate) fn product_of_others(v: &[f64], out: &mut [f64]) {
+    let mut left = 1.0;
+    for (o, x) in out.iter_mut().zip(v) {
+        *o = left;
+        left *= x;
+    }
+    let mut right = 1.0;
+    for (o, x) in out.iter_mut().zip(v).rev() {
+        *o *= right;
+        right *= x;
+    }
+}
+
+/// The gradient of `cumprod` for the incoming gradient `g`:
+/// `dx[i] = sum_{k >= i} g[k] prod_{j <= k, j != i} x[j]`, which is
+/// `prod_{j < i} x[j] * s[i]` with `s[n-1] = g[n-1]`, `s[i] = g[i] + x[i+1] s[i+1]`:
+/// linear time and exact where elements are 0, with no division.
+pub(crate) fn cumprod_grad(x: &[f64], g: &[f64], out: &mut [f64]) {
+    let n = x.len();
+    let mut s = 0.0;
+    for i in (0..n).rev() {
+        s = if i + 1 < n { g[i] + x[i + 1] * s } else { g[i] };
+        out[i] = s;
+    }
+    let mut left = 1.0;
+    for (o, xi) in out.iter_mut().zip(x) {
+        *o *= left;
+        left *= xi;
+    }
+}
+
+/// The indices of the first `k` elements of each `(outer, inner)` fibre of the
+/// middle axis in sorted order, laid out as `(outer, k, inner)`: ascending, or
+/// descending, with NaN above every number (last ascending, first descending)
+/// as PyTorch sorts, and equal elements in their original order (a stable
+/// sort; `-0.0` equals `0.0`).
+pub(crate) fn arg_sort(
+    s: &Storage,
+    (outer, n, inner): (usize, usize, usize),
+    k: usize,
+    descending: bool,
+) -> Vec<usize> {
+    use std::cmp::Ordering;
+    let cmp = |a: f64, b: f64| match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    };
+    let mut out = vec![0usize; outer * k * inner];
+    let mut order: Vec<usize> = Vec::with_capacity(n);
+    for o in 0..outer {
+        for i in 0..inner {
+            let at = |j: usize| s.get((o * n + j) * inner + i);
+            order.clear();
+            order.extend(0..n);
+            if descending {
+                order.sort_by(|&a, &b| cmp(at(b), at(a)));
+            } else {
+                order.sort_by(|&a, &b| cmp(at(a), at(b)));
+            }
+            for (j, &src) in order.iter().take(k).enumerate() {
+                out[(o * k + j) * inner + i] = src;
+            }
         }
     }
     out

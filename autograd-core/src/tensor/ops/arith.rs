@@ -1,7 +1,8 @@
-//! `+ - * /` with NumPy broadcasting, and the operator impls for every mix of
+//! `+ - * /` and `atan2` with NumPy broadcasting, and the operator impls for every mix of
 //! `Tensor`, `&Tensor` and `f64`.
 
 use crate::error::Result;
+use crate::rules::{self, ScalarFn2};
 use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::elementwise::{zip, zip_local};
@@ -98,6 +99,29 @@ impl Tensor {
             "div",
             |a, b| a / b,
             |a, b| Op::Div {
+                lhs: SavedInput::new(a, 0),
+                rhs: SavedInput::new(b, 1),
+            },
+        )
+    }
+
+    /// The angle of the point `(other, self)` in `(-pi, pi]`, element-wise with
+    /// broadcasting (`torch.atan2(self, other)`, `Atan2Backward0`).
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast; see [`Tensor::try_atan2`].
+    #[track_caller]
+    pub fn atan2(&self, other: &Tensor) -> Tensor {
+        ok(self.try_atan2(other))
+    }
+
+    /// Fallible [`Tensor::atan2`].
+    pub fn try_atan2(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(
+            other,
+            "atan2",
+            <rules::Atan2 as ScalarFn2>::value,
+            |a, b| Op::Atan2 {
                 lhs: SavedInput::new(a, 0),
                 rhs: SavedInput::new(b, 1),
             },

@@ -5,8 +5,8 @@ use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::{elementwise, layout};
-use crate::tensor::op::{GatherKind, Op, PermuteKind, ViewKind};
-use crate::tensor::shape::{broadcast_shapes, numel, split_at_dim, Dim, Shape};
+use crate::tensor::op::{AddAtKind, GatherKind, Op, PermuteKind, ViewKind};
+use crate::tensor::shape::{broadcast_shapes, numel, split_at_dim, strides, Dim, Shape};
 use crate::Error;
 use std::sync::Arc;
 
@@ -266,12 +266,177 @@ impl Tensor {
                 size,
             });
         }
+        Ok(self.slice(dim, start, len, false))
+    }
+
+    /// Elements `start..start + len` along `dim`, in range; `split` records
+    /// the piece as one output of a split (`SplitBackward0`).
+    fn slice(&self, dim: usize, start: usize, len: usize, split: bool) -> Tensor {
         let mut shape = self.shape().to_vec();
         shape[dim] = len;
         let s = layout::narrow(&self.data(), split_at_dim(self.shape(), dim), start, len);
-        Ok(Tensor::record(s, &shape, &[self], |_| Op::Narrow {
-            dim,
-            start,
+        Tensor::record(s, &shape, &[self], |_| Op::Narrow { dim, start, split })
+    }
+
+    /// Pieces of `size` elements along `dim`, the last one shorter if `size`
+    /// does not divide the dimension (`torch.split(t, size, dim)`; each piece
+    /// records `SplitBackward0`, a node of its own where PyTorch has one node
+    /// with several outputs). A dimension of size 0 gives one empty piece.
+    ///
+    /// # Panics
+    /// If `dim` is out of range or `size` is 0 for a non-empty dimension; see
+    /// [`Tensor::try_split`].
+    #[track_caller]
+    pub fn split(&self, size: usize, dim: impl Dim) -> Vec<Tensor> {
+        ok(self.try_split(size, dim))
+    }
+
+    /// Fallible [`Tensor::split`].
+    pub fn try_split(&self, size: usize, dim: impl Dim) -> Result<Vec<Tensor>> {
+        let d = dim.resolve("split", self.ndim())?;
+        let n = self.shape()[d];
+        if size == 0 && n > 0 {
+            return Err(Error::InvalidArgument {
+                op: "split",
+                shape: self.shape().to_vec(),
+                reason: format!("pieces of size 0 cannot split dimension {d} of size {n}"),
+            });
+        }
+        if n == 0 {
+            return Ok(vec![self.slice(d, 0, 0, true)]);
+        }
+        Ok((0..n)
+            .step_by(size)
+            .map(|start| self.slice(d, start, size.min(n - start), true))
+            .collect())
+    }
+
+    /// At most `chunks` pieces along `dim`, each of `ceil(size / chunks)`
+    /// elements but the last (`torch.chunk(t, chunks, dim)`, pieces recorded as
+    /// `SplitBackward0`); fewer pieces when that size leaves some empty (5 in 4
+    /// chunks gives 2, 2, 1), and `chunks` empty pieces of an empty dimension,
+    /// as PyTorch.
+    ///
+    /// # Panics
+    /// If `dim` is out of range or `chunks` is 0; see [`Tensor::try_chunk`].
+    #[track_caller]
+    pub fn chunk(&self, chunks: usize, dim: impl Dim) -> Vec<Tensor> {
+        ok(self.try_chunk(chunks, dim))
+    }
+
+    /// Fallible [`Tensor::chunk`].
+    pub fn try_chunk(&self, chunks: usize, dim: impl Dim) -> Result<Vec<Tensor>> {
+        let d = dim.resolve("chunk", self.ndim())?;
+        if chunks == 0 {
+            return Err(Error::InvalidArgument {
+                op: "chunk",
+                shape: self.shape().to_vec(),
+                reason: "the number of chunks must be at least 1".into(),
+            });
+        }
+        let n = self.shape()[d];
+        if n == 0 {
+            return Ok((0..chunks).map(|_| self.slice(d, 0, 0, true)).collect());
+        }
+        self.try_split(n.div_ceil(chunks), d)
+    }
+
+    /// The tensor tiled `repeats[k]` times along dimension `k`; with more
+    /// counts than dimensions, the tensor first gains leading dimensions of
+    /// size 1 (`t.repeat(repeats)`, `RepeatBackward0`).
+    ///
+    /// # Panics
+    /// If there are fewer counts than dimensions; see [`Tensor::try_repeat`].
+    #[track_caller]
+    pub fn repeat(&self, repeats: &[usize]) -> Tensor {
+        ok(self.try_repeat(repeats))
+    }
+
+    /// Fallible [`Tensor::repeat`].
+    pub fn try_repeat(&self, repeats: &[usize]) -> Result<Tensor> {
+        if repeats.len() < self.ndim() {
+            return Err(Error::InvalidArgument {
+                op: "repeat",
+                shape: self.shape().to_vec(),
+                reason: format!(
+                    "{repeats:?} gives fewer counts than the tensor's {} dimensions",
+                    self.ndim()
+                ),
+            });
+        }
+        let (tile, tiled, shape) = repeat_shapes(self.shape(), repeats);
+        let s = elementwise::expand(&self.data(), &tile, &tiled);
+        Ok(Tensor::record(s, &shape, &[self], |_| Op::Repeat {
+            repeats: repeats.to_vec(),
+        }))
+    }
+
+    /// The elements in reverse order along each dimension of `dims`
+    /// (`torch.flip(t, dims)`, `FlipBackward0`).
+    ///
+    /// # Panics
+    /// If a dimension is out of range or given twice; see [`Tensor::try_flip`].
+    #[track_caller]
+    pub fn flip(&self, dims: &[usize]) -> Tensor {
+        ok(self.try_flip(dims))
+    }
+
+    /// Fallible [`Tensor::flip`].
+    pub fn try_flip(&self, dims: &[usize]) -> Result<Tensor> {
+        let mut flip = vec![false; self.ndim()];
+        for &d in dims {
+            let d = d.resolve("flip", self.ndim())?;
+            if std::mem::replace(&mut flip[d], true) {
+                return Err(Error::InvalidArgument {
+                    op: "flip",
+                    shape: self.shape().to_vec(),
+                    reason: format!("dimension {d} appears more than once in {dims:?}"),
+                });
+            }
+        }
+        let s = layout::flip(&self.data(), self.shape(), &flip);
+        let dims = (0..self.ndim()).filter(|&d| flip[d]).collect();
+        Ok(Tensor::record(s, self.shape(), &[self], |_| Op::Flip {
+            dims,
+        }))
+    }
+
+    /// `value` where `mask` is non-zero, else this tensor's element; `mask`
+    /// broadcasts to this tensor's shape (`t.masked_fill(mask, value)`,
+    /// `MaskedFillBackward0`). The gradient is 0 at the filled elements.
+    ///
+    /// # Panics
+    /// If the mask does not broadcast to the tensor's shape; see
+    /// [`Tensor::try_masked_fill`].
+    #[track_caller]
+    pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Tensor {
+        ok(self.try_masked_fill(mask, value))
+    }
+
+    /// Fallible [`Tensor::masked_fill`].
+    pub fn try_masked_fill(&self, mask: &Tensor, value: f64) -> Result<Tensor> {
+        let shape = broadcast_shapes("masked_fill", mask.shape(), self.shape())?;
+        if *shape != *self.shape() {
+            return Err(Error::ShapeMismatch {
+                op: "masked_fill",
+                lhs: self.shape().to_vec(),
+                rhs: mask.shape().to_vec(),
+                reason: "the mask must broadcast to the tensor's shape".into(),
+            });
+        }
+        let fill = Storage::full(1, value, self.dtype());
+        let s = Tensor::read2(mask, self, |m, x| {
+            elementwise::select(
+                (m, mask.shape()),
+                (&fill, &[]),
+                (x, self.shape()),
+                self.shape(),
+            )
+        });
+        Ok(Tensor::record(s, self.shape(), &[self], |_| {
+            Op::MaskedFill {
+                mask: mask.ne_scalar(0.0),
+            }
         }))
     }
 
@@ -419,6 +584,139 @@ impl Tensor {
         Ok(self.gather_geom(GatherKind::Gather, geom, &idx.into(), index.shape()))
     }
 
+    /// This tensor with `src[.., j, ..]` added at `[.., index[.., j, ..], ..]`
+    /// along `dim` (`t.scatter_add(dim, index, src)`, `ScatterAddBackward0`):
+    /// `index` (whole numbers) has the rank of both, is no larger than `src` in
+    /// any dimension and no larger than this tensor outside `dim`; elements of
+    /// `src` outside `index`'s shape are not used. Repeated indices add up.
+    ///
+    /// # Panics
+    /// If the shapes or indices do not fit; see [`Tensor::try_scatter_add`].
+    #[track_caller]
+    pub fn scatter_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Tensor {
+        ok(self.try_scatter_add(dim, index, src))
+    }
+
+    /// Fallible [`Tensor::scatter_add`].
+    pub fn try_scatter_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        let op = "scatter_add";
+        let dim = dim.resolve(op, self.ndim())?;
+        let r = self.ndim();
+        let (xs, is, ss) = (self.shape(), index.shape(), src.shape());
+        let fits = is.len() == r
+            && ss.len() == r
+            && (0..r).all(|d| is[d] <= ss[d] && (d == dim || is[d] <= xs[d]));
+        if !fits {
+            return Err(Error::ShapeMismatch {
+                op,
+                lhs: xs.to_vec(),
+                rhs: is.to_vec(),
+                reason: format!(
+                    "the index must have the rank of the tensor and of src {ss:?}, be no larger \
+                     than src, and no larger than the tensor outside dimension {dim}"
+                ),
+            });
+        }
+        let idx = whole_indices(op, index, xs[dim])?;
+        // The flat offsets each index element adds from and to.
+        let (st_x, st_s) = (strides(xs), strides(ss));
+        let mut dst = Vec::with_capacity(idx.len());
+        let mut from = Vec::with_capacity(idx.len());
+        let mut at = vec![0usize; r];
+        for &k in &idx {
+            let mut x_off = 0;
+            let mut s_off = 0;
+            for d in 0..r {
+                x_off += st_x[d] * if d == dim { k } else { at[d] };
+                s_off += st_s[d] * at[d];
+            }
+            dst.push(x_off);
+            from.push(s_off);
+            for d in (0..r).rev() {
+                at[d] += 1;
+                if at[d] < is[d] {
+                    break;
+                }
+                at[d] = 0;
+            }
+        }
+        let from = (is != ss).then(|| from.into());
+        Ok(self.add_at(src, AddAtKind::ScatterAdd, dst.into(), from))
+    }
+
+    /// This tensor with `src[.., j, ..]` added at `[.., index[j], ..]` along
+    /// `dim` (`t.index_add(dim, index, src)`, `IndexAddBackward0`): `index` is
+    /// a list of whole numbers (rank 1, or 0 for one) and `src` has this
+    /// tensor's shape except `index`'s length along `dim`. Repeated indices
+    /// add up.
+    ///
+    /// # Panics
+    /// If the shapes or indices do not fit; see [`Tensor::try_index_add`].
+    #[track_caller]
+    pub fn index_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Tensor {
+        ok(self.try_index_add(dim, index, src))
+    }
+
+    /// Fallible [`Tensor::index_add`].
+    pub fn try_index_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        let op = "index_add";
+        let dim = dim.resolve(op, self.ndim())?;
+        if index.ndim() > 1 {
+            return Err(Error::InvalidArgument {
+                op,
+                shape: index.shape().to_vec(),
+                reason: "the index must be a list of indices, of rank 0 or 1".into(),
+            });
+        }
+        let l = index.numel();
+        let mut want = self.shape().to_vec();
+        want[dim] = l;
+        if src.shape() != want {
+            return Err(Error::ShapeMismatch {
+                op,
+                lhs: self.shape().to_vec(),
+                rhs: src.shape().to_vec(),
+                reason: format!(
+                    "src must have shape {want:?}: the tensor's, with the index's length {l} \
+                     along dimension {dim}"
+                ),
+            });
+        }
+        let (outer, n, inner) = split_at_dim(self.shape(), dim);
+        let idx = whole_indices(op, index, n)?;
+        let dst: Arc<[usize]> = (0..outer * l * inner)
+            .map(|f| {
+                let (o, j, i) = (f / (l * inner), (f / inner) % l, f % inner);
+                (o * n + idx[j]) * inner + i
+            })
+            .collect();
+        Ok(self.add_at(src, AddAtKind::IndexAdd, dst, None))
+    }
+
+    /// `self` with `src[from[k]]` (`src[k]` for `None`) added at flat offset
+    /// `dst[k]`, for each `k`.
+    fn add_at(
+        &self,
+        src: &Tensor,
+        kind: AddAtKind,
+        dst: Arc<[usize]>,
+        from: Option<Arc<[usize]>>,
+    ) -> Tensor {
+        let dtype = self.dtype().promote(src.dtype());
+        let s = Tensor::read2(self, src, |x, v| {
+            let mut acc: Vec<f64> = (0..x.len()).map(|i| x.get(i)).collect();
+            for (k, &d) in dst.iter().enumerate() {
+                acc[d] += v.get(from.as_ref().map_or(k, |f| f[k]));
+            }
+            Storage::from_f64_iter(acc.into_iter(), dtype)
+        });
+        Tensor::record(s, self.shape(), &[self, src], |_| Op::AddAt {
+            kind,
+            dst,
+            from,
+        })
+    }
+
     pub(crate) fn gather_geom(
         &self,
         kind: GatherKind,
@@ -447,6 +745,82 @@ impl Tensor {
             index: index.clone(),
         })
     }
+}
+
+/// The shapes behind `repeat`: the input as `[1, s0, 1, s1, ..]` (leading
+/// dimensions of size 1 added to match `repeats`), the same expanded to
+/// `[r0, s0, r1, s1, ..]` (row-major, the tiled data), and the output
+/// `[r0 s0, r1 s1, ..]`.
+pub(crate) fn repeat_shapes(
+    shape: &[usize],
+    repeats: &[usize],
+) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let pad = repeats.len() - shape.len();
+    let dims = (0..repeats.len()).map(|k| if k < pad { 1 } else { shape[k - pad] });
+    let (mut tile, mut tiled, mut out) = (vec![], vec![], vec![]);
+    for (d, &r) in dims.zip(repeats) {
+        tile.extend([1, d]);
+        tiled.extend([r, d]);
+        out.push(r * d);
+    }
+    (tile, tiled, out)
+}
+
+/// Gradient of `repeat`: the tiles summed.
+pub(crate) fn repeat_backward(g: &Tensor, repeats: &[usize], shape: &[usize]) -> Tensor {
+    let (tile, tiled, _) = repeat_shapes(shape, repeats);
+    g.reshape(&tiled).sum_to(&tile).reshape(shape)
+}
+
+/// Gradients of `scatter_add` and `index_add` (`add_at`): `g` for the tensor,
+/// and for `src` the elements of `g` at `dst`, placed at `from` in zeros of
+/// `src_shape` when not all of `src` was used; gathers and scatters, so that
+/// they are differentiable in turn.
+pub(crate) fn add_at_backward(
+    g: &Tensor,
+    dst: &Arc<[usize]>,
+    from: Option<&Arc<[usize]>>,
+    src_shape: &[usize],
+    needs: &[bool],
+) -> [Option<Tensor>; 2] {
+    let grad_src = needs[1].then(|| {
+        let m = dst.len();
+        let flat = |n: usize| GatherGeom {
+            outer: 1,
+            n_in: n,
+            n_out: m,
+            inner: 1,
+        };
+        let picked =
+            g.reshape(&[g.numel()])
+                .gather_geom(GatherKind::Gather, flat(g.numel()), dst, &[m]);
+        match from {
+            None => picked.reshape(src_shape),
+            Some(from) => {
+                let n = numel(src_shape);
+                picked
+                    .scatter_add_geom(flat(n), from, &[n])
+                    .reshape(src_shape)
+            }
+        }
+    });
+    [needs[0].then(|| g.clone()), grad_src]
+}
+
+/// The values of `index` as indices into a dimension of size `size`: whole
+/// numbers in `0..size`.
+fn whole_indices(op: &'static str, index: &Tensor, size: usize) -> Result<Vec<usize>> {
+    let v = index.to_vec::<f64>();
+    if let Some(bad) = v.iter().find(|x| !(**x >= 0.0 && x.fract() == 0.0)) {
+        return Err(Error::InvalidArgument {
+            op,
+            shape: index.shape().to_vec(),
+            reason: format!("indices must be whole numbers from 0, not {bad}"),
+        });
+    }
+    let idx: Vec<usize> = v.into_iter().map(|x| x as usize).collect();
+    check_indices(op, &idx, size)?;
+    Ok(idx)
 }
 
 fn check_indices(op: &'static str, indices: &[usize], size: usize) -> Result<()> {

@@ -102,6 +102,43 @@ impl Tensor {
     }
 }
 
+impl Tensor {
+    /// Batched matrix product of `[b, n, m]` and `[b, m, p]`, giving `[b, n, p]`
+    /// (`torch.bmm`, `BmmBackward0`): [`Tensor::matmul`] restricted to rank 3
+    /// and equal batches, without broadcasting, on the same GEMM kernel.
+    ///
+    /// # Panics
+    /// If an operand is not of rank 3 or the batch or inner dimensions differ;
+    /// see [`Tensor::try_bmm`].
+    #[track_caller]
+    pub fn bmm(&self, other: &Tensor) -> Tensor {
+        ok(self.try_bmm(other))
+    }
+
+    /// Fallible [`Tensor::bmm`].
+    pub fn try_bmm(&self, other: &Tensor) -> Result<Tensor> {
+        let (a, b) = (self.shape(), other.shape());
+        let reason = if a.len() != 3 || b.len() != 3 {
+            Some("both operands must have rank 3, [batch, n, m] and [batch, m, p]".to_string())
+        } else if a[0] != b[0] {
+            Some(format!("the batch sizes {} and {} differ", a[0], b[0]))
+        } else if a[2] != b[1] {
+            Some(format!("the inner dimensions {} and {} differ", a[2], b[1]))
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(Error::ShapeMismatch {
+                op: "bmm",
+                lhs: a.to_vec(),
+                rhs: b.to_vec(),
+                reason,
+            });
+        }
+        self.try_matmul(other)
+    }
+}
+
 /// `dA = dC B^T` and `dB = A^T dC`, summed over broadcast batch dimensions.
 pub(crate) fn matmul_backward(
     g: &Tensor,

@@ -7,6 +7,7 @@ pub(crate) mod activation;
 pub(crate) mod arith;
 pub(crate) mod compare;
 pub(crate) mod conv;
+pub(crate) mod einsum;
 pub(crate) mod inplace;
 pub(crate) mod layout;
 pub(crate) mod linalg;

@@ -1,12 +1,17 @@
-//! Reductions: sums, means, extrema.
+//! Reductions: sums, means, extrema, products, variances, running sums and
+//! products.
 
 use crate::error::Result;
-use crate::tensor::dtype::Storage;
-use crate::tensor::grad_mode::no_grad;
+use crate::tensor::dtype::{DType, Storage};
+use crate::tensor::grad_mode::{is_grad_enabled, no_grad};
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::layout::GatherGeom;
-use crate::tensor::kernels::reduce::{arg_extreme, sum_all, sum_axis, sum_to};
+use crate::tensor::kernels::reduce::{
+    arg_extreme, arg_sort, cumprod_grad, map_fibres, product, product_of_others, scan, sum_all,
+    sum_axis, sum_to, variance,
+};
 use crate::tensor::op::{GatherKind, Op};
+use crate::tensor::saved::SavedInput;
 use crate::tensor::shape::{broadcast_shapes, split_at_dim, Dim};
 use crate::Error;
 use std::sync::Arc;
@@ -203,4 +208,346 @@ impl Tensor {
         let idx = Storage::from_f64_iter(index.iter().map(|&i| i as f64), self.dtype());
         Ok((values, Tensor::from_storage(idx, &out_shape)))
     }
+}
+
+/// Products, variances and scans: each fibre of the reduced dimension goes
+/// through one of the fibre kernels of `kernels::reduce`.
+impl Tensor {
+    /// The kernel `f` over the fibres of `dim` (all elements for `None`, as
+    /// one fibre), writing `m` values per fibre.
+    fn fibres(&self, dim: Option<usize>, m: usize, f: impl Fn(&[f64], &mut [f64])) -> Storage {
+        let geom = match dim {
+            Some(d) => split_at_dim(self.shape(), d),
+            None => (1, self.numel(), 1),
+        };
+        map_fibres(&[&self.data()], geom, m, self.dtype(), |v, out| {
+            f(&v[0], out)
+        })
+    }
+
+    /// Product of all elements, a rank-0 tensor (`torch.prod`, `ProdBackward0`).
+    /// The gradient is the product of the other elements, exact where
+    /// elements are 0 (no division by the element).
+    pub fn prod(&self) -> Tensor {
+        let s = self.fibres(None, 1, |v, out| out[0] = product(v));
+        Tensor::record(s, &[], &[self], |_| Op::Prod {
+            x: SavedInput::new(self, 0),
+            dim: None,
+            keepdim: false,
+        })
+    }
+
+    /// Product over dimension `dim` (`torch.prod(t, dim, keepdim)`,
+    /// `ProdBackward1`); the gradient is exact where elements are 0.
+    ///
+    /// # Panics
+    /// If `dim` is out of range; see [`Tensor::try_prod_dim`].
+    #[track_caller]
+    pub fn prod_dim(&self, dim: impl Dim, keepdim: bool) -> Tensor {
+        ok(self.try_prod_dim(dim, keepdim))
+    }
+
+    /// Fallible [`Tensor::prod_dim`].
+    pub fn try_prod_dim(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
+        let d = dim.resolve("prod_dim", self.ndim())?;
+        let s = self.fibres(Some(d), 1, |v, out| out[0] = product(v));
+        let shape = reduced_shape(self.shape(), d, keepdim);
+        Ok(Tensor::record(s, &shape, &[self], |_| Op::Prod {
+            x: SavedInput::new(self, 0),
+            dim: Some(d),
+            keepdim,
+        }))
+    }
+
+    /// Variance of all elements with Bessel's correction (divisor `n - 1`,
+    /// `torch.var(t)` with `correction = 1`, `VarBackward0`), a rank-0 tensor;
+    /// `NaN` for one element, as PyTorch gives.
+    pub fn var(&self) -> Tensor {
+        self.spread(None, false, false)
+    }
+
+    /// Standard deviation of all elements, the square root of [`Tensor::var`]
+    /// (`torch.std(t)`, `StdBackward0`). Its gradient is 0 where it is 0, as
+    /// PyTorch's.
+    pub fn std(&self) -> Tensor {
+        self.spread(None, false, true)
+    }
+
+    /// Variance over dimension `dim` with Bessel's correction
+    /// (`torch.var(t, dim, keepdim=keepdim)`, `VarBackward0`).
+    ///
+    /// # Panics
+    /// If `dim` is out of range; see [`Tensor::try_var_dim`].
+    #[track_caller]
+    pub fn var_dim(&self, dim: impl Dim, keepdim: bool) -> Tensor {
+        ok(self.try_var_dim(dim, keepdim))
+    }
+
+    /// Fallible [`Tensor::var_dim`].
+    pub fn try_var_dim(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
+        let d = dim.resolve("var_dim", self.ndim())?;
+        Ok(self.spread(Some(d), keepdim, false))
+    }
+
+    /// Standard deviation over dimension `dim` with Bessel's correction
+    /// (`torch.std(t, dim, keepdim=keepdim)`, `StdBackward0`).
+    ///
+    /// # Panics
+    /// If `dim` is out of range; see [`Tensor::try_std_dim`].
+    #[track_caller]
+    pub fn std_dim(&self, dim: impl Dim, keepdim: bool) -> Tensor {
+        ok(self.try_std_dim(dim, keepdim))
+    }
+
+    /// Fallible [`Tensor::std_dim`].
+    pub fn try_std_dim(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
+        let d = dim.resolve("std_dim", self.ndim())?;
+        Ok(self.spread(Some(d), keepdim, true))
+    }
+
+    fn spread(&self, dim: Option<usize>, keepdim: bool, std: bool) -> Tensor {
+        let s = self.fibres(dim, 1, |v, out| {
+            let var = variance(v);
+            out[0] = if std { var.sqrt() } else { var };
+        });
+        let shape = match dim {
+            Some(d) => reduced_shape(self.shape(), d, keepdim),
+            None => vec![],
+        };
+        Tensor::record(s, &shape, &[self], |_| Op::Var {
+            x: SavedInput::new(self, 0),
+            dim,
+            keepdim,
+            std,
+        })
+    }
+
+    /// Running sums along `dim`: `out[k] = x[0] + .. + x[k]` (`torch.cumsum`,
+    /// `CumsumBackward0`).
+    ///
+    /// # Panics
+    /// If `dim` is out of range; see [`Tensor::try_cumsum`].
+    #[track_caller]
+    pub fn cumsum(&self, dim: impl Dim) -> Tensor {
+        ok(self.try_cumsum(dim))
+    }
+
+    /// Fallible [`Tensor::cumsum`].
+    pub fn try_cumsum(&self, dim: impl Dim) -> Result<Tensor> {
+        let d = dim.resolve("cumsum", self.ndim())?;
+        let s = self.fibres(Some(d), self.shape()[d], |v, out| scan(v, out, false));
+        Ok(Tensor::record(s, self.shape(), &[self], |_| Op::Cumsum {
+            dim: d,
+        }))
+    }
+
+    /// Running products along `dim`: `out[k] = x[0] * .. * x[k]`
+    /// (`torch.cumprod`, `CumprodBackward0`); the gradient is exact where
+    /// elements are 0 (no division by the element).
+    ///
+    /// # Panics
+    /// If `dim` is out of range; see [`Tensor::try_cumprod`].
+    #[track_caller]
+    pub fn cumprod(&self, dim: impl Dim) -> Tensor {
+        ok(self.try_cumprod(dim))
+    }
+
+    /// Fallible [`Tensor::cumprod`].
+    pub fn try_cumprod(&self, dim: impl Dim) -> Result<Tensor> {
+        let d = dim.resolve("cumprod", self.ndim())?;
+        let s = self.fibres(Some(d), self.shape()[d], |v, out| scan(v, out, true));
+        Ok(Tensor::record(s, self.shape(), &[self], |_| Op::Cumprod {
+            x: SavedInput::new(self, 0),
+            dim: d,
+        }))
+    }
+
+    /// The elements sorted along `dim` and the indices they came from
+    /// (`torch.sort(t, dim, descending)`, `SortBackward0`): ascending unless
+    /// `descending`, NaN counted above every number, equal elements kept in
+    /// their order (a stable sort). The indices are whole numbers in a tensor
+    /// of this dtype, without grad; the gradient flows back to the elements.
+    ///
+    /// # Panics
+    /// If `dim` is out of range; see [`Tensor::try_sort`].
+    #[track_caller]
+    pub fn sort(&self, dim: impl Dim, descending: bool) -> (Tensor, Tensor) {
+        ok(self.try_sort(dim, descending))
+    }
+
+    /// Fallible [`Tensor::sort`].
+    pub fn try_sort(&self, dim: impl Dim, descending: bool) -> Result<(Tensor, Tensor)> {
+        let d = dim.resolve("sort", self.ndim())?;
+        Ok(self.sorted(GatherKind::Sort, d, self.shape()[d], descending))
+    }
+
+    /// The `k` largest (`largest`) or smallest elements along `dim` and their
+    /// indices (`torch.topk(t, k, dim, largest, sorted)`, `TopkBackward0`),
+    /// as [`Tensor::sort`] orders them. They always come sorted: `sorted =
+    /// false` leaves the order to the implementation in PyTorch, and this one
+    /// sorts. Among equal elements the first ones are taken.
+    ///
+    /// # Panics
+    /// If `dim` is out of range or `k` exceeds the dimension's size; see
+    /// [`Tensor::try_topk`].
+    #[track_caller]
+    pub fn topk(&self, k: usize, dim: impl Dim, largest: bool, sorted: bool) -> (Tensor, Tensor) {
+        ok(self.try_topk(k, dim, largest, sorted))
+    }
+
+    /// Fallible [`Tensor::topk`].
+    pub fn try_topk(
+        &self,
+        k: usize,
+        dim: impl Dim,
+        largest: bool,
+        _sorted: bool,
+    ) -> Result<(Tensor, Tensor)> {
+        let d = dim.resolve("topk", self.ndim())?;
+        let n = self.shape()[d];
+        if k > n {
+            return Err(Error::InvalidArgument {
+                op: "topk",
+                shape: self.shape().to_vec(),
+                reason: format!("k = {k} exceeds the size {n} of dimension {d}"),
+            });
+        }
+        Ok(self.sorted(GatherKind::Topk, d, k, largest))
+    }
+
+    /// The first `k` elements along `dim` in sorted order, and their indices.
+    fn sorted(&self, kind: GatherKind, dim: usize, k: usize, descending: bool) -> (Tensor, Tensor) {
+        let (outer, n, inner) = split_at_dim(self.shape(), dim);
+        let index: Arc<[usize]> = arg_sort(&self.data(), (outer, n, inner), k, descending).into();
+        let mut shape = self.shape().to_vec();
+        shape[dim] = k;
+        let geom = GatherGeom {
+            outer,
+            n_in: n,
+            n_out: k,
+            inner,
+        };
+        let values = self.gather_geom(kind, geom, &index, &shape);
+        let idx = Storage::from_f64_iter(index.iter().map(|&i| i as f64), self.dtype());
+        (values, Tensor::from_storage(idx, &shape))
+    }
+
+    fn has_zero(&self) -> bool {
+        let d = self.data();
+        (0..d.len()).any(|i| d.get(i) == 0.0)
+    }
+}
+
+/// `g` with the reduced dimension `dim` back, so that it broadcasts against the
+/// input.
+fn unreduce(g: &Tensor, dim: usize, keepdim: bool) -> Tensor {
+    if keepdim {
+        g.clone()
+    } else {
+        g.unsqueeze(dim)
+    }
+}
+
+/// `[n, n, 1, ..]` (`rank - dim - 1` ones): `f(i, j)` for the pairs of indices
+/// along `dim` of an input of rank `rank`, broadcasting against the input with
+/// the pair's axes at `dim` and `dim + 1`.
+fn pair_mask(
+    n: usize,
+    dim: usize,
+    rank: usize,
+    f: impl Fn(usize, usize) -> bool,
+    dtype: DType,
+) -> Tensor {
+    let mut shape = vec![n, n];
+    shape.extend(std::iter::repeat_n(1, rank - dim - 1));
+    let v = (0..n * n).map(|k| f64::from(u8::from(f(k / n, k % n))));
+    Tensor::from_storage(Storage::from_f64_iter(v, dtype), &shape)
+}
+
+/// `x` along `dim` repeated along a new axis before it, with the diagonal set
+/// to 1: at `[.., i, j, ..]` it holds `x[j]` for `j != i` and 1 for `j == i`,
+/// so that a product over the `j` axis (`dim + 1`) leaves element `i` out.
+fn others_grid(x: &Tensor, dim: usize) -> Tensor {
+    let n = x.shape()[dim];
+    let mut big = x.shape().to_vec();
+    big.insert(dim, n);
+    let eye = pair_mask(n, dim, x.ndim(), |i, j| i == j, x.dtype());
+    x.unsqueeze(dim).expand(&big).masked_fill(&eye, 1.0)
+}
+
+/// Gradient of `prod` (`dim: None`) or `prod_dim`: `g` times the product of
+/// the other elements of each fibre. Without a graph, one linear kernel;
+/// recorded (for higher derivatives), `g * prod / x` when no element is 0, else
+/// the products of the [`others_grid`] (quadratic in the fibre's length).
+pub(crate) fn prod_backward(g: &Tensor, x: &Tensor, dim: Option<usize>, keepdim: bool) -> Tensor {
+    let (xd, gd, d) = match dim {
+        Some(d) => (x.clone(), unreduce(g, d, keepdim), d),
+        None => (x.reshape(&[x.numel()]), g.reshape(&[1]), 0),
+    };
+    let grad = if !is_grad_enabled() {
+        let n = xd.shape()[d];
+        let others = xd.fibres(Some(d), n, product_of_others);
+        gd * Tensor::from_storage(others, xd.shape())
+    } else if !xd.has_zero() {
+        gd * xd.prod_dim(d, true) / &xd
+    } else {
+        gd * others_grid(&xd, d).prod_dim(d + 1, false)
+    };
+    grad.reshape(x.shape())
+}
+
+/// Gradient of `cumprod`: `dx[i] = sum_{k >= i} g[k] prod_{j <= k, j != i} x[j]`.
+/// Without a graph, one linear kernel; recorded, the reversed running sum of
+/// `g * cumprod` divided by `x` when no element is 0, else the running products
+/// of the [`others_grid`] (quadratic in the fibre's length).
+pub(crate) fn cumprod_backward(g: &Tensor, x: &Tensor, dim: usize) -> Tensor {
+    if !is_grad_enabled() {
+        let geom = split_at_dim(x.shape(), dim);
+        let dtype = g.dtype().promote(x.dtype());
+        let s = Tensor::read2(x, g, |xs, gs| {
+            map_fibres(&[xs, gs], geom, geom.1, dtype, |v, out| {
+                cumprod_grad(&v[0], &v[1], out)
+            })
+        });
+        return Tensor::from_storage(s, x.shape());
+    }
+    if !x.has_zero() {
+        let flip = [dim];
+        return (g * x.cumprod(dim)).flip(&flip).cumsum(dim).flip(&flip) / x;
+    }
+    let n = x.shape()[dim];
+    let upper = pair_mask(n, dim, x.ndim(), |i, k| k >= i, x.dtype());
+    (others_grid(x, dim).cumprod(dim + 1) * g.unsqueeze(dim) * upper).sum_dim(dim + 1, false)
+}
+
+/// Gradient of `var`/`std` (`dim: None` for all elements): `g 2 (x - mean) /
+/// (n - 1)`, and for `std` first `g / (2 std)`, 0 where `std` is 0 (PyTorch's).
+/// In tensor ops; `std` and the mean are recomputed from `x`, so that the
+/// recorded gradient is differentiable again.
+pub(crate) fn var_backward(
+    g: &Tensor,
+    x: &Tensor,
+    dim: Option<usize>,
+    keepdim: bool,
+    std: bool,
+) -> Tensor {
+    let (g, n) = match dim {
+        Some(d) => (unreduce(g, d, keepdim), x.shape()[d]),
+        None => (g.clone(), x.numel()),
+    };
+    let g = if std {
+        let s = match dim {
+            Some(d) => x.std_dim(d, true),
+            None => x.std(),
+        };
+        let zero = Tensor::full(&[], 0.0, g.dtype());
+        Tensor::where_(&s.eq_scalar(0.0), &zero, &(g / (s * 2.0)))
+    } else {
+        g
+    };
+    let mean = match dim {
+        Some(d) => x.mean_dim(d, true),
+        None => x.mean(),
+    };
+    g * (x - mean) * (2.0 / (n as f64 - 1.0))
 }

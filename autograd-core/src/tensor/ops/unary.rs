@@ -3,13 +3,18 @@
 use crate::rules::{self, ScalarFn};
 use crate::tensor::graph::OutRef;
 use crate::tensor::handle::Tensor;
-use crate::tensor::op::Op;
+use crate::tensor::op::{Op, RoundingKind};
 use crate::tensor::saved::SavedInput;
 use crate::tensor::scalar::ScalarGrad;
 
 /// The logistic function, as the static rule computes it (the stable form).
 fn sigmoid(x: f64) -> f64 {
     <rules::Sigmoid as ScalarFn>::value(x)
+}
+
+/// `F`'s value, as its static rule computes it.
+fn value<F: ScalarFn>(x: f64) -> f64 {
+    F::value(x)
 }
 
 /// `-1`, `0` or `1`: the derivative of `abs` (with PyTorch's subgradient `0` at
@@ -103,6 +108,69 @@ impl Tensor {
     pub fn abs(&self) -> Tensor {
         self.unary(f64::abs, |_| Op::Abs {
             x: SavedInput::new(self, 0),
+        })
+    }
+
+    /// Tangent (`torch.tan`, `TanBackward0`).
+    pub fn tan(&self) -> Tensor {
+        self.unary(value::<rules::Tan>, |o| Op::Tan { out: o.save() })
+    }
+
+    /// Arcsine, `NaN` outside `[-1, 1]` (`torch.asin`, `AsinBackward0`).
+    pub fn asin(&self) -> Tensor {
+        self.unary(value::<rules::Asin>, |_| Op::Asin {
+            x: SavedInput::new(self, 0),
+        })
+    }
+
+    /// Arccosine, `NaN` outside `[-1, 1]` (`torch.acos`, `AcosBackward0`).
+    pub fn acos(&self) -> Tensor {
+        self.unary(value::<rules::Acos>, |_| Op::Acos {
+            x: SavedInput::new(self, 0),
+        })
+    }
+
+    /// Arctangent (`torch.atan`, `AtanBackward0`).
+    pub fn atan(&self) -> Tensor {
+        self.unary(value::<rules::Atan>, |_| Op::Atan {
+            x: SavedInput::new(self, 0),
+        })
+    }
+
+    /// `ln(1 + x)`, accurate near 0 (`torch.log1p`, `Log1PBackward0`).
+    pub fn log1p(&self) -> Tensor {
+        self.unary(value::<rules::Ln1p>, |_| Op::Log1p {
+            x: SavedInput::new(self, 0),
+        })
+    }
+
+    /// `e^x - 1`, accurate near 0 (`torch.expm1`, `Expm1Backward0`).
+    pub fn expm1(&self) -> Tensor {
+        self.unary(value::<rules::ExpM1>, |o| Op::Expm1 { out: o.save() })
+    }
+
+    /// The largest integer not above each element (`torch.floor`,
+    /// `FloorBackward0`); the gradient is 0 everywhere, as PyTorch's.
+    pub fn floor(&self) -> Tensor {
+        self.unary(value::<rules::Floor>, |_| Op::Rounding {
+            kind: RoundingKind::Floor,
+        })
+    }
+
+    /// The smallest integer not below each element (`torch.ceil`,
+    /// `CeilBackward0`); the gradient is 0 everywhere.
+    pub fn ceil(&self) -> Tensor {
+        self.unary(value::<rules::Ceil>, |_| Op::Rounding {
+            kind: RoundingKind::Ceil,
+        })
+    }
+
+    /// The nearest integer, halves to even as `torch.round` (`2.5` gives `2`,
+    /// `-0.5` gives `-0`; `RoundBackward0`); the gradient is 0 everywhere. The
+    /// static engine's `round` rounds halves away from zero, as Rust's does.
+    pub fn round(&self) -> Tensor {
+        self.unary(f64::round_ties_even, |_| Op::Rounding {
+            kind: RoundingKind::Round,
         })
     }
 
