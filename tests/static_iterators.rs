@@ -62,6 +62,12 @@ fn fit(w: f64, b: f64, #[constant] xs: &[f64], #[constant] ys: &[f64]) -> f64 {
     loss / xs.len() as f64
 }
 
+/// A tail `sum()` takes the function's output type, as rustc does.
+#[differentiable]
+fn squares(v: [f64; 3]) -> f64 {
+    v.iter().map(|x| x * x).sum()
+}
+
 fn dots_ref(a: &[f64; 3], b: &SVector<f64, 3>) -> f64 {
     let d: f64 = a.iter().zip(b.iter()).map(|(x, y)| x * y).sum();
     d * d + a.iter().map(|x| x * x).sum::<f64>()
@@ -128,6 +134,12 @@ fn matrices_and_arrays_of_vectors() {
     // The centroid's shift is orthogonal to the spread: the points' gradients sum to 0.
     let total: Vector3<f64> = g.points.iter().sum();
     assert!(total.norm() < 1e-12);
+}
+
+#[test]
+fn a_tail_sum_takes_the_output_type() {
+    let (v, g) = squares::grad([1.0, 2.0, -3.0]);
+    assert_eq!((v, g.v), (14.0, [2.0, 4.0, -6.0]));
 }
 
 #[test]

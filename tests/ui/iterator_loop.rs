@@ -16,11 +16,13 @@ fn g(v: [f64; 3]) -> f64 {
     folded + v.iter().map(|x| x * x).sum::<f64>()
 }
 
-// The plain function infers the sum's type from its return type; the macro,
-// which cannot see types, asks for it.
+// The plain function infers the sum's type from its use; the macro, which
+// cannot see types, asks for it.
 #[differentiable]
 fn h(v: [f64; 3]) -> f64 {
-    v.iter().map(|x| x * x).sum()
+    let s = v.iter().map(|x| x * x).sum();
+    let t: f64 = s;
+    2.0 * t
 }
 
 fn main() {}

@@ -98,7 +98,8 @@ pub fn lower(view: &FnView, body: &syn::Block, cx: &mut Ctxt, mode: Mode) -> Low
             params.push(Some(v));
         }
     }
-    let tail = l.body(&body.stmts);
+    let stmts = stmt::typed_tail(&body.stmts, view.ret.as_ref());
+    let tail = l.body(&stmts);
     if let Val::Active(v) = &tail {
         l.use_var(*v);
     }

@@ -298,7 +298,38 @@ fn place(lhs: &Expr) -> Option<(Ident, Vec<Part<'_>>)> {
 /// `it.sum::<T>()` for `let s: T = it.sum();` (also `product`), whose loop needs
 /// the accumulator's type.
 fn typed_consumer(pat: &Pat, init: &Expr) -> Option<Expr> {
-    let (Pat::Type(pt), Expr::MethodCall(mc)) = (pat, init) else {
+    let Pat::Type(pt) = pat else {
+        return None;
+    };
+    with_type(init, &pt.ty)
+}
+
+/// The function's statements, with the type of its output given to a tail
+/// `it.sum()` or `return it.sum();` (also `product`), as rustc infers it.
+pub(super) fn typed_tail(stmts: &[Stmt], ret: Option<&syn::Type>) -> Vec<Stmt> {
+    let mut stmts = stmts.to_vec();
+    let Some(ret) = ret else {
+        return stmts;
+    };
+    match stmts.last_mut() {
+        Some(Stmt::Expr(e, None)) => {
+            if let Some(typed) = with_type(e, ret) {
+                *e = typed;
+            }
+        }
+        Some(Stmt::Expr(Expr::Return(r), _)) => {
+            if let Some(typed) = r.expr.as_deref().and_then(|e| with_type(e, ret)) {
+                r.expr = Some(Box::new(typed));
+            }
+        }
+        _ => {}
+    }
+    stmts
+}
+
+/// `e` with the turbofish `::<ty>` if it is a `sum()` or `product()` without one.
+fn with_type(e: &Expr, ty: &syn::Type) -> Option<Expr> {
+    let Expr::MethodCall(mc) = e else {
         return None;
     };
     if mc.turbofish.is_some()
@@ -307,7 +338,12 @@ fn typed_consumer(pat: &Pat, init: &Expr) -> Option<Expr> {
     {
         return None;
     }
-    let ty = &pt.ty;
+    // Only of an iterator (`v.iter().sum()`), not nalgebra's `m.sum()`.
+    let source = match &*mc.receiver {
+        Expr::MethodCall(m) if m.method == "map" => &*m.receiver,
+        other => other,
+    };
+    super::iter::Iter::parse(source, false)?;
     let mut mc = mc.clone();
     mc.turbofish = Some(syn::parse_quote!(::<#ty>));
     Some(Expr::MethodCall(mc))
