@@ -76,3 +76,22 @@ fn array_gradients_allocate_nothing() {
     assert_none_since(before, "grad");
     assert!(e > 0.0 && g.k > 0.0);
 }
+
+/// An inclusive range to a const generic keeps its `N + 1` steps on the stack.
+#[differentiable]
+fn inclusive_powers<const N: usize>(x: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..=N {
+        s += x.powi(i as i32);
+    }
+    s
+}
+
+#[test]
+fn an_inclusive_const_generic_loop_allocates_nothing() {
+    let before = counts();
+    let (v, g) = std::hint::black_box(inclusive_powers::grad::<3>(2.0));
+    assert_none_since(before, "grad");
+    // 1 + x + x^2 + x^3 and its derivative 1 + 2x + 3x^2 at 2.
+    assert_eq!((v, g.x), (15.0, 17.0));
+}

@@ -108,6 +108,49 @@ impl<P, const N: usize> Drop for LoopTape<P, N> {
     }
 }
 
+/// The tape of `for i in a..=N` with a constant `N`: up to `N + 1` pullbacks on
+/// the stack, the last in a slot of its own (`{ N + 1 }` is not a const argument
+/// on stable Rust).
+pub struct InclusiveTape<P, const N: usize> {
+    first: LoopTape<P, N>,
+    last: Option<P>,
+}
+
+impl<P, const N: usize> InclusiveTape<P, N> {
+    /// An empty tape.
+    #[inline(always)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        InclusiveTape {
+            first: LoopTape::new(),
+            last: None,
+        }
+    }
+
+    /// Records the pullback of one iteration.
+    ///
+    /// # Panics
+    /// If the loop runs more than `N + 1` iterations.
+    #[inline(always)]
+    pub fn push(&mut self, p: P) {
+        if self.first.len < N {
+            self.first.push(p);
+        } else {
+            assert!(
+                self.last.is_none(),
+                "loop ran more iterations than its constant bound {N} + 1"
+            );
+            self.last = Some(p);
+        }
+    }
+
+    /// Takes the pullback of the last iteration not yet reversed.
+    #[inline(always)]
+    pub fn pop(&mut self) -> Option<P> {
+        self.last.take().or_else(|| self.first.pop())
+    }
+}
+
 /// The tape of a loop over the entries of an `R x C` matrix: `R * C` slots on the
 /// stack (two const parameters, since `{ R * C }` is not a const argument on
 /// stable Rust).

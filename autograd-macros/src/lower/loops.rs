@@ -199,18 +199,10 @@ impl Lowerer<'_> {
         // the heap (a compile error without `alloc`, on the loop).
         let stack_bound = match &header {
             Header::For { range, end, .. } if self.is_const_bound(end) => match range.limits {
-                syn::RangeLimits::HalfOpen(_) => Some(quote!(#end)),
-                // `{ N + 1 }` is not a const argument on stable Rust: only a
-                // literal end sizes the stack tape of an inclusive range.
-                syn::RangeLimits::Closed(_) => match end {
-                    Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Int(i),
-                        ..
-                    }) => i.base10_parse::<usize>().ok().map(|n| {
-                        syn::LitInt::new(&format!("{}", n + 1), i.span()).to_token_stream()
-                    }),
-                    _ => None,
-                },
+                syn::RangeLimits::HalfOpen(_) => Some(quote!(#p::LoopTape::<_, { #end }>)),
+                // `{ N + 1 }` is not a const argument on stable Rust: an inclusive
+                // range keeps its last iteration in a slot of its own.
+                syn::RangeLimits::Closed(_) => Some(quote!(#p::InclusiveTape::<_, { #end }>)),
             },
             _ => None,
         };
@@ -226,8 +218,8 @@ impl Lowerer<'_> {
             (Some(v), _) => self.emit(quote_spanned!(sp=>
                 let mut #tape = #p::tape_for(&#v);
             )),
-            (None, Some(n)) => self.emit(quote_spanned!(sp=>
-                let mut #tape = #p::LoopTape::<_, { #n }>::new();
+            (None, Some(tape_ty)) => self.emit(quote_spanned!(sp=>
+                let mut #tape = #tape_ty::new();
             )),
             (None, None) => self.emit(quote_spanned!(sp=>
                 let mut #tape = ::autograd::__heap_tape!();
