@@ -266,6 +266,11 @@ fn free_function(
     rewrite.visit_signature_mut(&mut sig);
     let mut block = f.block.clone();
     rewrite.visit_block_mut(&mut block);
+    if let Some(FnArg::Receiver(r)) = f.sig.inputs.first() {
+        // A method that does not read `self` leaves no unused `this` behind.
+        let this = Ident::new("this", r.self_token.span);
+        block.stmts.insert(0, parse_quote!(let _ = &#this;));
+    }
     let attrs = f.attrs.clone();
     let vis = &f.vis;
     let doc = format!(

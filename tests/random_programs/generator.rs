@@ -5,8 +5,12 @@
 //! `let mut` with compound assignment, shadowing, tuple patterns, blocks, `if`/`else`
 //! on comparisons and on a `#[constant]` flag, `for i in 0..N` loops, `map` closures
 //! with captures, calls to earlier generated programs, `autograd::detach`, the scalar
-//! and matrix methods, constructors and constant indexing, over `f64`, `SVector` and
-//! `SMatrix` parameters taken by value or by reference.
+//! and matrix methods, constructors and constant indexing, entries assigned
+//! (`m[i] = s`, `m[j] += s`), array literals summed by `for x in a.iter()`,
+//! `enumerate`, `map(..).sum::<f64>()` or `fold`, over `f64`, `SVector` and `SMatrix`
+//! parameters taken by value or by reference. A quarter of the programs without
+//! detached values are methods of a unit struct in a `#[differentiable] impl`,
+//! called through their free function, whose `value_grad` sibling is checked too.
 //!
 //! Every program is numerically tame by construction: each variable carries a bound
 //! on the magnitude of its entries, operations that would exceed [`MAX_BOUND`] are
@@ -1307,9 +1311,30 @@ fn program(index: usize, rng: &mut Rng, earlier: &[Signature]) -> Program {
     };
 
     let mut src = String::new();
-    let _ = writeln!(src, "#[differentiable]");
     let decls: Vec<String> = params.iter().map(|p| param_decl(p, "", true)).collect();
-    let _ = writeln!(src, "fn {name}({}) -> {out_ty} {{", decls.join(", "));
+    // A quarter of the programs without detached values are drawn as a method of
+    // a unit struct (`Prog07::value`), called through its free function
+    // (`prog07_value`) by a differentiable `prog_07` of the same signature.
+    let method = (detaches == 0 && body.rng.chance(0.25)).then(|| {
+        let ty = format!("Prog{index:02}");
+        let free = format!("prog{index:02}_value");
+        (ty, free)
+    });
+    if let Some((ty, _)) = &method {
+        let _ = writeln!(src, "/// `{name}`, drawn as a method.");
+        let _ = writeln!(src, "pub struct {ty};\n");
+        let _ = writeln!(src, "#[differentiable]\nimpl {ty} {{");
+        let _ = writeln!(src, "    #[allow(clippy::too_many_arguments)]");
+        let _ = writeln!(
+            src,
+            "    pub fn value(&self, {}) -> {out_ty} {{",
+            decls.join(", ")
+        );
+    } else {
+        let _ = writeln!(src, "#[differentiable]");
+        let _ = writeln!(src, "fn {name}({}) -> {out_ty} {{", decls.join(", "));
+    }
+    let pad = if method.is_some() { "        " } else { "    " };
     for s in &stmts {
         let code = match s {
             Stmt::Code(c) => render(c, &plain),
@@ -1321,13 +1346,20 @@ fn program(index: usize, rng: &mut Rng, earlier: &[Signature]) -> Program {
                 )
             }
         };
-        let _ = writeln!(src, "{}", indent(&code, "    "));
+        let _ = writeln!(src, "{}", indent(&code, pad));
     }
     let tail_code = render(&tail, &plain);
     if use_return {
-        let _ = writeln!(src, "    return {tail_code};");
+        let _ = writeln!(src, "{pad}return {tail_code};");
     } else {
-        let _ = writeln!(src, "    {tail_code}");
+        let _ = writeln!(src, "{pad}{tail_code}");
+    }
+    if let Some((ty, free)) = &method {
+        let pass: Vec<String> = params.iter().map(|p| vars[p.var].name.clone()).collect();
+        let _ = writeln!(src, "    }}\n}}\n");
+        let _ = writeln!(src, "#[differentiable]");
+        let _ = writeln!(src, "fn {name}({}) -> {out_ty} {{", decls.join(", "));
+        let _ = writeln!(src, "    {free}(&{ty}, {})", pass.join(", "));
     }
     let _ = writeln!(src, "}}\n");
 
@@ -1440,6 +1472,16 @@ fn program(index: usize, rng: &mut Rng, earlier: &[Signature]) -> Program {
             src,
             "    check_vjp(\"{name} grad\", f, &x, &1.0, &grad, TOL);"
         );
+        if let Some((ty, _)) = &method {
+            // The method's sibling gives the same value and gradient.
+            let m_fields: Vec<String> = diff
+                .iter()
+                .map(|p| format!("mg.{}", vars[p.var].name))
+                .collect();
+            let _ = writeln!(src, "    let (mv, mg) = {ty}.value_grad({args});");
+            let _ = writeln!(src, "    same_value(&mv, &value);");
+            let _ = writeln!(src, "    same_value(&({},), &grad);", m_fields.join(", "));
+        }
         // Second order: `hvp` along a fixed direction against central differences
         // of the generated gradient along it.
         let v_fields: Vec<String> = diff
