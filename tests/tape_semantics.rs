@@ -448,10 +448,10 @@ fn nalgebra_round_trips() {
 #[test]
 fn display_looks_like_pytorch() {
     let x = Tensor::ones(&[2]).requires_grad_(true);
-    assert_eq!(format!("{x}"), "tensor([1.0, 1.0], requires_grad=True)");
+    assert_eq!(format!("{x}"), "tensor([1., 1.], requires_grad=True)");
     assert_eq!(
         format!("{}", &x + 1.0),
-        "tensor([2.0, 2.0], grad_fn=<AddBackward0>)"
+        "tensor([2., 2.], grad_fn=<AddBackward0>)"
     );
 }
 
