@@ -44,8 +44,15 @@ type Outcome = Result<(Value, Vec<u128>), String>;
 /// Runs `f` at least `min_runs` times and for at least `min_seconds`, as every
 /// GradBench tool does, and encodes the last output.
 fn timed<T>(input: &Value, mut f: impl FnMut() -> T, encode: impl Fn(T) -> Value) -> Outcome {
-    let min_runs = input.get("min_runs").and_then(Value::as_u64).unwrap_or(1).max(1);
-    let min_seconds = input.get("min_seconds").and_then(Value::as_f64).unwrap_or(0.0);
+    let min_runs = input
+        .get("min_runs")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .max(1);
+    let min_seconds = input
+        .get("min_seconds")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
     let mut timings = Vec::new();
     let mut elapsed = 0.0;
     loop {
@@ -61,7 +68,9 @@ fn timed<T>(input: &Value, mut f: impl FnMut() -> T, encode: impl Fn(T) -> Value
 }
 
 fn field<'a>(input: &'a Value, name: &str) -> Result<&'a Value, String> {
-    input.get(name).ok_or_else(|| format!("input has no field `{name}`"))
+    input
+        .get(name)
+        .ok_or_else(|| format!("input has no field `{name}`"))
 }
 
 fn floats(v: &Value) -> Result<Vec<f64>, String> {
@@ -114,12 +123,20 @@ fn evaluate(variant: Variant, module: &str, function: &str, input: &Value) -> Ou
     match (module, function) {
         ("hello", "square") => {
             let x = input.as_f64().ok_or("expected a number")?;
-            let f = if stat { |x| hello::square(x) } else { hello::tape_square };
+            let f = if stat {
+                |x| hello::square(x)
+            } else {
+                hello::tape_square
+            };
             timed(input, || f(x), |y| json!(y))
         }
         ("hello", "double") => {
             let x = input.as_f64().ok_or("expected a number")?;
-            let f = if stat { hello::static_double } else { hello::tape_double };
+            let f = if stat {
+                hello::static_double
+            } else {
+                hello::tape_double
+            };
             timed(input, || f(x), |y| json!(y))
         }
         ("llsq", "primal" | "gradient") => {
@@ -152,19 +169,31 @@ fn evaluate(variant: Variant, module: &str, function: &str, input: &Value) -> Ou
         }
         ("lse", "primal") => {
             let x = floats(field(input, "x")?)?;
-            let f = if stat { lse::static_primal } else { lse::tape_primal };
+            let f = if stat {
+                lse::static_primal
+            } else {
+                lse::tape_primal
+            };
             timed(input, || f(&x), |y| json!(y))
         }
         ("lse", "gradient") => {
             let x = floats(field(input, "x")?)?;
-            let f = if stat { lse::static_gradient } else { lse::tape_gradient };
+            let f = if stat {
+                lse::static_gradient
+            } else {
+                lse::tape_gradient
+            };
             timed(input, || f(&x), |y| json!(y))
         }
         ("det", "primal" | "gradient") if !stat => {
             let a = floats(field(input, "A")?)?;
             let ell = count(input, "ell")?;
             if a.len() != ell * ell {
-                return Err(format!("A has {} entries, expected ell^2 = {}", a.len(), ell * ell));
+                return Err(format!(
+                    "A has {} entries, expected ell^2 = {}",
+                    a.len(),
+                    ell * ell
+                ));
             }
             if function == "primal" {
                 timed(input, || det::tape_primal(&a, ell), |y| json!(y))
@@ -217,32 +246,49 @@ fn evaluate(variant: Variant, module: &str, function: &str, input: &Value) -> Ou
                 return Err("p is 0".into());
             }
             if function == "objective" {
-                let f = if stat { ba::static_objective } else { ba::tape_objective };
+                let f = if stat {
+                    ba::static_objective
+                } else {
+                    ba::tape_objective
+                };
                 // The eval checks one observation's errors and the count, as
                 // GradBench's reference tool reports them.
-                timed(input, || f(&inp), |o| {
-                    json!({
-                        "reproj_error": {"elements": &o.reproj_err[..2], "repeated": o.reproj_err.len() / 2},
-                        "w_err": {"element": o.w_err[0], "repeated": o.w_err.len()},
-                    })
-                })
+                timed(
+                    input,
+                    || f(&inp),
+                    |o| {
+                        json!({
+                            "reproj_error": {"elements": &o.reproj_err[..2], "repeated": o.reproj_err.len() / 2},
+                            "w_err": {"element": o.w_err[0], "repeated": o.w_err.len()},
+                        })
+                    },
+                )
             } else {
-                let f = if stat { ba::static_jacobian } else { ba::tape_jacobian };
+                let f = if stat {
+                    ba::static_jacobian
+                } else {
+                    ba::tape_jacobian
+                };
                 // The first 30 entries of each list and the last one (the README).
                 let head_and_last = |v: &[f64]| {
                     let mut out: Vec<f64> = v[..30.min(v.len())].to_vec();
                     out.push(*v.last().unwrap());
                     out
                 };
-                timed(input, || f(&inp), |j| {
-                    let as_f = |v: &[usize]| v.iter().map(|&x| x as f64).collect::<Vec<_>>();
-                    let ints = |v: Vec<f64>| v.into_iter().map(|x| x as u64).collect::<Vec<_>>();
-                    json!({
-                        "rows": ints(head_and_last(&as_f(&j.rows))),
-                        "cols": ints(head_and_last(&as_f(&j.cols))),
-                        "vals": head_and_last(&j.vals),
-                    })
-                })
+                timed(
+                    input,
+                    || f(&inp),
+                    |j| {
+                        let as_f = |v: &[usize]| v.iter().map(|&x| x as f64).collect::<Vec<_>>();
+                        let ints =
+                            |v: Vec<f64>| v.into_iter().map(|x| x as u64).collect::<Vec<_>>();
+                        json!({
+                            "rows": ints(head_and_last(&as_f(&j.rows))),
+                            "cols": ints(head_and_last(&as_f(&j.cols))),
+                            "vals": head_and_last(&j.vals),
+                        })
+                    },
+                )
             }
         }
         _ => Err(format!(
@@ -267,7 +313,10 @@ fn respond(variant: Variant, message: &Value) -> Value {
         }
         Some("evaluate") => {
             let module = message.get("module").and_then(Value::as_str).unwrap_or("");
-            let function = message.get("function").and_then(Value::as_str).unwrap_or("");
+            let function = message
+                .get("function")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let input = message.get("input").unwrap_or(&Value::Null);
             match evaluate(variant, module, function, input) {
                 Ok((output, ns)) => json!({

@@ -200,7 +200,11 @@ fn tape_reprojection(params: &[Tensor], f0: &Tensor, f1: &Tensor) -> (Tensor, Te
     // Rodrigues' formula where theta != 0, its first-order form where it is 0; the
     // unused side sees theta = 1, so that neither side divides by 0.
     let rotating = Tensor::from_vec(
-        sqtheta.to_vec::<f64>().iter().map(|&s| f64::from(u8::from(s != 0.0))).collect(),
+        sqtheta
+            .to_vec::<f64>()
+            .iter()
+            .map(|&s| f64::from(u8::from(s != 0.0)))
+            .collect(),
         &[sqtheta.shape()[0]],
     );
     let theta = Tensor::where_(&rotating, &sqtheta, &Tensor::scalar(1.0)).sqrt();
@@ -246,15 +250,24 @@ pub fn tape_jacobian(input: &Input) -> SparseJacobian {
             t.zero_grad();
         }
         e.sum()
-            .backward_with_options(None, autograd::BackwardOptions::default().retain_graph(true))
+            .backward_with_options(
+                None,
+                autograd::BackwardOptions::default().retain_graph(true),
+            )
             .expect("backward of a scalar");
         rows[r] = params
             .iter()
-            .map(|t| t.grad().map_or_else(|| vec![0.0; input.p], |g| g.to_vec::<f64>()))
+            .map(|t| {
+                t.grad()
+                    .map_or_else(|| vec![0.0; input.p], |g| g.to_vec::<f64>())
+            })
             .collect();
     }
     let w = Tensor::from_vec(input.w.clone(), &[input.p]).requires_grad_(true);
-    (1.0 - &w * &w).sum().backward().expect("backward of a scalar");
+    (1.0 - &w * &w)
+        .sum()
+        .backward()
+        .expect("backward of a scalar");
     let dw = w.grad().expect("w requires grad").to_vec::<f64>();
     let mut jac = SparseJacobian::with_capacity(input.p);
     for i in 0..input.p {

@@ -14,30 +14,21 @@ use autograd::prelude::*;
 /// The determinant of the minor of `a` (edge `n`) keeping the `m` rows and columns
 /// listed from `r[n]` and `c[n]` on (`r[i]` is the row after row `i`), as cmpad's
 /// `det_of_minor`: rows and columns are unlinked and relinked instead of copied.
-fn det_of_minor<T: Clone>(
-    a: &[T],
-    n: usize,
-    m: usize,
-    r: &mut [usize],
-    c: &mut [usize],
-    mul: &impl Fn(&T, &T) -> T,
-    add: &impl Fn(T, T, bool) -> T,
-    zero: &T,
-) -> T {
+fn det_of_minor(a: &[Tensor], n: usize, m: usize, r: &mut [usize], c: &mut [usize]) -> Tensor {
     let r0 = r[n];
     let mut cj = c[n];
     if m == 1 {
         return a[r0 * n + cj].clone();
     }
-    let mut det = zero.clone();
+    let mut det = Tensor::scalar(0.0);
     let mut positive = true;
     r[n] = r[r0];
     let mut cj1 = n;
     for _ in 0..m {
         c[cj1] = c[cj];
-        let sub = det_of_minor(a, n, m - 1, r, c, mul, add, zero);
+        let term = &a[r0 * n + cj] * det_of_minor(a, n, m - 1, r, c);
         c[cj1] = cj;
-        det = add(det, mul(&a[r0 * n + cj], &sub), positive);
+        det = if positive { det + term } else { det - term };
         cj1 = cj;
         cj = c[cj];
         positive = !positive;
@@ -46,26 +37,10 @@ fn det_of_minor<T: Clone>(
     det
 }
 
-fn det<T: Clone>(
-    a: &[T],
-    ell: usize,
-    mul: impl Fn(&T, &T) -> T,
-    add: impl Fn(T, T, bool) -> T,
-    zero: T,
-) -> T {
+fn tape_det(a: &[Tensor], ell: usize) -> Tensor {
     let mut r: Vec<usize> = (1..=ell).chain([0]).collect();
     let mut c = r.clone();
-    det_of_minor(a, ell, ell, &mut r, &mut c, &mul, &add, &zero)
-}
-
-fn tape_det(entries: &[Tensor], ell: usize) -> Tensor {
-    det(
-        entries,
-        ell,
-        |x, y| x * y,
-        |acc, t, positive| if positive { acc + t } else { acc - t },
-        Tensor::scalar(0.0),
-    )
+    det_of_minor(a, ell, ell, &mut r, &mut c)
 }
 
 fn entries(a: &[f64], grad: bool) -> Vec<Tensor> {

@@ -83,7 +83,13 @@ fn logsumexp_rows(v: &Tensor, rows: usize) -> Tensor {
     (v - &mx).exp().sum_dim(1, false).ln() + mx.reshape(&[rows])
 }
 
-fn tape_log_posterior(input: &Input, alpha: &Tensor, mu: &Tensor, q: &Tensor, l: &Tensor) -> Tensor {
+fn tape_log_posterior(
+    input: &Input,
+    alpha: &Tensor,
+    mu: &Tensor,
+    q: &Tensor,
+    l: &Tensor,
+) -> Tensor {
     let (d, k, n) = (input.d, input.k, input.n);
     let x = Tensor::from_vec(input.x.clone(), &[n, 1, d]);
     let (diag, lower) = q_positions(d);
@@ -103,7 +109,8 @@ fn tape_log_posterior(input: &Input, alpha: &Tensor, mu: &Tensor, q: &Tensor, l:
     let (nf, df, kf) = (n as f64, d as f64, k as f64);
     let nw = d + input.m + 1;
     let gamma = input.gamma;
-    let wishart_c = nw as f64 * df * (gamma.ln() - 0.5 * 2f64.ln()) - ln_multigamma(0.5 * nw as f64, d);
+    let wishart_c =
+        nw as f64 * df * (gamma.ln() - 0.5 * 2f64.ln()) - ln_multigamma(0.5 * nw as f64, d);
     let frobenius = (&qdiag * &qdiag).sum() + (l * l).sum();
     let prior = sum_q.sum() * input.m as f64 - frobenius * (0.5 * gamma * gamma) + kf * wishart_c;
 
