@@ -239,6 +239,8 @@ pub fn tape_objective(input: &Input) -> Objective {
     Objective { reproj_err, w_err }
 }
 
+// `i` indexes the innermost of three levels (row, parameter, observation).
+#[allow(clippy::needless_range_loop)]
 pub fn tape_jacobian(input: &Input) -> SparseJacobian {
     let (params, f0, f1) = tape_columns(input);
     let params: Vec<Tensor> = params.into_iter().map(|t| t.requires_grad_(true)).collect();
