@@ -1,0 +1,261 @@
+//! The functions of our GradBench tool (`bench-peers/gradbench/src/evals/`), in
+//! both variants where both exist: each derivative against central differences
+//! of the objective, and the two variants' values against each other, on small
+//! generated inputs.
+
+#[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/ba.rs"]
+mod ba;
+#[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/det.rs"]
+mod det;
+#[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/gmm.rs"]
+mod gmm;
+#[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/hello.rs"]
+mod hello;
+#[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/llsq.rs"]
+mod llsq;
+#[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/lse.rs"]
+mod lse;
+
+use autograd::nalgebra::{SVector, Vector2, Vector3};
+use autograd::testing::{assert_close, check_vjp, numeric_gradient};
+
+/// Deterministic numbers in `[-1, 1)` (a linear congruential generator).
+fn numbers(seed: u64, len: usize) -> Vec<f64> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// The central-difference gradient of `f` at `x`, a slice of any length.
+fn numeric(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
+    autograd::testing::central_gradient(f, x)
+}
+
+#[test]
+fn hello_double_is_the_gradient_of_square() {
+    for x in [-1.5, 0.0, 3.0] {
+        let expected = numeric_gradient(|x: &f64| hello::square(*x), &x);
+        assert_close(&[hello::static_double(x)], &expected, 1e-8, "static double");
+        assert_close(&[hello::tape_double(x)], &expected, 1e-8, "tape double");
+        assert_eq!(hello::tape_square(x), hello::square(x));
+    }
+}
+
+#[test]
+fn llsq_gradients_match_central_differences() {
+    for (m, n) in [(1, 3), (4, 9), (8, 16)] {
+        let x = numbers(m as u64, m);
+        let input = llsq::Input { x: x.clone(), n };
+        let at = |x: &[f64]| llsq::tape_primal(&llsq::Input { x: x.to_vec(), n });
+        let expected = numeric(at, &x);
+        let primal = llsq::static_primal(&input).expect("a compiled size");
+        assert_close(
+            &[llsq::tape_primal(&input)],
+            &[primal],
+            1e-12,
+            "llsq primal",
+        );
+        let g = llsq::static_gradient(&input).expect("a compiled size");
+        assert_close(&g, &expected, 1e-6, "llsq static gradient");
+        assert_close(
+            &llsq::tape_gradient(&input),
+            &expected,
+            1e-6,
+            "llsq tape gradient",
+        );
+    }
+    let odd = llsq::Input {
+        x: vec![0.5; 9],
+        n: 4,
+    };
+    assert!(
+        llsq::static_primal(&odd).is_none(),
+        "9 is not a compiled size"
+    );
+}
+
+#[test]
+fn lse_gradients_match_central_differences() {
+    for len in [1, 2, 7, 40] {
+        let x: Vec<f64> = numbers(len as u64, len).iter().map(|v| 50.0 * v).collect();
+        let expected = numeric(lse::static_primal, &x);
+        let naive = x.iter().map(|v| v.exp()).sum::<f64>().ln();
+        assert_close(&[lse::static_primal(&x)], &[naive], 1e-12, "lse primal");
+        assert_close(&[lse::tape_primal(&x)], &[naive], 1e-12, "lse tape primal");
+        assert_close(
+            &lse::static_gradient(&x),
+            &expected,
+            1e-6,
+            "lse static gradient",
+        );
+        assert_close(
+            &lse::tape_gradient(&x),
+            &expected,
+            1e-6,
+            "lse tape gradient",
+        );
+    }
+}
+
+#[test]
+fn det_gradient_matches_central_differences() {
+    for ell in [1, 2, 3, 4] {
+        let a = numbers(ell as u64 + 10, ell * ell);
+        let expected = numeric(|a: &[f64]| det::tape_primal(a, ell), &a);
+        assert_close(
+            &det::tape_gradient(&a, ell),
+            &expected,
+            1e-7,
+            "det tape gradient",
+        );
+    }
+    // The expansion gives the determinant: 2 x 2 and a triangular 3 x 3.
+    assert_close(
+        &[det::tape_primal(&[1.0, 2.0, 3.0, 4.0], 2)],
+        &[-2.0],
+        1e-15,
+        "2 x 2",
+    );
+    let tri = [2.0, 5.0, 7.0, 0.0, 3.0, 1.0, 0.0, 0.0, -4.0];
+    assert_close(&[det::tape_primal(&tri, 3)], &[-24.0], 1e-15, "triangular");
+}
+
+fn gmm_input(d: usize, k: usize, n: usize, m: usize) -> gmm::Input {
+    let ls = d * (d - 1) / 2;
+    gmm::Input {
+        d,
+        k,
+        n,
+        alpha: numbers(1, k),
+        mu: numbers(2, k * d),
+        q: numbers(3, k * d).iter().map(|v| 0.5 * v).collect(),
+        l: numbers(4, k * ls),
+        x: numbers(5, n * d),
+        m,
+        gamma: 1.3,
+    }
+}
+
+#[test]
+fn gmm_gradient_matches_central_differences() {
+    for (d, k, n, m) in [(2, 3, 4, 0), (3, 2, 5, 2)] {
+        let input = gmm_input(d, k, n, m);
+        let g = gmm::tape_jacobian(&input);
+        let sizes = [k, k * d, k * d];
+        let flat: Vec<f64> = [&input.alpha, &input.mu, &input.q, &input.l]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        let at = |c: &[f64]| {
+            let (alpha, rest) = c.split_at(sizes[0]);
+            let (mu, rest) = rest.split_at(sizes[1]);
+            let (q, l) = rest.split_at(sizes[2]);
+            gmm::tape_objective(&gmm::Input {
+                alpha: alpha.to_vec(),
+                mu: mu.to_vec(),
+                q: q.to_vec(),
+                l: l.to_vec(),
+                x: input.x.clone(),
+                ..input
+            })
+        };
+        let expected = numeric(at, &flat);
+        let got: Vec<f64> = [g.alpha, g.mu, g.q, g.l].concat();
+        assert_close(&got, &expected, 1e-6, "gmm tape gradient");
+    }
+}
+
+/// The log posterior of one component and one point in one dimension, by the
+/// densities themselves: `log(N(x; mu, 1/e^{2q}) W(e^{2q}; 1/gamma^2, 2 + m))`.
+#[test]
+fn gmm_objective_is_the_log_posterior_in_one_dimension() {
+    let (x, mu, q, m, gamma) = (0.3f64, -0.2f64, 0.4f64, 1usize, 1.3f64);
+    let input = gmm::Input {
+        d: 1,
+        k: 1,
+        n: 1,
+        alpha: vec![0.7],
+        mu: vec![mu],
+        q: vec![q],
+        l: vec![],
+        x: vec![x],
+        m,
+        gamma,
+    };
+    let precision = (2.0 * q).exp();
+    let normal = (-0.5 * precision * (x - mu).powi(2)).exp()
+        * (precision / (2.0 * std::f64::consts::PI)).sqrt();
+    // Wishart in one dimension with V = 1/gamma^2, n = 2 + m: a gamma density in
+    // the precision, shape n/2, scale 2V; Gamma(3/2) = sqrt(pi)/2.
+    let shape = (2 + m) as f64 / 2.0;
+    let scale = 2.0 / (gamma * gamma);
+    let wishart = precision.powf(shape - 1.0) * (-precision / scale).exp()
+        / (scale.powf(shape) * std::f64::consts::PI.sqrt() / 2.0);
+    let expected = (normal * wishart).ln();
+    assert_close(
+        &[gmm::tape_objective(&input)],
+        &[expected],
+        1e-12,
+        "gmm objective",
+    );
+}
+
+type Observation = (SVector<f64, 11>, Vector3<f64>, f64);
+
+#[test]
+fn ba_jacobians_match_central_differences() {
+    let cam = [
+        0.1, -0.2, 0.3, 0.5, 0.4, -0.3, 400.0, 10.0, -5.0, 1e-3, 1e-6,
+    ];
+    let zero_rotation = [0.0, 0.0, 0.0, 0.5, 0.4, -0.3, 400.0, 10.0, -5.0, 1e-3, 1e-6];
+    for cam in [cam, zero_rotation] {
+        let (x, w, feat) = ([1.0, 2.0, 8.0], 0.8, [200.0, 100.0]);
+        let (n, m, p) = (2, 3, 5);
+        let input = ba::Input::duplicate(n, m, p, &cam, &x, w, &feat);
+        let obs: Observation = (SVector::from(cam), Vector3::from(x), w);
+        let f = Vector2::from(feat);
+        let stat = ba::static_jacobian(&input);
+        let tape = ba::tape_jacobian(&input);
+        assert_eq!(stat.rows, tape.rows);
+        assert_eq!(stat.cols, tape.cols);
+        assert_eq!(stat.rows.len(), 3 * p + 1);
+        for r in 0..2 {
+            // Row r of the first observation's block, by the vector-Jacobian product
+            // with the r-th unit cotangent.
+            let mut u = Vector2::zeros();
+            u[r] = 1.0;
+            let block = |jac: &ba::SparseJacobian| -> Observation {
+                let v = &jac.vals[15 * r..15 * (r + 1)];
+                (
+                    SVector::from_column_slice(&v[..11]),
+                    Vector3::from_column_slice(&v[11..14]),
+                    v[14],
+                )
+            };
+            let reproj = |o: &Observation| ba::reprojection(&o.0, &o.1, o.2, &f);
+            check_vjp("ba static block", reproj, &obs, &u, &block(&stat), 1e-6);
+            check_vjp("ba tape block", reproj, &obs, &u, &block(&tape), 1e-6);
+        }
+        let dw = numeric_gradient(|w: &f64| ba::weight_error(*w), &w);
+        assert_close(&stat.vals[stat.vals.len() - 1..], &dw, 1e-8, "static w_err");
+        assert_close(&tape.vals[tape.vals.len() - 1..], &dw, 1e-8, "tape w_err");
+        let (so, to) = (ba::static_objective(&input), ba::tape_objective(&input));
+        assert_close(&to.reproj_err, &so.reproj_err, 1e-12, "ba objective");
+        assert_close(&to.w_err, &so.w_err, 1e-12, "ba w_err");
+    }
+}
