@@ -8,8 +8,8 @@
 //! closed forms at `w = 0`.
 
 use autograd::__private::rules::{
-    MulRule, QuaternionFromAxisAngleRule, QuaternionFromScaledAxisRule,
-    RotationFromScaledAxisRule, RotationInverseRule, RotationMatrixRule, ToRotationMatrixRule,
+    MulRule, QuaternionFromAxisAngleRule, QuaternionFromScaledAxisRule, RotationFromScaledAxisRule,
+    RotationInverseRule, RotationMatrixRule, ToRotationMatrixRule,
 };
 use autograd::nalgebra::{
     Matrix3, Quaternion, Rotation3, Unit, UnitQuaternion, Vector2, Vector3, Vector4,

@@ -230,7 +230,12 @@ pub struct Associated {
     pub rule: &'static str,
 }
 
-const fn assoc(ty: &'static str, function: &'static str, args: usize, rule: &'static str) -> Associated {
+const fn assoc(
+    ty: &'static str,
+    function: &'static str,
+    args: usize,
+    rule: &'static str,
+) -> Associated {
     Associated {
         ty,
         function,
@@ -243,10 +248,25 @@ const fn assoc(ty: &'static str, function: &'static str, args: usize, rule: &'st
 /// `UnitQuaternion::new(w)` and `Rotation3::new(w)` are nalgebra's names of
 /// `from_scaled_axis`.
 pub const ASSOCIATED: &[Associated] = &[
-    assoc("UnitQuaternion", "from_scaled_axis", 1, "quaternion_from_scaled_axis"),
+    assoc(
+        "UnitQuaternion",
+        "from_scaled_axis",
+        1,
+        "quaternion_from_scaled_axis",
+    ),
     assoc("UnitQuaternion", "new", 1, "quaternion_from_scaled_axis"),
-    assoc("UnitQuaternion", "from_axis_angle", 2, "quaternion_from_axis_angle"),
-    assoc("Rotation3", "from_scaled_axis", 1, "rotation_from_scaled_axis"),
+    assoc(
+        "UnitQuaternion",
+        "from_axis_angle",
+        2,
+        "quaternion_from_axis_angle",
+    ),
+    assoc(
+        "Rotation3",
+        "from_scaled_axis",
+        1,
+        "rotation_from_scaled_axis",
+    ),
     assoc("Rotation3", "new", 1, "rotation_from_scaled_axis"),
 ];
 

@@ -55,13 +55,7 @@ impl<T: Real> QuaternionFromAxisAngleRule<T> for Unit<Vector3<T>> {
         )
     }
     #[inline(always)]
-    fn tangent(
-        &self,
-        angle: &T,
-        _out: &UnitQuaternion<T>,
-        da: &Self,
-        db: &T,
-    ) -> UnitQuaternion<T> {
+    fn tangent(&self, angle: &T, _out: &UnitQuaternion<T>, da: &Self, db: &T) -> UnitQuaternion<T> {
         let half: T = nalgebra::convert(0.5);
         let (sn, cs) = (*angle * half).sin_cos();
         UnitQuaternion::new_unchecked(Quaternion::from_parts(

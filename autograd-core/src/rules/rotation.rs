@@ -95,19 +95,10 @@ impl<T: Real> MulRule<Vector3<T>> for UnitQuaternion<T> {
         (quaternion(gu, gs), gv)
     }
     #[inline(always)]
-    fn tangent(
-        &self,
-        v: &Vector3<T>,
-        _out: &Vector3<T>,
-        dq: &Self,
-        dv: &Vector3<T>,
-    ) -> Vector3<T> {
+    fn tangent(&self, v: &Vector3<T>, _out: &Vector3<T>, dq: &Self, dv: &Vector3<T>) -> Vector3<T> {
         let ((u, s), (du, ds)) = (parts(self), parts(dq));
         let two: T = nalgebra::convert(2.0);
-        let along_q = u.cross(v) * ds
-            + du.cross(v) * s
-            + du * u.dot(v)
-            + u * du.dot(v)
+        let along_q = u.cross(v) * ds + du.cross(v) * s + du * u.dot(v) + u * du.dot(v)
             - v * (u.dot(&du) * two);
         self * dv + along_q * two
     }
@@ -127,10 +118,7 @@ impl<T: Real> MulRule<Vector3<T>> for UnitQuaternion<T> {
     ) -> (Self, Vector3<T>) {
         let ((u, s), (du, ds)) = (parts(self), parts(dq));
         let two: T = nalgebra::convert(2.0);
-        let dgv = (g.cross(&u) * ds
-            + g.cross(&du) * s
-            + du * u.dot(g)
-            + u * du.dot(g)
+        let dgv = (g.cross(&u) * ds + g.cross(&du) * s + du * u.dot(g) + u * du.dot(g)
             - g * (u.dot(&du) * two))
             * two;
         let dgs = g.dot(&(du.cross(v) + u.cross(dv))) * two;
@@ -180,13 +168,7 @@ impl<T: Real> MulRule<Vector3<T>> for Rotation3<T> {
         )
     }
     #[inline(always)]
-    fn tangent(
-        &self,
-        v: &Vector3<T>,
-        _out: &Vector3<T>,
-        dm: &Self,
-        dv: &Vector3<T>,
-    ) -> Vector3<T> {
+    fn tangent(&self, v: &Vector3<T>, _out: &Vector3<T>, dm: &Self, dv: &Vector3<T>) -> Vector3<T> {
         dm.matrix() * v + self.matrix() * dv
     }
 }
