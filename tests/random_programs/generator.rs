@@ -782,9 +782,7 @@ impl Body<'_> {
                 };
                 self.stmts.push(Stmt::Code(format!(
                     "let {a} = [{}, {}, {}];\n{squares}",
-                    e[0].code,
-                    e[1].code,
-                    e[2].code,
+                    e[0].code, e[1].code, e[2].code,
                 )));
             }
             20 => {
