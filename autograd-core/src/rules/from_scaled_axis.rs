@@ -70,37 +70,49 @@ pub trait RotationFromScaledAxisRule: Sized {
 #[inline(always)]
 pub(crate) fn coefficients<T: Real>(t: T) -> (T, T, T) {
     if t < T::one() {
-        // s(t) = sum_k (-t)^k a_k with a_k = 1 / (2^(2k+1) (2k+1)!), from
-        // sin(x) / x at x = theta / 2. Ten terms: the first one left out is below
-        // 1e-25 for t < 1.
-        const K: usize = 10;
-        let mut a = [0.0f64; K];
-        a[0] = 0.5;
-        for k in 1..K {
-            a[k] = a[k - 1] / (4.0 * (2 * k) as f64 * (2 * k + 1) as f64);
-        }
-        let (mut s, mut s1, mut s2) = (T::zero(), T::zero(), T::zero());
-        for k in (0..K).rev() {
-            let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
-            let kf = k as f64;
-            s = s * t + nalgebra::convert::<f64, T>(sign * a[k]);
-            if k >= 1 {
-                s1 = s1 * t + nalgebra::convert::<f64, T>(sign * kf * a[k]);
-            }
-            if k >= 2 {
-                s2 = s2 * t + nalgebra::convert::<f64, T>(sign * kf * (kf - 1.0) * a[k]);
-            }
-        }
-        (s, s1, s2)
+        series(t)
     } else {
-        let theta = t.sqrt();
-        let half = theta * nalgebra::convert::<f64, T>(0.5);
-        let four: T = nalgebra::convert(4.0);
-        let s = half.sin() / theta;
-        let s1 = (half.cos() - s * nalgebra::convert::<f64, T>(2.0)) / (four * t);
-        let s2 = (-s / four - s1 * nalgebra::convert::<f64, T>(6.0)) / (four * t);
-        (s, s1, s2)
+        closed_form(t)
     }
+}
+
+/// `(s, s', s'')` by their Taylor series in `t`, for `t < 1`.
+#[inline(always)]
+fn series<T: Real>(t: T) -> (T, T, T) {
+    // s(t) = sum_k (-t)^k a_k with a_k = 1 / (2^(2k+1) (2k+1)!), from
+    // sin(x) / x at x = theta / 2. Ten terms: the first one left out is below
+    // 1e-25 for t < 1.
+    const K: usize = 10;
+    let mut a = [0.0f64; K];
+    a[0] = 0.5;
+    for k in 1..K {
+        a[k] = a[k - 1] / (4.0 * (2 * k) as f64 * (2 * k + 1) as f64);
+    }
+    let (mut s, mut s1, mut s2) = (T::zero(), T::zero(), T::zero());
+    for k in (0..K).rev() {
+        let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
+        let kf = k as f64;
+        s = s * t + nalgebra::convert::<f64, T>(sign * a[k]);
+        if k >= 1 {
+            s1 = s1 * t + nalgebra::convert::<f64, T>(sign * kf * a[k]);
+        }
+        if k >= 2 {
+            s2 = s2 * t + nalgebra::convert::<f64, T>(sign * kf * (kf - 1.0) * a[k]);
+        }
+    }
+    (s, s1, s2)
+}
+
+/// `(s, s', s'')` in closed form, which cancels digits as `t` goes to 0.
+#[inline(always)]
+fn closed_form<T: Real>(t: T) -> (T, T, T) {
+    let theta = t.sqrt();
+    let half = theta * nalgebra::convert::<f64, T>(0.5);
+    let four: T = nalgebra::convert(4.0);
+    let s = half.sin() / theta;
+    let s1 = (half.cos() - s * nalgebra::convert::<f64, T>(2.0)) / (four * t);
+    let s2 = (-s / four - s1 * nalgebra::convert::<f64, T>(6.0)) / (four * t);
+    (s, s1, s2)
 }
 
 impl<T: Real> QuaternionFromScaledAxisRule for Vector3<T> {
@@ -180,11 +192,12 @@ mod tests {
     /// The series and the closed forms agree where they meet (`theta = 1`).
     #[test]
     fn series_meets_closed_form() {
-        let below = coefficients(1.0f64 - 1e-12);
-        let above = coefficients(1.0f64 + 1e-12);
-        assert!((below.0 - above.0).abs() < 1e-14);
-        assert!((below.1 - above.1).abs() < 1e-14);
-        assert!((below.2 - above.2).abs() < 1e-12);
+        for t in [0.25f64, 1.0, 1.5] {
+            let (a, b) = (series(t), closed_form(t));
+            assert!((a.0 - b.0).abs() < 1e-15, "{t}");
+            assert!((a.1 - b.1).abs() < 1e-15, "{t}");
+            assert!((a.2 - b.2).abs() < 1e-14, "{t}");
+        }
         // s(0) = 1/2, s'(0) = -1/48, s''(0) = 2/3840.
         let (s, s1, s2) = coefficients(0.0f64);
         assert_eq!((s, s1), (0.5, -1.0 / 48.0));
