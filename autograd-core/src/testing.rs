@@ -109,6 +109,38 @@ impl<const R: usize, const C: usize> Flat for SMatrix<f64, R, C> {
     }
 }
 
+/// A unit quaternion by its four coordinates `[i, j, k, w]`, read back without
+/// normalising (a rotation's cotangent is unconstrained coordinates).
+impl Flat for nalgebra::UnitQuaternion<f64> {
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.extend(self.as_ref().coords.iter());
+    }
+    fn unflatten(&self, coords: &mut &[f64]) -> Self {
+        let c = self.as_ref().coords.unflatten(coords);
+        nalgebra::Unit::new_unchecked(nalgebra::Quaternion::from(c))
+    }
+}
+
+/// A unit vector by its coordinates, read back without normalising.
+impl<const N: usize> Flat for nalgebra::Unit<SMatrix<f64, N, 1>> {
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.extend(self.as_ref().iter());
+    }
+    fn unflatten(&self, coords: &mut &[f64]) -> Self {
+        nalgebra::Unit::new_unchecked(self.as_ref().unflatten(coords))
+    }
+}
+
+/// A rotation matrix by its entries, column-major, read back as they are.
+impl Flat for nalgebra::Rotation3<f64> {
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.extend(self.matrix().iter());
+    }
+    fn unflatten(&self, coords: &mut &[f64]) -> Self {
+        nalgebra::Rotation3::from_matrix_unchecked(self.matrix().unflatten(coords))
+    }
+}
+
 impl<X: Flat, const N: usize> Flat for [X; N] {
     fn flatten_into(&self, out: &mut Vec<f64>) {
         self.iter().for_each(|x| x.flatten_into(out));

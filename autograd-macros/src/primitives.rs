@@ -96,6 +96,8 @@ pub enum Applies {
     Matrices,
     /// Both: on matrices entry by entry.
     Both,
+    /// nalgebra's rotations (`UnitQuaternion`, `Rotation3`).
+    Rotations,
 }
 
 /// One method with a derivative rule.
@@ -119,7 +121,7 @@ const fn row(method: &'static str, form: Form, applies: Applies) -> Primitive {
 }
 
 use syn::BinOp;
-use Applies::{Both, Matrices, Scalars};
+use Applies::{Both, Matrices, Rotations, Scalars};
 use Form::{Binary, Scalar, Scalar2, Unary, WithConstant};
 
 /// Every method with a rule, in the order the messages and the README list them.
@@ -189,6 +191,9 @@ pub const METHODS: &[Primitive] = &[
     row("fixed_rows", Form::View("FixedRows", 1), Matrices),
     row("fixed_columns", Form::View("FixedColumns", 1), Matrices),
     row("fixed_view", Form::View("FixedView", 2), Matrices),
+    row("to_rotation_matrix", Unary("to_rotation_matrix"), Rotations),
+    row("matrix", Unary("rotation_matrix"), Rotations),
+    row("inverse", Unary("rotation_inverse"), Rotations),
     row("map", Form::Map, Matrices),
     row("clone", Form::Clone, Matrices),
 ];
@@ -208,6 +213,83 @@ pub fn operator(op: &BinOp) -> Option<(&'static str, bool)> {
         BinOp::DivAssign(_) => ("div", true),
         _ => return None,
     })
+}
+
+/// An associated function with a rule (`UnitQuaternion::from_scaled_axis(w)`):
+/// the type users name, the function, and the rule of `dispatch.rs`, unary or
+/// binary by the number of arguments.
+#[derive(Clone, Copy, Debug)]
+pub struct Associated {
+    /// The type before `::` (its last path segment).
+    pub ty: &'static str,
+    /// The function.
+    pub function: &'static str,
+    /// The number of arguments.
+    pub args: usize,
+    /// The rule.
+    pub rule: &'static str,
+}
+
+const fn assoc(
+    ty: &'static str,
+    function: &'static str,
+    args: usize,
+    rule: &'static str,
+) -> Associated {
+    Associated {
+        ty,
+        function,
+        args,
+        rule,
+    }
+}
+
+/// The associated functions with a rule, in the order the message lists them.
+/// `UnitQuaternion::new(w)` and `Rotation3::new(w)` are nalgebra's names of
+/// `from_scaled_axis`.
+pub const ASSOCIATED: &[Associated] = &[
+    assoc(
+        "UnitQuaternion",
+        "from_scaled_axis",
+        1,
+        "quaternion_from_scaled_axis",
+    ),
+    assoc("UnitQuaternion", "new", 1, "quaternion_from_scaled_axis"),
+    assoc(
+        "UnitQuaternion",
+        "from_axis_angle",
+        2,
+        "quaternion_from_axis_angle",
+    ),
+    assoc(
+        "Rotation3",
+        "from_scaled_axis",
+        1,
+        "rotation_from_scaled_axis",
+    ),
+    assoc("Rotation3", "new", 1, "rotation_from_scaled_axis"),
+];
+
+/// The rule of `ty::function(..)` with `args` arguments, if it has one.
+pub fn associated(ty: &str, function: &str, args: usize) -> Option<&'static Associated> {
+    ASSOCIATED
+        .iter()
+        .find(|a| a.ty == ty && a.function == function && a.args == args)
+}
+
+/// Whether `ty` is a type of [`ASSOCIATED`], whose other associated functions
+/// are refused rather than taken for calls of differentiable functions.
+pub fn is_rotation_type(ty: &str) -> bool {
+    ASSOCIATED.iter().any(|a| a.ty == ty)
+}
+
+/// The associated functions with a rule, for the message on one without.
+pub fn supported_associated() -> String {
+    ASSOCIATED
+        .iter()
+        .map(|a| format!("{}::{}", a.ty, a.function))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The rule of unary `-`.
@@ -338,6 +420,14 @@ mod tests {
             !binary.is_empty() && !unary.is_empty(),
             "dispatch.rs changed shape"
         );
+        for a in ASSOCIATED {
+            let arity = if a.args == 2 { &binary } else { &unary };
+            assert!(
+                arity.iter().any(|r| r == a.rule),
+                "`{}` has the wrong arity",
+                a.rule
+            );
+        }
         for p in METHODS {
             match p.form {
                 Form::Binary(r) => assert!(binary.iter().any(|b| b == r), "`{r}` is not binary"),
@@ -370,7 +460,7 @@ mod tests {
             let listed = METHODS.iter().any(|p| {
                 matches!(p.form, Form::Unary(r) | Form::Binary(r) | Form::WithConstant(r) if r == rule)
                     || matches!(p.form, Form::Chain(c) if c.rule == rule)
-            });
+            }) || ASSOCIATED.iter().any(|a| a.rule == rule);
             assert!(
                 listed || ops.contains(&rule.as_str()),
                 "`{rule}` of dispatch.rs has no row in the table of primitives"
@@ -425,22 +515,25 @@ mod tests {
     }
 
     /// The README's lists, as the table gives them.
-    fn readme_lists() -> [String; 3] {
+    fn readme_lists() -> [String; 4] {
         [
-            list(|p| p.applies != Applies::Matrices),
+            list(|p| p.applies == Applies::Scalars || p.applies == Applies::Both),
             list(|p| matches!(p.form, Form::Scalar(_)) && p.applies == Applies::Both),
             list(|p| p.applies == Applies::Matrices),
+            list(|p| p.applies == Applies::Rotations),
         ]
     }
 
     #[test]
     fn the_readme_lists_the_supported_methods() {
         let readme = read("README.md").replace("\n", " ");
-        let [scalars, entry_wise, matrices] = readme_lists();
+        let [scalars, entry_wise, matrices, rotations] = readme_lists();
         for (what, names) in [
             ("the scalar methods", scalars),
             ("the entry-wise", entry_wise),
             ("the matrix methods", matrices),
+            ("the rotation methods", rotations),
+            ("the associated functions", supported_associated()),
         ] {
             let phrase = format!("{what} `{names}`");
             assert!(readme.contains(&phrase), "the README should say: {phrase}");

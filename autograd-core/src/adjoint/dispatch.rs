@@ -23,8 +23,10 @@ use crate::rules::{
     AddRule, AddScalarRule, Binary, CholeskySolveRule, ComponentDivRule, ComponentMulRule,
     CrossRule, DeterminantRule, DivRule, DotRule, ExpRule, IndexRule, InverseRule, LuSolveRule,
     MaxEntryRule, MaxRule, MeanRule, MinEntryRule, MinRule, MulRule, NegRule, NormRule,
-    NormSquaredRule, NormalizeRule, PowfRule, PowiRule, SubRule, SumRule, TraceRule, TransposeRule,
-    Unary, ViewRule,
+    NormSquaredRule, NormalizeRule, PowfRule, PowiRule, QuaternionFromAxisAngleRule,
+    QuaternionFromScaledAxisRule, RotationFromScaledAxisRule, RotationInverseRule,
+    RotationMatrixRule, SubRule, SumRule, ToRotationMatrixRule, TraceRule, TransposeRule, Unary,
+    ViewRule,
 };
 
 /// The pullback of a rule applied in the forward sweep. `R` names the rule;
@@ -285,7 +287,7 @@ macro_rules! unary {
 
 binary!(/** Tag of `a + b`. */ add, AddRule, AddTag, AddForward, Output, linear);
 binary!(/** Tag of `a - b`. */ sub, SubRule, SubTag, SubForward, Output, linear);
-binary!(/** Tag of `a * b`. */ mul, MulRule, MulTag, MulForward, Output, bilinear);
+binary!(/** Tag of `a * b`. */ mul, MulRule, MulTag, MulForward, Output, rule);
 binary!(/** Tag of `a / b`. */ div, DivRule, DivTag, DivForward, Output, rule);
 binary!(/** Tag of `a.dot(&b)`. */ dot, DotRule, DotTag, DotForward, Output, bilinear);
 binary!(/** Tag of `a.powf(b)`. */ powf, PowfRule, PowfTag, PowfForward, Same, rule);
@@ -310,6 +312,12 @@ unary!(/** Tag of `a.normalize()`. */ normalize, NormalizeRule, NormalizeTag, No
 unary!(/** Tag of `m.trace()`. */ trace, TraceRule, TraceTag, TraceForward, Output, linear);
 unary!(/** Tag of `m.determinant()`. */ determinant, DeterminantRule, DeterminantTag, DeterminantForward, Output, rule);
 unary!(/** Tag of `m.try_inverse().unwrap()`. */ inverse, InverseRule, InverseTag, InverseForward, Same, rule);
+unary!(/** Tag of `UnitQuaternion::from_scaled_axis(w)`. */ quaternion_from_scaled_axis, QuaternionFromScaledAxisRule, QuaternionFromScaledAxisTag, QuaternionFromScaledAxisForward, Output, rule);
+unary!(/** Tag of `Rotation3::from_scaled_axis(w)`. */ rotation_from_scaled_axis, RotationFromScaledAxisRule, RotationFromScaledAxisTag, RotationFromScaledAxisForward, Output, rule);
+binary!(/** Tag of `UnitQuaternion::from_axis_angle(&axis, angle)`. */ quaternion_from_axis_angle, QuaternionFromAxisAngleRule, QuaternionFromAxisAngleTag, QuaternionFromAxisAngleForward, Output, rule);
+unary!(/** Tag of `q.to_rotation_matrix()`. */ to_rotation_matrix, ToRotationMatrixRule, ToRotationMatrixTag, ToRotationMatrixForward, Output, bilinear);
+unary!(/** Tag of `r.matrix()` of a `Rotation3`. */ rotation_matrix, RotationMatrixRule, RotationMatrixTag, RotationMatrixForward, Output, linear);
+unary!(/** Tag of `q.inverse()` of a rotation. */ rotation_inverse, RotationInverseRule, RotationInverseTag, RotationInverseForward, Same, linear);
 
 /// Tag of a scalar function `F`, applied to a scalar or entry-wise.
 pub struct UnaryTag<F>(PhantomData<F>);

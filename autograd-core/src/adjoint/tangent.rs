@@ -1,6 +1,6 @@
 //! Scalars and cotangent arithmetic.
 
-use nalgebra::{RealField, SMatrix};
+use nalgebra::{Quaternion, RealField, Rotation, SMatrix, Unit};
 
 /// A scalar the static engine differentiates: `f32` or `f64`.
 ///
@@ -42,6 +42,49 @@ impl<T: Real, const R: usize, const C: usize> Tangent for SMatrix<T, R, C> {
     #[inline(always)]
     fn accumulate(&mut self, other: Self) {
         *self += other;
+    }
+}
+
+/// A quaternion is a vector space by its four coordinates `[i, j, k, w]`.
+impl<T: Real> Tangent for Quaternion<T> {
+    #[inline(always)]
+    fn zero_like(&self) -> Self {
+        Quaternion::from(nalgebra::Vector4::zeros())
+    }
+    #[inline(always)]
+    fn accumulate(&mut self, other: Self) {
+        self.coords += other.coords;
+    }
+}
+
+/// The cotangent (or tangent) of a `Unit<X>` (a `UnitQuaternion`, a unit vector)
+/// is a cotangent of `X`'s coordinates, unconstrained, carried in the same
+/// wrapper so that it has the value's type as every cotangent of the static
+/// engine does: a `UnitQuaternion`'s cotangent is four coordinates, not a unit
+/// quaternion (see `rules/from_scaled_axis.rs`).
+impl<X: Tangent> Tangent for Unit<X> {
+    #[inline(always)]
+    fn zero_like(&self) -> Self {
+        Unit::new_unchecked(self.as_ref().zero_like())
+    }
+    #[inline(always)]
+    fn accumulate(&mut self, other: Self) {
+        let mut x = *self.as_ref();
+        x.accumulate(other.into_inner());
+        *self = Unit::new_unchecked(x);
+    }
+}
+
+/// The cotangent of a rotation matrix (`Rotation3`) is a cotangent of its `D x D`
+/// entries, unconstrained, in a `Rotation` (as for [`Unit`]).
+impl<T: Real, const D: usize> Tangent for Rotation<T, D> {
+    #[inline(always)]
+    fn zero_like(&self) -> Self {
+        Rotation::from_matrix_unchecked(SMatrix::zeros())
+    }
+    #[inline(always)]
+    fn accumulate(&mut self, other: Self) {
+        *self = Rotation::from_matrix_unchecked(self.matrix() + other.matrix());
     }
 }
 

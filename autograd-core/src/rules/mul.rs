@@ -7,6 +7,8 @@
 //! | matrix, scalar | `A b` | `b G` | `sum(G .* A)` |
 //! | matrix `R x K`, matrix `K x C` | `A B` | `G B^T` | `A^T G` |
 //!
+//! The products of rotations (`UnitQuaternion`, `Rotation3`) are in `rotation.rs`.
+//!
 //! PyTorch: `torch.mul` (`MulBackward0`) and `torch.matmul` (`MmBackward0`).
 
 use crate::adjoint::Real;
@@ -27,6 +29,22 @@ pub trait MulRule<Rhs = Self>: Sized {
     fn pullback(&self, rhs: &Rhs, out: &Self::Output, g: &Self::Output) -> (Self, Rhs);
     /// The tangent of the output given the operands' tangents `da`, `db`.
     fn tangent(&self, rhs: &Rhs, out: &Self::Output, da: &Self, db: &Rhs) -> Self::Output;
+    /// The derivative of `pullback` along `da`, `db` for a fixed `g` (`NAME::hvp`):
+    /// for a bilinear product, the pullback at the tangents. The rotation of a
+    /// vector by a quaternion, quadratic in the quaternion, gives its own
+    /// (`rotation.rs`).
+    #[inline(always)]
+    fn second(
+        &self,
+        rhs: &Rhs,
+        out: &Self::Output,
+        da: &Self,
+        db: &Rhs,
+        g: &Self::Output,
+    ) -> (Self, Rhs) {
+        let _ = rhs;
+        da.pullback(db, out, g)
+    }
 }
 
 impl<T: Real> MulRule for T {

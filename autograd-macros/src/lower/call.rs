@@ -4,6 +4,7 @@
 
 use super::ir::{gout, private, tan, var, Mode, Rev, Val};
 use super::Lowerer;
+use crate::primitives;
 use crate::reject::Reject;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
@@ -39,6 +40,15 @@ impl Lowerer<'_> {
                 .to_string()
                 .starts_with(|ch: char| ch.is_ascii_uppercase())
         };
+        if let [.., ty, _] = segs.as_slice() {
+            let ty = ty.ident.to_string();
+            if let Some(a) = primitives::associated(&ty, &last, c.args.len()) {
+                return self.associated(a, c, e);
+            }
+            if primitives::is_rotation_type(&ty) {
+                return self.only_inactive(e, Reject::UnknownAssociated(format!("{ty}::{last}")));
+            }
+        }
         if matches!(last.as_str(), "new" | "from_element" | "repeat")
             && segs.len() >= 2
             && is_type(segs[segs.len() - 2])
@@ -46,6 +56,22 @@ impl Lowerer<'_> {
             return self.construct(c, &last == "new", e);
         }
         self.diff_call(fp, c, e)
+    }
+
+    /// An associated function with a rule (`UnitQuaternion::from_scaled_axis(w)`),
+    /// lowered as the rule of its arguments.
+    fn associated(&mut self, a: &primitives::Associated, c: &syn::ExprCall, e: &Expr) -> Val {
+        let sp = e.span();
+        let vals: Vec<Val> = c.args.iter().map(|x| self.expr(x)).collect();
+        if vals.iter().all(|v| v.active().is_none()) {
+            return self.inactive(e);
+        }
+        let mut vals = vals.into_iter();
+        match (vals.next(), vals.next()) {
+            (Some(x), None) => self.rule1(a.rule, x, None, sp),
+            (Some(x), Some(y)) => self.rule2(a.rule, x, y, sp),
+            _ => self.inactive(e),
+        }
     }
 
     /// `SVector::new(a, b, ..)`, `SMatrix::from_element(s)`, `SVector::repeat(s)`.
