@@ -85,6 +85,12 @@ proptest! {
         check2(|t| t[0].cos(), &x);
         check2(|t| t[0].pow(3.0), &x);
         check2(|t| t[0].pow(-1.5), &pos);
+        // The exponents computed without `pow` (as PyTorch's kernel does).
+        check2(|t| t[0].pow(2.0), &x);
+        check2(|t| t[0].pow(1.0), &x);
+        check2(|t| t[0].pow(0.5), &pos);
+        check2(|t| t[0].pow(-1.0), &pos);
+        check2(|t| t[0].pow(-2.0), &pos);
         check2(|t| t[0].ln(), &pos);
         check2(|t| t[0].sqrt(), &pos);
         let unit = tensor(&s, seed + 3, -0.9, 0.9);

@@ -83,6 +83,14 @@ fn unary_functions() {
     close(&v(&x.sigmoid()), &map(|t| 1.0 / (1.0 + (-t).exp())));
     close(&v(&x.clamp(-1.0, 1.0)), &[-1.0, -0.5, 0.0, 0.5, 1.0]);
     close(&v(&x.pow(3.0)), &map(|t| t * t * t));
+    // Squares, roots and reciprocals as PyTorch computes them, to the bit.
+    let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+    let exact = |p: f64, f: fn(f64) -> f64| assert_eq!(bits(v(&x.pow(p))), bits(map(f)));
+    exact(2.0, |t| t * t);
+    exact(1.0, |t| t);
+    exact(0.5, f64::sqrt);
+    exact(-1.0, |t| 1.0 / t);
+    exact(-2.0, |t| 1.0 / (t * t));
     close(&v(&x.abs().sqrt()), &map(|t| t.abs().sqrt()));
     close(&v(&(x.abs() + 1.0).ln()), &map(|t| (t.abs() + 1.0).ln()));
     close(&v(&x.sign()), &[-1.0, -1.0, 0.0, 1.0, 1.0]);

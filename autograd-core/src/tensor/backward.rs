@@ -583,7 +583,7 @@ fn rdiv_d(s: f64) -> impl Fn(f64) -> f64 + Sync {
 
 /// Of `x^p`, `p != 0`.
 fn pow_d(p: f64) -> impl Fn(f64) -> f64 + Sync {
-    move |x| p * x.powf(p - 1.0)
+    move |x| p * crate::tensor::ops::unary::powf(x, p - 1.0)
 }
 
 /// Of `clamp(x, lo, hi)`: 1 inside the bounds, bounds included.

@@ -104,6 +104,12 @@ impl Tensor {
         if shape == self.shape() {
             return Ok(self.clone());
         }
+        if shape.len() <= self.ndim() && shape.iter().all(|&d| d == 1) {
+            // One element, which broadcasts to any shape: a whole sum (the
+            // gradient of a scalar parameter, as W1's weight and bias).
+            let s = Storage::full(1, sum_all(&self.data()), self.dtype());
+            return Ok(Tensor::record(s, shape, &[self], |_| Op::SumTo));
+        }
         if *broadcast_shapes("sum_to", shape, self.shape())? != *self.shape() {
             return Err(Error::ShapeMismatch {
                 op: "sum_to",
