@@ -408,6 +408,28 @@ pub(crate) struct Handle {
     pub buffer: BufferRef,
 }
 
+impl Drop for Handle {
+    /// The last handle of a tensor gives its block back to this thread's pool
+    /// (the graph teardown pools the blocks it dismantles; this pools those of
+    /// tensors dropped as values: gradients, backward's temporaries, results a
+    /// step throws away). Its node, gradient and hooks are dropped first, as the
+    /// block's own drop would; the pool then holds the only reference.
+    #[inline]
+    fn drop(&mut self) {
+        let Some(t) = unique_mut(&mut self.meta) else {
+            return;
+        };
+        let node = t.node.take();
+        let (grad, hooks) = clear_block(t);
+        drop((node, grad, hooks));
+        // The clone's count goes back to one when the field drops after this.
+        if let Some(t) = unique_mut(&mut self.meta) {
+            debug_assert!(t.node.is_none());
+            pool_block(Arc::clone(&self.meta));
+        }
+    }
+}
+
 impl Tensor {
     /// A tensor over `buffer`, produced by `node` when there is one.
     pub(crate) fn from_parts(
