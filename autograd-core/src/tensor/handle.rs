@@ -1,6 +1,6 @@
 //! The `Tensor` handle: shared data buffer, shape, and autograd metadata.
 
-use super::dtype::{DType, Data, Element, Storage};
+use super::dtype::{get_default_dtype, DType, Data, Element, Storage};
 use super::graph::{Hook, NodeData};
 use super::scalar::ScalarGrad;
 use super::shape::{numel, Shape};
@@ -535,14 +535,15 @@ impl Tensor {
         Tensor::from_storage(Storage::full(numel(shape), value, dtype), shape)
     }
 
-    /// `f32` zeros (`torch.zeros(shape)`).
+    /// Zeros of the default dtype, `f32` unless [`crate::set_default_dtype`]
+    /// changed it (`torch.zeros(shape)`).
     pub fn zeros(shape: &[usize]) -> Tensor {
-        Tensor::full(shape, 0.0, DType::F32)
+        Tensor::full(shape, 0.0, get_default_dtype())
     }
 
-    /// `f32` ones (`torch.ones(shape)`).
+    /// Ones of the default dtype (`torch.ones(shape)`).
     pub fn ones(shape: &[usize]) -> Tensor {
-        Tensor::full(shape, 1.0, DType::F32)
+        Tensor::full(shape, 1.0, get_default_dtype())
     }
 
     /// Zeros of this tensor's shape and dtype (`torch.zeros_like`).
@@ -555,31 +556,32 @@ impl Tensor {
         Tensor::full(self.shape(), 1.0, self.dtype())
     }
 
-    /// `f32` samples of the standard normal distribution (`torch.randn`), drawn
-    /// from the generator seeded by [`crate::manual_seed`].
+    /// Samples of the standard normal distribution (`torch.randn`) in the
+    /// default dtype, drawn from the generator seeded by [`crate::manual_seed`].
     pub fn randn(shape: &[usize]) -> Tensor {
-        let s = Storage::from_f64_iter(super::rng::normals(numel(shape)), DType::F32);
+        let s = Storage::from_f64_iter(super::rng::normals(numel(shape)), get_default_dtype());
         Tensor::from_storage(s, shape)
     }
 
-    /// `f32` samples uniform in `[0, 1)` (`torch.rand`).
+    /// Samples uniform in `[0, 1)` in the default dtype (`torch.rand`).
     pub fn rand(shape: &[usize]) -> Tensor {
         let it = (0..numel(shape)).map(|_| super::rng::uniform());
-        Tensor::from_storage(Storage::from_f64_iter(it, DType::F32), shape)
+        Tensor::from_storage(Storage::from_f64_iter(it, get_default_dtype()), shape)
     }
 
-    /// `0, 1, .., n - 1` as `f32` (`torch.arange(n)`).
+    /// `0, 1, .., n - 1` in the default dtype (`torch.arange(float(n))`; there
+    /// is no integer dtype).
     pub fn arange(n: usize) -> Tensor {
         Tensor::from_storage(
-            Storage::from_f64_iter((0..n).map(|i| i as f64), DType::F32),
+            Storage::from_f64_iter((0..n).map(|i| i as f64), get_default_dtype()),
             &[n],
         )
     }
 
-    /// The `n x n` identity matrix in `f32` (`torch.eye(n)`).
+    /// The `n x n` identity matrix in the default dtype (`torch.eye(n)`).
     pub fn eye(n: usize) -> Tensor {
         let it = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 });
-        Tensor::from_storage(Storage::from_f64_iter(it, DType::F32), &[n, n])
+        Tensor::from_storage(Storage::from_f64_iter(it, get_default_dtype()), &[n, n])
     }
 
     /// The dimensions (`t.shape`).

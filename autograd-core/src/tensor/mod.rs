@@ -38,7 +38,7 @@ mod shape;
 
 pub use custom::{Function, FunctionCtx};
 pub(crate) use dtype::Storage;
-pub use dtype::{DType, Element};
+pub use dtype::{get_default_dtype, set_default_dtype, DType, Element};
 pub use engine::{grad, BackwardOptions};
 pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled};
 pub use gradcheck::{gradcheck, gradcheck_with, gradgradcheck, GradcheckOptions};
