@@ -163,6 +163,23 @@ pub enum Error {
         shape: Vec<usize>,
     },
 
+    /// An inference tensor (created in `inference_mode`) used outside inference
+    /// mode where autograd would need it: updated in place, set to require
+    /// grad, or saved for backward.
+    #[error(
+        "{op}: a tensor of shape {shape:?} was created in inference_mode: inference tensors \
+         cannot be updated in place, require grad or be saved for backward outside \
+         inference_mode; make a normal copy with deep_clone() outside it, or use no_grad \
+         instead of inference_mode"
+    )]
+    InferenceTensor {
+        /// The op that needed the tensor (`"add_"`, `"requires_grad_"`, or the
+        /// node that would save it, e.g. `"MulBackward0"`).
+        op: &'static str,
+        /// Shape of the tensor.
+        shape: Vec<usize>,
+    },
+
     /// `requires_grad_(false)` on a tensor produced by a recorded op.
     #[error(
         "requires_grad_: you can only change requires_grad flags of leaf variables; use detach() \

@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 pub(crate) struct Buffer {
     cell: Cell,
     version: AtomicU32,
+    /// Created in inference mode: in-place ops do not bump `version`, and the
+    /// data may not be saved for backward (see `crate::inference_mode`).
+    inference: bool,
     /// Name of the last in-place op, for error messages.
     last_inplace: Mutex<&'static str>,
 }
@@ -113,6 +116,21 @@ impl Buffer {
         self.version.load(Ordering::Acquire)
     }
 
+    /// Whether the buffer was created in inference mode.
+    #[inline]
+    pub fn is_inference(&self) -> bool {
+        self.inference
+    }
+
+    /// Bumps the version after an in-place op, except for inference buffers.
+    #[inline]
+    fn bump(&self, op: &'static str) {
+        *lock(&self.last_inplace) = op;
+        if !self.inference {
+            self.version.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
     pub fn last_inplace(&self) -> &'static str {
         *lock(&self.last_inplace)
     }
@@ -197,8 +215,7 @@ impl Buffer {
             }
             Cell::Many(l) => *l.write().unwrap_or_else(PoisonError::into_inner) = s,
         }
-        *lock(&self.last_inplace) = op;
-        self.version.fetch_add(1, Ordering::AcqRel);
+        self.bump(op);
     }
 
     /// Runs `f` on the data under the write lock (the same length and dtype
@@ -216,8 +233,7 @@ impl Buffer {
             }
             Cell::Many(l) => f(&mut l.write().unwrap_or_else(PoisonError::into_inner)),
         };
-        *lock(&self.last_inplace) = op;
-        self.version.fetch_add(1, Ordering::AcqRel);
+        self.bump(op);
         r
     }
 }
@@ -231,12 +247,14 @@ impl BufferRef {
     /// A reference to a new buffer holding `s`, from this thread's pool when
     /// it has one.
     pub fn new(s: Storage) -> BufferRef {
+        let inference = super::grad_mode::is_inference_mode_enabled();
         let buffer = match take(&BUFFERS) {
             Some(mut b) => match unique_mut(&mut b) {
                 Some(buf) => {
                     // `BufferRef::drop` left a one-element cell, version 0 and no
                     // in-place op name: a fresh buffer.
                     buf.cell = Cell::new(s);
+                    buf.inference = inference;
                     b
                 }
                 None => unreachable!("pooled buffers are unique"),
@@ -244,6 +262,7 @@ impl BufferRef {
             None => Arc::new(Buffer {
                 cell: Cell::new(s),
                 version: AtomicU32::new(0),
+                inference,
                 last_inplace: Mutex::new(""),
             }),
         };
@@ -630,9 +649,29 @@ impl Tensor {
         self.data().to_vec()
     }
 
-    /// Version of the data, bumped by every in-place op (`t._version`).
+    /// Version of the data, bumped by every in-place op (`t._version`). An
+    /// inference tensor tracks none and stays at 0 (PyTorch raises instead).
     pub fn version(&self) -> u32 {
         self.inner.buffer.version()
+    }
+
+    /// Whether this tensor's data was created in [`crate::inference_mode`]
+    /// (`t.is_inference()`).
+    pub fn is_inference(&self) -> bool {
+        self.inner.buffer.is_inference()
+    }
+
+    /// The error of an inference tensor used where it may not be: outside
+    /// inference mode, for an in-place update, `requires_grad_(true)` or being
+    /// saved for backward.
+    pub(crate) fn check_not_inference(&self, op: &'static str) -> Result<()> {
+        if self.is_inference() && !super::grad_mode::is_inference_mode_enabled() {
+            return Err(Error::InferenceTensor {
+                op,
+                shape: self.shape().to_vec(),
+            });
+        }
+        Ok(())
     }
 
     /// Whether gradients are computed for this tensor (`t.requires_grad`).
@@ -657,6 +696,9 @@ impl Tensor {
                 return Err(Error::NonLeafRequiresGrad);
             }
         } else {
+            if flag {
+                self.check_not_inference("requires_grad_")?;
+            }
             self.inner.meta.requires_grad.store(flag, Ordering::Relaxed);
         }
         Ok(self.clone())

@@ -13,28 +13,57 @@ use crate::tensor::kernels::elementwise::as_dtype;
 use crate::tensor::shape::broadcast_shapes;
 use crate::Error;
 
+/// The right-hand side of an in-place op (`t.add_(rhs)`): a tensor, broadcast
+/// to the updated one's shape, or an `f64` scalar, kept in the tensor's dtype.
+#[derive(Clone, Copy)]
+pub enum Rhs<'a> {
+    /// A tensor operand.
+    Tensor(&'a Tensor),
+    /// A scalar operand (PyTorch's wrapped number).
+    Scalar(f64),
+}
+
+impl<'a> From<&'a Tensor> for Rhs<'a> {
+    fn from(t: &'a Tensor) -> Rhs<'a> {
+        Rhs::Tensor(t)
+    }
+}
+
+impl From<f64> for Rhs<'_> {
+    fn from(v: f64) -> Self {
+        Rhs::Scalar(v)
+    }
+}
+
 /// An in-place binary op and its `try_` twin.
 macro_rules! inplace_binary {
     ($name:ident, $try:ident, $what:literal, $f:expr) => {
-        #[doc = concat!($what, " in place, `other` broadcast to this tensor's shape (`t.", stringify!($name), "`).")]
+        #[doc = concat!($what, " in place, `other` (a `&Tensor` broadcast to this tensor's shape, or an `f64`) (`t.", stringify!($name), "`).")]
         ///
         /// # Panics
         /// If the shapes do not fit, or the tensor or `other` requires grad while
         #[doc = concat!("grad mode is on; see [`Tensor::", stringify!($try), "`].")]
         #[track_caller]
-        pub fn $name(&self, other: &Tensor) -> Tensor {
+        pub fn $name<'a>(&self, other: impl Into<Rhs<'a>>) -> Tensor {
             ok(self.$try(other))
         }
 
         #[doc = concat!("Fallible [`Tensor::", stringify!($name), "`].")]
-        pub fn $try(&self, other: &Tensor) -> Result<Tensor> {
-            self.inplace_binary(stringify!($name), other, $f)
+        pub fn $try<'a>(&self, other: impl Into<Rhs<'a>>) -> Result<Tensor> {
+            match other.into() {
+                Rhs::Tensor(t) => self.inplace_binary(stringify!($name), t, $f),
+                Rhs::Scalar(v) => {
+                    let t = Tensor::full(&[], v, self.dtype());
+                    self.inplace_binary(stringify!($name), &t, $f)
+                }
+            }
         }
     };
 }
 
 impl Tensor {
     fn check_inplace(&self, op: &'static str, other: Option<&Tensor>) -> Result<()> {
+        self.check_not_inference(op)?;
         let involved = self.requires_grad() || other.is_some_and(Tensor::requires_grad);
         if is_grad_enabled() && involved {
             return Err(Error::InPlaceOnGraph {
