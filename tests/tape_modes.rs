@@ -3,7 +3,10 @@
 //! semantics (what PyTorch 2.15 does is quoted beside each case).
 
 use autograd::prelude::*;
-use autograd::{inference_mode, is_grad_enabled, is_inference_mode_enabled, Error};
+use autograd::{
+    detect_anomaly, inference_mode, is_anomaly_enabled, is_grad_enabled, is_inference_mode_enabled,
+    Error,
+};
 
 fn panic_message(r: std::thread::Result<()>) -> String {
     let e = r.unwrap_err();
@@ -118,4 +121,93 @@ fn inference_mode_nests_and_is_restored_after_a_panic() {
     });
     let x = Tensor::ones(&[1]).requires_grad_(true);
     assert!((&x * 2.0).requires_grad());
+}
+
+// ---------------------------------------------------------------- detect_anomaly
+
+/// `err` is the anomaly error for `node`'s input `output`, recorded at `line` of
+/// this file (or outside the mode for `None`).
+fn assert_anomaly(err: Error, node: &str, output: usize, line: Option<u32>) {
+    let msg = err.to_string();
+    // PyTorch 2.15: "Function 'DivBackward0' returned nan values in its 1th output."
+    let head = format!("Function '{node}' returned nan values in its {output}th output");
+    assert!(msg.starts_with(&head), "{msg}");
+    match (&err, line) {
+        (
+            Error::AnomalyNan {
+                recorded_at: Some(at),
+                ..
+            },
+            Some(line),
+        ) => {
+            assert!(at.starts_with(&format!("{}:{line}:", file!())), "{at}");
+            assert!(msg.contains(at.as_str()), "{msg}");
+        }
+        (
+            Error::AnomalyNan {
+                recorded_at: None, ..
+            },
+            None,
+        ) => {
+            assert!(msg.contains("outside detect_anomaly"), "{msg}")
+        }
+        _ => panic!("{msg}"),
+    }
+}
+
+#[test]
+fn a_nan_in_backward_names_the_node_and_where_it_was_recorded() {
+    // Arrays (tensor gradients) and one element (gradients as values).
+    for shape in [&[2][..], &[]] {
+        let n: usize = shape.iter().product();
+        let a = Tensor::from_vec(vec![0.0f64; n], shape).requires_grad_(true);
+        let (err, line) = detect_anomaly(|| {
+            assert!(is_anomaly_enabled());
+            let (q, line) = (&a / &a, line!());
+            (q.sum().backward().unwrap_err(), line)
+        });
+        assert_anomaly(err, "DivBackward0", 1, Some(line));
+        assert!(a.grad().is_none(), "nothing accumulates after the error");
+    }
+    assert!(!is_anomaly_enabled());
+    // A method op: sqrt at 0 times a zero gradient is 0 / 0.
+    let x = Tensor::from_vec(vec![0.0f32, 4.0], &[2]).requires_grad_(true);
+    let (err, line) = detect_anomaly(|| {
+        let (r, line) = (x.sqrt(), line!());
+        ((r * 0.0).sum().backward().unwrap_err(), line)
+    });
+    assert_anomaly(err, "SqrtBackward0", 0, Some(line));
+}
+
+#[test]
+fn without_anomaly_mode_nans_flow_as_in_pytorch() {
+    let a = Tensor::from_vec(vec![0.0f64, 1.0], &[2]).requires_grad_(true);
+    (&a / &a).sum().backward().unwrap();
+    // PyTorch: b.grad == tensor([nan, 0.]) for b / b at [0, 1].
+    let g = a.grad().unwrap().to_vec::<f64>();
+    assert!(g[0].is_nan() && g[1] == 0.0, "{g:?}");
+}
+
+#[test]
+fn a_graph_recorded_outside_the_mode_is_checked_without_a_location() {
+    // PyTorch checks whenever the mode is on during backward.
+    let a = Tensor::from_vec(vec![0.0f64], &[1]).requires_grad_(true);
+    let y = (&a / &a).sum();
+    let err = detect_anomaly(|| y.backward().unwrap_err());
+    assert_anomaly(err, "DivBackward0", 1, None);
+    // A graph recorded in the mode and differentiated outside is not checked.
+    let y = detect_anomaly(|| (&a / &a).sum());
+    y.backward().unwrap();
+    assert!(a.grad().unwrap().item().is_nan());
+}
+
+#[test]
+fn anomaly_mode_passes_finite_gradients_through_unchanged() {
+    let x = Tensor::from_vec(vec![0.5f64, 2.0], &[2]).requires_grad_(true);
+    detect_anomaly(|| (x.ln() * &x).sum().backward().unwrap());
+    let g = x.grad().unwrap().to_vec::<f64>();
+    // d(x ln x)/dx = ln x + 1.
+    for (g, x) in g.iter().zip([0.5f64, 2.0]) {
+        assert!((g - (x.ln() + 1.0)).abs() < 1e-12);
+    }
 }

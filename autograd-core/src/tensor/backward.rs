@@ -377,6 +377,16 @@ pub(crate) enum Grads {
     Heap(Vec<Option<Tensor>>),
 }
 
+impl Grads {
+    /// The gradients, one per input.
+    pub fn as_slice(&self) -> &[Option<Tensor>] {
+        match self {
+            Grads::Inline(g, n) => &g[..*n as usize],
+            Grads::Heap(v) => v,
+        }
+    }
+}
+
 impl From<Vec<Option<Tensor>>> for Grads {
     fn from(v: Vec<Option<Tensor>>) -> Grads {
         Grads::Heap(v)

@@ -55,7 +55,7 @@ impl Edge {
     }
 
     /// The topological height of the node this edge leads to (0 for leaves).
-    fn height(&self) -> u64 {
+    fn height(&self) -> u32 {
         match self {
             Edge::Node(n) => n.node().height,
             Edge::None | Edge::Leaf(_) => 0,
@@ -103,7 +103,11 @@ pub(crate) struct NodeData {
     /// One more than the largest height of the node's inputs (leaves are 0):
     /// every input is lower than its consumers, so decreasing height is a
     /// topological order of any graph, with no global counter to share.
-    pub height: u64,
+    /// (32 bits: a graph of 2^32 nodes would not fit in memory.)
+    pub height: u32,
+    /// Where the op was recorded, as a [`super::anomaly::site`] number, while
+    /// anomaly detection was on; 0 otherwise.
+    pub site: u32,
     /// `None` once backward freed it.
     pub op: Mutex<Option<Op>>,
     pub edges: Edges,
@@ -184,6 +188,7 @@ impl Tensor {
     /// The result of an op: a leaf when nothing is recorded (grad mode off or no
     /// input requires grad), otherwise a tensor whose `grad_fn` is a new node
     /// holding `op(..)` and one edge per input.
+    #[track_caller]
     pub(crate) fn record(
         s: Storage,
         shape: &[usize],
@@ -195,6 +200,7 @@ impl Tensor {
     }
 
     /// [`Tensor::record`] for an output that shares an existing buffer (views).
+    #[track_caller]
     pub(crate) fn record_buffer(
         buffer: BufferRef,
         shape: &[usize],
@@ -207,6 +213,7 @@ impl Tensor {
 
     /// [`Tensor::record_buffer`] with the buffer's dtype already known, which
     /// spares a read lock.
+    #[track_caller]
     fn record_typed(
         buffer: BufferRef,
         dtype: DType,
@@ -220,9 +227,15 @@ impl Tensor {
         let op = op(&OutRef { buffer: &buffer });
         let edges = Edges::of(inputs);
         let height = 1 + edges.iter().map(Edge::height).max().unwrap_or(0);
+        let site = if super::anomaly::is_anomaly_enabled() {
+            super::anomaly::site(std::panic::Location::caller())
+        } else {
+            0
+        };
         let node = NodeData {
             name: op.name(),
             height,
+            site,
             op: Mutex::new(Some(op)),
             edges,
         };

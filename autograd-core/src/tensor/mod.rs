@@ -15,6 +15,7 @@
 //! - `engine`: `backward` and `grad`; `grad_mode`: `no_grad` and friends.
 //! - `functional`, `gradcheck`, `custom`, `dot`, `convert`, `display`.
 
+mod anomaly;
 mod backward;
 mod convert;
 mod custom;
@@ -36,6 +37,7 @@ mod saved;
 mod scalar;
 mod shape;
 
+pub use anomaly::{detect_anomaly, is_anomaly_enabled};
 pub use custom::{Function, FunctionCtx};
 pub(crate) use dtype::Storage;
 pub use dtype::{get_default_dtype, set_default_dtype, DType, Element};

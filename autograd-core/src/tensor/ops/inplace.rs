@@ -24,12 +24,14 @@ pub enum Rhs<'a> {
 }
 
 impl<'a> From<&'a Tensor> for Rhs<'a> {
+    #[track_caller]
     fn from(t: &'a Tensor) -> Rhs<'a> {
         Rhs::Tensor(t)
     }
 }
 
 impl From<f64> for Rhs<'_> {
+    #[track_caller]
     fn from(v: f64) -> Self {
         Rhs::Scalar(v)
     }
@@ -62,6 +64,7 @@ macro_rules! inplace_binary {
 }
 
 impl Tensor {
+    #[track_caller]
     fn check_inplace(&self, op: &'static str, other: Option<&Tensor>) -> Result<()> {
         self.check_not_inference(op)?;
         let involved = self.requires_grad() || other.is_some_and(Tensor::requires_grad);
@@ -74,6 +77,7 @@ impl Tensor {
         Ok(())
     }
 
+    #[track_caller]
     fn inplace_binary(
         &self,
         op: &'static str,
@@ -95,6 +99,7 @@ impl Tensor {
         Ok(self.clone())
     }
 
+    #[track_caller]
     fn inplace_fill(&self, op: &'static str, v: f64) -> Result<Tensor> {
         self.check_inplace(op, None)?;
         self.inner
@@ -125,6 +130,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::zero_`].
+    #[track_caller]
     pub fn try_zero_(&self) -> Result<Tensor> {
         self.inplace_fill("zero_", 0.0)
     }
@@ -140,6 +146,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::fill_`].
+    #[track_caller]
     pub fn try_fill_(&self, value: f64) -> Result<Tensor> {
         self.inplace_fill("fill_", value)
     }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 impl Tensor {
     /// The same data under another shape, sharing the buffer like a PyTorch view.
+    #[track_caller]
     fn view_as(&self, shape: &[usize], kind: ViewKind) -> Tensor {
         if shape == self.shape() && kind == ViewKind::Reshape {
             return self.clone();
@@ -32,6 +33,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::reshape`].
+    #[track_caller]
     pub fn try_reshape(&self, shape: &[usize]) -> Result<Tensor> {
         if numel(shape) != self.numel() {
             return Err(Error::InvalidArgument {
@@ -59,6 +61,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::view`].
+    #[track_caller]
     pub fn try_view(&self, shape: &[isize]) -> Result<Tensor> {
         let bad = |reason: String| Error::InvalidArgument {
             op: "view",
@@ -90,6 +93,7 @@ impl Tensor {
     }
 
     /// All elements in one dimension (`t.flatten()`).
+    #[track_caller]
     pub fn flatten(&self) -> Tensor {
         self.view_as(&[self.numel()], ViewKind::Reshape)
     }
@@ -105,6 +109,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::squeeze`].
+    #[track_caller]
     pub fn try_squeeze(&self, dim: impl Dim) -> Result<Tensor> {
         let d = dim.resolve("squeeze", self.ndim())?;
         if self.shape()[d] != 1 {
@@ -116,6 +121,7 @@ impl Tensor {
     }
 
     /// Removes every dimension of size 1 (`t.squeeze()`, `SqueezeBackward0`).
+    #[track_caller]
     pub fn squeeze_all(&self) -> Tensor {
         let shape: Vec<usize> = self.shape().iter().copied().filter(|&d| d != 1).collect();
         self.view_as(&shape, ViewKind::SqueezeAll)
@@ -132,6 +138,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::unsqueeze`].
+    #[track_caller]
     pub fn try_unsqueeze(&self, dim: impl Dim) -> Result<Tensor> {
         let d = dim.resolve("unsqueeze", self.ndim() + 1)?;
         let mut shape = self.shape().to_vec();
@@ -150,10 +157,12 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::permute`].
+    #[track_caller]
     pub fn try_permute(&self, dims: &[usize]) -> Result<Tensor> {
         self.permute_as(dims.to_vec(), PermuteKind::Permute)
     }
 
+    #[track_caller]
     fn permute_as(&self, perm: Vec<usize>, kind: PermuteKind) -> Result<Tensor> {
         let mut seen = vec![false; self.ndim()];
         let valid = perm.len() == self.ndim()
@@ -185,6 +194,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::transpose`].
+    #[track_caller]
     pub fn try_transpose(&self, d0: impl Dim, d1: impl Dim) -> Result<Tensor> {
         let (a, b) = (
             d0.resolve("transpose", self.ndim())?,
@@ -206,6 +216,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::t`].
+    #[track_caller]
     pub fn try_t(&self) -> Result<Tensor> {
         match self.ndim() {
             0 | 1 => Ok(self.clone()),
@@ -229,6 +240,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::expand`].
+    #[track_caller]
     pub fn try_expand(&self, shape: &[usize]) -> Result<Tensor> {
         if shape == self.shape() {
             return Ok(self.clone());
@@ -256,6 +268,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::narrow`].
+    #[track_caller]
     pub fn try_narrow(&self, dim: impl Dim, start: usize, len: usize) -> Result<Tensor> {
         let dim = dim.resolve("narrow", self.ndim())?;
         let size = self.shape()[dim];
@@ -271,6 +284,7 @@ impl Tensor {
 
     /// Elements `start..start + len` along `dim`, in range; `split` records
     /// the piece as one output of a split (`SplitBackward0`).
+    #[track_caller]
     fn slice(&self, dim: usize, start: usize, len: usize, split: bool) -> Tensor {
         let mut shape = self.shape().to_vec();
         shape[dim] = len;
@@ -292,6 +306,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::split`].
+    #[track_caller]
     pub fn try_split(&self, size: usize, dim: impl Dim) -> Result<Vec<Tensor>> {
         let d = dim.resolve("split", self.ndim())?;
         let n = self.shape()[d];
@@ -325,6 +340,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::chunk`].
+    #[track_caller]
     pub fn try_chunk(&self, chunks: usize, dim: impl Dim) -> Result<Vec<Tensor>> {
         let d = dim.resolve("chunk", self.ndim())?;
         if chunks == 0 {
@@ -353,6 +369,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::repeat`].
+    #[track_caller]
     pub fn try_repeat(&self, repeats: &[usize]) -> Result<Tensor> {
         if repeats.len() < self.ndim() {
             return Err(Error::InvalidArgument {
@@ -382,6 +399,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::flip`].
+    #[track_caller]
     pub fn try_flip(&self, dims: &[usize]) -> Result<Tensor> {
         let mut flip = vec![false; self.ndim()];
         for &d in dims {
@@ -414,6 +432,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::masked_fill`].
+    #[track_caller]
     pub fn try_masked_fill(&self, mask: &Tensor, value: f64) -> Result<Tensor> {
         let shape = broadcast_shapes("masked_fill", mask.shape(), self.shape())?;
         if *shape != *self.shape() {
@@ -451,6 +470,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::cat`].
+    #[track_caller]
     pub fn try_cat(tensors: &[Tensor], dim: impl Dim) -> Result<Tensor> {
         let first = tensors.first().ok_or(Error::Empty { op: "cat" })?;
         let dim = dim.resolve("cat", first.ndim())?;
@@ -488,6 +508,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::stack`].
+    #[track_caller]
     pub fn try_stack(tensors: &[Tensor], dim: impl Dim) -> Result<Tensor> {
         let first = tensors.first().ok_or(Error::Empty { op: "stack" })?;
         let dim = dim.resolve("stack", first.ndim() + 1)?;
@@ -523,6 +544,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::index_select`].
+    #[track_caller]
     pub fn try_index_select(&self, dim: impl Dim, indices: &[usize]) -> Result<Tensor> {
         let dim = dim.resolve("index_select", self.ndim())?;
         let (outer, n, inner) = split_at_dim(self.shape(), dim);
@@ -554,6 +576,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::gather`].
+    #[track_caller]
     pub fn try_gather(&self, dim: impl Dim, index: &Tensor) -> Result<Tensor> {
         let dim = dim.resolve("gather", self.ndim())?;
         let fits = index.ndim() == self.ndim()
@@ -598,6 +621,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::scatter_add`].
+    #[track_caller]
     pub fn try_scatter_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         let op = "scatter_add";
         let dim = dim.resolve(op, self.ndim())?;
@@ -658,6 +682,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::index_add`].
+    #[track_caller]
     pub fn try_index_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         let op = "index_add";
         let dim = dim.resolve(op, self.ndim())?;
@@ -695,6 +720,7 @@ impl Tensor {
 
     /// `self` with `src[from[k]]` (`src[k]` for `None`) added at flat offset
     /// `dst[k]`, for each `k`.
+    #[track_caller]
     fn add_at(
         &self,
         src: &Tensor,
@@ -717,6 +743,7 @@ impl Tensor {
         })
     }
 
+    #[track_caller]
     pub(crate) fn gather_geom(
         &self,
         kind: GatherKind,
@@ -733,6 +760,7 @@ impl Tensor {
     }
 
     /// The adjoint of [`Tensor::gather_geom`] (`ScatterAddBackward0`).
+    #[track_caller]
     pub(crate) fn scatter_add_geom(
         &self,
         geom: GatherGeom,
@@ -751,6 +779,7 @@ impl Tensor {
 /// dimensions of size 1 added to match `repeats`), the same expanded to
 /// `[r0, s0, r1, s1, ..]` (row-major, the tiled data), and the output
 /// `[r0 s0, r1 s1, ..]`.
+#[track_caller]
 pub(crate) fn repeat_shapes(
     shape: &[usize],
     repeats: &[usize],
@@ -767,6 +796,7 @@ pub(crate) fn repeat_shapes(
 }
 
 /// Gradient of `repeat`: the tiles summed.
+#[track_caller]
 pub(crate) fn repeat_backward(g: &Tensor, repeats: &[usize], shape: &[usize]) -> Tensor {
     let (tile, tiled, _) = repeat_shapes(shape, repeats);
     g.reshape(&tiled).sum_to(&tile).reshape(shape)
@@ -776,6 +806,7 @@ pub(crate) fn repeat_backward(g: &Tensor, repeats: &[usize], shape: &[usize]) ->
 /// and for `src` the elements of `g` at `dst`, placed at `from` in zeros of
 /// `src_shape` when not all of `src` was used; gathers and scatters, so that
 /// they are differentiable in turn.
+#[track_caller]
 pub(crate) fn add_at_backward(
     g: &Tensor,
     dst: &Arc<[usize]>,
@@ -809,6 +840,7 @@ pub(crate) fn add_at_backward(
 
 /// The values of `index` as indices into a dimension of size `size`: whole
 /// numbers in `0..size`.
+#[track_caller]
 fn whole_indices(op: &'static str, index: &Tensor, size: usize) -> Result<Vec<usize>> {
     let v = index.to_vec::<f64>();
     if let Some(bad) = v.iter().find(|x| !(**x >= 0.0 && x.fract() == 0.0)) {
@@ -823,6 +855,7 @@ fn whole_indices(op: &'static str, index: &Tensor, size: usize) -> Result<Vec<us
     Ok(idx)
 }
 
+#[track_caller]
 fn check_indices(op: &'static str, indices: &[usize], size: usize) -> Result<()> {
     match indices.iter().find(|&&i| i >= size) {
         Some(&index) => Err(Error::IndexOutOfRange { op, index, size }),
@@ -830,6 +863,7 @@ fn check_indices(op: &'static str, indices: &[usize], size: usize) -> Result<()>
     }
 }
 
+#[track_caller]
 fn join(tensors: &[Tensor], sizes: &[usize], outer: usize, inner: usize) -> Storage {
     let refs: Vec<&Tensor> = tensors.iter().collect();
     Tensor::read_many(&refs, |data| {
@@ -841,6 +875,7 @@ fn join(tensors: &[Tensor], sizes: &[usize], outer: usize, inner: usize) -> Stor
 
 /// Gradient of `narrow`: `g` placed between zeros, as a `cat` so that it is
 /// differentiable in turn.
+#[track_caller]
 pub(crate) fn narrow_backward(g: &Tensor, dim: usize, start: usize, shape: &[usize]) -> Tensor {
     let len = g.shape()[dim];
     let zeros = |n: usize| {
@@ -861,6 +896,7 @@ pub(crate) fn narrow_backward(g: &Tensor, dim: usize, start: usize, shape: &[usi
 }
 
 /// Gradients of `cat`: the matching slices of `g`.
+#[track_caller]
 pub(crate) fn cat_backward(
     g: &Tensor,
     dim: usize,
