@@ -17,6 +17,7 @@
 
 mod anomaly;
 mod backward;
+mod checkpoint;
 mod convert;
 mod custom;
 mod display;
@@ -38,6 +39,7 @@ mod scalar;
 mod shape;
 
 pub use anomaly::{detect_anomaly, is_anomaly_enabled};
+pub use checkpoint::checkpoint;
 pub use custom::{Function, FunctionCtx};
 pub(crate) use dtype::Storage;
 pub use dtype::{get_default_dtype, set_default_dtype, DType, Element};
