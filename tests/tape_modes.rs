@@ -211,3 +211,186 @@ fn anomaly_mode_passes_finite_gradients_through_unchanged() {
         assert!((g - (x.ln() + 1.0)).abs() < 1e-12);
     }
 }
+
+// ------------------------------------------------------- in-place ops, rebased
+
+fn xw() -> (Tensor, Tensor) {
+    (
+        Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad_(true),
+        Tensor::from_vec(vec![3.0f64, 4.0], &[2]).requires_grad_(true),
+    )
+}
+
+fn grad_of(t: &Tensor) -> Option<Vec<f64>> {
+    t.grad().map(|g| g.to_vec::<f64>())
+}
+
+fn assert_close(a: &[f64], b: &[f64]) {
+    assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() < 1e-12 * (1.0 + y.abs()), "{a:?} vs {b:?}");
+    }
+}
+
+#[test]
+fn in_place_on_a_non_leaf_rebases_the_graph() {
+    // PyTorch 2.15: y = x * 3; y.mul_(2) -> grad_fn MulBackward0 whose input is
+    // MulBackward0; x.grad == [6., 6.].
+    let (x, _) = xw();
+    let y = &x * 3.0;
+    let r = y.mul_(2.0);
+    // The returned handle is the same tensor as y now is.
+    assert!(r.grad_fn().unwrap().same(&y.grad_fn().unwrap()));
+    let f = y.grad_fn().unwrap();
+    assert_eq!(f.name(), "MulBackward0");
+    let next = f.next_functions();
+    assert_eq!(next[0].as_ref().unwrap().name(), "MulBackward0");
+    assert_eq!(y.to_vec::<f64>(), vec![6.0, 12.0]);
+    assert_eq!(y.version(), 1);
+    y.sum().backward().unwrap();
+    assert_eq!(grad_of(&x).unwrap(), vec![6.0, 6.0]);
+
+    // y = x.sin(); y.add_(1) -> AddBackward0; x.grad == cos(x).
+    let (x, _) = xw();
+    let y = x.sin();
+    y.add_(1.0);
+    assert_eq!(y.grad_fn().unwrap().name(), "AddBackward0");
+    y.sum().backward().unwrap();
+    assert_close(&grad_of(&x).unwrap(), &[1f64.cos(), 2f64.cos()]);
+
+    // y = x * x; y.mul_(2.0) -> x.grad == [4., 8.] (MulBackward0 saved x only).
+    let (x, _) = xw();
+    let y = &x * &x;
+    y.mul_(2.0);
+    y.sum().backward().unwrap();
+    assert_eq!(grad_of(&x).unwrap(), vec![4.0, 8.0]);
+}
+
+#[test]
+fn in_place_with_an_operand_that_requires_grad() {
+    // y = x * 1; y.mul_(w) -> MulBackward0; x.grad == [3., 4.], w.grad == [1., 2.]
+    let (x, w) = xw();
+    let y = &x * 1.0;
+    y.mul_(&w);
+    assert_eq!(y.grad_fn().unwrap().name(), "MulBackward0");
+    y.sum().backward().unwrap();
+    assert_eq!(grad_of(&x).unwrap(), vec![3.0, 4.0]);
+    assert_eq!(grad_of(&w).unwrap(), vec![1.0, 2.0]);
+    // y = x * 3; y.div_(w) -> x.grad == [1., 0.75], w.grad == [-1/3, -0.375]
+    let (x, w) = xw();
+    let y = &x * 3.0;
+    y.div_(&w);
+    assert_eq!(y.grad_fn().unwrap().name(), "DivBackward0");
+    y.sum().backward().unwrap();
+    assert_close(&grad_of(&x).unwrap(), &[1.0, 0.75]);
+    assert_close(&grad_of(&w).unwrap(), &[-1.0 / 3.0, -0.375]);
+    // y = x * 3; y.sub_(w).add_(2.0) -> AddBackward0; x.grad == [3., 3.],
+    // w.grad == [-1., -1.]
+    let (x, w) = xw();
+    let y = &x * 3.0;
+    y.sub_(&w).add_(2.0);
+    assert_eq!(y.grad_fn().unwrap().name(), "AddBackward0");
+    assert_eq!(
+        y.grad_fn().unwrap().next_functions()[0]
+            .as_ref()
+            .unwrap()
+            .name(),
+        "SubBackward0"
+    );
+    y.sum().backward().unwrap();
+    assert_eq!(grad_of(&x).unwrap(), vec![3.0, 3.0]);
+    assert_eq!(grad_of(&w).unwrap(), vec![-1.0, -1.0]);
+    // y = x * 3; y.div_(2.0) -> DivBackward0; x.grad == [1.5, 1.5]
+    let (x, _) = xw();
+    let y = &x * 3.0;
+    y.div_(2.0);
+    assert_eq!(y.grad_fn().unwrap().name(), "DivBackward0");
+    y.sum().backward().unwrap();
+    assert_eq!(grad_of(&x).unwrap(), vec![1.5, 1.5]);
+}
+
+#[test]
+fn consumers_recorded_before_the_in_place_op_see_the_old_value() {
+    // y = x * 3; z = y + 1; y.mul_(2); (z + y).sum().backward() -> x.grad == [9., 9.]
+    let (x, _) = xw();
+    let y = &x * 3.0;
+    let z = &y + 1.0;
+    let held = y.clone(); // another handle of y sees the rebase too
+    y.mul_(2.0);
+    assert_eq!(held.grad_fn().unwrap().name(), "MulBackward0");
+    (&z + &held).sum().backward().unwrap();
+    assert_eq!(grad_of(&x).unwrap(), vec![9.0, 9.0]);
+    // Two rebases in a row, and a consumer between them.
+    let (x, _) = xw();
+    let y = &x * 3.0;
+    y.mul_(2.0);
+    let z = &y * 1.0; // d/dx = 6
+    y.add_(1.0).mul_(5.0); // d/dx = 30
+    (&z + &y).sum().backward().unwrap();
+    assert_eq!(grad_of(&x).unwrap(), vec![36.0, 36.0]);
+}
+
+#[test]
+fn in_place_over_a_saved_value_fails_backward_as_in_pytorch() {
+    // y = x.exp(); y.mul_(2); y.sum().backward() -> "one of the variables needed
+    // for gradient computation has been modified by an inplace operation: ...
+    // which is output 0 of Exp"
+    let (x, _) = xw();
+    let y = x.exp();
+    y.mul_(2.0);
+    assert_eq!(y.grad_fn().unwrap().name(), "MulBackward0");
+    let err = y.sum().backward().unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::ModifiedInPlace { .. }), "{msg}");
+    assert!(
+        msg.contains("ExpBackward0") && msg.contains("mul_"),
+        "{msg}"
+    );
+    // tanh saves its output too.
+    let (x, _) = xw();
+    let y = x.tanh();
+    y.add_(1.0);
+    let msg = y.sum().backward().unwrap_err().to_string();
+    assert!(
+        msg.contains("TanhBackward0") && msg.contains("add_"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn in_place_is_refused_where_the_graph_cannot_be_rebased() {
+    // A leaf that requires grad: PyTorch raises "a leaf Variable that requires
+    // grad is being used in an in-place operation."
+    let (x, w) = xw();
+    let err = x.try_mul_(2.0).unwrap_err();
+    assert!(
+        matches!(err, Error::InPlaceOnGraph { op: "mul_", .. }),
+        "{err}"
+    );
+    // Under no_grad it is the optimizer's update.
+    no_grad(|| x.mul_(2.0));
+    assert_eq!(x.to_vec::<f64>(), vec![2.0, 4.0]);
+    // Not rebased here (PyTorch would): a view's data, and a leaf that does
+    // not require grad with an operand that does.
+    let y = &x * 1.0;
+    let v = y.reshape(&[2, 1]);
+    assert!(v.try_mul_(2.0).is_err() && y.try_mul_(2.0).is_err());
+    let c = Tensor::zeros(&[2]).to_dtype(DType::F64);
+    assert!(c.try_add_(&w).is_err());
+    // Nothing changed in the refused cases.
+    assert_eq!(y.to_vec::<f64>(), vec![2.0, 4.0]);
+}
+
+#[test]
+fn rebased_gradients_match_finite_differences() {
+    let f = |xs: &[Tensor]| {
+        let y = xs[0].sin() * 2.0;
+        y.mul_(&xs[1]).add_(&xs[0]).div_(3.0);
+        let z = xs[1].sin(); // saves its input, not its output
+        z.sub_(&xs[0]);
+        (&y * &z).sum()
+    };
+    let a = Tensor::from_vec(vec![0.3, -0.7, 1.1], &[3]).requires_grad_(true);
+    let b = Tensor::from_vec(vec![0.5, 0.2, -0.4], &[3]).requires_grad_(true);
+    autograd::gradcheck(f, &[a, b]).unwrap();
+}

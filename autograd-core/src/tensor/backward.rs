@@ -205,6 +205,7 @@ impl Op {
                 input_shape(n),
             )),
             Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, node)?.into(),
+            Rebased { .. } => unreachable!("the engine forwards a rebased node's gradient"),
         })
     }
 }

@@ -390,6 +390,15 @@ impl<'a> Pass<'a> {
                 node: out.name().to_string(),
             });
         };
+        if let Op::Rebased { old, .. } = o {
+            // A consumer recorded before an in-place op: its gradient is that
+            // of the old value, whose node moved to `old` (which `o` keeps
+            // alive for the pass: a rebased node is never freed).
+            let edge = Edge::Node(old.clone());
+            drop(op);
+            self.send(&edge, g);
+            return Ok(());
+        }
         let result = run_op(o, g, &out, needs);
         // As in PyTorch, freeing the graph frees saved tensors: an op that saved
         // none can run again.
@@ -658,6 +667,7 @@ where
     I: Tensors + ?Sized,
 {
     let (outputs, inputs) = (outputs.to_tensors(), inputs.to_tensors());
+    let inputs: Vec<Tensor> = inputs.iter().map(|t| t.current()).collect();
     let mut roots = Vec::with_capacity(outputs.len());
     for (i, y) in outputs.iter().enumerate() {
         let g = match grad_outputs.and_then(|gs| gs.get(i)) {

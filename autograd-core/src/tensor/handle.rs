@@ -18,6 +18,9 @@ pub(crate) struct Buffer {
     /// Created in inference mode: in-place ops do not bump `version`, and the
     /// data may not be saved for backward (see `crate::inference_mode`).
     inference: bool,
+    /// Shared by a view made by `reshape` and friends (never reset while the
+    /// buffer lives): in-place ops on it do not rebase the graph.
+    pub viewed: AtomicBool,
     /// Name of the last in-place op, for error messages.
     last_inplace: Mutex<&'static str>,
 }
@@ -255,6 +258,7 @@ impl BufferRef {
                     // in-place op name: a fresh buffer.
                     buf.cell = Cell::new(s);
                     buf.inference = inference;
+                    *buf.viewed.get_mut() = false;
                     b
                 }
                 None => unreachable!("pooled buffers are unique"),
@@ -263,6 +267,7 @@ impl BufferRef {
                 cell: Cell::new(s),
                 version: AtomicU32::new(0),
                 inference,
+                viewed: AtomicBool::new(false),
                 last_inplace: Mutex::new(""),
             }),
         };
@@ -324,6 +329,9 @@ pub(crate) struct TensorInner {
     pub retains_grad: AtomicBool,
     /// Whether `hooks` is non-empty, so that backward takes its lock only then.
     pub has_hooks: AtomicBool,
+    /// Whether an in-place op rebased this non-leaf: its node's op is then
+    /// `Op::Rebased`, which says where the tensor's handles lead now.
+    pub rebased: AtomicBool,
     pub grad: Mutex<Option<Tensor>>,
     pub hooks: Mutex<Vec<(u64, Hook)>>,
     /// The node that produced this tensor (`grad_fn`); `None` for leaves.
@@ -383,6 +391,7 @@ pub(crate) fn clear_block(t: &mut TensorInner) -> (Option<Tensor>, Vec<(u64, Hoo
     let hooks = std::mem::take(t.hooks.get_mut().unwrap_or_else(PoisonError::into_inner));
     *t.retains_grad.get_mut() = false;
     *t.has_hooks.get_mut() = false;
+    *t.rebased.get_mut() = false;
     if let Some(node) = t.node.as_mut() {
         // A custom function's name is the only thing a dismantled node can
         // still own: after this it owns nothing (see `Tensor::from_parts`).
@@ -455,6 +464,7 @@ impl Tensor {
                 requires_grad: AtomicBool::new(node.is_some()),
                 retains_grad: AtomicBool::new(false),
                 has_hooks: AtomicBool::new(false),
+                rebased: AtomicBool::new(false),
                 grad: Mutex::new(None),
                 hooks: Mutex::new(Vec::new()),
                 node,
@@ -710,10 +720,19 @@ impl Tensor {
         self.inner.meta.node.is_none()
     }
 
+    /// Whether the data is shared with a view (`reshape`, `view`, `squeeze`,
+    /// `unsqueeze`, `flatten`): in-place ops then do not rebase the graph.
+    pub(crate) fn has_views(&self) -> bool {
+        self.inner.buffer.viewed.load(Ordering::Relaxed)
+    }
+
     /// The accumulated gradient: `None` until a backward reaches this tensor,
     /// always `None` for non-leaves unless [`Tensor::retain_grad`] was called
     /// (`t.grad`).
     pub fn grad(&self) -> Option<Tensor> {
+        if self.inner.meta.rebased.load(Ordering::Acquire) {
+            return lock(&self.current_block().grad).clone();
+        }
         lock(&self.inner.meta.grad).clone()
     }
 

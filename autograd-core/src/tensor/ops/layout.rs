@@ -17,6 +17,10 @@ impl Tensor {
         if shape == self.shape() && kind == ViewKind::Reshape {
             return self.clone();
         }
+        self.inner
+            .buffer
+            .viewed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         Tensor::record_buffer(self.inner.buffer.clone(), shape, &[self], |_| Op::View {
             kind,
         })
