@@ -133,7 +133,7 @@ fn a_checkpoint_replays_random_draws_and_is_refused_after_an_in_place_change() {
     let x = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).requires_grad_(true);
     let y = checkpoint(
         |t| &t[0] * Tensor::rand(&[3]).to_dtype(DType::F64),
-        &[x.clone()],
+        std::slice::from_ref(&x),
     );
     let noise = y.to_vec::<f64>();
     Tensor::rand(&[5]); // the generator moves on before backward
@@ -144,7 +144,7 @@ fn a_checkpoint_replays_random_draws_and_is_refused_after_an_in_place_change() {
     }
     // The saved inputs are version-checked like any saved tensor.
     let h = &x * 2.0;
-    let y = checkpoint(|t| t[0].exp(), &[h.clone()]);
+    let y = checkpoint(|t| t[0].exp(), std::slice::from_ref(&h));
     no_grad(|| h.add_(1.0));
     let err = y.sum().backward().unwrap_err().to_string();
     assert!(err.contains("CheckpointFunctionBackward"), "{err}");
