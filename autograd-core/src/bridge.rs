@@ -27,12 +27,14 @@ pub trait TensorValue: Sized {
     /// [`TensorValue::accepts`].
     fn from_data(data: &[f64]) -> Self;
     /// Whether a tensor of `shape` holds this value.
+    #[track_caller]
     fn accepts(shape: &[usize]) -> bool {
         shape == Self::tensor_shape()
     }
 
     /// Reads the value from `t`, or says which parameter of which function does
     /// not fit.
+    #[track_caller]
     fn from_tensor(
         t: &Tensor,
         function: &'static str,
@@ -58,18 +60,23 @@ pub trait TensorValue: Sized {
 macro_rules! scalar_value {
     ($t:ty, $d:expr) => {
         impl TensorValue for $t {
+            #[track_caller]
             fn tensor_shape() -> Vec<usize> {
                 Vec::new()
             }
+            #[track_caller]
             fn dtype() -> DType {
                 $d
             }
+            #[track_caller]
             fn to_tensor(&self) -> Tensor {
                 Tensor::scalar(*self)
             }
+            #[track_caller]
             fn from_data(data: &[f64]) -> Self {
                 data[0] as $t
             }
+            #[track_caller]
             fn accepts(shape: &[usize]) -> bool {
                 shape.iter().product::<usize>() == 1
             }
@@ -83,6 +90,7 @@ impl<T, const R: usize, const C: usize> TensorValue for SMatrix<T, R, C>
 where
     T: Real + Element + TensorValue,
 {
+    #[track_caller]
     fn tensor_shape() -> Vec<usize> {
         if C == 1 {
             vec![R]
@@ -90,16 +98,20 @@ where
             vec![R, C]
         }
     }
+    #[track_caller]
     fn dtype() -> DType {
         T::dtype()
     }
+    #[track_caller]
     fn to_tensor(&self) -> Tensor {
         let row_major: Vec<T> = self.transpose().iter().copied().collect();
         Tensor::from_vec(row_major, &Self::tensor_shape())
     }
+    #[track_caller]
     fn from_data(data: &[f64]) -> Self {
         Self::from_fn(|i, j| T::from_data(&data[i * C + j..]))
     }
+    #[track_caller]
     fn accepts(shape: &[usize]) -> bool {
         shape == [R, C] || (C == 1 && shape == [R])
     }
@@ -120,13 +132,16 @@ pub trait StaticKernel: Send + Sync + 'static {
 struct Kernel<K>(PhantomData<fn() -> K>);
 
 impl<K: StaticKernel> Function for Kernel<K> {
+    #[track_caller]
     fn name(&self) -> Cow<'static, str> {
         Cow::Owned(format!("{}Backward", K::NAME))
     }
+    #[track_caller]
     fn forward(&self, ctx: &mut FunctionCtx, inputs: &[Tensor]) -> Result<Tensor, Error> {
         ctx.save_for_backward(inputs);
         K::forward(inputs)
     }
+    #[track_caller]
     fn backward(
         &self,
         ctx: &FunctionCtx,
@@ -137,6 +152,7 @@ impl<K: StaticKernel> Function for Kernel<K> {
 }
 
 /// Runs kernel `K` as one node of the graph over `inputs`.
+#[track_caller]
 pub fn apply_kernel<K: StaticKernel>(inputs: &[&Tensor]) -> Result<Tensor, Error> {
     let owned: Vec<Tensor> = inputs.iter().map(|t| (*t).clone()).collect();
     Kernel::<K>(PhantomData).try_apply(&owned[..])

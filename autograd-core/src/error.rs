@@ -132,6 +132,25 @@ pub enum Error {
         node: String,
     },
 
+    /// Under `detect_anomaly`, a node's backward returned a NaN (PyTorch's
+    /// message, with where the forward op was recorded).
+    #[error(
+        "Function '{node}' returned nan values in its {output}th output; {}",
+        match recorded_at {
+            Some(at) => format!("the forward op was recorded at {at}"),
+            None => "the forward op was recorded outside detect_anomaly, so its location is unknown".to_string(),
+        }
+    )]
+    AnomalyNan {
+        /// Name of the node, e.g. `"DivBackward0"`.
+        node: String,
+        /// Index of the input whose gradient holds the NaN.
+        output: usize,
+        /// `file:line:column` of the op's call, if it was recorded under
+        /// `detect_anomaly`.
+        recorded_at: Option<String>,
+    },
+
     /// A tensor saved for backward was modified in place afterwards.
     #[error(
         "one of the variables needed for gradient computation has been modified by an inplace \
@@ -158,6 +177,23 @@ pub enum Error {
     )]
     InPlaceOnGraph {
         /// The in-place op.
+        op: &'static str,
+        /// Shape of the tensor.
+        shape: Vec<usize>,
+    },
+
+    /// An inference tensor (created in `inference_mode`) used outside inference
+    /// mode where autograd would need it: updated in place, set to require
+    /// grad, or saved for backward.
+    #[error(
+        "{op}: a tensor of shape {shape:?} was created in inference_mode: inference tensors \
+         cannot be updated in place, require grad or be saved for backward outside \
+         inference_mode; make a normal copy with deep_clone() outside it, or use no_grad \
+         instead of inference_mode"
+    )]
+    InferenceTensor {
+        /// The op that needed the tensor (`"add_"`, `"requires_grad_"`, or the
+        /// node that would save it, e.g. `"MulBackward0"`).
         op: &'static str,
         /// Shape of the tensor.
         shape: Vec<usize>,

@@ -205,6 +205,7 @@ impl Op {
                 input_shape(n),
             )),
             Custom { f, ctx } => super::custom::run_backward(&**f, ctx, g, node)?.into(),
+            Rebased { .. } => unreachable!("the engine forwards a rebased node's gradient"),
         })
     }
 }
@@ -375,6 +376,16 @@ impl Op {
 pub(crate) enum Grads {
     Inline([Option<Tensor>; 2], u8),
     Heap(Vec<Option<Tensor>>),
+}
+
+impl Grads {
+    /// The gradients, one per input.
+    pub fn as_slice(&self) -> &[Option<Tensor>] {
+        match self {
+            Grads::Inline(g, n) => &g[..*n as usize],
+            Grads::Heap(v) => v,
+        }
+    }
 }
 
 impl From<Vec<Option<Tensor>>> for Grads {

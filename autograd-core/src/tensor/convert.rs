@@ -13,12 +13,14 @@ use nalgebra::{DMatrix, DVector, SMatrix, Scalar};
 impl Tensor {
     /// A copy with fresh storage, in the graph (`t.clone()` in PyTorch, whose
     /// backward is `CloneBackward0`). `Tensor::clone` copies the handle instead.
+    #[track_caller]
     pub fn deep_clone(&self) -> Tensor {
         self.unary(|v| v, |_| Op::Clone)
     }
 
     /// The same data in dtype `dtype` (`t.to(dtype)`, `ToCopyBackward0`).
     /// Returns this tensor when it already has that dtype.
+    #[track_caller]
     pub fn to_dtype(&self, dtype: DType) -> Tensor {
         if dtype == self.dtype() {
             return self.clone();
@@ -29,11 +31,13 @@ impl Tensor {
     }
 
     /// A `(rows, cols)` tensor holding the matrix.
+    #[track_caller]
     pub fn from_dmatrix<T: Element + Scalar>(m: &DMatrix<T>) -> Tensor {
         Tensor::from_vec(m.transpose().as_slice().to_vec(), &[m.nrows(), m.ncols()])
     }
 
     /// A `(rows, cols)` tensor holding the matrix.
+    #[track_caller]
     pub fn from_smatrix<T: Element + Scalar, const R: usize, const C: usize>(
         m: &SMatrix<T, R, C>,
     ) -> Tensor {
@@ -41,10 +45,12 @@ impl Tensor {
     }
 
     /// A rank-1 tensor holding the vector.
+    #[track_caller]
     pub fn from_dvector<T: Element + Scalar>(v: &DVector<T>) -> Tensor {
         Tensor::from_vec(v.as_slice().to_vec(), &[v.len()])
     }
 
+    #[track_caller]
     fn matrix_dims(&self, op: &'static str) -> Result<(usize, usize)> {
         match *self.shape() {
             [r, c] => Ok((r, c)),
@@ -61,6 +67,7 @@ impl Tensor {
     ///
     /// # Errors
     /// If the rank is not 1 or 2.
+    #[track_caller]
     pub fn to_dmatrix<T: Element + Scalar>(&self) -> Result<DMatrix<T>> {
         let (r, c) = self.matrix_dims("to_dmatrix")?;
         Ok(DMatrix::from_row_slice(r, c, &self.to_vec::<T>()))
@@ -70,6 +77,7 @@ impl Tensor {
     ///
     /// # Errors
     /// If the shape is not `(R, C)` (or `(R)` for `C == 1`).
+    #[track_caller]
     pub fn to_smatrix<T: Element + Scalar, const R: usize, const C: usize>(
         &self,
     ) -> Result<SMatrix<T, R, C>> {
@@ -86,12 +94,14 @@ impl Tensor {
 }
 
 impl<T: Element + Scalar> From<&DMatrix<T>> for Tensor {
+    #[track_caller]
     fn from(m: &DMatrix<T>) -> Tensor {
         Tensor::from_dmatrix(m)
     }
 }
 
 impl<T: Element + Scalar, const R: usize, const C: usize> From<&SMatrix<T, R, C>> for Tensor {
+    #[track_caller]
     fn from(m: &SMatrix<T, R, C>) -> Tensor {
         Tensor::from_smatrix(m)
     }

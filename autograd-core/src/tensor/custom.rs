@@ -41,6 +41,7 @@ use std::sync::{Arc, Mutex};
 pub trait Function: Send + Sync + 'static {
     /// The node name `grad_fn().name()` shows; by default the type's name followed
     /// by `Backward`, as PyTorch names custom nodes.
+    #[track_caller]
     fn name(&self) -> Cow<'static, str> {
         let full = std::any::type_name::<Self>();
         let short = full.rsplit("::").next().unwrap_or(full);
@@ -67,6 +68,7 @@ pub trait Function: Send + Sync + 'static {
     }
 
     /// Fallible [`Function::apply`].
+    #[track_caller]
     fn try_apply<I: Tensors + ?Sized>(self, inputs: &I) -> Result<Tensor>
     where
         Self: Sized,
@@ -113,6 +115,7 @@ enum Slot {
 }
 
 impl Slot {
+    #[track_caller]
     fn unpack(&self, node: &Arc<TensorInner>) -> Result<Tensor> {
         match self {
             Slot::Tensor(s) => Ok(s.get(node)?.clone()),
@@ -124,6 +127,7 @@ impl Slot {
 impl FunctionCtx {
     /// Keeps tensors for backward (`ctx.save_for_backward(*tensors)`). Modifying
     /// one in place before backward makes backward fail.
+    #[track_caller]
     pub fn save_for_backward<T: Tensors + ?Sized>(&mut self, tensors: &T) {
         let saved = tensors.to_tensors();
         self.saved
@@ -132,6 +136,7 @@ impl FunctionCtx {
 
     /// The tensors kept by [`FunctionCtx::save_for_backward`], in order
     /// (`ctx.saved_tensors`).
+    #[track_caller]
     pub fn saved_tensors(&self) -> Vec<Tensor> {
         if let Some(t) = lock(&self.unpacked).as_ref() {
             return t.clone();
@@ -144,6 +149,7 @@ impl FunctionCtx {
     }
 
     /// Saved tensors that are the output become data-only slots.
+    #[track_caller]
     fn mark_output(&mut self, out: &Tensor) {
         for slot in &mut self.saved {
             if let Slot::Tensor(s) = slot {
@@ -157,12 +163,14 @@ impl FunctionCtx {
     }
 
     /// Whether input `i` requires grad (`ctx.needs_input_grad[i]`).
+    #[track_caller]
     pub fn needs_input_grad(&self, i: usize) -> bool {
         self.needs_input_grad.get(i).copied().unwrap_or(false)
     }
 }
 
 /// Checks the saved tensors, runs the user's backward and validates its answer.
+#[track_caller]
 pub(crate) fn run_backward(
     f: &dyn Function,
     ctx: &FunctionCtx,

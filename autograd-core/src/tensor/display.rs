@@ -13,7 +13,7 @@
 //! entry to the widest; rows wrap at 80 columns; a tensor of more than 1000
 //! entries prints the first and last three along each dimension around `...`.
 
-use super::dtype::DType;
+use super::dtype::{get_default_dtype, DType};
 use super::handle::Tensor;
 use std::fmt;
 
@@ -252,8 +252,9 @@ impl fmt::Display for Tensor {
             };
             tensor_str(&data, &shape, indent, summarize, &formatter)
         };
-        if self.dtype() == DType::F64 {
-            suffixes.push("dtype=torch.float64".into());
+        // PyTorch names the dtype only when it is not the default one.
+        if self.dtype() != get_default_dtype() {
+            suffixes.push(format!("dtype=torch.{}", self.dtype().name()));
         }
         match self.grad_fn() {
             Some(n) => suffixes.push(format!("grad_fn=<{}>", n.name())),

@@ -8,8 +8,12 @@
 
 use std::any::Any;
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// The element type of a tensor (PyTorch's `torch.float32` / `torch.float64`).
+///
+/// `DType::default()` is `F32`, the type's own default; the dtype constructors
+/// create is [`get_default_dtype`], which [`set_default_dtype`] changes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum DType {
     /// 32-bit IEEE float, the default (`torch.float32`).
@@ -50,6 +54,49 @@ impl DType {
 impl fmt::Display for DType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// The process-wide default dtype, as a `DType` discriminant (0: `F32`).
+static DEFAULT_DTYPE: AtomicU8 = AtomicU8::new(0);
+
+/// Sets the dtype that constructors without a dtype argument create
+/// (`Tensor::zeros`, `ones`, `rand`, `randn`, `arange`, `eye`) and so the
+/// parameters of `nn` modules (PyTorch's `torch.set_default_dtype`). `F32` at
+/// start.
+///
+/// The setting is global to the process, as PyTorch's is: threads share it, so
+/// set it once at start-up rather than around a block. Constructors that are
+/// given their data keep its element type (`Tensor::from_vec` of `f64`s is
+/// `F64` whatever the default), and printing names a dtype only when it differs
+/// from the default, as PyTorch does.
+///
+/// ```
+/// # use autograd_core::*;
+/// assert_eq!(get_default_dtype(), DType::F32);
+/// set_default_dtype(DType::F64);
+/// assert_eq!(Tensor::zeros(&[2]).dtype(), DType::F64);
+/// assert_eq!(format!("{}", Tensor::ones(&[2])), "tensor([1., 1.])");
+/// assert_eq!(
+///     format!("{}", Tensor::ones(&[2]).to_dtype(DType::F32)),
+///     "tensor([1., 1.], dtype=torch.float32)"
+/// );
+/// set_default_dtype(DType::F32);
+/// ```
+pub fn set_default_dtype(dtype: DType) {
+    let v = match dtype {
+        DType::F32 => 0,
+        DType::F64 => 1,
+    };
+    DEFAULT_DTYPE.store(v, Ordering::Relaxed);
+}
+
+/// The dtype set by [`set_default_dtype`] (PyTorch's
+/// `torch.get_default_dtype()`): `F32` unless it was changed.
+pub fn get_default_dtype() -> DType {
+    match DEFAULT_DTYPE.load(Ordering::Relaxed) {
+        0 => DType::F32,
+        _ => DType::F64,
     }
 }
 

@@ -208,7 +208,7 @@ impl std::ops::Deref for NodeRef {
 
 /// A node waiting in the heap, highest first.
 struct Ready {
-    height: u64,
+    height: u32,
     node: NodeRef,
     grad: Pending,
 }
@@ -239,6 +239,9 @@ const FEW_LEAVES: usize = 16;
 struct Pass<'a> {
     sink: Sink<'a>,
     retain: bool,
+    /// `detect_anomaly` was on when the pass started: every node's gradients
+    /// are checked for NaN.
+    anomaly: bool,
     /// A node with a single consumer that has just received its gradient: it
     /// can run at once (nothing else will send to it), without going through
     /// the heap. A chain of ops runs entirely through this slot.
@@ -261,6 +264,7 @@ impl<'a> Pass<'a> {
         Pass {
             sink,
             retain,
+            anomaly: super::anomaly::is_anomaly_enabled(),
             next: None,
             ready: BinaryHeap::new(),
             sums: Vec::new(),
@@ -386,6 +390,15 @@ impl<'a> Pass<'a> {
                 node: out.name().to_string(),
             });
         };
+        if let Op::Rebased { old, .. } = o {
+            // A consumer recorded before an in-place op: its gradient is that
+            // of the old value, whose node moved to `old` (which `o` keeps
+            // alive for the pass: a rebased node is never freed).
+            let edge = Edge::Node(old.clone());
+            drop(op);
+            self.send(&edge, g);
+            return Ok(());
+        }
         let result = run_op(o, g, &out, needs);
         // As in PyTorch, freeing the graph frees saved tensors: an op that saved
         // none can run again.
@@ -396,7 +409,11 @@ impl<'a> Pass<'a> {
         };
         drop(op);
         drop(freed);
-        match result? {
+        let result = result?;
+        if self.anomaly {
+            check_nan(&result, &out)?;
+        }
+        match result {
             Out::Scalars(grads) => {
                 for (edge, gi) in node.edges.iter().zip(grads) {
                     if let Some(gi) = gi {
@@ -473,6 +490,28 @@ impl<'a> Pass<'a> {
 enum Out {
     Scalars(ScalarGrads),
     Tensors(Grads),
+}
+
+/// Anomaly mode: the error of the first gradient in `out` (of node `node`)
+/// holding a NaN, naming the node and where it was recorded.
+#[cold]
+fn check_nan(out: &Out, node: &TensorInner) -> Result<()> {
+    let first = match out {
+        Out::Scalars(grads) => grads.iter().position(|g| g.is_some_and(|g| g.v.is_nan())),
+        Out::Tensors(grads) => grads.as_slice().iter().position(|g| {
+            g.as_ref()
+                .is_some_and(|g| g.to_vec::<f64>().iter().any(|v| v.is_nan()))
+        }),
+    };
+    let Some(output) = first else {
+        return Ok(());
+    };
+    let site = node.node().site;
+    Err(Error::AnomalyNan {
+        node: node.name().to_string(),
+        output,
+        recorded_at: super::anomaly::location(site).map(|l| l.to_string()),
+    })
 }
 
 /// Runs the backward of `op` on `g`: by values when `g` has one element and no
@@ -628,6 +667,7 @@ where
     I: Tensors + ?Sized,
 {
     let (outputs, inputs) = (outputs.to_tensors(), inputs.to_tensors());
+    let inputs: Vec<Tensor> = inputs.iter().map(|t| t.current()).collect();
     let mut roots = Vec::with_capacity(outputs.len());
     for (i, y) in outputs.iter().enumerate() {
         let g = match grad_outputs.and_then(|gs| gs.get(i)) {

@@ -33,6 +33,9 @@ pub(crate) enum Edge {
 impl Edge {
     pub fn of(t: &Tensor) -> Edge {
         if t.inner.meta.node.is_some() {
+            if t.inner.meta.rebased.load(Ordering::Acquire) {
+                return Edge::Node(t.current_block());
+            }
             Edge::Node(t.inner.meta.clone())
         } else if t.requires_grad() {
             Edge::Leaf(t.clone())
@@ -55,7 +58,7 @@ impl Edge {
     }
 
     /// The topological height of the node this edge leads to (0 for leaves).
-    fn height(&self) -> u64 {
+    fn height(&self) -> u32 {
         match self {
             Edge::Node(n) => n.node().height,
             Edge::None | Edge::Leaf(_) => 0,
@@ -100,10 +103,14 @@ impl Edges {
 /// block holds it.
 pub(crate) struct NodeData {
     pub name: Cow<'static, str>,
-    /// One more than the largest height of the node's inputs (leaves are 0):
+    /// Two more than the largest height of the node's inputs (leaves are 0):
     /// every input is lower than its consumers, so decreasing height is a
     /// topological order of any graph, with no global counter to share.
-    pub height: u64,
+    /// (32 bits: a graph of 2^32 nodes would not fit in memory.)
+    pub height: u32,
+    /// Where the op was recorded, as a [`super::anomaly::site`] number, while
+    /// anomaly detection was on; 0 otherwise.
+    pub site: u32,
     /// `None` once backward freed it.
     pub op: Mutex<Option<Op>>,
     pub edges: Edges,
@@ -184,6 +191,7 @@ impl Tensor {
     /// The result of an op: a leaf when nothing is recorded (grad mode off or no
     /// input requires grad), otherwise a tensor whose `grad_fn` is a new node
     /// holding `op(..)` and one edge per input.
+    #[track_caller]
     pub(crate) fn record(
         s: Storage,
         shape: &[usize],
@@ -195,6 +203,7 @@ impl Tensor {
     }
 
     /// [`Tensor::record`] for an output that shares an existing buffer (views).
+    #[track_caller]
     pub(crate) fn record_buffer(
         buffer: BufferRef,
         shape: &[usize],
@@ -207,6 +216,7 @@ impl Tensor {
 
     /// [`Tensor::record_buffer`] with the buffer's dtype already known, which
     /// spares a read lock.
+    #[track_caller]
     fn record_typed(
         buffer: BufferRef,
         dtype: DType,
@@ -219,10 +229,18 @@ impl Tensor {
         }
         let op = op(&OutRef { buffer: &buffer });
         let edges = Edges::of(inputs);
-        let height = 1 + edges.iter().map(Edge::height).max().unwrap_or(0);
+        // Steps of 2 leave room below each node for the one an in-place op
+        // moves its op to (`Tensor::split_node`).
+        let height = 2 + edges.iter().map(Edge::height).max().unwrap_or(0);
+        let site = if super::anomaly::is_anomaly_enabled() {
+            super::anomaly::site(std::panic::Location::caller())
+        } else {
+            0
+        };
         let node = NodeData {
             name: op.name(),
             height,
+            site,
             op: Mutex::new(Some(op)),
             edges,
         };
@@ -231,7 +249,8 @@ impl Tensor {
 
     /// The node that produced this tensor, `None` for leaves (`t.grad_fn`).
     pub fn grad_fn(&self) -> Option<Node> {
-        let meta = &self.inner.meta;
+        let this = self.current();
+        let meta = &this.inner.meta;
         meta.node
             .is_some()
             .then(|| Node(NodeKind::Op(meta.clone())))
@@ -240,14 +259,109 @@ impl Tensor {
     /// Keeps the gradient of this non-leaf tensor in [`Tensor::grad`] after
     /// backward (`t.retain_grad()`); a no-op on leaves.
     pub fn retain_grad(&self) {
-        if self.inner.meta.node.is_some() {
-            self.inner.meta.retains_grad.store(true, Ordering::Relaxed);
+        let this = self.current();
+        if this.inner.meta.node.is_some() {
+            this.inner.meta.retains_grad.store(true, Ordering::Relaxed);
         }
     }
 
     /// Whether [`Tensor::retain_grad`] was called on this non-leaf.
     pub fn retains_grad(&self) -> bool {
-        self.inner.meta.retains_grad.load(Ordering::Relaxed)
+        self.current()
+            .inner
+            .meta
+            .retains_grad
+            .load(Ordering::Relaxed)
+    }
+
+    /// The block this handle's tensor lives in now: its own, or the one of the
+    /// latest in-place op that rebased it.
+    #[cold]
+    pub(crate) fn current_block(&self) -> Arc<TensorInner> {
+        let mut b = self.inner.meta.clone();
+        while b.rebased.load(Ordering::Acquire) {
+            let next = match &*lock(&b.node().op) {
+                Some(Op::Rebased { current, .. }) => current.clone(),
+                _ => unreachable!("a rebased node holds Op::Rebased"),
+            };
+            b = next;
+        }
+        b
+    }
+
+    /// This tensor as it is now: the handle itself, or one of the block an
+    /// in-place op rebased it to (same data).
+    #[inline]
+    pub(crate) fn current(&self) -> Tensor {
+        if self.inner.meta.rebased.load(Ordering::Acquire) {
+            Tensor::from_handle(self.current_block(), self.inner.buffer.clone())
+        } else {
+            self.clone()
+        }
+    }
+
+    /// For an in-place op on this non-leaf (its current block, `B`): moves
+    /// `B`'s op into a new block just below it, with the same name, inputs and
+    /// place, and returns that block, the old value's node. `B` itself still
+    /// has to be given [`Op::Rebased`] (see [`Tensor::finish_rebase`]).
+    pub(crate) fn split_node(block: &Arc<TensorInner>) -> Arc<TensorInner> {
+        let node = block.node();
+        let op = lock(&node.op).take();
+        let edges: Vec<Edge> = node
+            .edges
+            .iter()
+            .map(|e| match e {
+                Edge::None => Edge::None,
+                Edge::Node(n) => Edge::Node(n.clone()),
+                Edge::Leaf(t) => Edge::Leaf(t.clone()),
+            })
+            .collect();
+        let edges = match edges.len() {
+            1 | 2 => {
+                let mut it = edges.into_iter();
+                let n = it.len() as u8;
+                let a = it.next().unwrap_or(Edge::None);
+                let b = it.next().unwrap_or(Edge::None);
+                Edges::Inline([a, b], n)
+            }
+            _ => Edges::Heap(edges),
+        };
+        let old = NodeData {
+            name: node.name.clone(),
+            height: node.height - 1,
+            site: node.site,
+            op: Mutex::new(op),
+            edges,
+        };
+        Arc::new(TensorInner {
+            shape: block.shape.clone(),
+            dtype: block.dtype,
+            requires_grad: std::sync::atomic::AtomicBool::new(true),
+            retains_grad: std::sync::atomic::AtomicBool::new(false),
+            has_hooks: std::sync::atomic::AtomicBool::new(false),
+            rebased: std::sync::atomic::AtomicBool::new(false),
+            grad: Mutex::new(None),
+            hooks: Mutex::new(Vec::new()),
+            node: Some(old),
+        })
+    }
+
+    /// Completes a rebase of `block` (split by [`Tensor::split_node`] into
+    /// `old`): its handles now lead to `current`, and `root` (the handle's own
+    /// block, when the tensor had been rebased before) straight there too.
+    pub(crate) fn finish_rebase(
+        root: &Arc<TensorInner>,
+        block: &Arc<TensorInner>,
+        old: Arc<TensorInner>,
+        current: Arc<TensorInner>,
+    ) {
+        if !Arc::ptr_eq(root, block) {
+            if let Some(Op::Rebased { current: c, .. }) = lock(&root.node().op).as_mut() {
+                *c = current.clone();
+            }
+        }
+        *lock(&block.node().op) = Some(Op::Rebased { old, current });
+        block.rebased.store(true, Ordering::Release);
     }
 
     /// Registers `hook`, called with the gradient of this tensor each time one is
@@ -268,16 +382,18 @@ impl Tensor {
     where
         F: Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static,
     {
+        let this = self.current();
+        let this = &this;
         if !self.requires_grad() {
             return Err(Error::InvalidArgument {
                 op: "register_hook",
-                shape: self.shape().to_vec(),
+                shape: this.shape().to_vec(),
                 reason: "cannot register a hook on a tensor that does not require grad".into(),
             });
         }
         static IDS: AtomicU64 = AtomicU64::new(0);
         let id = IDS.fetch_add(1, Ordering::Relaxed);
-        let meta = &self.inner.meta;
+        let meta = &this.inner.meta;
         lock(&meta.hooks).push((id, Arc::new(hook)));
         meta.has_hooks.store(true, Ordering::Release);
         Ok(HookHandle {

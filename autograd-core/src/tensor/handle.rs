@@ -1,6 +1,6 @@
 //! The `Tensor` handle: shared data buffer, shape, and autograd metadata.
 
-use super::dtype::{DType, Data, Element, Storage};
+use super::dtype::{get_default_dtype, DType, Data, Element, Storage};
 use super::graph::{Hook, NodeData};
 use super::scalar::ScalarGrad;
 use super::shape::{numel, Shape};
@@ -15,6 +15,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 pub(crate) struct Buffer {
     cell: Cell,
     version: AtomicU32,
+    /// Created in inference mode: in-place ops do not bump `version`, and the
+    /// data may not be saved for backward (see `crate::inference_mode`).
+    inference: bool,
+    /// Shared by a view made by `reshape` and friends (never reset while the
+    /// buffer lives): in-place ops on it do not rebase the graph.
+    pub viewed: AtomicBool,
     /// Name of the last in-place op, for error messages.
     last_inplace: Mutex<&'static str>,
 }
@@ -113,6 +119,21 @@ impl Buffer {
         self.version.load(Ordering::Acquire)
     }
 
+    /// Whether the buffer was created in inference mode.
+    #[inline]
+    pub fn is_inference(&self) -> bool {
+        self.inference
+    }
+
+    /// Bumps the version after an in-place op, except for inference buffers.
+    #[inline]
+    fn bump(&self, op: &'static str) {
+        *lock(&self.last_inplace) = op;
+        if !self.inference {
+            self.version.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
     pub fn last_inplace(&self) -> &'static str {
         *lock(&self.last_inplace)
     }
@@ -197,8 +218,7 @@ impl Buffer {
             }
             Cell::Many(l) => *l.write().unwrap_or_else(PoisonError::into_inner) = s,
         }
-        *lock(&self.last_inplace) = op;
-        self.version.fetch_add(1, Ordering::AcqRel);
+        self.bump(op);
     }
 
     /// Runs `f` on the data under the write lock (the same length and dtype
@@ -216,8 +236,7 @@ impl Buffer {
             }
             Cell::Many(l) => f(&mut l.write().unwrap_or_else(PoisonError::into_inner)),
         };
-        *lock(&self.last_inplace) = op;
-        self.version.fetch_add(1, Ordering::AcqRel);
+        self.bump(op);
         r
     }
 }
@@ -231,12 +250,15 @@ impl BufferRef {
     /// A reference to a new buffer holding `s`, from this thread's pool when
     /// it has one.
     pub fn new(s: Storage) -> BufferRef {
+        let inference = super::grad_mode::is_inference_mode_enabled();
         let buffer = match take(&BUFFERS) {
             Some(mut b) => match unique_mut(&mut b) {
                 Some(buf) => {
                     // `BufferRef::drop` left a one-element cell, version 0 and no
                     // in-place op name: a fresh buffer.
                     buf.cell = Cell::new(s);
+                    buf.inference = inference;
+                    *buf.viewed.get_mut() = false;
                     b
                 }
                 None => unreachable!("pooled buffers are unique"),
@@ -244,6 +266,8 @@ impl BufferRef {
             None => Arc::new(Buffer {
                 cell: Cell::new(s),
                 version: AtomicU32::new(0),
+                inference,
+                viewed: AtomicBool::new(false),
                 last_inplace: Mutex::new(""),
             }),
         };
@@ -305,6 +329,9 @@ pub(crate) struct TensorInner {
     pub retains_grad: AtomicBool,
     /// Whether `hooks` is non-empty, so that backward takes its lock only then.
     pub has_hooks: AtomicBool,
+    /// Whether an in-place op rebased this non-leaf: its node's op is then
+    /// `Op::Rebased`, which says where the tensor's handles lead now.
+    pub rebased: AtomicBool,
     pub grad: Mutex<Option<Tensor>>,
     pub hooks: Mutex<Vec<(u64, Hook)>>,
     /// The node that produced this tensor (`grad_fn`); `None` for leaves.
@@ -364,6 +391,7 @@ pub(crate) fn clear_block(t: &mut TensorInner) -> (Option<Tensor>, Vec<(u64, Hoo
     let hooks = std::mem::take(t.hooks.get_mut().unwrap_or_else(PoisonError::into_inner));
     *t.retains_grad.get_mut() = false;
     *t.has_hooks.get_mut() = false;
+    *t.rebased.get_mut() = false;
     if let Some(node) = t.node.as_mut() {
         // A custom function's name is the only thing a dismantled node can
         // still own: after this it owns nothing (see `Tensor::from_parts`).
@@ -458,6 +486,7 @@ impl Tensor {
                 requires_grad: AtomicBool::new(node.is_some()),
                 retains_grad: AtomicBool::new(false),
                 has_hooks: AtomicBool::new(false),
+                rebased: AtomicBool::new(false),
                 grad: Mutex::new(None),
                 hooks: Mutex::new(Vec::new()),
                 node,
@@ -557,14 +586,15 @@ impl Tensor {
         Tensor::from_storage(Storage::full(numel(shape), value, dtype), shape)
     }
 
-    /// `f32` zeros (`torch.zeros(shape)`).
+    /// Zeros of the default dtype, `f32` unless [`crate::set_default_dtype`]
+    /// changed it (`torch.zeros(shape)`).
     pub fn zeros(shape: &[usize]) -> Tensor {
-        Tensor::full(shape, 0.0, DType::F32)
+        Tensor::full(shape, 0.0, get_default_dtype())
     }
 
-    /// `f32` ones (`torch.ones(shape)`).
+    /// Ones of the default dtype (`torch.ones(shape)`).
     pub fn ones(shape: &[usize]) -> Tensor {
-        Tensor::full(shape, 1.0, DType::F32)
+        Tensor::full(shape, 1.0, get_default_dtype())
     }
 
     /// Zeros of this tensor's shape and dtype (`torch.zeros_like`).
@@ -577,31 +607,32 @@ impl Tensor {
         Tensor::full(self.shape(), 1.0, self.dtype())
     }
 
-    /// `f32` samples of the standard normal distribution (`torch.randn`), drawn
-    /// from the generator seeded by [`crate::manual_seed`].
+    /// Samples of the standard normal distribution (`torch.randn`) in the
+    /// default dtype, drawn from the generator seeded by [`crate::manual_seed`].
     pub fn randn(shape: &[usize]) -> Tensor {
-        let s = Storage::from_f64_iter(super::rng::normals(numel(shape)), DType::F32);
+        let s = Storage::from_f64_iter(super::rng::normals(numel(shape)), get_default_dtype());
         Tensor::from_storage(s, shape)
     }
 
-    /// `f32` samples uniform in `[0, 1)` (`torch.rand`).
+    /// Samples uniform in `[0, 1)` in the default dtype (`torch.rand`).
     pub fn rand(shape: &[usize]) -> Tensor {
         let it = (0..numel(shape)).map(|_| super::rng::uniform());
-        Tensor::from_storage(Storage::from_f64_iter(it, DType::F32), shape)
+        Tensor::from_storage(Storage::from_f64_iter(it, get_default_dtype()), shape)
     }
 
-    /// `0, 1, .., n - 1` as `f32` (`torch.arange(n)`).
+    /// `0, 1, .., n - 1` in the default dtype (`torch.arange(float(n))`; there
+    /// is no integer dtype).
     pub fn arange(n: usize) -> Tensor {
         Tensor::from_storage(
-            Storage::from_f64_iter((0..n).map(|i| i as f64), DType::F32),
+            Storage::from_f64_iter((0..n).map(|i| i as f64), get_default_dtype()),
             &[n],
         )
     }
 
-    /// The `n x n` identity matrix in `f32` (`torch.eye(n)`).
+    /// The `n x n` identity matrix in the default dtype (`torch.eye(n)`).
     pub fn eye(n: usize) -> Tensor {
         let it = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 });
-        Tensor::from_storage(Storage::from_f64_iter(it, DType::F32), &[n, n])
+        Tensor::from_storage(Storage::from_f64_iter(it, get_default_dtype()), &[n, n])
     }
 
     /// The dimensions (`t.shape`).
@@ -650,9 +681,29 @@ impl Tensor {
         self.data().to_vec()
     }
 
-    /// Version of the data, bumped by every in-place op (`t._version`).
+    /// Version of the data, bumped by every in-place op (`t._version`). An
+    /// inference tensor tracks none and stays at 0 (PyTorch raises instead).
     pub fn version(&self) -> u32 {
         self.inner.buffer.version()
+    }
+
+    /// Whether this tensor's data was created in [`crate::inference_mode`]
+    /// (`t.is_inference()`).
+    pub fn is_inference(&self) -> bool {
+        self.inner.buffer.is_inference()
+    }
+
+    /// The error of an inference tensor used where it may not be: outside
+    /// inference mode, for an in-place update, `requires_grad_(true)` or being
+    /// saved for backward.
+    pub(crate) fn check_not_inference(&self, op: &'static str) -> Result<()> {
+        if self.is_inference() && !super::grad_mode::is_inference_mode_enabled() {
+            return Err(Error::InferenceTensor {
+                op,
+                shape: self.shape().to_vec(),
+            });
+        }
+        Ok(())
     }
 
     /// Whether gradients are computed for this tensor (`t.requires_grad`).
@@ -677,6 +728,9 @@ impl Tensor {
                 return Err(Error::NonLeafRequiresGrad);
             }
         } else {
+            if flag {
+                self.check_not_inference("requires_grad_")?;
+            }
             self.inner.meta.requires_grad.store(flag, Ordering::Relaxed);
         }
         Ok(self.clone())
@@ -688,10 +742,19 @@ impl Tensor {
         self.inner.meta.node.is_none()
     }
 
+    /// Whether the data is shared with a view (`reshape`, `view`, `squeeze`,
+    /// `unsqueeze`, `flatten`): in-place ops then do not rebase the graph.
+    pub(crate) fn has_views(&self) -> bool {
+        self.inner.buffer.viewed.load(Ordering::Relaxed)
+    }
+
     /// The accumulated gradient: `None` until a backward reaches this tensor,
     /// always `None` for non-leaves unless [`Tensor::retain_grad`] was called
     /// (`t.grad`).
     pub fn grad(&self) -> Option<Tensor> {
+        if self.inner.meta.rebased.load(Ordering::Acquire) {
+            return lock(&self.current_block().grad).clone();
+        }
         lock(&self.inner.meta.grad).clone()
     }
 

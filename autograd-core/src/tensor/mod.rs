@@ -15,7 +15,9 @@
 //! - `engine`: `backward` and `grad`; `grad_mode`: `no_grad` and friends.
 //! - `functional`, `gradcheck`, `custom`, `dot`, `convert`, `display`.
 
+mod anomaly;
 mod backward;
+mod checkpoint;
 mod convert;
 mod custom;
 mod display;
@@ -36,16 +38,22 @@ mod saved;
 mod scalar;
 mod shape;
 
+pub use anomaly::{detect_anomaly, is_anomaly_enabled};
+pub use checkpoint::checkpoint;
 pub use custom::{Function, FunctionCtx};
 pub(crate) use dtype::Storage;
-pub use dtype::{DType, Element};
+pub use dtype::{get_default_dtype, set_default_dtype, DType, Element};
 pub use engine::{grad, BackwardOptions};
-pub use grad_mode::{enable_grad, is_grad_enabled, no_grad, set_grad_enabled};
+pub use grad_mode::{
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    set_grad_enabled,
+};
 pub use gradcheck::{gradcheck, gradcheck_with, gradgradcheck, GradcheckOptions};
 pub use graph::{HookHandle, Node};
 pub use handle::Tensor;
 pub use list::Tensors;
 pub use ops::einsum::{einsum, try_einsum};
+pub use ops::inplace::Rhs;
 pub(crate) use ops::linalg::linear;
 pub use rng::manual_seed;
 pub use shape::Dim;

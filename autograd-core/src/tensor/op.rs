@@ -308,6 +308,13 @@ pub(crate) enum Op {
         f: Arc<dyn Function>,
         ctx: Box<FunctionCtx>,
     },
+    /// The node of a tensor an in-place op rebased (`ops/inplace.rs`): its op
+    /// moved to `old`, where the gradients of consumers recorded before the
+    /// in-place op go on to; the tensor's handles now lead to `current`.
+    Rebased {
+        old: Arc<super::handle::TensorInner>,
+        current: Arc<super::handle::TensorInner>,
+    },
 }
 
 impl Op {
@@ -413,6 +420,8 @@ impl Op {
             Conv2d { .. } => "ConvolutionBackward0",
             AvgPool2d { .. } => "AvgPool2DBackward0",
             Custom { f, .. } => return f.name(),
+            // The node keeps the name it had; no handle shows it any more.
+            Rebased { old, .. } => return Cow::Owned(old.name().to_string()),
         })
     }
 
@@ -440,6 +449,8 @@ impl Op {
                 true
             }
             Logsumexp { .. } | Conv2d { .. } | Custom { .. } => true,
+            // Never freed: it routes gradients and resolves handles.
+            Rebased { .. } => false,
         }
     }
 }

@@ -43,3 +43,14 @@ pub(crate) fn normals(n: usize) -> impl Iterator<Item = f64> {
         })
         .take(n)
 }
+
+/// The generator's state, for [`set_state`] to return to (checkpointing
+/// replays a segment's draws).
+pub(crate) fn state() -> u64 {
+    STATE.load(Ordering::SeqCst)
+}
+
+/// Returns the generator to a state [`state`] read.
+pub(crate) fn set_state(s: u64) {
+    STATE.store(s, Ordering::SeqCst);
+}

@@ -19,8 +19,30 @@ pub(crate) struct Saved {
     version: u32,
 }
 
+/// An inference tensor about to be saved for backward outside inference mode:
+/// PyTorch raises, and the recording closure has no error to return, so this
+/// panics with [`Error::InferenceTensor`]'s message.
+#[cold]
+#[inline(never)]
+fn inference_saved(t: &Tensor) {
+    if let Err(e) = t.check_not_inference("save_for_backward") {
+        panic!("{e}");
+    }
+}
+
+/// Refuses to save an inference tensor outside inference mode (see
+/// [`inference_saved`]; a custom function saves inside it too). Normal
+/// tensors cost one load of the buffer's flag.
+#[inline(always)]
+fn check_savable(t: &Tensor) {
+    if t.inner.buffer.is_inference() {
+        inference_saved(t);
+    }
+}
+
 impl Saved {
     pub fn new(t: &Tensor) -> Saved {
+        check_savable(t);
         Saved {
             t: t.clone(),
             version: t.version(),
@@ -63,6 +85,7 @@ enum Held {
 impl SavedInput {
     /// `t`, the node's input `i` (its edge's index).
     pub fn new(t: &Tensor, i: usize) -> SavedInput {
+        check_savable(t);
         // The tests of `Edge::of`.
         let held = if t.inner.meta.node.is_some() {
             Held::Data(t.inner.buffer.clone(), i)

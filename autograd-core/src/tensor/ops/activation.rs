@@ -9,6 +9,7 @@ use crate::tensor::saved::SavedInput;
 use crate::tensor::shape::{split_at_dim, Dim};
 
 /// Applies `f(fibre, out)` to every fibre along `dim` of `s`, in `f64`.
+#[track_caller]
 fn per_fibre(
     s: &Storage,
     shape: &[usize],
@@ -34,6 +35,7 @@ fn per_fibre(
 }
 
 /// `ln(sum(exp(x)))` of a fibre, stable.
+#[track_caller]
 fn lse(x: &[f64]) -> f64 {
     let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if m == f64::NEG_INFINITY {
@@ -53,6 +55,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::softmax`].
+    #[track_caller]
     pub fn try_softmax(&self, dim: impl Dim) -> Result<Tensor> {
         let dim = dim.resolve("softmax", self.ndim())?;
         let n = self.shape()[dim];
@@ -79,6 +82,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::log_softmax`].
+    #[track_caller]
     pub fn try_log_softmax(&self, dim: impl Dim) -> Result<Tensor> {
         let dim = dim.resolve("log_softmax", self.ndim())?;
         let n = self.shape()[dim];
@@ -103,6 +107,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::logsumexp`].
+    #[track_caller]
     pub fn try_logsumexp(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
         let dim = dim.resolve("logsumexp", self.ndim())?;
         let s = per_fibre(&self.data(), self.shape(), dim, 1, |x, out| out[0] = lse(x));

@@ -16,6 +16,7 @@ impl Tensor {
     /// `f` element-wise over this tensor and `other` broadcast to `out`, without
     /// recording, on the calling thread (for an `f` that is not `Sync`; see
     /// [`Tensor::par_zip_data`]).
+    #[track_caller]
     pub(crate) fn zip_data(
         &self,
         other: &Tensor,
@@ -28,6 +29,7 @@ impl Tensor {
     }
 
     /// [`Tensor::zip_data`] on the kernel pool when the output is large.
+    #[track_caller]
     pub(crate) fn par_zip_data(
         &self,
         other: &Tensor,
@@ -40,6 +42,7 @@ impl Tensor {
     }
 
     /// A broadcasting binary op: computes `f` element-wise and records `make`.
+    #[track_caller]
     pub(crate) fn binary(
         &self,
         other: &Tensor,
@@ -68,17 +71,20 @@ impl Tensor {
     }
 
     /// `self + other` with broadcasting (`torch.add`, `AddBackward0`).
+    #[track_caller]
     pub fn try_add(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(other, "add", |a, b| a + b, |_, _| Op::Add)
     }
 
     /// `self - other` with broadcasting (`torch.sub`, `SubBackward0`).
+    #[track_caller]
     pub fn try_sub(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(other, "sub", |a, b| a - b, |_, _| Op::Sub)
     }
 
     /// `self * other` element-wise with broadcasting (`torch.mul`,
     /// `MulBackward0`).
+    #[track_caller]
     pub fn try_mul(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(
             other,
@@ -93,6 +99,7 @@ impl Tensor {
 
     /// `self / other` element-wise with broadcasting (`torch.div`,
     /// `DivBackward0`).
+    #[track_caller]
     pub fn try_div(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(
             other,
@@ -116,6 +123,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::atan2`].
+    #[track_caller]
     pub fn try_atan2(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(
             other,
@@ -129,11 +137,13 @@ impl Tensor {
     }
 
     /// `self (op) s` element-wise, keeping this tensor's dtype.
+    #[track_caller]
     pub(crate) fn scalar_op(&self, kind: ScalarKind, s: f64) -> Tensor {
         self.unary(|x| kind.apply(x, s), |_| Op::Scalar { kind, s })
     }
 
     /// `s / self` (PyTorch's `s * t.reciprocal()`, `MulBackward0`).
+    #[track_caller]
     fn rdiv(&self, s: f64) -> Tensor {
         self.unary(
             |x| s / x,
@@ -242,6 +252,7 @@ binary_operator!(Div, div, try_div, DivAssign, div_assign, DIV, RDIV);
 /// `-t` (`torch.neg`, `NegBackward0`).
 impl Neg for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn neg(self) -> Tensor {
         self.unary(|v| -v, |_| Op::Neg)
     }
@@ -249,6 +260,7 @@ impl Neg for &Tensor {
 
 impl Neg for Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn neg(self) -> Tensor {
         -&self
     }

@@ -33,6 +33,7 @@ macro_rules! comparison {
 }
 
 impl Tensor {
+    #[track_caller]
     fn compare(
         &self,
         other: &Tensor,
@@ -62,6 +63,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::where_`].
+    #[track_caller]
     pub fn try_where_(condition: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
         let xy = broadcast_shapes("where", x.shape(), y.shape())?;
         let shape = broadcast_shapes("where", condition.shape(), &xy)?;

@@ -11,6 +11,7 @@ use crate::tensor::saved::Saved;
 use crate::Error;
 use std::sync::Arc;
 
+#[track_caller]
 fn window(
     op: &'static str,
     x: &[usize],
@@ -47,6 +48,7 @@ fn window(
 }
 
 /// The window over `(n * c, 1, h, w)` a pooling op uses.
+#[track_caller]
 fn pool_window(op: &'static str, x: &[usize], kernel: usize, stride: usize) -> Result<Window> {
     let w = window(op, x, (kernel, kernel), stride, 0)?;
     Ok(Window {
@@ -59,6 +61,7 @@ fn pool_window(op: &'static str, x: &[usize], kernel: usize, stride: usize) -> R
 impl Tensor {
     /// `(n, c, h, w)` to `(n, c * kh * kw, l)` columns (`torch.nn.functional.unfold`,
     /// `Im2ColBackward0`).
+    #[track_caller]
     pub(crate) fn im2col(&self, win: &Window) -> Tensor {
         let s = im2col(&self.data(), win);
         Tensor::record(s, &win.cols_shape(), &[self], |_| Op::Im2Col {
@@ -67,6 +70,7 @@ impl Tensor {
     }
 
     /// The adjoint of [`Tensor::im2col`] (`torch.nn.functional.fold`).
+    #[track_caller]
     pub(crate) fn col2im(&self, win: &Window) -> Tensor {
         let s = col2im(&self.data(), win);
         Tensor::record(s, &win.input_shape(), &[self], |_| Op::Col2Im {
@@ -93,6 +97,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::conv2d`].
+    #[track_caller]
     pub fn try_conv2d(
         &self,
         weight: &Tensor,
@@ -154,6 +159,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::max_pool2d`].
+    #[track_caller]
     pub fn try_max_pool2d(&self, kernel: usize, stride: usize) -> Result<Tensor> {
         let win = pool_window("max_pool2d", self.shape(), kernel, stride)?;
         let [nc, _, l] = win.cols_shape();
@@ -182,6 +188,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::avg_pool2d`].
+    #[track_caller]
     pub fn try_avg_pool2d(&self, kernel: usize, stride: usize) -> Result<Tensor> {
         let win = pool_window("avg_pool2d", self.shape(), kernel, stride)?;
         let [nc, kk, l] = win.cols_shape();
@@ -199,6 +206,7 @@ impl Tensor {
 
 /// Gradients of a convolution in tensor ops (so they are differentiable again):
 /// `dx = col2im(W^T dY)`, `dW = sum_n dY cols^T`, `db = sum dY`.
+#[track_caller]
 pub(crate) fn conv2d_backward(
     g: &Tensor,
     x: &Tensor,
@@ -224,6 +232,7 @@ pub(crate) fn conv2d_backward(
 }
 
 /// Gradient of `avg_pool2d`: each output's gradient spread evenly over its window.
+#[track_caller]
 pub(crate) fn avg_pool2d_backward(g: &Tensor, win: &Window, shape: &[usize]) -> Tensor {
     let [nc, kk, l] = win.cols_shape();
     (g.reshape(&[nc, 1, l]).expand(&[nc, kk, l]) / kk as f64)

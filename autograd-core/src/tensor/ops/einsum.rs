@@ -36,6 +36,7 @@ pub fn einsum(equation: &str, operands: &[&Tensor]) -> Tensor {
 }
 
 /// Fallible [`einsum`].
+#[track_caller]
 pub fn try_einsum(equation: &str, operands: &[&Tensor]) -> Result<Tensor> {
     let first = operands.first().ok_or(Error::Empty { op: "einsum" })?;
     let bad = |shape: &[usize], reason: String| Error::InvalidArgument {
@@ -157,6 +158,7 @@ pub fn try_einsum(equation: &str, operands: &[&Tensor]) -> Result<Tensor> {
 
 /// Sums `t` (dimensions named `letters`) over the letters neither in `keep` nor
 /// in `other`.
+#[track_caller]
 fn sum_out(t: Tensor, letters: Vec<char>, keep: &[char], other: &[char]) -> (Tensor, Vec<char>) {
     let mut t = t;
     let mut kept = vec![];
@@ -175,6 +177,7 @@ fn sum_out(t: Tensor, letters: Vec<char>, keep: &[char], other: &[char]) -> (Ten
 /// in `keep` are the batch, the shared others are summed by the product, and
 /// each one's own letters are its rows or columns. The result's letters: batch,
 /// then `a`'s own, then `b`'s own.
+#[track_caller]
 fn contract(a: (Tensor, Vec<char>), b: (Tensor, Vec<char>), keep: &[char]) -> (Tensor, Vec<char>) {
     let (a, la) = sum_out(a.0, a.1, keep, &b.1);
     let (b, lb) = sum_out(b.0, b.1, keep, &la);
@@ -219,6 +222,7 @@ fn contract(a: (Tensor, Vec<char>), b: (Tensor, Vec<char>), keep: &[char]) -> (T
 }
 
 /// `t.permute(perm)`, or `t` itself for the identity.
+#[track_caller]
 fn permuted(t: &Tensor, perm: &[usize]) -> Tensor {
     if perm.iter().enumerate().all(|(i, &p)| i == p) {
         t.clone()

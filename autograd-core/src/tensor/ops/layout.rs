@@ -12,10 +12,15 @@ use std::sync::Arc;
 
 impl Tensor {
     /// The same data under another shape, sharing the buffer like a PyTorch view.
+    #[track_caller]
     fn view_as(&self, shape: &[usize], kind: ViewKind) -> Tensor {
         if shape == self.shape() && kind == ViewKind::Reshape {
             return self.clone();
         }
+        self.inner
+            .buffer
+            .viewed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         Tensor::record_buffer(self.inner.buffer.clone(), shape, &[self], |_| Op::View {
             kind,
         })
@@ -32,6 +37,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::reshape`].
+    #[track_caller]
     pub fn try_reshape(&self, shape: &[usize]) -> Result<Tensor> {
         if numel(shape) != self.numel() {
             return Err(Error::InvalidArgument {
@@ -59,6 +65,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::view`].
+    #[track_caller]
     pub fn try_view(&self, shape: &[isize]) -> Result<Tensor> {
         let bad = |reason: String| Error::InvalidArgument {
             op: "view",
@@ -90,6 +97,7 @@ impl Tensor {
     }
 
     /// All elements in one dimension (`t.flatten()`).
+    #[track_caller]
     pub fn flatten(&self) -> Tensor {
         self.view_as(&[self.numel()], ViewKind::Reshape)
     }
@@ -105,6 +113,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::squeeze`].
+    #[track_caller]
     pub fn try_squeeze(&self, dim: impl Dim) -> Result<Tensor> {
         let d = dim.resolve("squeeze", self.ndim())?;
         if self.shape()[d] != 1 {
@@ -116,6 +125,7 @@ impl Tensor {
     }
 
     /// Removes every dimension of size 1 (`t.squeeze()`, `SqueezeBackward0`).
+    #[track_caller]
     pub fn squeeze_all(&self) -> Tensor {
         let shape: Vec<usize> = self.shape().iter().copied().filter(|&d| d != 1).collect();
         self.view_as(&shape, ViewKind::SqueezeAll)
@@ -132,6 +142,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::unsqueeze`].
+    #[track_caller]
     pub fn try_unsqueeze(&self, dim: impl Dim) -> Result<Tensor> {
         let d = dim.resolve("unsqueeze", self.ndim() + 1)?;
         let mut shape = self.shape().to_vec();
@@ -150,10 +161,12 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::permute`].
+    #[track_caller]
     pub fn try_permute(&self, dims: &[usize]) -> Result<Tensor> {
         self.permute_as(dims.to_vec(), PermuteKind::Permute)
     }
 
+    #[track_caller]
     fn permute_as(&self, perm: Vec<usize>, kind: PermuteKind) -> Result<Tensor> {
         let mut seen = vec![false; self.ndim()];
         let valid = perm.len() == self.ndim()
@@ -185,6 +198,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::transpose`].
+    #[track_caller]
     pub fn try_transpose(&self, d0: impl Dim, d1: impl Dim) -> Result<Tensor> {
         let (a, b) = (
             d0.resolve("transpose", self.ndim())?,
@@ -206,6 +220,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::t`].
+    #[track_caller]
     pub fn try_t(&self) -> Result<Tensor> {
         match self.ndim() {
             0 | 1 => Ok(self.clone()),
@@ -229,6 +244,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::expand`].
+    #[track_caller]
     pub fn try_expand(&self, shape: &[usize]) -> Result<Tensor> {
         if shape == self.shape() {
             return Ok(self.clone());
@@ -256,6 +272,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::narrow`].
+    #[track_caller]
     pub fn try_narrow(&self, dim: impl Dim, start: usize, len: usize) -> Result<Tensor> {
         let dim = dim.resolve("narrow", self.ndim())?;
         let size = self.shape()[dim];
@@ -271,6 +288,7 @@ impl Tensor {
 
     /// Elements `start..start + len` along `dim`, in range; `split` records
     /// the piece as one output of a split (`SplitBackward0`).
+    #[track_caller]
     fn slice(&self, dim: usize, start: usize, len: usize, split: bool) -> Tensor {
         let mut shape = self.shape().to_vec();
         shape[dim] = len;
@@ -292,6 +310,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::split`].
+    #[track_caller]
     pub fn try_split(&self, size: usize, dim: impl Dim) -> Result<Vec<Tensor>> {
         let d = dim.resolve("split", self.ndim())?;
         let n = self.shape()[d];
@@ -325,6 +344,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::chunk`].
+    #[track_caller]
     pub fn try_chunk(&self, chunks: usize, dim: impl Dim) -> Result<Vec<Tensor>> {
         let d = dim.resolve("chunk", self.ndim())?;
         if chunks == 0 {
@@ -353,6 +373,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::repeat`].
+    #[track_caller]
     pub fn try_repeat(&self, repeats: &[usize]) -> Result<Tensor> {
         if repeats.len() < self.ndim() {
             return Err(Error::InvalidArgument {
@@ -382,6 +403,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::flip`].
+    #[track_caller]
     pub fn try_flip(&self, dims: &[usize]) -> Result<Tensor> {
         let mut flip = vec![false; self.ndim()];
         for &d in dims {
@@ -414,6 +436,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::masked_fill`].
+    #[track_caller]
     pub fn try_masked_fill(&self, mask: &Tensor, value: f64) -> Result<Tensor> {
         let shape = broadcast_shapes("masked_fill", mask.shape(), self.shape())?;
         if *shape != *self.shape() {
@@ -451,6 +474,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::cat`].
+    #[track_caller]
     pub fn try_cat(tensors: &[Tensor], dim: impl Dim) -> Result<Tensor> {
         let first = tensors.first().ok_or(Error::Empty { op: "cat" })?;
         let dim = dim.resolve("cat", first.ndim())?;
@@ -488,6 +512,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::stack`].
+    #[track_caller]
     pub fn try_stack(tensors: &[Tensor], dim: impl Dim) -> Result<Tensor> {
         let first = tensors.first().ok_or(Error::Empty { op: "stack" })?;
         let dim = dim.resolve("stack", first.ndim() + 1)?;
@@ -523,6 +548,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::index_select`].
+    #[track_caller]
     pub fn try_index_select(&self, dim: impl Dim, indices: &[usize]) -> Result<Tensor> {
         let dim = dim.resolve("index_select", self.ndim())?;
         let (outer, n, inner) = split_at_dim(self.shape(), dim);
@@ -554,6 +580,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::gather`].
+    #[track_caller]
     pub fn try_gather(&self, dim: impl Dim, index: &Tensor) -> Result<Tensor> {
         let dim = dim.resolve("gather", self.ndim())?;
         let fits = index.ndim() == self.ndim()
@@ -598,6 +625,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::scatter_add`].
+    #[track_caller]
     pub fn try_scatter_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         let op = "scatter_add";
         let dim = dim.resolve(op, self.ndim())?;
@@ -658,6 +686,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::index_add`].
+    #[track_caller]
     pub fn try_index_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Result<Tensor> {
         let op = "index_add";
         let dim = dim.resolve(op, self.ndim())?;
@@ -695,6 +724,7 @@ impl Tensor {
 
     /// `self` with `src[from[k]]` (`src[k]` for `None`) added at flat offset
     /// `dst[k]`, for each `k`.
+    #[track_caller]
     fn add_at(
         &self,
         src: &Tensor,
@@ -717,6 +747,7 @@ impl Tensor {
         })
     }
 
+    #[track_caller]
     pub(crate) fn gather_geom(
         &self,
         kind: GatherKind,
@@ -733,6 +764,7 @@ impl Tensor {
     }
 
     /// The adjoint of [`Tensor::gather_geom`] (`ScatterAddBackward0`).
+    #[track_caller]
     pub(crate) fn scatter_add_geom(
         &self,
         geom: GatherGeom,
@@ -751,6 +783,7 @@ impl Tensor {
 /// dimensions of size 1 added to match `repeats`), the same expanded to
 /// `[r0, s0, r1, s1, ..]` (row-major, the tiled data), and the output
 /// `[r0 s0, r1 s1, ..]`.
+#[track_caller]
 pub(crate) fn repeat_shapes(
     shape: &[usize],
     repeats: &[usize],
@@ -767,6 +800,7 @@ pub(crate) fn repeat_shapes(
 }
 
 /// Gradient of `repeat`: the tiles summed.
+#[track_caller]
 pub(crate) fn repeat_backward(g: &Tensor, repeats: &[usize], shape: &[usize]) -> Tensor {
     let (tile, tiled, _) = repeat_shapes(shape, repeats);
     g.reshape(&tiled).sum_to(&tile).reshape(shape)
@@ -776,6 +810,7 @@ pub(crate) fn repeat_backward(g: &Tensor, repeats: &[usize], shape: &[usize]) ->
 /// and for `src` the elements of `g` at `dst`, placed at `from` in zeros of
 /// `src_shape` when not all of `src` was used; gathers and scatters, so that
 /// they are differentiable in turn.
+#[track_caller]
 pub(crate) fn add_at_backward(
     g: &Tensor,
     dst: &Arc<[usize]>,
@@ -809,6 +844,7 @@ pub(crate) fn add_at_backward(
 
 /// The values of `index` as indices into a dimension of size `size`: whole
 /// numbers in `0..size`.
+#[track_caller]
 fn whole_indices(op: &'static str, index: &Tensor, size: usize) -> Result<Vec<usize>> {
     let v = index.to_vec::<f64>();
     if let Some(bad) = v.iter().find(|x| !(**x >= 0.0 && x.fract() == 0.0)) {
@@ -823,6 +859,7 @@ fn whole_indices(op: &'static str, index: &Tensor, size: usize) -> Result<Vec<us
     Ok(idx)
 }
 
+#[track_caller]
 fn check_indices(op: &'static str, indices: &[usize], size: usize) -> Result<()> {
     match indices.iter().find(|&&i| i >= size) {
         Some(&index) => Err(Error::IndexOutOfRange { op, index, size }),
@@ -830,6 +867,7 @@ fn check_indices(op: &'static str, indices: &[usize], size: usize) -> Result<()>
     }
 }
 
+#[track_caller]
 fn join(tensors: &[Tensor], sizes: &[usize], outer: usize, inner: usize) -> Storage {
     let refs: Vec<&Tensor> = tensors.iter().collect();
     Tensor::read_many(&refs, |data| {
@@ -841,6 +879,7 @@ fn join(tensors: &[Tensor], sizes: &[usize], outer: usize, inner: usize) -> Stor
 
 /// Gradient of `narrow`: `g` placed between zeros, as a `cat` so that it is
 /// differentiable in turn.
+#[track_caller]
 pub(crate) fn narrow_backward(g: &Tensor, dim: usize, start: usize, shape: &[usize]) -> Tensor {
     let len = g.shape()[dim];
     let zeros = |n: usize| {
@@ -861,6 +900,7 @@ pub(crate) fn narrow_backward(g: &Tensor, dim: usize, start: usize, shape: &[usi
 }
 
 /// Gradients of `cat`: the matching slices of `g`.
+#[track_caller]
 pub(crate) fn cat_backward(
     g: &Tensor,
     dim: usize,

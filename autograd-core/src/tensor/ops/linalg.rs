@@ -22,6 +22,7 @@ struct MatShapes {
     out: Vec<usize>,
 }
 
+#[track_caller]
 fn mat_shapes(a: &[usize], b: &[usize]) -> Result<MatShapes> {
     let mismatch = |reason: String| Error::ShapeMismatch {
         op: "matmul",
@@ -83,6 +84,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::matmul`].
+    #[track_caller]
     pub fn try_matmul(&self, other: &Tensor) -> Result<Tensor> {
         let sh = mat_shapes(self.shape(), other.shape())?;
         let s = Tensor::read2(self, other, |a, b| {
@@ -116,6 +118,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::bmm`].
+    #[track_caller]
     pub fn try_bmm(&self, other: &Tensor) -> Result<Tensor> {
         let (a, b) = (self.shape(), other.shape());
         let reason = if a.len() != 3 || b.len() != 3 {
@@ -140,6 +143,7 @@ impl Tensor {
 }
 
 /// `dA = dC B^T` and `dB = A^T dC`, summed over broadcast batch dimensions.
+#[track_caller]
 pub(crate) fn matmul_backward(
     g: &Tensor,
     a: &Tensor,
@@ -165,6 +169,7 @@ pub(crate) fn matmul_backward(
 /// `x @ y` with either operand transposed in its last two dimensions: recorded
 /// as `transpose` and `matmul` under `create_graph`, else one GEMM reading the
 /// transposes through strides.
+#[track_caller]
 pub(crate) fn product(x: &Tensor, tx: bool, y: &Tensor, ty: bool) -> Tensor {
     if is_grad_enabled() {
         let t = |v: &Tensor, flag: bool| if flag { v.transpose(-1, -2) } else { v.clone() };
@@ -197,6 +202,7 @@ pub(crate) fn product(x: &Tensor, tx: bool, y: &Tensor, ty: bool) -> Tensor {
 /// not a 2-D `x`, a 2-D `W` and a 1-D `b` of one dtype that fit: the caller then
 /// composes `t`, `matmul` and `add`, whose results this one reproduces bit for
 /// bit.
+#[track_caller]
 pub(crate) fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Option<Tensor> {
     let fits = x.ndim() == 2
         && w.ndim() == 2
@@ -221,6 +227,7 @@ struct Linear {
 }
 
 impl Function for Linear {
+    #[track_caller]
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed(if self.bias {
             "AddmmBackward0"
@@ -229,6 +236,7 @@ impl Function for Linear {
         })
     }
 
+    #[track_caller]
     fn forward(&self, ctx: &mut FunctionCtx, inputs: &[Tensor]) -> Result<Tensor> {
         let (x, w) = (&inputs[0], &inputs[1]);
         ctx.save_for_backward(&[x.clone(), w.clone()][..]);
@@ -247,6 +255,7 @@ impl Function for Linear {
         Ok(Tensor::from_storage(s, &[m, n]))
     }
 
+    #[track_caller]
     fn backward(&self, ctx: &FunctionCtx, g: &Tensor) -> Result<Vec<Option<Tensor>>> {
         let saved = ctx.saved_tensors();
         let (x, w) = (&saved[0], &saved[1]);

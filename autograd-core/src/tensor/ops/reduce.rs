@@ -17,6 +17,7 @@ use crate::Error;
 use std::sync::Arc;
 
 /// Shape after reducing `dim`.
+#[track_caller]
 pub(crate) fn reduced_shape(shape: &[usize], dim: usize, keepdim: bool) -> Vec<usize> {
     let mut out = shape.to_vec();
     if keepdim {
@@ -29,12 +30,14 @@ pub(crate) fn reduced_shape(shape: &[usize], dim: usize, keepdim: bool) -> Vec<u
 
 impl Tensor {
     /// Sum of all elements, a rank-0 tensor (`torch.sum`, `SumBackward0`).
+    #[track_caller]
     pub fn sum(&self) -> Tensor {
         let s = Storage::full(1, sum_all(&self.data()), self.dtype());
         Tensor::record(s, &[], &[self], |_| Op::Sum)
     }
 
     /// Mean of all elements, a rank-0 tensor (`torch.mean`, `MeanBackward0`).
+    #[track_caller]
     pub fn mean(&self) -> Tensor {
         let m = sum_all(&self.data()) / self.numel() as f64;
         Tensor::record(Storage::full(1, m, self.dtype()), &[], &[self], |_| {
@@ -52,6 +55,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::sum_dim`].
+    #[track_caller]
     pub fn try_sum_dim(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
         let dim = dim.resolve("sum_dim", self.ndim())?;
         let (s, out) = self.sum_axis(dim, keepdim);
@@ -61,6 +65,7 @@ impl Tensor {
         }))
     }
 
+    #[track_caller]
     fn sum_axis(&self, dim: usize, keepdim: bool) -> (Storage, Vec<usize>) {
         let (o, n, i) = split_at_dim(self.shape(), dim);
         (
@@ -79,6 +84,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::mean_dim`].
+    #[track_caller]
     pub fn try_mean_dim(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
         let dim = dim.resolve("mean_dim", self.ndim())?;
         let (s, out) = self.sum_axis(dim, keepdim);
@@ -100,6 +106,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::sum_to`].
+    #[track_caller]
     pub fn try_sum_to(&self, shape: &[usize]) -> Result<Tensor> {
         if shape == self.shape() {
             return Ok(self.clone());
@@ -135,6 +142,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::max_dim`].
+    #[track_caller]
     pub fn try_max_dim(&self, dim: impl Dim, keepdim: bool) -> Result<(Tensor, Tensor)> {
         self.extreme_dim(dim, keepdim, true)
     }
@@ -151,6 +159,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::min_dim`].
+    #[track_caller]
     pub fn try_min_dim(&self, dim: impl Dim, keepdim: bool) -> Result<(Tensor, Tensor)> {
         self.extreme_dim(dim, keepdim, false)
     }
@@ -167,6 +176,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::argmax`].
+    #[track_caller]
     pub fn try_argmax(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
         Ok(no_grad(|| self.extreme_dim(dim, keepdim, true))?.1)
     }
@@ -182,10 +192,12 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::argmin`].
+    #[track_caller]
     pub fn try_argmin(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
         Ok(no_grad(|| self.extreme_dim(dim, keepdim, false))?.1)
     }
 
+    #[track_caller]
     fn extreme_dim(&self, dim: impl Dim, keepdim: bool, max: bool) -> Result<(Tensor, Tensor)> {
         let name = if max { "max_dim" } else { "min_dim" };
         let dim = dim.resolve(name, self.ndim())?;
@@ -221,6 +233,7 @@ impl Tensor {
 impl Tensor {
     /// The kernel `f` over the fibres of `dim` (all elements for `None`, as
     /// one fibre), writing `m` values per fibre.
+    #[track_caller]
     fn fibres(&self, dim: Option<usize>, m: usize, f: impl Fn(&[f64], &mut [f64])) -> Storage {
         let geom = match dim {
             Some(d) => split_at_dim(self.shape(), d),
@@ -234,6 +247,7 @@ impl Tensor {
     /// Product of all elements, a rank-0 tensor (`torch.prod`, `ProdBackward0`).
     /// The gradient is the product of the other elements, exact where
     /// elements are 0 (no division by the element).
+    #[track_caller]
     pub fn prod(&self) -> Tensor {
         let s = self.fibres(None, 1, |v, out| out[0] = product(v));
         Tensor::record(s, &[], &[self], |_| Op::Prod {
@@ -254,6 +268,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::prod_dim`].
+    #[track_caller]
     pub fn try_prod_dim(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
         let d = dim.resolve("prod_dim", self.ndim())?;
         let s = self.fibres(Some(d), 1, |v, out| out[0] = product(v));
@@ -268,6 +283,7 @@ impl Tensor {
     /// Variance of all elements with Bessel's correction (divisor `n - 1`,
     /// `torch.var(t)` with `correction = 1`, `VarBackward0`), a rank-0 tensor;
     /// `NaN` for one element, as PyTorch gives.
+    #[track_caller]
     pub fn var(&self) -> Tensor {
         self.spread(None, false, false)
     }
@@ -275,6 +291,7 @@ impl Tensor {
     /// Standard deviation of all elements, the square root of [`Tensor::var`]
     /// (`torch.std(t)`, `StdBackward0`). Its gradient is 0 where it is 0, as
     /// PyTorch's.
+    #[track_caller]
     pub fn std(&self) -> Tensor {
         self.spread(None, false, true)
     }
@@ -290,6 +307,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::var_dim`].
+    #[track_caller]
     pub fn try_var_dim(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
         let d = dim.resolve("var_dim", self.ndim())?;
         Ok(self.spread(Some(d), keepdim, false))
@@ -306,11 +324,13 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::std_dim`].
+    #[track_caller]
     pub fn try_std_dim(&self, dim: impl Dim, keepdim: bool) -> Result<Tensor> {
         let d = dim.resolve("std_dim", self.ndim())?;
         Ok(self.spread(Some(d), keepdim, true))
     }
 
+    #[track_caller]
     fn spread(&self, dim: Option<usize>, keepdim: bool, std: bool) -> Tensor {
         let s = self.fibres(dim, 1, |v, out| {
             let var = variance(v);
@@ -339,6 +359,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::cumsum`].
+    #[track_caller]
     pub fn try_cumsum(&self, dim: impl Dim) -> Result<Tensor> {
         let d = dim.resolve("cumsum", self.ndim())?;
         let s = self.fibres(Some(d), self.shape()[d], |v, out| scan(v, out, false));
@@ -359,6 +380,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::cumprod`].
+    #[track_caller]
     pub fn try_cumprod(&self, dim: impl Dim) -> Result<Tensor> {
         let d = dim.resolve("cumprod", self.ndim())?;
         let s = self.fibres(Some(d), self.shape()[d], |v, out| scan(v, out, true));
@@ -382,6 +404,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::sort`].
+    #[track_caller]
     pub fn try_sort(&self, dim: impl Dim, descending: bool) -> Result<(Tensor, Tensor)> {
         let d = dim.resolve("sort", self.ndim())?;
         Ok(self.sorted(GatherKind::Sort, d, self.shape()[d], descending))
@@ -402,6 +425,7 @@ impl Tensor {
     }
 
     /// Fallible [`Tensor::topk`].
+    #[track_caller]
     pub fn try_topk(
         &self,
         k: usize,
@@ -422,6 +446,7 @@ impl Tensor {
     }
 
     /// The first `k` elements along `dim` in sorted order, and their indices.
+    #[track_caller]
     fn sorted(&self, kind: GatherKind, dim: usize, k: usize, descending: bool) -> (Tensor, Tensor) {
         let (outer, n, inner) = split_at_dim(self.shape(), dim);
         let index: Arc<[usize]> = arg_sort(&self.data(), (outer, n, inner), k, descending).into();
@@ -438,6 +463,7 @@ impl Tensor {
         (values, Tensor::from_storage(idx, &shape))
     }
 
+    #[track_caller]
     fn has_zero(&self) -> bool {
         let d = self.data();
         (0..d.len()).any(|i| d.get(i) == 0.0)
@@ -446,6 +472,7 @@ impl Tensor {
 
 /// `g` with the reduced dimension `dim` back, so that it broadcasts against the
 /// input.
+#[track_caller]
 fn unreduce(g: &Tensor, dim: usize, keepdim: bool) -> Tensor {
     if keepdim {
         g.clone()
@@ -457,6 +484,7 @@ fn unreduce(g: &Tensor, dim: usize, keepdim: bool) -> Tensor {
 /// `[n, n, 1, ..]` (`rank - dim - 1` ones): `f(i, j)` for the pairs of indices
 /// along `dim` of an input of rank `rank`, broadcasting against the input with
 /// the pair's axes at `dim` and `dim + 1`.
+#[track_caller]
 fn pair_mask(
     n: usize,
     dim: usize,
@@ -473,6 +501,7 @@ fn pair_mask(
 /// `x` along `dim` repeated along a new axis before it, with the diagonal set
 /// to 1: at `[.., i, j, ..]` it holds `x[j]` for `j != i` and 1 for `j == i`,
 /// so that a product over the `j` axis (`dim + 1`) leaves element `i` out.
+#[track_caller]
 fn others_grid(x: &Tensor, dim: usize) -> Tensor {
     let n = x.shape()[dim];
     let mut big = x.shape().to_vec();
@@ -485,6 +514,7 @@ fn others_grid(x: &Tensor, dim: usize) -> Tensor {
 /// the other elements of each fibre. Without a graph, one linear kernel;
 /// recorded (for higher derivatives), `g * prod / x` when no element is 0, else
 /// the products of the [`others_grid`] (quadratic in the fibre's length).
+#[track_caller]
 pub(crate) fn prod_backward(g: &Tensor, x: &Tensor, dim: Option<usize>, keepdim: bool) -> Tensor {
     let (xd, gd, d) = match dim {
         Some(d) => (x.clone(), unreduce(g, d, keepdim), d),
@@ -506,6 +536,7 @@ pub(crate) fn prod_backward(g: &Tensor, x: &Tensor, dim: Option<usize>, keepdim:
 /// Without a graph, one linear kernel; recorded, the reversed running sum of
 /// `g * cumprod` divided by `x` when no element is 0, else the running products
 /// of the [`others_grid`] (quadratic in the fibre's length).
+#[track_caller]
 pub(crate) fn cumprod_backward(g: &Tensor, x: &Tensor, dim: usize) -> Tensor {
     if !is_grad_enabled() {
         let geom = split_at_dim(x.shape(), dim);
@@ -530,6 +561,7 @@ pub(crate) fn cumprod_backward(g: &Tensor, x: &Tensor, dim: usize) -> Tensor {
 /// (n - 1)`, and for `std` first `g / (2 std)`, 0 where `std` is 0 (PyTorch's).
 /// In tensor ops; `std` and the mean are recomputed from `x`, so that the
 /// recorded gradient is differentiable again.
+#[track_caller]
 pub(crate) fn var_backward(
     g: &Tensor,
     x: &Tensor,

@@ -8,17 +8,20 @@ use crate::tensor::saved::SavedInput;
 use crate::tensor::scalar::ScalarGrad;
 
 /// The logistic function, as the static rule computes it (the stable form).
+#[track_caller]
 fn sigmoid(x: f64) -> f64 {
     <rules::Sigmoid as ScalarFn>::value(x)
 }
 
 /// `F`'s value, as its static rule computes it.
+#[track_caller]
 fn value<F: ScalarFn>(x: f64) -> f64 {
     F::value(x)
 }
 
 /// `-1`, `0` or `1`: the derivative of `abs` (with PyTorch's subgradient `0` at
 /// `0`), as its rule states it.
+#[track_caller]
 fn sign(x: f64) -> f64 {
     <rules::Abs as ScalarFn>::derivative_from(x)
 }
@@ -26,6 +29,7 @@ fn sign(x: f64) -> f64 {
 impl Tensor {
     /// The one helper behind every element-wise op: maps `f` over the data and
     /// records `make` (which may save the output through `OutRef`).
+    #[track_caller]
     pub(crate) fn unary(
         &self,
         f: impl Fn(f64) -> f64 + Sync,
@@ -40,6 +44,7 @@ impl Tensor {
 
     /// `self ^ exponent` element-wise (`torch.pow`, `PowBackward0`). An integral
     /// exponent is defined for negative bases.
+    #[track_caller]
     pub fn pow(&self, exponent: f64) -> Tensor {
         self.unary(
             |v| powf(v, exponent),
@@ -51,16 +56,19 @@ impl Tensor {
     }
 
     /// `self * self` (`torch.square`, recorded as `PowBackward0`).
+    #[track_caller]
     pub fn square(&self) -> Tensor {
         self.pow(2.0)
     }
 
     /// `e ^ self` (`torch.exp`, `ExpBackward0`).
+    #[track_caller]
     pub fn exp(&self) -> Tensor {
         self.unary(f64::exp, |o| Op::Exp { out: o.save() })
     }
 
     /// Natural logarithm (`torch.log`, `LogBackward0`).
+    #[track_caller]
     pub fn ln(&self) -> Tensor {
         self.unary(f64::ln, |_| Op::Ln {
             x: SavedInput::new(self, 0),
@@ -68,16 +76,19 @@ impl Tensor {
     }
 
     /// Hyperbolic tangent (`torch.tanh`, `TanhBackward0`).
+    #[track_caller]
     pub fn tanh(&self) -> Tensor {
         self.unary(f64::tanh, |o| Op::Tanh { out: o.save() })
     }
 
     /// Logistic function `1 / (1 + e^-x)` (`torch.sigmoid`, `SigmoidBackward0`).
+    #[track_caller]
     pub fn sigmoid(&self) -> Tensor {
         self.unary(sigmoid, |o| Op::Sigmoid { out: o.save() })
     }
 
     /// `max(x, 0)` (`torch.relu`, `ReluBackward0`); the derivative at 0 is 0.
+    #[track_caller]
     pub fn relu(&self) -> Tensor {
         self.unary(
             |v| if v > 0.0 { v } else { 0.0 },
@@ -86,6 +97,7 @@ impl Tensor {
     }
 
     /// Sine (`torch.sin`, `SinBackward0`).
+    #[track_caller]
     pub fn sin(&self) -> Tensor {
         self.unary(f64::sin, |_| Op::Sin {
             x: SavedInput::new(self, 0),
@@ -93,6 +105,7 @@ impl Tensor {
     }
 
     /// Cosine (`torch.cos`, `CosBackward0`).
+    #[track_caller]
     pub fn cos(&self) -> Tensor {
         self.unary(f64::cos, |_| Op::Cos {
             x: SavedInput::new(self, 0),
@@ -100,11 +113,13 @@ impl Tensor {
     }
 
     /// Square root (`torch.sqrt`, `SqrtBackward0`).
+    #[track_caller]
     pub fn sqrt(&self) -> Tensor {
         self.unary(f64::sqrt, |o| Op::Sqrt { out: o.save() })
     }
 
     /// Absolute value (`torch.abs`, `AbsBackward0`); the derivative at 0 is 0.
+    #[track_caller]
     pub fn abs(&self) -> Tensor {
         self.unary(f64::abs, |_| Op::Abs {
             x: SavedInput::new(self, 0),
@@ -112,11 +127,13 @@ impl Tensor {
     }
 
     /// Tangent (`torch.tan`, `TanBackward0`).
+    #[track_caller]
     pub fn tan(&self) -> Tensor {
         self.unary(value::<rules::Tan>, |o| Op::Tan { out: o.save() })
     }
 
     /// Arcsine, `NaN` outside `[-1, 1]` (`torch.asin`, `AsinBackward0`).
+    #[track_caller]
     pub fn asin(&self) -> Tensor {
         self.unary(value::<rules::Asin>, |_| Op::Asin {
             x: SavedInput::new(self, 0),
@@ -124,6 +141,7 @@ impl Tensor {
     }
 
     /// Arccosine, `NaN` outside `[-1, 1]` (`torch.acos`, `AcosBackward0`).
+    #[track_caller]
     pub fn acos(&self) -> Tensor {
         self.unary(value::<rules::Acos>, |_| Op::Acos {
             x: SavedInput::new(self, 0),
@@ -131,6 +149,7 @@ impl Tensor {
     }
 
     /// Arctangent (`torch.atan`, `AtanBackward0`).
+    #[track_caller]
     pub fn atan(&self) -> Tensor {
         self.unary(value::<rules::Atan>, |_| Op::Atan {
             x: SavedInput::new(self, 0),
@@ -138,6 +157,7 @@ impl Tensor {
     }
 
     /// `ln(1 + x)`, accurate near 0 (`torch.log1p`, `Log1PBackward0`).
+    #[track_caller]
     pub fn log1p(&self) -> Tensor {
         self.unary(value::<rules::Ln1p>, |_| Op::Log1p {
             x: SavedInput::new(self, 0),
@@ -145,12 +165,14 @@ impl Tensor {
     }
 
     /// `e^x - 1`, accurate near 0 (`torch.expm1`, `Expm1Backward0`).
+    #[track_caller]
     pub fn expm1(&self) -> Tensor {
         self.unary(value::<rules::ExpM1>, |o| Op::Expm1 { out: o.save() })
     }
 
     /// The largest integer not above each element (`torch.floor`,
     /// `FloorBackward0`); the gradient is 0 everywhere, as PyTorch's.
+    #[track_caller]
     pub fn floor(&self) -> Tensor {
         self.unary(value::<rules::Floor>, |_| Op::Rounding {
             kind: RoundingKind::Floor,
@@ -159,6 +181,7 @@ impl Tensor {
 
     /// The smallest integer not below each element (`torch.ceil`,
     /// `CeilBackward0`); the gradient is 0 everywhere.
+    #[track_caller]
     pub fn ceil(&self) -> Tensor {
         self.unary(value::<rules::Ceil>, |_| Op::Rounding {
             kind: RoundingKind::Ceil,
@@ -168,6 +191,7 @@ impl Tensor {
     /// The nearest integer, halves to even as `torch.round` (`2.5` gives `2`,
     /// `-0.5` gives `-0`; `RoundBackward0`); the gradient is 0 everywhere. The
     /// static engine's `round` rounds halves away from zero, as Rust's does.
+    #[track_caller]
     pub fn round(&self) -> Tensor {
         self.unary(f64::round_ties_even, |_| Op::Rounding {
             kind: RoundingKind::Round,
@@ -177,6 +201,7 @@ impl Tensor {
     /// Clamps every element into `[min, max]` (`torch.clamp`, `ClampBackward1`);
     /// the gradient passes where `min <= x <= max`. Use `f64::NEG_INFINITY` or
     /// `f64::INFINITY` for a one-sided clamp.
+    #[track_caller]
     pub fn clamp(&self, min: f64, max: f64) -> Tensor {
         self.unary(
             |v| v.max(min).min(max),
@@ -190,17 +215,20 @@ impl Tensor {
 
     /// `-1`, `0` or `1` by sign (`torch.sign`); not differentiable: the result
     /// never requires grad.
+    #[track_caller]
     pub fn sign(&self) -> Tensor {
         Tensor::from_storage(self.data().map(sign), self.shape())
     }
 
     /// `1 / self` (`torch.reciprocal`, recorded as `PowBackward0`).
+    #[track_caller]
     pub fn recip(&self) -> Tensor {
         self.pow(-1.0)
     }
 
     /// Euclidean norm of all elements, a rank-0 tensor (`torch.linalg.norm` of
     /// the flattened tensor), composed of `pow`, `sum` and `sqrt`.
+    #[track_caller]
     pub fn norm(&self) -> Tensor {
         self.square().sum().sqrt()
     }
