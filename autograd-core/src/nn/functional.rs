@@ -108,50 +108,207 @@ pub fn try_conv2d(
     groups: usize,
 ) -> Result<Tensor> {
     let ws = weight.shape().to_vec();
-    let bad = |reason: String| Error::ShapeMismatch {
-        op: "conv2d",
-        lhs: x.shape().to_vec(),
-        rhs: ws.clone(),
-        reason,
-    };
     if ws.len() != 4 || x.ndim() != 4 {
-        return Err(bad(
+        return Err(conv_error(
+            "conv2d",
+            x,
+            &ws,
             "expected input (n, c, h, w) and weight (o, c / groups, kh, kw)".into(),
         ));
     }
+    check_groups("conv2d", x, &ws, groups, dilation, ws[1], ws[0])?;
+    let w = dilate(weight, dilation, 2)?;
+    let (cin, cout) = (ws[1], ws[0] / groups);
+    per_group(x, &w, bias, groups, (cin, cout, cout), |xg, wg, bg| {
+        xg.try_conv2d(wg, bg, stride, padding)
+    })
+}
+
+/// 1-D convolution with everything `nn.Conv1d` takes (`F.conv1d`): `(n, c, l)`
+/// input, `(o, c / groups, k)` weight, optional `(o)` bias, stride, zero padding,
+/// dilation and groups. Without dilation or groups it is one
+/// `ConvolutionBackward0` node (the 2-D kernel with a unit height); dilation and
+/// groups are composed as in [`try_conv2d`].
+///
+/// # Errors
+/// When the shapes do not fit, or `groups` does not divide both channel counts.
+pub fn try_conv1d(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    groups: usize,
+) -> Result<Tensor> {
+    let ws = weight.shape().to_vec();
+    if ws.len() != 3 || x.ndim() != 3 {
+        return Err(conv_error(
+            "conv1d",
+            x,
+            &ws,
+            "expected input (n, c, l) and weight (o, c / groups, k)".into(),
+        ));
+    }
+    check_groups("conv1d", x, &ws, groups, dilation, ws[1], ws[0])?;
+    let w = dilate(weight, dilation, 1)?;
+    let (cin, cout) = (ws[1], ws[0] / groups);
+    per_group(x, &w, bias, groups, (cin, cout, cout), |xg, wg, bg| {
+        xg.try_conv1d(wg, bg, stride, padding)
+    })
+}
+
+/// [`try_conv1d`] with stride 1, no padding, no dilation, one group
+/// (`F.conv1d(x, w, b)`).
+///
+/// # Panics
+/// If the shapes do not fit.
+#[track_caller]
+pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+    ok(try_conv1d(x, weight, bias, 1, 0, 1, 1))
+}
+
+/// 2-D transposed convolution with everything `nn.ConvTranspose2d` takes
+/// (`F.conv_transpose2d`): `(n, c_in, h, w)` input, `(c_in, c_out / groups, kh,
+/// kw)` weight, optional `(c_out)` bias; the output is `(n, c_out, ho, wo)` with
+/// `ho = (h - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1`
+/// (PyTorch's formula), and likewise `wo`. Without dilation or groups it is one
+/// `ConvolutionBackward0` node; dilation spreads the kernel and groups split the
+/// channels as in [`try_conv2d`].
+///
+/// # Errors
+/// When the shapes do not fit, `groups` does not divide both channel counts,
+/// or the padding leaves no output; when `output_padding` is not smaller than
+/// `stride` (PyTorch also allows it below `dilation` instead; not supported
+/// here).
+#[allow(clippy::too_many_arguments)]
+pub fn try_conv_transpose2d(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+    output_padding: usize,
+    groups: usize,
+    dilation: usize,
+) -> Result<Tensor> {
+    let ws = weight.shape().to_vec();
+    if ws.len() != 4 || x.ndim() != 4 {
+        return Err(conv_error(
+            "conv_transpose2d",
+            x,
+            &ws,
+            "expected input (n, c_in, h, w) and weight (c_in, c_out / groups, kh, kw)".into(),
+        ));
+    }
+    check_groups(
+        "conv_transpose2d",
+        x,
+        &ws,
+        groups,
+        dilation,
+        ws[0] / groups.max(1),
+        ws[0],
+    )?;
+    let w = dilate(weight, dilation, 2)?;
+    let (cin, cout) = (ws[0] / groups, ws[1]);
+    per_group(x, &w, bias, groups, (cin, cin, cout), |xg, wg, bg| {
+        xg.try_conv_transpose2d(wg, bg, stride, padding, output_padding)
+    })
+}
+
+/// [`try_conv_transpose2d`] with stride 1, no padding, one group
+/// (`F.conv_transpose2d(x, w, b)`).
+///
+/// # Panics
+/// If the shapes do not fit.
+#[track_caller]
+pub fn conv_transpose2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+    ok(try_conv_transpose2d(x, weight, bias, 1, 0, 0, 1, 1))
+}
+
+/// A shape error of a convolution, the input's shape against the weight's.
+fn conv_error(op: &'static str, x: &Tensor, w: &[usize], reason: String) -> Error {
+    Error::ShapeMismatch {
+        op,
+        lhs: x.shape().to_vec(),
+        rhs: w.to_vec(),
+        reason,
+    }
+}
+
+/// Checks that the input has `groups * per_group_in` channels and that `groups`
+/// divides `divided` (the weight's dimension split between groups).
+fn check_groups(
+    op: &'static str,
+    x: &Tensor,
+    ws: &[usize],
+    groups: usize,
+    dilation: usize,
+    per_group_in: usize,
+    divided: usize,
+) -> Result<()> {
     if groups == 0
         || dilation == 0
-        || !ws[0].is_multiple_of(groups)
-        || x.shape()[1] != ws[1] * groups
+        || !divided.is_multiple_of(groups)
+        || x.shape()[1] != per_group_in * groups
     {
-        return Err(bad(format!(
-            "with groups = {groups}, the input's channels must be groups * weight.shape[1] and the weight's out channels a multiple of groups (dilation {dilation} must be positive)"
-        )));
+        return Err(conv_error(
+            op,
+            x,
+            ws,
+            format!(
+                "with groups = {groups}, the input's channels must be groups * the weight's input channels and the weight's grouped dimension a multiple of groups (dilation {dilation} must be positive)"
+            ),
+        ));
     }
-    let w = if dilation > 1 {
-        let spread = |k: usize| {
-            let big = dilation * (k - 1) + 1;
-            let mut e = vec![0.0; big * k];
-            for i in 0..k {
-                e[i * dilation * k + i] = 1.0;
-            }
-            Tensor::from_vec(e, &[big, k]).to_dtype(weight.dtype())
-        };
-        let (eh, ew) = (spread(ws[2]), spread(ws[3]));
-        eh.try_matmul(weight)?.try_matmul(&ew.t())?
-    } else {
-        weight.clone()
+    Ok(())
+}
+
+/// The kernel `weight` spread out by `dilation - 1` zeros between its elements
+/// along its last `dims` dimensions, by matrix products with 0/1 matrices so
+/// that the weight's gradient flows back.
+fn dilate(weight: &Tensor, dilation: usize, dims: usize) -> Result<Tensor> {
+    if dilation <= 1 {
+        return Ok(weight.clone());
+    }
+    let spread = |k: usize| {
+        let big = dilation * (k - 1) + 1;
+        let mut e = vec![0.0; big * k];
+        for i in 0..k {
+            e[i * dilation * k + i] = 1.0;
+        }
+        Tensor::from_vec(e, &[big, k]).to_dtype(weight.dtype())
     };
-    if groups == 1 {
-        return x.try_conv2d(&w, bias, stride, padding);
+    let ws = weight.shape();
+    let r = ws.len();
+    let w = weight.try_matmul(&spread(ws[r - 1]).t())?;
+    if dims == 1 {
+        return Ok(w);
     }
-    let (cin, cout) = (ws[1], ws[0] / groups);
+    spread(ws[r - 2]).try_matmul(&w)
+}
+
+/// Runs `conv` on each of `groups` slices, `x` cut along dimension 1, the
+/// weight along 0 and the bias along 0 into pieces of the sizes `(x, weight,
+/// bias)` given, and concatenates the results along dimension 1.
+fn per_group(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    groups: usize,
+    (xn, wn, bn): (usize, usize, usize),
+    conv: impl Fn(&Tensor, &Tensor, Option<&Tensor>) -> Result<Tensor>,
+) -> Result<Tensor> {
+    if groups == 1 {
+        return conv(x, w, bias);
+    }
     let parts = (0..groups)
         .map(|g| {
-            let xg = x.try_narrow(1, g * cin, cin)?;
-            let wg = w.try_narrow(0, g * cout, cout)?;
-            let bg = bias.map(|b| b.try_narrow(0, g * cout, cout)).transpose()?;
-            xg.try_conv2d(&wg, bg.as_ref(), stride, padding)
+            let xg = x.try_narrow(1, g * xn, xn)?;
+            let wg = w.try_narrow(0, g * wn, wn)?;
+            let bg = bias.map(|b| b.try_narrow(0, g * bn, bn)).transpose()?;
+            conv(&xg, &wg, bg.as_ref())
         })
         .collect::<Result<Vec<_>>>()?;
     Tensor::try_cat(&parts, 1)

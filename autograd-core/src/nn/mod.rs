@@ -4,7 +4,7 @@
 //!   (`parameters`, `named_parameters`, `state_dict`, `train`/`eval`, ...).
 //! - [`Visit`]: how a module exposes its tensors and sub-modules; written by
 //!   `#[derive(Module)]` (in the `autograd` crate), by hand for the built-in layers.
-//! - Layers: [`Linear`], [`Conv2d`], [`MaxPool2d`], [`AvgPool2d`], [`Flatten`],
+//! - Layers: [`Linear`], [`Conv1d`], [`Conv2d`], [`ConvTranspose2d`], [`MaxPool2d`], [`AvgPool2d`], [`Flatten`],
 //!   [`Dropout`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`Embedding`],
 //!   [`Sequential`] and the activations [`ReLU`], [`LeakyReLU`], [`Tanh`],
 //!   [`Sigmoid`], [`GELU`], [`Softmax`], each with PyTorch's default
@@ -39,7 +39,7 @@ mod norm;
 pub use activation::{LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use checkpoint::{load, save};
 pub use container::Sequential;
-pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
+pub use conv::{AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d};
 pub use linear::{Dropout, Embedding, Flatten, Identity, Linear};
 pub use loss::{
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, Reduction,
