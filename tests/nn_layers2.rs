@@ -225,6 +225,81 @@ fn conv_transpose2d_errors() {
     assert!(F::try_conv_transpose2d(&x, &w, None, 1, 3, 0, 1, 1).is_err());
 }
 
+// ------------------------------------------------------------- GroupNorm
+
+#[test]
+fn group_norm_defaults_names_and_gradcheck() {
+    autograd::manual_seed(6);
+    let m = nn::GroupNorm::new(2, 6);
+    assert_eq!(m.weight.as_ref().unwrap().to_vec::<f64>(), vec![1.0; 6]);
+    assert_eq!(m.bias.as_ref().unwrap().to_vec::<f64>(), vec![0.0; 6]);
+    let names: Vec<String> = m.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["weight", "bias"]);
+    assert!(nn::GroupNorm::new(2, 6).no_affine().parameters().is_empty());
+    let y = m.forward(&Tensor::randn(&[3, 6, 4]));
+    assert_eq!(y.shape(), &[3, 6, 4]);
+    // Each group of a sample has mean 0 and (biased) variance 1 - eps.
+    let g = y.reshape(&[3, 2, 12]);
+    assert!(g
+        .mean_dim(-1, false)
+        .to_vec::<f64>()
+        .iter()
+        .all(|v| v.abs() < 1e-5));
+    for (groups, shape) in [
+        (2, vec![2, 4, 3]),
+        (1, vec![2, 3, 2, 2]),
+        (3, vec![1, 3, 4]),
+    ] {
+        let c = shape[1];
+        let (x, w, b) = (randn64(&shape), randn64(&[c]), randn64(&[c]));
+        check(
+            |t| F::group_norm(&t[0], groups, Some(&t[1]), Some(&t[2]), 1e-5),
+            &[x.clone(), w, b],
+        );
+        check(|t| F::group_norm(&t[0], groups, None, None, 1e-3), &[x]);
+    }
+    let e = F::try_group_norm(&Tensor::zeros(&[2, 5, 3]), 2, None, None, 1e-5).unwrap_err();
+    assert!(e.to_string().contains("divisible"), "{e}");
+    let e = F::try_group_norm(
+        &Tensor::zeros(&[2, 4]),
+        2,
+        Some(&Tensor::ones(&[3])),
+        None,
+        1e-5,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("[2, 4]") && e.contains("[3]"), "{e}");
+}
+
+// ----------------------------------------------------- AdaptiveAvgPool2d
+
+#[test]
+fn adaptive_avg_pool2d_windows_and_gradcheck() {
+    // 5 rows to 3: PyTorch's windows are 0..2, 1..4, 3..5.
+    let x = Tensor::from_vec((0..5).map(f64::from).collect(), &[1, 1, 5, 1]);
+    let y = nn::AdaptiveAvgPool2d::new((3, 1)).forward(&x);
+    assert_eq!(y.to_vec::<f64>(), [0.5, 2.0, 3.5]);
+    assert!(nn::AdaptiveAvgPool2d::new((3, 1)).parameters().is_empty());
+    let x = Tensor::randn(&[2, 3, 8, 6]);
+    let even = F::adaptive_avg_pool2d(&x, (4, 3));
+    let want = F::avg_pool2d(&x, 2);
+    let (a, b) = (even.to_vec::<f64>(), want.to_vec::<f64>());
+    assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-6));
+    assert_eq!(
+        F::adaptive_avg_pool2d(&Tensor::randn(&[3, 5, 7]), (2, 2)).shape(),
+        &[3, 2, 2]
+    );
+    for (shape, out) in [
+        (vec![1, 2, 5, 7], (3, 4)),
+        (vec![2, 3, 4], (6, 5)),
+        (vec![1, 1, 3, 3], (1, 1)),
+    ] {
+        check(|t| F::adaptive_avg_pool2d(&t[0], out), &[randn64(&shape)]);
+    }
+    assert!(F::try_adaptive_avg_pool2d(&Tensor::zeros(&[4, 4]), (2, 2)).is_err());
+}
+
 // ------------------------------------------------------ PyTorch's numbers
 
 fn tensor(v: &Value) -> Tensor {
@@ -342,6 +417,21 @@ fn run(c: &Value) -> Option<Run> {
             m.bias = has_bias(c).then(|| param(c, "bias"));
             module_run(&mut m, x())
         }
+        "GroupNorm" => {
+            let a = a();
+            let mut m = nn::GroupNorm::new(a[0], a[1]);
+            if let Some(eps) = c["options"]["eps"].as_f64() {
+                m = m.eps(eps);
+            }
+            let affine = c["options"]["affine"].as_bool().unwrap_or(true);
+            m.weight = affine.then(|| param(c, "weight"));
+            m.bias = affine.then(|| param(c, "bias"));
+            module_run(&mut m, x())
+        }
+        "AdaptiveAvgPool2d" => {
+            let a = a();
+            module_run(&mut nn::AdaptiveAvgPool2d::new((a[0], a[1])), x())
+        }
         _ => return None,
     })
 }
@@ -383,5 +473,5 @@ fn layers_match_pytorch() {
         }
         done.push(name.to_string());
     }
-    assert!(done.len() >= 8, "cases run: {done:?}");
+    assert!(done.len() >= 16, "cases run: {done:?}");
 }

@@ -446,4 +446,32 @@ impl Module for AvgPool2d {
     }
 }
 
-stateless_visit!(MaxPool2d, AvgPool2d);
+/// Average pooling to a fixed output size whatever the input's
+/// (`nn.AdaptiveAvgPool2d((out_h, out_w))`), with PyTorch's windows: output row
+/// `i` averages input rows `floor(i h / out_h) .. ceil((i + 1) h / out_h)`, and
+/// columns likewise (see [`F::adaptive_avg_pool2d`]).
+#[derive(Clone, Debug)]
+pub struct AdaptiveAvgPool2d {
+    output_size: (usize, usize),
+    training: bool,
+}
+
+impl AdaptiveAvgPool2d {
+    /// `nn.AdaptiveAvgPool2d((out_h, out_w))`.
+    pub fn new(output_size: (usize, usize)) -> AdaptiveAvgPool2d {
+        AdaptiveAvgPool2d {
+            output_size,
+            training: true,
+        }
+    }
+}
+
+impl Module for AdaptiveAvgPool2d {
+    /// # Panics
+    /// If the input is not `(n, c, h, w)` or `(c, h, w)`.
+    fn forward(&self, input: &Tensor) -> Tensor {
+        F::adaptive_avg_pool2d(input, self.output_size)
+    }
+}
+
+stateless_visit!(MaxPool2d, AvgPool2d, AdaptiveAvgPool2d);

@@ -561,6 +561,127 @@ pub fn layer_norm(
     y
 }
 
+/// Group normalisation (`F.group_norm`): the `c` channels of an `(n, c, ..)`
+/// input split into `num_groups` groups of consecutive channels, each sample's
+/// group normalised by its mean and biased variance, `(x - mean) / sqrt(var +
+/// eps)`, then scaled and shifted per channel by `weight` and `bias` (`(c)`).
+/// Composed of tensor ops (PyTorch records one `NativeGroupNormBackward0`).
+///
+/// # Errors
+/// If the input has fewer than two dimensions, `num_groups` does not divide
+/// the channels, or `weight`/`bias` is not `(c)`.
+pub fn try_group_norm(
+    x: &Tensor,
+    num_groups: usize,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<Tensor> {
+    let xs = x.shape().to_vec();
+    let bad = |reason: String| Error::InvalidArgument {
+        op: "group_norm",
+        shape: xs.clone(),
+        reason,
+    };
+    if xs.len() < 2 {
+        return Err(bad("expected an input of shape (n, c, ..)".into()));
+    }
+    let c = xs[1];
+    if num_groups == 0 || !c.is_multiple_of(num_groups) {
+        return Err(bad(format!(
+            "expected the number of channels ({c}) to be divisible by num_groups ({num_groups})"
+        )));
+    }
+    for t in weight.iter().chain(bias.iter()) {
+        if t.shape() != [c] {
+            return Err(Error::ShapeMismatch {
+                op: "group_norm",
+                lhs: xs.clone(),
+                rhs: t.shape().to_vec(),
+                reason: format!("expected a weight and bias of shape ({c})"),
+            });
+        }
+    }
+    let xg = x.try_reshape(&[xs[0], num_groups, x.numel() / (xs[0] * num_groups).max(1)])?;
+    let mean = xg.mean_dim(-1, true);
+    let var = (&xg - &mean).square().mean_dim(-1, true);
+    let mut y = ((xg - mean) / (var + eps).sqrt()).reshape(&xs);
+    let cs = channel_shape(x);
+    if let Some(w) = weight {
+        y *= w.reshape(&cs);
+    }
+    if let Some(b) = bias {
+        y += b.reshape(&cs);
+    }
+    Ok(y)
+}
+
+/// [`try_group_norm`] (`F.group_norm(x, num_groups, weight, bias, eps)`).
+///
+/// # Panics
+/// If the shapes do not fit.
+#[track_caller]
+pub fn group_norm(
+    x: &Tensor,
+    num_groups: usize,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Tensor {
+    ok(try_group_norm(x, num_groups, weight, bias, eps))
+}
+
+/// The `(out, len)` matrix of adaptive average pooling along one dimension:
+/// row `i` averages the entries `floor(i len / out) .. ceil((i + 1) len / out)`
+/// (PyTorch's `start_index` and `end_index`, `AdaptiveAveragePooling2d.cpp`).
+fn adaptive_matrix(len: usize, out: usize) -> Vec<f64> {
+    let mut m = vec![0.0; out * len];
+    for i in 0..out {
+        let start = i * len / out;
+        let end = ((i + 1) * len).div_ceil(out);
+        for j in start..end {
+            m[i * len + j] = 1.0 / (end - start) as f64;
+        }
+    }
+    m
+}
+
+/// Average pooling of an `(n, c, h, w)` or `(c, h, w)` input to the output
+/// size `(out_h, out_w)` whatever the input's (`F.adaptive_avg_pool2d`): output
+/// `(i, j)` is the mean over rows `floor(i h / out_h) .. ceil((i + 1) h /
+/// out_h)` and the columns found likewise. The window is a product of one per
+/// direction, so the pooling is `A_h x A_w^T` with two averaging matrices: two
+/// matrix products, whose backward is theirs (PyTorch records one
+/// `AdaptiveAvgPool2DBackward0`).
+///
+/// # Errors
+/// If the input is not 3-D or 4-D, or an output or input size is 0.
+pub fn try_adaptive_avg_pool2d(x: &Tensor, output_size: (usize, usize)) -> Result<Tensor> {
+    let xs = x.shape();
+    let (oh, ow) = output_size;
+    if !(3..=4).contains(&xs.len()) || oh == 0 || ow == 0 || xs.contains(&0) {
+        return Err(Error::InvalidArgument {
+            op: "adaptive_avg_pool2d",
+            shape: xs.to_vec(),
+            reason: format!(
+                "expected a non-empty (n, c, h, w) or (c, h, w) input and a positive output size, got {output_size:?}"
+            ),
+        });
+    }
+    let (h, w) = (xs[xs.len() - 2], xs[xs.len() - 1]);
+    let m = |len, out| Tensor::from_vec(adaptive_matrix(len, out), &[out, len]).to_dtype(x.dtype());
+    m(h, oh).try_matmul(&x.try_matmul(&m(w, ow).t())?)
+}
+
+/// [`try_adaptive_avg_pool2d`].
+///
+/// # Panics
+/// If the input is not 3-D or 4-D, or a size is 0.
+#[track_caller]
+pub fn adaptive_avg_pool2d(x: &Tensor, output_size: (usize, usize)) -> Tensor {
+    ok(try_adaptive_avg_pool2d(x, output_size))
+}
+
 /// Rows of `weight` picked by `indices` (whole numbers in a tensor of any
 /// shape); the result has shape `indices.shape() + [weight.shape()[1]]`
 /// (`F.embedding`).
