@@ -300,6 +300,41 @@ fn adaptive_avg_pool2d_windows_and_gradcheck() {
     assert!(F::try_adaptive_avg_pool2d(&Tensor::zeros(&[4, 4]), (2, 2)).is_err());
 }
 
+// ----------------------------------------------------------- interpolate
+
+#[test]
+fn interpolate_modes_values_errors_and_gradcheck() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
+    let n = F::interpolate(&x, &[4, 4], "nearest");
+    assert_eq!(&n.to_vec::<f64>()[..8], [1., 1., 2., 2., 1., 1., 2., 2.]);
+    // Bilinear doubling (align_corners=False): PyTorch's 1, 1.25, 1.75, 2 first row.
+    let b = F::interpolate(&x, &[4, 4], "bilinear");
+    assert_eq!(&b.to_vec::<f64>()[..4], [1.0, 1.25, 1.75, 2.0]);
+    let l = F::interpolate(
+        &Tensor::from_vec(vec![0.0, 4.0], &[1, 1, 2]),
+        &[4],
+        "linear",
+    );
+    assert_eq!(l.to_vec::<f64>(), [0.0, 1.0, 3.0, 4.0]);
+    let e = F::try_interpolate(&x, &[4, 4], "bicubic")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bicubic") && e.contains("nearest"), "{e}");
+    assert!(F::try_interpolate(&x, &[4], "bilinear").is_err());
+    assert!(F::try_interpolate(&x, &[4, 4], "linear").is_err());
+    let r = std::panic::catch_unwind(|| F::interpolate(&x, &[4, 4], "area"));
+    assert!(r.is_err());
+    for (shape, size, mode) in [
+        (vec![1, 2, 3, 4], vec![5, 3], "bilinear"),
+        (vec![2, 1, 5, 3], vec![2, 7], "bilinear"),
+        (vec![1, 2, 3, 4], vec![5, 7], "nearest"),
+        (vec![2, 2, 5], vec![3], "nearest"),
+        (vec![2, 2, 3], vec![8], "linear"),
+    ] {
+        check(|t| F::interpolate(&t[0], &size, mode), &[randn64(&shape)]);
+    }
+}
+
 // ------------------------------------------------------ PyTorch's numbers
 
 fn tensor(v: &Value) -> Tensor {
@@ -432,6 +467,22 @@ fn run(c: &Value) -> Option<Run> {
             let a = a();
             module_run(&mut nn::AdaptiveAvgPool2d::new((a[0], a[1])), x())
         }
+        "interpolate" => {
+            let size: Vec<usize> = c["options"]["size"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap() as usize)
+                .collect();
+            let mode = c["options"]["mode"].as_str().unwrap();
+            let x = x();
+            let y = F::interpolate(&x, &size, mode);
+            Run {
+                outputs: vec![y],
+                grads: vec![("x".into(), x)],
+                names: vec![],
+            }
+        }
         _ => return None,
     })
 }
@@ -473,5 +524,5 @@ fn layers_match_pytorch() {
         }
         done.push(name.to_string());
     }
-    assert!(done.len() >= 16, "cases run: {done:?}");
+    assert!(done.len() >= 23, "cases run: {done:?}");
 }

@@ -682,6 +682,105 @@ pub fn adaptive_avg_pool2d(x: &Tensor, output_size: (usize, usize)) -> Tensor {
     ok(try_adaptive_avg_pool2d(x, output_size))
 }
 
+/// The `(out, len)` matrix of linear interpolation along one dimension with
+/// `align_corners=False` (PyTorch's `area_pixel_compute_source_index`): output
+/// `i` reads the source position `max((i + 0.5) len / out - 0.5, 0)` from its
+/// two neighbours, the upper one clamped to the last entry.
+fn linear_matrix(len: usize, out: usize) -> Vec<f64> {
+    let scale = len as f64 / out as f64;
+    let mut m = vec![0.0; out * len];
+    for i in 0..out {
+        let src = (scale * (i as f64 + 0.5) - 0.5).max(0.0);
+        let i0 = (src as usize).min(len - 1);
+        let i1 = if i0 < len - 1 { i0 + 1 } else { i0 };
+        let l1 = src - i0 as f64;
+        m[i * len + i0] += 1.0 - l1;
+        m[i * len + i1] += l1;
+    }
+    m
+}
+
+/// The source index of each output of nearest-neighbour resizing (PyTorch's
+/// `mode='nearest'`, `nearest_neighbor_compute_source_index`):
+/// `min(floor(i * len / out), len - 1)`, the scale computed in `f32` as
+/// PyTorch does.
+fn nearest_indices(len: usize, out: usize) -> Vec<usize> {
+    let scale = len as f32 / out as f32;
+    (0..out)
+        .map(|i| ((i as f32 * scale).floor() as usize).min(len - 1))
+        .collect()
+}
+
+/// Resizes the spatial dimensions of `x` to `size` (`F.interpolate(x, size=size,
+/// mode=mode)`, `align_corners=False`): `"nearest"` for `(n, c, l)` (`size` of
+/// one) or `(n, c, h, w)` (`size` of two) inputs, `"linear"` for `(n, c, l)` and
+/// `"bilinear"` for `(n, c, h, w)`. Nearest picks entries with `index_select`;
+/// the linear modes are separable, one product per dimension with an
+/// interpolation matrix, so both are differentiable to any order.
+///
+/// # Errors
+/// An unknown mode, a mode that does not fit the input's rank, a `size` whose
+/// length is not the number of spatial dimensions, or a size of 0.
+pub fn try_interpolate(x: &Tensor, size: &[usize], mode: &str) -> Result<Tensor> {
+    let xs = x.shape();
+    let bad = |reason: String| Error::InvalidArgument {
+        op: "interpolate",
+        shape: xs.to_vec(),
+        reason,
+    };
+    let spatial = xs.len().saturating_sub(2);
+    let rank_ok = match mode {
+        "nearest" => spatial == 1 || spatial == 2,
+        "linear" => spatial == 1,
+        "bilinear" => spatial == 2,
+        _ => {
+            return Err(bad(format!(
+                "unknown mode `{mode}`: expected \"nearest\", \"linear\" or \"bilinear\""
+            )))
+        }
+    };
+    if !rank_ok {
+        return Err(bad(format!(
+            "mode `{mode}` does not take a {}-D input",
+            xs.len()
+        )));
+    }
+    if size.len() != spatial || size.contains(&0) || xs.contains(&0) {
+        return Err(bad(format!(
+            "expected a size of {spatial} positive dimensions for this input, got {size:?}"
+        )));
+    }
+    let mut y = x.clone();
+    for (k, &out) in size.iter().enumerate() {
+        let d = 2 + k;
+        let len = xs[d];
+        if out == len {
+            continue;
+        }
+        y = if mode == "nearest" {
+            y.try_index_select(d as i64, &nearest_indices(len, out))?
+        } else {
+            // Along the last dimension y M^T, along the one before M y.
+            let m = Tensor::from_vec(linear_matrix(len, out), &[out, len]).to_dtype(x.dtype());
+            if d == xs.len() - 1 {
+                y.try_matmul(&m.t())?
+            } else {
+                m.try_matmul(&y)?
+            }
+        };
+    }
+    Ok(y)
+}
+
+/// [`try_interpolate`].
+///
+/// # Panics
+/// On an unknown mode, or a size or input rank the mode does not take.
+#[track_caller]
+pub fn interpolate(x: &Tensor, size: &[usize], mode: &str) -> Tensor {
+    ok(try_interpolate(x, size, mode))
+}
+
 /// Rows of `weight` picked by `indices` (whole numbers in a tensor of any
 /// shape); the result has shape `indices.shape() + [weight.shape()[1]]`
 /// (`F.embedding`).
