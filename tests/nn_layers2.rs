@@ -335,6 +335,110 @@ fn interpolate_modes_values_errors_and_gradcheck() {
     }
 }
 
+// ---------------------------------------------------- MultiheadAttention
+
+#[test]
+fn multihead_attention_parameters_shapes_masks_and_gradcheck() {
+    autograd::manual_seed(7);
+    let m = nn::MultiheadAttention::new(8, 2);
+    let names: Vec<String> = m.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "in_proj_weight",
+            "in_proj_bias",
+            "out_proj.weight",
+            "out_proj.bias"
+        ]
+    );
+    assert_eq!(m.in_proj_weight.shape(), &[24, 8]);
+    let bound = (6.0f64 / 32.0).sqrt();
+    assert!(m
+        .in_proj_weight
+        .to_vec::<f64>()
+        .iter()
+        .all(|v| v.abs() <= bound));
+    assert!(m
+        .in_proj_bias
+        .as_ref()
+        .unwrap()
+        .to_vec::<f64>()
+        .iter()
+        .all(|&v| v == 0.0));
+    assert!(m
+        .out_proj
+        .bias
+        .as_ref()
+        .unwrap()
+        .to_vec::<f64>()
+        .iter()
+        .all(|&v| v == 0.0));
+    let nb = nn::MultiheadAttention::new(8, 2).bias(false);
+    let names: Vec<String> = nb.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["in_proj_weight", "out_proj.weight"]);
+    let (q, kv) = (Tensor::randn(&[3, 2, 8]), Tensor::randn(&[5, 2, 8]));
+    let (y, w) = m.forward_qkv(&q, &kv, &kv, None);
+    assert_eq!((y.shape(), w.shape()), (&[3, 2, 8][..], &[2, 3, 5][..]));
+    let rows = w.sum_dim(-1, false).to_vec::<f64>();
+    assert!(rows.iter().all(|r| (r - 1.0).abs() < 1e-5));
+    let bf = nn::MultiheadAttention::new(8, 2).batch_first(true);
+    let (y, w) = bf.forward_qkv(
+        &Tensor::randn(&[2, 3, 8]),
+        &Tensor::randn(&[2, 5, 8]),
+        &Tensor::randn(&[2, 5, 8]),
+        None,
+    );
+    assert_eq!((y.shape(), w.shape()), (&[2, 3, 8][..], &[2, 3, 5][..]));
+    // A 0/1 mask masks out its ones: those weights are exactly 0.
+    let mut mv = vec![0.0; 15];
+    mv[1] = 1.0;
+    mv[7] = 1.0;
+    let mask = Tensor::from_vec(mv, &[3, 5]);
+    let (_, w) = m.forward_qkv(&q, &kv, &kv, Some(&mask));
+    let wv = w.to_vec::<f64>();
+    assert!(wv[1] == 0.0 && wv[7] == 0.0 && wv[16] == 0.0 && wv[0] > 0.0);
+    let r = std::panic::catch_unwind(|| m.forward_qkv(&q, &Tensor::randn(&[5, 2, 6]), &kv, None));
+    let msg = *r.unwrap_err().downcast::<String>().unwrap();
+    assert!(
+        msg.contains("[3, 2, 8]") && msg.contains("[5, 2, 6]"),
+        "{msg}"
+    );
+
+    let ew = randn64(&[12, 4]);
+    let eb = randn64(&[12]);
+    let ow = randn64(&[4, 4]);
+    let ob = randn64(&[4]);
+    let (q, k, v) = (
+        randn64(&[3, 2, 4]),
+        randn64(&[2, 2, 4]),
+        randn64(&[2, 2, 4]),
+    );
+    let add = randn64(&[3, 2]);
+    let qb = randn64(&[2, 3, 4]);
+    for (q, mask, batch_first) in [(q, None, false), (qb, Some(add.clone()), true)] {
+        check(
+            |t| {
+                let mut m = nn::MultiheadAttention::new(4, 2).batch_first(batch_first);
+                m.in_proj_weight = t[3].clone();
+                m.in_proj_bias = Some(t[4].clone());
+                m.out_proj.weight = t[5].clone();
+                m.out_proj.bias = Some(t[6].clone());
+                let (y, w) = m.forward_qkv(&t[0], &t[1], &t[2], mask.as_ref());
+                y.sum() + (&w * &w).sum()
+            },
+            &[
+                q.clone(),
+                k.clone(),
+                v.clone(),
+                ew.clone(),
+                eb.clone(),
+                ow.clone(),
+                ob.clone(),
+            ],
+        );
+    }
+}
+
 // ------------------------------------------------------ PyTorch's numbers
 
 fn tensor(v: &Value) -> Tensor {
@@ -483,6 +587,29 @@ fn run(c: &Value) -> Option<Run> {
                 names: vec![],
             }
         }
+        "MultiheadAttention" => {
+            let a = a();
+            let mut m = nn::MultiheadAttention::new(a[0], a[1])
+                .batch_first(c["options"]["batch_first"].as_bool().unwrap_or(false))
+                .bias(has_bias(c));
+            m.in_proj_weight = param(c, "in_proj_weight");
+            m.in_proj_bias = has_bias(c).then(|| param(c, "in_proj_bias"));
+            m.out_proj.weight = param(c, "out_proj.weight");
+            m.out_proj.bias = has_bias(c).then(|| param(c, "out_proj.bias"));
+            m.eval();
+            let inp = |n: &str| leaf(&c["inputs"][n]);
+            let (q, k, v) = (inp("q"), inp("k"), inp("v"));
+            let mask = (!c["mask"].is_null()).then(|| tensor(&c["mask"]));
+            let (y, w) = m.forward_qkv(&q, &k, &v, mask.as_ref());
+            let mut grads = vec![("q".into(), q), ("k".into(), k), ("v".into(), v)];
+            grads.extend(m.named_parameters());
+            let names = m.named_parameters().into_iter().map(|(n, _)| n).collect();
+            Run {
+                outputs: vec![y, w],
+                grads,
+                names,
+            }
+        }
         _ => return None,
     })
 }
@@ -524,5 +651,5 @@ fn layers_match_pytorch() {
         }
         done.push(name.to_string());
     }
-    assert!(done.len() >= 23, "cases run: {done:?}");
+    assert!(done.len() >= 28, "cases run: {done:?}");
 }

@@ -7,6 +7,7 @@
 //! - Layers: [`Linear`], [`Conv1d`], [`Conv2d`], [`ConvTranspose2d`], [`MaxPool2d`],
 //!   [`AdaptiveAvgPool2d`], [`AvgPool2d`], [`Flatten`],
 //!   [`Dropout`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`GroupNorm`], [`Embedding`],
+//!   [`MultiheadAttention`],
 //!   [`Sequential`] and the activations [`ReLU`], [`LeakyReLU`], [`Tanh`],
 //!   [`Sigmoid`], [`GELU`], [`Softmax`], each with PyTorch's default
 //!   initialisation ([`init`]).
@@ -28,6 +29,7 @@
 //! ```
 
 mod activation;
+mod attention;
 mod checkpoint;
 mod container;
 mod conv;
@@ -38,6 +40,7 @@ mod loss;
 mod norm;
 
 pub use activation::{LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
+pub use attention::{AttnMask, MultiheadAttention};
 pub use checkpoint::{load, save};
 pub use container::Sequential;
 pub use conv::{AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d};
