@@ -1,4 +1,5 @@
-//! `Conv2d`, `MaxPool2d`, `AvgPool2d`.
+//! `Conv1d`, `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `AvgPool2d`,
+//! `AdaptiveAvgPool2d`.
 
 use super::linear::stateless_visit;
 use super::{functional as F, init, Kind, Module, Visit};
@@ -118,6 +119,249 @@ impl Visit for Conv2d {
     }
 }
 
+/// 1-D convolution over `(n, c, l)` sequences (`nn.Conv1d`): weight
+/// `(out_channels, in_channels / groups, k)` and bias `(out_channels)`, both
+/// initialised as PyTorch does (`U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, `fan_in =
+/// in_channels / groups * k`). Stride, padding, dilation and groups are builder
+/// methods, as for [`Conv2d`].
+#[derive(Clone, Debug)]
+pub struct Conv1d {
+    /// `(out_channels, in_channels / groups, k)`.
+    pub weight: Tensor,
+    /// `(out_channels)`, absent after [`Conv1d::no_bias`].
+    pub bias: Option<Tensor>,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    groups: usize,
+    training: bool,
+}
+
+impl Conv1d {
+    /// `nn.Conv1d(in_channels, out_channels, kernel_size)`: stride 1, no padding.
+    pub fn new(in_channels: usize, out_channels: usize, kernel_size: usize) -> Conv1d {
+        let (weight, bias) = init::layer_parameters(
+            &[out_channels, in_channels, kernel_size],
+            Some(out_channels),
+        );
+        Conv1d {
+            weight,
+            bias,
+            stride: 1,
+            padding: 0,
+            dilation: 1,
+            groups: 1,
+            training: true,
+        }
+    }
+
+    /// `stride=`.
+    pub fn stride(mut self, stride: usize) -> Conv1d {
+        self.stride = stride;
+        self
+    }
+
+    /// `padding=`: zeros added at both ends.
+    pub fn padding(mut self, padding: usize) -> Conv1d {
+        self.padding = padding;
+        self
+    }
+
+    /// `dilation=`: spacing between kernel elements.
+    pub fn dilation(mut self, dilation: usize) -> Conv1d {
+        self.dilation = dilation;
+        self
+    }
+
+    /// `groups=`: channels split into `groups` independent convolutions. The
+    /// weight is drawn again with its new shape `(out, in / groups, k)`.
+    ///
+    /// # Panics
+    /// If `groups` does not divide both channel counts.
+    #[track_caller]
+    pub fn groups(mut self, groups: usize) -> Conv1d {
+        let s = self.weight.shape().to_vec();
+        let cin = s[1];
+        assert!(
+            groups > 0 && cin.is_multiple_of(groups) && s[0].is_multiple_of(groups),
+            "Conv1d: groups {groups} must divide in_channels {cin} and out_channels {}",
+            s[0]
+        );
+        let (weight, bias) = init::layer_parameters(
+            &[s[0], cin / groups, s[2]],
+            self.bias.as_ref().map(|_| s[0]),
+        );
+        self.weight = weight;
+        self.bias = bias;
+        self.groups = groups;
+        self
+    }
+
+    /// Removes the bias (`bias=False`).
+    pub fn no_bias(mut self) -> Conv1d {
+        self.bias = None;
+        self
+    }
+}
+
+impl Module for Conv1d {
+    /// # Panics
+    /// If the input is not `(n, in_channels, l)` or shorter than the kernel.
+    fn forward(&self, input: &Tensor) -> Tensor {
+        F::try_conv1d(
+            input,
+            &self.weight,
+            self.bias.as_ref(),
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// 2-D transposed convolution over `(n, c, h, w)` images
+/// (`nn.ConvTranspose2d`), the gradient of [`Conv2d`] with respect to its input:
+/// weight `(in_channels, out_channels / groups, k, k)` (PyTorch's layout, input
+/// channels first) and bias `(out_channels)`, initialised as PyTorch does
+/// (`U(-1/sqrt(fan_in), 1/sqrt(fan_in))` with PyTorch's `fan_in` of that
+/// weight, `out_channels / groups * k * k`). The output is `(h - 1) stride - 2
+/// padding + dilation (k - 1) + output_padding + 1` high, and as wide.
+#[derive(Clone, Debug)]
+pub struct ConvTranspose2d {
+    /// `(in_channels, out_channels / groups, k, k)`.
+    pub weight: Tensor,
+    /// `(out_channels)`, absent after [`ConvTranspose2d::no_bias`].
+    pub bias: Option<Tensor>,
+    stride: usize,
+    padding: usize,
+    output_padding: usize,
+    dilation: usize,
+    groups: usize,
+    training: bool,
+}
+
+impl ConvTranspose2d {
+    /// `nn.ConvTranspose2d(in_channels, out_channels, kernel_size)`: stride 1,
+    /// no padding.
+    pub fn new(in_channels: usize, out_channels: usize, kernel_size: usize) -> ConvTranspose2d {
+        let (weight, bias) = init::layer_parameters(
+            &[in_channels, out_channels, kernel_size, kernel_size],
+            Some(out_channels),
+        );
+        ConvTranspose2d {
+            weight,
+            bias,
+            stride: 1,
+            padding: 0,
+            output_padding: 0,
+            dilation: 1,
+            groups: 1,
+            training: true,
+        }
+    }
+
+    /// `stride=`.
+    pub fn stride(mut self, stride: usize) -> ConvTranspose2d {
+        self.stride = stride;
+        self
+    }
+
+    /// `padding=`: `dilation (k - 1) - padding` zeros of implicit padding on
+    /// every side of the input, i.e. `padding` rows and columns cut from every
+    /// side of the full output.
+    pub fn padding(mut self, padding: usize) -> ConvTranspose2d {
+        self.padding = padding;
+        self
+    }
+
+    /// `output_padding=`: rows and columns added to one side (bottom, right) of
+    /// the output, to pick among the output sizes a strided [`Conv2d`] maps to
+    /// the same input size; must be smaller than `stride`.
+    pub fn output_padding(mut self, output_padding: usize) -> ConvTranspose2d {
+        self.output_padding = output_padding;
+        self
+    }
+
+    /// `dilation=`: spacing between kernel elements.
+    pub fn dilation(mut self, dilation: usize) -> ConvTranspose2d {
+        self.dilation = dilation;
+        self
+    }
+
+    /// `groups=`: channels split into `groups` independent transposed
+    /// convolutions. The weight is drawn again with its new shape `(in, out /
+    /// groups, k, k)`.
+    ///
+    /// # Panics
+    /// If `groups` does not divide both channel counts.
+    #[track_caller]
+    pub fn groups(mut self, groups: usize) -> ConvTranspose2d {
+        let s = self.weight.shape().to_vec();
+        let cout = self
+            .bias
+            .as_ref()
+            .map_or(s[1] * self.groups, |b| b.shape()[0]);
+        assert!(
+            groups > 0 && s[0].is_multiple_of(groups) && cout.is_multiple_of(groups),
+            "ConvTranspose2d: groups {groups} must divide in_channels {} and out_channels {cout}",
+            s[0]
+        );
+        let (weight, bias) = init::layer_parameters(
+            &[s[0], cout / groups, s[2], s[3]],
+            self.bias.as_ref().map(|_| cout),
+        );
+        self.weight = weight;
+        self.bias = bias;
+        self.groups = groups;
+        self
+    }
+
+    /// Removes the bias (`bias=False`).
+    pub fn no_bias(mut self) -> ConvTranspose2d {
+        self.bias = None;
+        self
+    }
+}
+
+impl Module for ConvTranspose2d {
+    /// # Panics
+    /// If the input is not `(n, in_channels, h, w)`, or the padding leaves no
+    /// output, or `output_padding >= stride`.
+    fn forward(&self, input: &Tensor) -> Tensor {
+        F::try_conv_transpose2d(
+            input,
+            &self.weight,
+            self.bias.as_ref(),
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.groups,
+            self.dilation,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+macro_rules! weight_and_bias_visit {
+    ($($ty:ty),*) => {$(
+        impl Visit for $ty {
+            fn visit_tensors(&self, path: &str, _kind: Kind, f: &mut dyn FnMut(&str, &Tensor, Kind)) {
+                super::visit_weight_and_bias(path, &self.weight, self.bias.as_ref(), f);
+            }
+            fn apply_training(&mut self, mode: bool) {
+                self.training = mode;
+            }
+            fn training_flag(&self) -> Option<bool> {
+                Some(self.training)
+            }
+        }
+    )*};
+}
+
+weight_and_bias_visit!(Conv1d, ConvTranspose2d);
+
 /// Maximum over `k x k` windows (`nn.MaxPool2d(k)`), stride `k` and no padding
 /// unless set.
 #[derive(Clone, Debug)]
@@ -202,4 +446,32 @@ impl Module for AvgPool2d {
     }
 }
 
-stateless_visit!(MaxPool2d, AvgPool2d);
+/// Average pooling to a fixed output size whatever the input's
+/// (`nn.AdaptiveAvgPool2d((out_h, out_w))`), with PyTorch's windows: output row
+/// `i` averages input rows `floor(i h / out_h) .. ceil((i + 1) h / out_h)`, and
+/// columns likewise (see [`F::adaptive_avg_pool2d`]).
+#[derive(Clone, Debug)]
+pub struct AdaptiveAvgPool2d {
+    output_size: (usize, usize),
+    training: bool,
+}
+
+impl AdaptiveAvgPool2d {
+    /// `nn.AdaptiveAvgPool2d((out_h, out_w))`.
+    pub fn new(output_size: (usize, usize)) -> AdaptiveAvgPool2d {
+        AdaptiveAvgPool2d {
+            output_size,
+            training: true,
+        }
+    }
+}
+
+impl Module for AdaptiveAvgPool2d {
+    /// # Panics
+    /// If the input is not `(n, c, h, w)` or `(c, h, w)`.
+    fn forward(&self, input: &Tensor) -> Tensor {
+        F::adaptive_avg_pool2d(input, self.output_size)
+    }
+}
+
+stateless_visit!(MaxPool2d, AvgPool2d, AdaptiveAvgPool2d);

@@ -108,50 +108,207 @@ pub fn try_conv2d(
     groups: usize,
 ) -> Result<Tensor> {
     let ws = weight.shape().to_vec();
-    let bad = |reason: String| Error::ShapeMismatch {
-        op: "conv2d",
-        lhs: x.shape().to_vec(),
-        rhs: ws.clone(),
-        reason,
-    };
     if ws.len() != 4 || x.ndim() != 4 {
-        return Err(bad(
+        return Err(conv_error(
+            "conv2d",
+            x,
+            &ws,
             "expected input (n, c, h, w) and weight (o, c / groups, kh, kw)".into(),
         ));
     }
+    check_groups("conv2d", x, &ws, groups, dilation, ws[1], ws[0])?;
+    let w = dilate(weight, dilation, 2)?;
+    let (cin, cout) = (ws[1], ws[0] / groups);
+    per_group(x, &w, bias, groups, (cin, cout, cout), |xg, wg, bg| {
+        xg.try_conv2d(wg, bg, stride, padding)
+    })
+}
+
+/// 1-D convolution with everything `nn.Conv1d` takes (`F.conv1d`): `(n, c, l)`
+/// input, `(o, c / groups, k)` weight, optional `(o)` bias, stride, zero padding,
+/// dilation and groups. Without dilation or groups it is one
+/// `ConvolutionBackward0` node (the 2-D kernel with a unit height); dilation and
+/// groups are composed as in [`try_conv2d`].
+///
+/// # Errors
+/// When the shapes do not fit, or `groups` does not divide both channel counts.
+pub fn try_conv1d(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    groups: usize,
+) -> Result<Tensor> {
+    let ws = weight.shape().to_vec();
+    if ws.len() != 3 || x.ndim() != 3 {
+        return Err(conv_error(
+            "conv1d",
+            x,
+            &ws,
+            "expected input (n, c, l) and weight (o, c / groups, k)".into(),
+        ));
+    }
+    check_groups("conv1d", x, &ws, groups, dilation, ws[1], ws[0])?;
+    let w = dilate(weight, dilation, 1)?;
+    let (cin, cout) = (ws[1], ws[0] / groups);
+    per_group(x, &w, bias, groups, (cin, cout, cout), |xg, wg, bg| {
+        xg.try_conv1d(wg, bg, stride, padding)
+    })
+}
+
+/// [`try_conv1d`] with stride 1, no padding, no dilation, one group
+/// (`F.conv1d(x, w, b)`).
+///
+/// # Panics
+/// If the shapes do not fit.
+#[track_caller]
+pub fn conv1d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+    ok(try_conv1d(x, weight, bias, 1, 0, 1, 1))
+}
+
+/// 2-D transposed convolution with everything `nn.ConvTranspose2d` takes
+/// (`F.conv_transpose2d`): `(n, c_in, h, w)` input, `(c_in, c_out / groups, kh,
+/// kw)` weight, optional `(c_out)` bias; the output is `(n, c_out, ho, wo)` with
+/// `ho = (h - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1`
+/// (PyTorch's formula), and likewise `wo`. Without dilation or groups it is one
+/// `ConvolutionBackward0` node; dilation spreads the kernel and groups split the
+/// channels as in [`try_conv2d`].
+///
+/// # Errors
+/// When the shapes do not fit, `groups` does not divide both channel counts,
+/// or the padding leaves no output; when `output_padding` is not smaller than
+/// `stride` (PyTorch also allows it below `dilation` instead; not supported
+/// here).
+#[allow(clippy::too_many_arguments)]
+pub fn try_conv_transpose2d(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    padding: usize,
+    output_padding: usize,
+    groups: usize,
+    dilation: usize,
+) -> Result<Tensor> {
+    let ws = weight.shape().to_vec();
+    if ws.len() != 4 || x.ndim() != 4 {
+        return Err(conv_error(
+            "conv_transpose2d",
+            x,
+            &ws,
+            "expected input (n, c_in, h, w) and weight (c_in, c_out / groups, kh, kw)".into(),
+        ));
+    }
+    check_groups(
+        "conv_transpose2d",
+        x,
+        &ws,
+        groups,
+        dilation,
+        ws[0] / groups.max(1),
+        ws[0],
+    )?;
+    let w = dilate(weight, dilation, 2)?;
+    let (cin, cout) = (ws[0] / groups, ws[1]);
+    per_group(x, &w, bias, groups, (cin, cin, cout), |xg, wg, bg| {
+        xg.try_conv_transpose2d(wg, bg, stride, padding, output_padding)
+    })
+}
+
+/// [`try_conv_transpose2d`] with stride 1, no padding, one group
+/// (`F.conv_transpose2d(x, w, b)`).
+///
+/// # Panics
+/// If the shapes do not fit.
+#[track_caller]
+pub fn conv_transpose2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+    ok(try_conv_transpose2d(x, weight, bias, 1, 0, 0, 1, 1))
+}
+
+/// A shape error of a convolution, the input's shape against the weight's.
+fn conv_error(op: &'static str, x: &Tensor, w: &[usize], reason: String) -> Error {
+    Error::ShapeMismatch {
+        op,
+        lhs: x.shape().to_vec(),
+        rhs: w.to_vec(),
+        reason,
+    }
+}
+
+/// Checks that the input has `groups * per_group_in` channels and that `groups`
+/// divides `divided` (the weight's dimension split between groups).
+fn check_groups(
+    op: &'static str,
+    x: &Tensor,
+    ws: &[usize],
+    groups: usize,
+    dilation: usize,
+    per_group_in: usize,
+    divided: usize,
+) -> Result<()> {
     if groups == 0
         || dilation == 0
-        || !ws[0].is_multiple_of(groups)
-        || x.shape()[1] != ws[1] * groups
+        || !divided.is_multiple_of(groups)
+        || x.shape()[1] != per_group_in * groups
     {
-        return Err(bad(format!(
-            "with groups = {groups}, the input's channels must be groups * weight.shape[1] and the weight's out channels a multiple of groups (dilation {dilation} must be positive)"
-        )));
+        return Err(conv_error(
+            op,
+            x,
+            ws,
+            format!(
+                "with groups = {groups}, the input's channels must be groups * the weight's input channels and the weight's grouped dimension a multiple of groups (dilation {dilation} must be positive)"
+            ),
+        ));
     }
-    let w = if dilation > 1 {
-        let spread = |k: usize| {
-            let big = dilation * (k - 1) + 1;
-            let mut e = vec![0.0; big * k];
-            for i in 0..k {
-                e[i * dilation * k + i] = 1.0;
-            }
-            Tensor::from_vec(e, &[big, k]).to_dtype(weight.dtype())
-        };
-        let (eh, ew) = (spread(ws[2]), spread(ws[3]));
-        eh.try_matmul(weight)?.try_matmul(&ew.t())?
-    } else {
-        weight.clone()
+    Ok(())
+}
+
+/// The kernel `weight` spread out by `dilation - 1` zeros between its elements
+/// along its last `dims` dimensions, by matrix products with 0/1 matrices so
+/// that the weight's gradient flows back.
+fn dilate(weight: &Tensor, dilation: usize, dims: usize) -> Result<Tensor> {
+    if dilation <= 1 {
+        return Ok(weight.clone());
+    }
+    let spread = |k: usize| {
+        let big = dilation * (k - 1) + 1;
+        let mut e = vec![0.0; big * k];
+        for i in 0..k {
+            e[i * dilation * k + i] = 1.0;
+        }
+        Tensor::from_vec(e, &[big, k]).to_dtype(weight.dtype())
     };
-    if groups == 1 {
-        return x.try_conv2d(&w, bias, stride, padding);
+    let ws = weight.shape();
+    let r = ws.len();
+    let w = weight.try_matmul(&spread(ws[r - 1]).t())?;
+    if dims == 1 {
+        return Ok(w);
     }
-    let (cin, cout) = (ws[1], ws[0] / groups);
+    spread(ws[r - 2]).try_matmul(&w)
+}
+
+/// Runs `conv` on each of `groups` slices, `x` cut along dimension 1, the
+/// weight along 0 and the bias along 0 into pieces of the sizes `(x, weight,
+/// bias)` given, and concatenates the results along dimension 1.
+fn per_group(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    groups: usize,
+    (xn, wn, bn): (usize, usize, usize),
+    conv: impl Fn(&Tensor, &Tensor, Option<&Tensor>) -> Result<Tensor>,
+) -> Result<Tensor> {
+    if groups == 1 {
+        return conv(x, w, bias);
+    }
     let parts = (0..groups)
         .map(|g| {
-            let xg = x.try_narrow(1, g * cin, cin)?;
-            let wg = w.try_narrow(0, g * cout, cout)?;
-            let bg = bias.map(|b| b.try_narrow(0, g * cout, cout)).transpose()?;
-            xg.try_conv2d(&wg, bg.as_ref(), stride, padding)
+            let xg = x.try_narrow(1, g * xn, xn)?;
+            let wg = w.try_narrow(0, g * wn, wn)?;
+            let bg = bias.map(|b| b.try_narrow(0, g * bn, bn)).transpose()?;
+            conv(&xg, &wg, bg.as_ref())
         })
         .collect::<Result<Vec<_>>>()?;
     Tensor::try_cat(&parts, 1)
@@ -402,6 +559,226 @@ pub fn layer_norm(
         y += b;
     }
     y
+}
+
+/// Group normalisation (`F.group_norm`): the `c` channels of an `(n, c, ..)`
+/// input split into `num_groups` groups of consecutive channels, each sample's
+/// group normalised by its mean and biased variance, `(x - mean) / sqrt(var +
+/// eps)`, then scaled and shifted per channel by `weight` and `bias` (`(c)`).
+/// Composed of tensor ops (PyTorch records one `NativeGroupNormBackward0`).
+///
+/// # Errors
+/// If the input has fewer than two dimensions, `num_groups` does not divide
+/// the channels, or `weight`/`bias` is not `(c)`.
+pub fn try_group_norm(
+    x: &Tensor,
+    num_groups: usize,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<Tensor> {
+    let xs = x.shape().to_vec();
+    let bad = |reason: String| Error::InvalidArgument {
+        op: "group_norm",
+        shape: xs.clone(),
+        reason,
+    };
+    if xs.len() < 2 {
+        return Err(bad("expected an input of shape (n, c, ..)".into()));
+    }
+    let c = xs[1];
+    if num_groups == 0 || !c.is_multiple_of(num_groups) {
+        return Err(bad(format!(
+            "expected the number of channels ({c}) to be divisible by num_groups ({num_groups})"
+        )));
+    }
+    for t in weight.iter().chain(bias.iter()) {
+        if t.shape() != [c] {
+            return Err(Error::ShapeMismatch {
+                op: "group_norm",
+                lhs: xs.clone(),
+                rhs: t.shape().to_vec(),
+                reason: format!("expected a weight and bias of shape ({c})"),
+            });
+        }
+    }
+    let xg = x.try_reshape(&[xs[0], num_groups, x.numel() / (xs[0] * num_groups).max(1)])?;
+    let mean = xg.mean_dim(-1, true);
+    let var = (&xg - &mean).square().mean_dim(-1, true);
+    let mut y = ((xg - mean) / (var + eps).sqrt()).reshape(&xs);
+    let cs = channel_shape(x);
+    if let Some(w) = weight {
+        y *= w.reshape(&cs);
+    }
+    if let Some(b) = bias {
+        y += b.reshape(&cs);
+    }
+    Ok(y)
+}
+
+/// [`try_group_norm`] (`F.group_norm(x, num_groups, weight, bias, eps)`).
+///
+/// # Panics
+/// If the shapes do not fit.
+#[track_caller]
+pub fn group_norm(
+    x: &Tensor,
+    num_groups: usize,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Tensor {
+    ok(try_group_norm(x, num_groups, weight, bias, eps))
+}
+
+/// The `(out, len)` matrix of adaptive average pooling along one dimension:
+/// row `i` averages the entries `floor(i len / out) .. ceil((i + 1) len / out)`
+/// (PyTorch's `start_index` and `end_index`, `AdaptiveAveragePooling2d.cpp`).
+fn adaptive_matrix(len: usize, out: usize) -> Vec<f64> {
+    let mut m = vec![0.0; out * len];
+    for i in 0..out {
+        let start = i * len / out;
+        let end = ((i + 1) * len).div_ceil(out);
+        for j in start..end {
+            m[i * len + j] = 1.0 / (end - start) as f64;
+        }
+    }
+    m
+}
+
+/// Average pooling of an `(n, c, h, w)` or `(c, h, w)` input to the output
+/// size `(out_h, out_w)` whatever the input's (`F.adaptive_avg_pool2d`): output
+/// `(i, j)` is the mean over rows `floor(i h / out_h) .. ceil((i + 1) h /
+/// out_h)` and the columns found likewise. The window is a product of one per
+/// direction, so the pooling is `A_h x A_w^T` with two averaging matrices: two
+/// matrix products, whose backward is theirs (PyTorch records one
+/// `AdaptiveAvgPool2DBackward0`).
+///
+/// # Errors
+/// If the input is not 3-D or 4-D, or an output or input size is 0.
+pub fn try_adaptive_avg_pool2d(x: &Tensor, output_size: (usize, usize)) -> Result<Tensor> {
+    let xs = x.shape();
+    let (oh, ow) = output_size;
+    if !(3..=4).contains(&xs.len()) || oh == 0 || ow == 0 || xs.contains(&0) {
+        return Err(Error::InvalidArgument {
+            op: "adaptive_avg_pool2d",
+            shape: xs.to_vec(),
+            reason: format!(
+                "expected a non-empty (n, c, h, w) or (c, h, w) input and a positive output size, got {output_size:?}"
+            ),
+        });
+    }
+    let (h, w) = (xs[xs.len() - 2], xs[xs.len() - 1]);
+    let m = |len, out| Tensor::from_vec(adaptive_matrix(len, out), &[out, len]).to_dtype(x.dtype());
+    m(h, oh).try_matmul(&x.try_matmul(&m(w, ow).t())?)
+}
+
+/// [`try_adaptive_avg_pool2d`].
+///
+/// # Panics
+/// If the input is not 3-D or 4-D, or a size is 0.
+#[track_caller]
+pub fn adaptive_avg_pool2d(x: &Tensor, output_size: (usize, usize)) -> Tensor {
+    ok(try_adaptive_avg_pool2d(x, output_size))
+}
+
+/// The `(out, len)` matrix of linear interpolation along one dimension with
+/// `align_corners=False` (PyTorch's `area_pixel_compute_source_index`): output
+/// `i` reads the source position `max((i + 0.5) len / out - 0.5, 0)` from its
+/// two neighbours, the upper one clamped to the last entry.
+fn linear_matrix(len: usize, out: usize) -> Vec<f64> {
+    let scale = len as f64 / out as f64;
+    let mut m = vec![0.0; out * len];
+    for i in 0..out {
+        let src = (scale * (i as f64 + 0.5) - 0.5).max(0.0);
+        let i0 = (src as usize).min(len - 1);
+        let i1 = if i0 < len - 1 { i0 + 1 } else { i0 };
+        let l1 = src - i0 as f64;
+        m[i * len + i0] += 1.0 - l1;
+        m[i * len + i1] += l1;
+    }
+    m
+}
+
+/// The source index of each output of nearest-neighbour resizing (PyTorch's
+/// `mode='nearest'`, `nearest_neighbor_compute_source_index`):
+/// `min(floor(i * len / out), len - 1)`, the scale computed in `f32` as
+/// PyTorch does.
+fn nearest_indices(len: usize, out: usize) -> Vec<usize> {
+    let scale = len as f32 / out as f32;
+    (0..out)
+        .map(|i| ((i as f32 * scale).floor() as usize).min(len - 1))
+        .collect()
+}
+
+/// Resizes the spatial dimensions of `x` to `size` (`F.interpolate(x, size=size,
+/// mode=mode)`, `align_corners=False`): `"nearest"` for `(n, c, l)` (`size` of
+/// one) or `(n, c, h, w)` (`size` of two) inputs, `"linear"` for `(n, c, l)` and
+/// `"bilinear"` for `(n, c, h, w)`. Nearest picks entries with `index_select`;
+/// the linear modes are separable, one product per dimension with an
+/// interpolation matrix, so both are differentiable to any order.
+///
+/// # Errors
+/// An unknown mode, a mode that does not fit the input's rank, a `size` whose
+/// length is not the number of spatial dimensions, or a size of 0.
+pub fn try_interpolate(x: &Tensor, size: &[usize], mode: &str) -> Result<Tensor> {
+    let xs = x.shape();
+    let bad = |reason: String| Error::InvalidArgument {
+        op: "interpolate",
+        shape: xs.to_vec(),
+        reason,
+    };
+    let spatial = xs.len().saturating_sub(2);
+    let rank_ok = match mode {
+        "nearest" => spatial == 1 || spatial == 2,
+        "linear" => spatial == 1,
+        "bilinear" => spatial == 2,
+        _ => {
+            return Err(bad(format!(
+                "unknown mode `{mode}`: expected \"nearest\", \"linear\" or \"bilinear\""
+            )))
+        }
+    };
+    if !rank_ok {
+        return Err(bad(format!(
+            "mode `{mode}` does not take a {}-D input",
+            xs.len()
+        )));
+    }
+    if size.len() != spatial || size.contains(&0) || xs.contains(&0) {
+        return Err(bad(format!(
+            "expected a size of {spatial} positive dimensions for this input, got {size:?}"
+        )));
+    }
+    let mut y = x.clone();
+    for (k, &out) in size.iter().enumerate() {
+        let d = 2 + k;
+        let len = xs[d];
+        if out == len {
+            continue;
+        }
+        y = if mode == "nearest" {
+            y.try_index_select(d as i64, &nearest_indices(len, out))?
+        } else {
+            // Along the last dimension y M^T, along the one before M y.
+            let m = Tensor::from_vec(linear_matrix(len, out), &[out, len]).to_dtype(x.dtype());
+            if d == xs.len() - 1 {
+                y.try_matmul(&m.t())?
+            } else {
+                m.try_matmul(&y)?
+            }
+        };
+    }
+    Ok(y)
+}
+
+/// [`try_interpolate`].
+///
+/// # Panics
+/// On an unknown mode, or a size or input rank the mode does not take.
+#[track_caller]
+pub fn interpolate(x: &Tensor, size: &[usize], mode: &str) -> Tensor {
+    ok(try_interpolate(x, size, mode))
 }
 
 /// Rows of `weight` picked by `indices` (whole numbers in a tensor of any

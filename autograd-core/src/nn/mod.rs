@@ -4,8 +4,10 @@
 //!   (`parameters`, `named_parameters`, `state_dict`, `train`/`eval`, ...).
 //! - [`Visit`]: how a module exposes its tensors and sub-modules; written by
 //!   `#[derive(Module)]` (in the `autograd` crate), by hand for the built-in layers.
-//! - Layers: [`Linear`], [`Conv2d`], [`MaxPool2d`], [`AvgPool2d`], [`Flatten`],
-//!   [`Dropout`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`Embedding`],
+//! - Layers: [`Linear`], [`Conv1d`], [`Conv2d`], [`ConvTranspose2d`], [`MaxPool2d`],
+//!   [`AdaptiveAvgPool2d`], [`AvgPool2d`], [`Flatten`],
+//!   [`Dropout`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`GroupNorm`], [`Embedding`],
+//!   [`MultiheadAttention`],
 //!   [`Sequential`] and the activations [`ReLU`], [`LeakyReLU`], [`Tanh`],
 //!   [`Sigmoid`], [`GELU`], [`Softmax`], each with PyTorch's default
 //!   initialisation ([`init`]).
@@ -27,6 +29,7 @@
 //! ```
 
 mod activation;
+mod attention;
 mod checkpoint;
 mod container;
 mod conv;
@@ -37,15 +40,16 @@ mod loss;
 mod norm;
 
 pub use activation::{LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
+pub use attention::{AttnMask, MultiheadAttention};
 pub use checkpoint::{load, save};
 pub use container::Sequential;
-pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
+pub use conv::{AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d};
 pub use linear::{Dropout, Embedding, Flatten, Identity, Linear};
 pub use loss::{
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, Reduction,
     SmoothL1Loss,
 };
-pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm};
+pub use norm::{BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm};
 
 use crate::error::Result;
 use crate::{no_grad, Error, Tensor};

@@ -1,4 +1,4 @@
-//! `BatchNorm1d`, `BatchNorm2d`, `LayerNorm`.
+//! `BatchNorm1d`, `BatchNorm2d`, `LayerNorm`, `GroupNorm`.
 
 use super::{functional as F, init, Kind, Module, Visit};
 use crate::Tensor;
@@ -242,6 +242,88 @@ impl Module for LayerNorm {
 }
 
 impl Visit for LayerNorm {
+    fn visit_tensors(&self, path: &str, _kind: Kind, f: &mut dyn FnMut(&str, &Tensor, Kind)) {
+        if let Some(w) = &self.weight {
+            f(&super::join(path, "weight"), w, Kind::Parameter);
+        }
+        if let Some(b) = &self.bias {
+            f(&super::join(path, "bias"), b, Kind::Parameter);
+        }
+    }
+    fn apply_training(&mut self, mode: bool) {
+        self.training = mode;
+    }
+    fn training_flag(&self) -> Option<bool> {
+        Some(self.training)
+    }
+}
+
+/// Normalisation over groups of channels (`nn.GroupNorm`): the channels of an
+/// `(n, c, ..)` input split into `num_groups` groups, each sample's group
+/// normalised by its own statistics (see [`F::group_norm`]), then a per-channel
+/// weight (ones) and bias (zeros), as PyTorch initialises them. Training and
+/// evaluation modes compute the same.
+#[derive(Clone, Debug)]
+pub struct GroupNorm {
+    num_groups: usize,
+    /// Scale, `(num_channels)`.
+    pub weight: Option<Tensor>,
+    /// Shift, `(num_channels)`.
+    pub bias: Option<Tensor>,
+    eps: f64,
+    training: bool,
+}
+
+impl GroupNorm {
+    /// `nn.GroupNorm(num_groups, num_channels)`: `eps = 1e-5`, affine.
+    ///
+    /// # Panics
+    /// If `num_groups` does not divide `num_channels`.
+    #[track_caller]
+    pub fn new(num_groups: usize, num_channels: usize) -> GroupNorm {
+        assert!(
+            num_groups > 0 && num_channels.is_multiple_of(num_groups),
+            "GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}"
+        );
+        GroupNorm {
+            num_groups,
+            weight: Some(init::ones(&[num_channels])),
+            bias: Some(init::zeros(&[num_channels])),
+            eps: 1e-5,
+            training: true,
+        }
+    }
+
+    /// `eps=`, added to the variance.
+    pub fn eps(mut self, eps: f64) -> GroupNorm {
+        self.eps = eps;
+        self
+    }
+
+    /// `affine=False`: no weight or bias.
+    pub fn no_affine(mut self) -> GroupNorm {
+        self.weight = None;
+        self.bias = None;
+        self
+    }
+}
+
+impl Module for GroupNorm {
+    /// # Panics
+    /// If the input is not `(n, num_channels, ..)`.
+    fn forward(&self, input: &Tensor) -> Tensor {
+        F::try_group_norm(
+            input,
+            self.num_groups,
+            self.weight.as_ref(),
+            self.bias.as_ref(),
+            self.eps,
+        )
+        .unwrap_or_else(|e| panic!("GroupNorm: {e}"))
+    }
+}
+
+impl Visit for GroupNorm {
     fn visit_tensors(&self, path: &str, _kind: Kind, f: &mut dyn FnMut(&str, &Tensor, Kind)) {
         if let Some(w) = &self.weight {
             f(&super::join(path, "weight"), w, Kind::Parameter);

@@ -199,6 +199,10 @@ impl Op {
             Conv2d { x, w, win } => {
                 super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, needs).into()
             }
+            ConvTranspose2d { x, w, win } => {
+                super::ops::conv::conv_transpose2d_backward(g, x.get(n)?, w.get(n)?, win, needs)
+                    .into()
+            }
             AvgPool2d { win } => one(super::ops::conv::avg_pool2d_backward(
                 g,
                 win,

@@ -301,6 +301,12 @@ pub(crate) enum Op {
         w: Saved,
         win: Box<Window>,
     },
+    /// `win` is the window of the convolution whose input the output is.
+    ConvTranspose2d {
+        x: Saved,
+        w: Saved,
+        win: Box<Window>,
+    },
     AvgPool2d {
         win: Box<Window>,
     },
@@ -417,7 +423,7 @@ impl Op {
             Logsumexp { .. } => "LogsumexpBackward0",
             Im2Col { .. } => "Im2ColBackward0",
             Col2Im { .. } => "Col2ImBackward0",
-            Conv2d { .. } => "ConvolutionBackward0",
+            Conv2d { .. } | ConvTranspose2d { .. } => "ConvolutionBackward0",
             AvgPool2d { .. } => "AvgPool2DBackward0",
             Custom { f, .. } => return f.name(),
             // The node keeps the name it had; no handle shows it any more.
@@ -448,7 +454,7 @@ impl Op {
             Clamp { .. } | Where { .. } | Matmul { .. } | Softmax { .. } | LogSoftmax { .. } => {
                 true
             }
-            Logsumexp { .. } | Conv2d { .. } | Custom { .. } => true,
+            Logsumexp { .. } | Conv2d { .. } | ConvTranspose2d { .. } | Custom { .. } => true,
             // Never freed: it routes gradients and resolves handles.
             Rebased { .. } => false,
         }

@@ -1,4 +1,5 @@
-//! Convolution and pooling over `(n, c, h, w)` images, all on im2col.
+//! Convolution (1-D, 2-D, transposed 2-D) and pooling over `(n, c, h, w)`
+//! images, all on im2col.
 
 use crate::error::Result;
 use crate::tensor::handle::{ok, Tensor};
@@ -8,8 +9,18 @@ use crate::tensor::kernels::{elementwise, linalg, reduce};
 use crate::tensor::op::{GatherKind, Op};
 use crate::tensor::ops::linalg::product;
 use crate::tensor::saved::Saved;
-use crate::Error;
+use crate::{no_grad, Error};
 use std::sync::Arc;
+
+/// A shape error of a convolution: the input's shape against `rhs`'s.
+fn conv_mismatch(op: &'static str, x: &Tensor, rhs: &[usize], reason: &str) -> Error {
+    Error::ShapeMismatch {
+        op,
+        lhs: x.shape().to_vec(),
+        rhs: rhs.to_vec(),
+        reason: reason.into(),
+    }
+}
 
 #[track_caller]
 fn window(
@@ -106,45 +117,228 @@ impl Tensor {
         padding: usize,
     ) -> Result<Tensor> {
         let ws = weight.shape();
-        let mismatch = |rhs: &[usize], reason: &str| Error::ShapeMismatch {
-            op: "conv2d",
-            lhs: self.shape().to_vec(),
-            rhs: rhs.to_vec(),
-            reason: reason.into(),
-        };
         if ws.len() != 4 || self.ndim() != 4 || ws[1] != self.shape()[1] {
-            return Err(mismatch(
+            return Err(conv_mismatch(
+                "conv2d",
+                self,
                 ws,
                 "expected input (n, c, h, w) and weight (o, c, kh, kw)",
             ));
         }
-        if let Some(b) = bias.filter(|b| b.shape() != [ws[0]]) {
-            return Err(mismatch(b.shape(), "expected a bias of shape (o)"));
-        }
         let win = window("conv2d", self.shape(), (ws[2], ws[3]), stride, padding)?;
+        self.conv_window("conv2d", weight, bias, win)
+    }
+
+    /// 1-D convolution (cross-correlation) of an `(n, c, l)` input with an `(o, c,
+    /// k)` weight and an optional `(o)` bias, with stride and zero padding
+    /// (`torch.nn.functional.conv1d` without dilation or groups,
+    /// `ConvolutionBackward0`): the 2-D kernel over images of height 1.
+    ///
+    /// # Panics
+    /// If the shapes do not fit; see [`Tensor::try_conv1d`].
+    #[track_caller]
+    pub fn conv1d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        stride: usize,
+        padding: usize,
+    ) -> Tensor {
+        ok(self.try_conv1d(weight, bias, stride, padding))
+    }
+
+    /// Fallible [`Tensor::conv1d`].
+    pub fn try_conv1d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor> {
+        let (xs, ws) = (self.shape(), weight.shape());
+        if ws.len() != 3 || xs.len() != 3 || ws[1] != xs[1] {
+            return Err(conv_mismatch(
+                "conv1d",
+                self,
+                ws,
+                "expected input (n, c, l) and weight (o, c, k)",
+            ));
+        }
+        let bad = |reason: String| Error::InvalidArgument {
+            op: "conv1d",
+            shape: xs.to_vec(),
+            reason,
+        };
+        if stride == 0 || ws[2] == 0 {
+            return Err(bad("kernel size and stride must be positive".into()));
+        }
+        if xs[2] + 2 * padding < ws[2] {
+            return Err(bad(format!(
+                "the kernel ({}) is larger than the padded input ({})",
+                ws[2],
+                xs[2] + 2 * padding
+            )));
+        }
+        let win = Window {
+            n: xs[0],
+            c: xs[1],
+            h: 1,
+            w: xs[2],
+            kh: 1,
+            kw: ws[2],
+            stride: (1, stride),
+            padding: (0, padding),
+        };
+        self.conv_window("conv1d", weight, bias, win)
+    }
+
+    /// The convolution of `self` with `weight` over the window `win`, recorded as
+    /// one `ConvolutionBackward0` node. `self` and `weight` may be 3-D (a 1-D
+    /// convolution, `win.h == 1`): their data is laid out as the 4-D tensors with
+    /// a unit height, and the output drops that height too.
+    fn conv_window(
+        &self,
+        op: &'static str,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        win: Window,
+    ) -> Result<Tensor> {
+        let o = weight.shape()[0];
+        if let Some(b) = bias.filter(|b| b.shape() != [o]) {
+            return Err(conv_mismatch(
+                op,
+                self,
+                b.shape(),
+                "expected a bias of shape (o)",
+            ));
+        }
         let [n, rows, l] = win.cols_shape();
         let cols = im2col(&self.data(), &win);
-        let mut s = linalg::matmul(&weight.data(), &[ws[0], rows], &cols, &[n, rows, l], &[n]);
+        let mut s = linalg::matmul(&weight.data(), &[o, rows], &cols, &[n, rows, l], &[n]);
         if let Some(b) = bias {
-            s = elementwise::zip(
-                &s,
-                &[n, ws[0], l],
-                &b.data(),
-                &[ws[0], 1],
-                &[n, ws[0], l],
-                |x, y| x + y,
-            );
+            s = elementwise::zip(&s, &[n, o, l], &b.data(), &[o, 1], &[n, o, l], |x, y| x + y);
         }
         let (ho, wo) = win.out_hw();
+        let shape: &[usize] = if self.ndim() == 3 {
+            &[n, o, wo]
+        } else {
+            &[n, o, ho, wo]
+        };
         let mut inputs = vec![self, weight];
         inputs.extend(bias);
-        Ok(Tensor::record(s, &[n, ws[0], ho, wo], &inputs, |_| {
-            Op::Conv2d {
+        Ok(Tensor::record(s, shape, &inputs, |_| Op::Conv2d {
+            x: Saved::new(self),
+            w: Saved::new(weight),
+            win: Box::new(win),
+        }))
+    }
+
+    /// 2-D transposed convolution (the adjoint of [`Tensor::conv2d`] in its input,
+    /// sometimes called deconvolution) of an `(n, c_in, h, w)` input with a
+    /// `(c_in, c_out, kh, kw)` weight and an optional `(c_out)` bias
+    /// (`torch.nn.functional.conv_transpose2d` without groups or dilation,
+    /// `ConvolutionBackward0`). The output is `(n, c_out, ho, wo)` with `ho = (h -
+    /// 1) stride - 2 padding + kh + output_padding`, and likewise `wo`.
+    ///
+    /// # Panics
+    /// If the shapes do not fit; see [`Tensor::try_conv_transpose2d`].
+    #[track_caller]
+    pub fn conv_transpose2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        stride: usize,
+        padding: usize,
+        output_padding: usize,
+    ) -> Tensor {
+        ok(self.try_conv_transpose2d(weight, bias, stride, padding, output_padding))
+    }
+
+    /// Fallible [`Tensor::conv_transpose2d`].
+    pub fn try_conv_transpose2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        stride: usize,
+        padding: usize,
+        output_padding: usize,
+    ) -> Result<Tensor> {
+        let (xs, ws) = (self.shape(), weight.shape());
+        if ws.len() != 4 || xs.len() != 4 || ws[0] != xs[1] {
+            return Err(conv_mismatch(
+                "conv_transpose2d",
+                self,
+                ws,
+                "expected input (n, c_in, h, w) and weight (c_in, c_out, kh, kw)",
+            ));
+        }
+        let c_out = ws[1];
+        if let Some(b) = bias.filter(|b| b.shape() != [c_out]) {
+            return Err(conv_mismatch(
+                "conv_transpose2d",
+                self,
+                b.shape(),
+                "expected a bias of shape (c_out)",
+            ));
+        }
+        let bad = |reason: String| Error::InvalidArgument {
+            op: "conv_transpose2d",
+            shape: xs.to_vec(),
+            reason,
+        };
+        if stride == 0 || ws[2] == 0 || ws[3] == 0 {
+            return Err(bad("kernel size and stride must be positive".into()));
+        }
+        if output_padding >= stride {
+            return Err(bad(format!(
+                "output_padding {output_padding} must be smaller than stride {stride}"
+            )));
+        }
+        let full = |i: usize, k: usize| (i.max(1) - 1) * stride + k + output_padding;
+        let (fh, fw) = (full(xs[2], ws[2]), full(xs[3], ws[3]));
+        if xs[2] == 0 || xs[3] == 0 || fh <= 2 * padding || fw <= 2 * padding {
+            return Err(bad(format!(
+                "padding {padding} leaves no output for kernel {:?}",
+                &ws[2..]
+            )));
+        }
+        // The output is the input of the convolution whose columns `W^T x` are.
+        let win = Window {
+            n: xs[0],
+            c: c_out,
+            h: fh - 2 * padding,
+            w: fw - 2 * padding,
+            kh: ws[2],
+            kw: ws[3],
+            stride: (stride, stride),
+            padding: (padding, padding),
+        };
+        debug_assert_eq!(win.out_hw(), (xs[2], xs[3]));
+        let y = no_grad(|| {
+            let cols = product(
+                &weight.reshape(&[ws[0], c_out * ws[2] * ws[3]]),
+                true,
+                &self.reshape(&[xs[0], xs[1], xs[2] * xs[3]]),
+                false,
+            );
+            let y = cols.col2im(&win);
+            match bias {
+                Some(b) => y + b.reshape(&[c_out, 1, 1]),
+                None => y,
+            }
+        });
+        let mut inputs = vec![self, weight];
+        inputs.extend(bias);
+        Ok(Tensor::record_buffer(
+            y.inner.buffer.clone(),
+            &win.input_shape(),
+            &inputs,
+            |_| Op::ConvTranspose2d {
                 x: Saved::new(self),
                 w: Saved::new(weight),
                 win: Box::new(win),
-            }
-        }))
+            },
+        ))
     }
 
     /// Maximum over `kernel x kernel` windows moved by `stride`, no padding
@@ -205,7 +399,8 @@ impl Tensor {
 }
 
 /// Gradients of a convolution in tensor ops (so they are differentiable again):
-/// `dx = col2im(W^T dY)`, `dW = sum_n dY cols^T`, `db = sum dY`.
+/// `dx = col2im(W^T dY)`, `dW = sum_n dY cols^T`, `db = sum dY`. A 1-D
+/// convolution (3-D `x` and `w`) is the same with a unit height.
 #[track_caller]
 pub(crate) fn conv2d_backward(
     g: &Tensor,
@@ -217,16 +412,52 @@ pub(crate) fn conv2d_backward(
     let [n, rows, l] = win.cols_shape();
     let o = w.shape()[0];
     let g3 = g.reshape(&[n, o, l]);
+    let x4 = x.reshape(&win.input_shape());
     // Transposed operands are read through GEMM strides, not copied.
-    let gx = needs[0].then(|| product(&w.reshape(&[o, rows]), true, &g3, false).col2im(win));
+    let gx = needs[0].then(|| {
+        product(&w.reshape(&[o, rows]), true, &g3, false)
+            .col2im(win)
+            .reshape(x.shape())
+    });
     let gw = needs[1].then(|| {
-        product(&g3, false, &x.im2col(win), true)
+        product(&g3, false, &x4.im2col(win), true)
             .sum_dim(0, false)
             .reshape(w.shape())
     });
     let mut grads = vec![gx, gw];
     if let Some(&need_b) = needs.get(2) {
         grads.push(need_b.then(|| g3.sum_dim(2, false).sum_dim(0, false)));
+    }
+    grads
+}
+
+/// Gradients of a transposed convolution, whose output `y = col2im(W^T x)` lives
+/// on the window `win` (`y` is that convolution's input): `dx = W im2col(dY)`
+/// (the convolution of `dY`), `dW = sum_n x im2col(dY)^T`, `db = sum dY`.
+pub(crate) fn conv_transpose2d_backward(
+    g: &Tensor,
+    x: &Tensor,
+    w: &Tensor,
+    win: &Window,
+    needs: &[bool],
+) -> Vec<Option<Tensor>> {
+    let [n, rows, l] = win.cols_shape();
+    let c_in = w.shape()[0];
+    let cols = g.reshape(&win.input_shape()).im2col(win);
+    let gx = needs[0]
+        .then(|| product(&w.reshape(&[c_in, rows]), false, &cols, false).reshape(x.shape()));
+    let gw = needs[1].then(|| {
+        product(&x.reshape(&[n, c_in, l]), false, &cols, true)
+            .sum_dim(0, false)
+            .reshape(w.shape())
+    });
+    let mut grads = vec![gx, gw];
+    if let Some(&need_b) = needs.get(2) {
+        grads.push(need_b.then(|| {
+            g.reshape(&[n, win.c, win.h * win.w])
+                .sum_dim(2, false)
+                .sum_dim(0, false)
+        }));
     }
     grads
 }
