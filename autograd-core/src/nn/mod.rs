@@ -6,7 +6,7 @@
 //!   `#[derive(Module)]` (in the `autograd` crate), by hand for the built-in layers.
 //! - Layers: [`Linear`], [`Conv2d`], [`MaxPool2d`], [`AvgPool2d`], [`Flatten`],
 //!   [`Dropout`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`Embedding`],
-//!   [`Sequential`] and the activations [`ReLU`], [`LeakyReLU`], [`Tanh`],
+//!   [`Sequential`], the recurrent [`RNN`], [`LSTM`] and [`GRU`], and the activations [`ReLU`], [`LeakyReLU`], [`Tanh`],
 //!   [`Sigmoid`], [`GELU`], [`Softmax`], each with PyTorch's default
 //!   initialisation ([`init`]).
 //! - [`functional`]: the same as functions, and the losses; the losses also as
@@ -35,6 +35,7 @@ pub mod init;
 mod linear;
 mod loss;
 mod norm;
+mod recurrent;
 
 pub use activation::{LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use checkpoint::{load, save};
@@ -46,6 +47,7 @@ pub use loss::{
     SmoothL1Loss,
 };
 pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm};
+pub use recurrent::{GRU, LSTM, RNN};
 
 use crate::error::Result;
 use crate::{no_grad, Error, Tensor};
