@@ -8,7 +8,7 @@
 //!   [`AdaptiveAvgPool2d`], [`AvgPool2d`], [`Flatten`],
 //!   [`Dropout`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`GroupNorm`], [`Embedding`],
 //!   [`MultiheadAttention`],
-//!   [`Sequential`] and the activations [`ReLU`], [`LeakyReLU`], [`Tanh`],
+//!   [`Sequential`], the recurrent [`RNN`], [`LSTM`] and [`GRU`], and the activations [`ReLU`], [`LeakyReLU`], [`Tanh`],
 //!   [`Sigmoid`], [`GELU`], [`Softmax`], each with PyTorch's default
 //!   initialisation ([`init`]).
 //! - [`functional`]: the same as functions, and the losses; the losses also as
@@ -38,6 +38,7 @@ pub mod init;
 mod linear;
 mod loss;
 mod norm;
+mod recurrent;
 
 pub use activation::{LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use attention::{AttnMask, MultiheadAttention};
@@ -50,6 +51,7 @@ pub use loss::{
     SmoothL1Loss,
 };
 pub use norm::{BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm};
+pub use recurrent::{GRU, LSTM, RNN};
 
 use crate::error::Result;
 use crate::{no_grad, Error, Tensor};
