@@ -124,7 +124,7 @@ fn recurrent_layers_match_pytorch() {
         let mut loss = out.sin().sum() + h_n.cos().sum();
         if let Some(cn) = &c_n {
             close(name, "c_n", cn, &c["c_n"]);
-            loss = loss + cn.tanh().sum();
+            loss = &loss + &cn.tanh().sum();
         }
         assert!(
             (loss.item() - c["loss"].as_f64().unwrap()).abs() < 1e-10,

@@ -121,7 +121,7 @@ impl Recurrent {
             .collect();
     }
 
-    fn to_dtype(&mut self, dtype: DType) {
+    fn cast(&mut self, dtype: DType) {
         let conv = |t: &Tensor| t.detach().to_dtype(dtype).requires_grad_(true);
         for l in &mut self.layers {
             l.weight_ih = conv(&l.weight_ih);
@@ -358,7 +358,7 @@ macro_rules! recurrent_common {
             /// The parameters converted to `dtype` (`module.to(dtype)`,
             /// `module.double()` for [`DType::F64`]), still leaves that require grad.
             pub fn to_dtype(mut self, dtype: DType) -> $ty {
-                self.0.to_dtype(dtype);
+                self.0.cast(dtype);
                 self
             }
 
