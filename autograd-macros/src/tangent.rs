@@ -117,6 +117,7 @@ fn expand(item: &DeriveInput, fields: &Fields) -> TokenStream {
         }
     }
     let first_member = &members[0];
+    let rest_field_types = &types[1..];
     let tokens = quote! {
         impl #impl_generics #a for #name #ty_generics where #existing #(#types: #a,)* Self: ::core::marker::Copy {
             #[inline(always)]
@@ -153,6 +154,13 @@ fn expand(item: &DeriveInput, fields: &Fields) -> TokenStream {
             }
             fn slices_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [Self::Scalar]> {
                 #p::slices_mut(&mut self.#first_member) #(.chain(#p::slices_mut(&mut self.#rest_members)))*
+            }
+            #[inline(always)]
+            fn write_entries(&self, __dst: &mut [Self::Scalar]) {
+                let (__head, __rest) = __dst.split_at_mut(<#first as #p>::DIM);
+                #p::write_entries(&self.#first_member, __head);
+                #(let (__head, __rest) = __rest.split_at_mut(<#rest_field_types as #p>::DIM); #p::write_entries(&self.#rest_members, __head);)*
+                let _ = __rest;
             }
         }
     };

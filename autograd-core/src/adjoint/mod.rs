@@ -20,7 +20,7 @@ mod wiring;
 
 pub use crate::rules::*;
 pub use dispatch::*;
-pub use params::{set_column, set_entry, set_row, Params};
+pub use params::{set_entry, Params};
 pub use tangent::{
     acc, init, one_like, tangent_for, zero_like, Contribution, NoGrad, Real, ScalarOutput, Tangent,
     TangentArg,

@@ -51,6 +51,18 @@ pub trait Params: Tangent {
     fn slices_mut(&mut self) -> impl Iterator<Item = &mut [Self::Scalar]> {
         self.entries_mut().map(core::slice::from_mut)
     }
+    /// Copies the entries, in order, into the first [`DIM`](Params::DIM) places
+    /// of `dst`. Every implementation in this crate (and a derived one) copies
+    /// field by field at offsets known at compile time, which is what
+    /// `NAME::jacobian` uses to write a row or a column.
+    ///
+    /// # Panics
+    /// If `dst` is shorter than `DIM`.
+    fn write_entries(&self, dst: &mut [Self::Scalar]) {
+        for (d, v) in dst[..Self::DIM].iter_mut().zip(self.entries()) {
+            *d = *v;
+        }
+    }
 
     // The vector-space operations below are what an optimizer needs beside
     // `zero_like` and `accumulate` (from `Tangent`). They are written once over the
@@ -140,6 +152,10 @@ impl<T: Real> Params for T {
     fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
         core::iter::once(core::slice::from_mut(self))
     }
+    #[inline(always)]
+    fn write_entries(&self, dst: &mut [T]) {
+        dst[0] = *self;
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize> Params for SMatrix<T, R, C> {
@@ -156,6 +172,10 @@ impl<T: Real, const R: usize, const C: usize> Params for SMatrix<T, R, C> {
     }
     fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
         core::iter::once(self.as_mut_slice())
+    }
+    #[inline(always)]
+    fn write_entries(&self, dst: &mut [T]) {
+        dst[..R * C].copy_from_slice(self.as_slice());
     }
 }
 
@@ -174,6 +194,12 @@ impl<P: Params, const N: usize> Params for [P; N] {
     }
     fn slices_mut(&mut self) -> impl Iterator<Item = &mut [Self::Scalar]> {
         self.iter_mut().flat_map(Params::slices_mut)
+    }
+    #[inline(always)]
+    fn write_entries(&self, dst: &mut [Self::Scalar]) {
+        for (e, d) in self.iter().zip(dst[..Self::DIM].chunks_exact_mut(P::DIM)) {
+            e.write_entries(d);
+        }
     }
 }
 
@@ -194,6 +220,12 @@ macro_rules! tuple_params {
             fn slices_mut(&mut self) -> impl Iterator<Item = &mut [Self::Scalar]> {
                 self.$fi.slices_mut()$(.chain(self.$idx.slices_mut()))*
             }
+            #[inline(always)]
+            fn write_entries(&self, dst: &mut [Self::Scalar]) {
+                let (head, _rest) = dst.split_at_mut($first::DIM);
+                self.$fi.write_entries(head);
+                $(let (head, _rest) = _rest.split_at_mut($name::DIM); self.$idx.write_entries(head);)*
+            }
         }
     };
 }
@@ -204,12 +236,12 @@ tuple_params!(A 0, B 1, C 2, D 3);
 tuple_params!(A 0, B 1, C 2, D 3, E 4);
 tuple_params!(A 0, B 1, C 2, D 3, E 4, F 5);
 
-// What `NAME::jacobian` calls to seed a cotangent or tangent and to copy a
-// derivative into the matrix. They walk `slices`, one contiguous run per matrix,
-// rather than `entries`: on a `Grad` of several fields `entries` is a chain of
-// nalgebra's strided iterators, whose per-entry bookkeeping cost more than the
-// two reverse sweeps of a 2 x 15 Jacobian (measured on the BA workload,
-// `benches/workloads/ba.rs`).
+// What `NAME::jacobian` calls to seed a cotangent or tangent; it copies a
+// derivative into the matrix with `Params::write_entries`. `set_entry` walks
+// `slices`, one contiguous run per matrix, rather than `entries`: on a `Grad` of
+// several fields `entries` is a chain of nalgebra's strided iterators, whose
+// per-entry bookkeeping cost more than the two reverse sweeps of a 2 x 15
+// Jacobian (measured on the BA workload, `benches/workloads/ba.rs`).
 
 /// Sets entry `k` of `p`, in the order of [`Params::entries`], to `v` (nothing if
 /// `p` has `k` entries or fewer).
@@ -223,46 +255,6 @@ pub fn set_entry<P: Params>(p: &mut P, mut k: usize, v: P::Scalar) {
             }
             None => k -= run.len(),
         }
-    }
-}
-
-/// Copies the entries of `p` into row `i` of `jac`, in order (nothing past the
-/// row's end).
-#[inline(always)]
-pub fn set_row<P: Params, const M: usize, const D: usize>(
-    jac: &mut SMatrix<P::Scalar, M, D>,
-    i: usize,
-    p: &P,
-) {
-    let data = jac.as_mut_slice();
-    let mut at = i;
-    for run in p.slices() {
-        for v in run {
-            if let Some(e) = data.get_mut(at) {
-                *e = *v;
-            }
-            at += M;
-        }
-    }
-}
-
-/// Copies the entries of `p` into column `j` of `jac`, in order, one run of
-/// [`Params::slices`] at a time (nothing past the column's end).
-#[inline(always)]
-pub fn set_column<P: Params, const M: usize, const D: usize>(
-    jac: &mut SMatrix<P::Scalar, M, D>,
-    j: usize,
-    p: &P,
-) {
-    let Some(column) = jac.as_mut_slice().get_mut(j * M..(j + 1) * M) else {
-        return;
-    };
-    let mut at = 0;
-    for run in p.slices() {
-        if let Some(dst) = column.get_mut(at..at + run.len()) {
-            dst.copy_from_slice(run);
-        }
-        at += run.len();
     }
 }
 
@@ -283,14 +275,21 @@ mod jacobian_helpers {
         set_entry(&mut p, 8, 10.0); // past the end: nothing
         let entries: [f64; 8] = core::array::from_fn(|k| *p.entries().nth(k).unwrap());
         assert_eq!(entries, [2.0, 1.0, 2.0, -1.0, 4.0, 5.0, 6.0, 9.0]);
-        let mut jac = SMatrix::<f64, 2, 8>::zeros();
-        set_row(&mut jac, 1, &p);
-        assert_eq!(jac.row(1).iter().copied().collect::<Vec<_>>(), entries);
-        assert_eq!(jac.row(0), SMatrix::<f64, 1, 8>::zeros());
-        let mut jac = SMatrix::<f64, 8, 3>::zeros();
-        set_column(&mut jac, 2, &p);
-        assert_eq!(jac.column(2).as_slice(), &entries);
-        assert_eq!(jac.column(1).sum(), 0.0);
-        set_column(&mut jac, 3, &p); // past the end: nothing
+        let mut dst = [0.0; 9];
+        p.write_entries(&mut dst);
+        assert_eq!(dst[..8], entries);
+        assert_eq!(dst[8], 0.0);
+        let arr = [p, p];
+        let mut dst = [0.0; 16];
+        arr.write_entries(&mut dst);
+        assert_eq!(dst[..8], entries);
+        assert_eq!(dst[8..], entries);
+    }
+
+    #[test]
+    #[should_panic]
+    fn write_entries_needs_room_for_every_entry() {
+        let p = (1.0, Vector3::new(2.0, 3.0, 4.0));
+        p.write_entries(&mut [0.0; 3]);
     }
 }

@@ -164,26 +164,29 @@ impl Generated<'_> {
             #[doc = #doc]
             #[inline]
             #item_vis fn jacobian(#decls) -> ::autograd::nalgebra::SMatrix<#scalar, #m, #d> {
-                let mut __jac = ::autograd::nalgebra::SMatrix::<#scalar, #m, #d>::zeros();
                 if <#ret as #pm>::DIM < <Grad as #pm>::DIM {
-                    for __i in 0..<#ret as #pm>::DIM {
+                    // Rows of the Jacobian are contiguous columns of its transpose.
+                    let mut __jt = ::autograd::nalgebra::SMatrix::<#scalar, #d, #m>::zeros();
+                    for (__i, __row) in __jt.as_mut_slice().chunks_exact_mut(<Grad as #pm>::DIM).enumerate() {
                         let (__y, __pb) = vjp(#(#args),*);
                         let mut __c = #tg::zero_like(&__y);
                         ::autograd::__private::set_entry(&mut __c, __i, ::autograd::nalgebra::one());
-                        ::autograd::__private::set_row(&mut __jac, __i, &__pb(__c));
+                        #pm::write_entries(&__pb(__c), __row);
                     }
+                    __jt.transpose()
                 } else {
+                    let mut __jac = ::autograd::nalgebra::SMatrix::<#scalar, #m, #d>::zeros();
                     // A zero of `Grad`'s shape: the pullback of a zero cotangent.
                     let (__y, __pb) = vjp(#(#args),*);
                     let mut #tangent_param = __pb(#tg::zero_like(&__y));
                     for __j in 0..<Grad as #pm>::DIM {
                         ::autograd::__private::set_entry(&mut #tangent_param, __j, ::autograd::nalgebra::one());
                         let (_, __dy) = jvp(#(#args,)* &#tangent_param);
-                        ::autograd::__private::set_column(&mut __jac, __j, &__dy);
+                        #pm::write_entries(&__dy, &mut __jac.as_mut_slice()[__j * <#ret as #pm>::DIM..]);
                         ::autograd::__private::set_entry(&mut #tangent_param, __j, ::autograd::nalgebra::zero());
                     }
+                    __jac
                 }
-                __jac
             }
         })
     }

@@ -47,6 +47,7 @@ impl Generated<'_> {
             .any(|g| !matches!(g, GenericParam::Lifetime(_)));
         let params_impl = (with_tangent && !owned.is_empty() && !generic).then(|| {
             let first = owned[0];
+            let rest_owned = &owned[1..];
             let (first_field, rest_fields) = (active[0], &active[1..]);
             quote! {
                 impl #pm for Grad {
@@ -67,6 +68,13 @@ impl Generated<'_> {
                     #[inline]
                     fn slices_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [Self::Scalar]> {
                         #pm::slices_mut(&mut self.#first_field) #(.chain(#pm::slices_mut(&mut self.#rest_fields)))*
+                    }
+                    #[inline(always)]
+                    fn write_entries(&self, __dst: &mut [Self::Scalar]) {
+                        let (__head, __rest) = __dst.split_at_mut(<#first as #pm>::DIM);
+                        #pm::write_entries(&self.#first_field, __head);
+                        #(let (__head, __rest) = __rest.split_at_mut(<#rest_owned as #pm>::DIM); #pm::write_entries(&self.#rest_fields, __head);)*
+                        let _ = __rest;
                     }
                 }
             }
