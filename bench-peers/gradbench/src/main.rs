@@ -341,6 +341,11 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // One thread, as every tool in the table: the tape's kernels otherwise run
+    // on the machine's available parallelism (they do not read
+    // RAYON_NUM_THREADS); on lse at n = 40000 two threads took 1.5x as long as
+    // one on the 2-core VM.
+    autograd::set_num_threads(1);
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     for line in stdin.lock().lines() {
