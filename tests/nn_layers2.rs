@@ -8,7 +8,11 @@
 use autograd::nn::{self, functional as F};
 use autograd::prelude::*;
 use autograd::{gradcheck, Tensor};
+use reference::tensor;
 use serde_json::Value;
+
+#[path = "common/reference.rs"]
+mod reference;
 
 fn randn64(shape: &[usize]) -> Tensor {
     Tensor::randn(shape).to_dtype(DType::F64)
@@ -615,25 +619,6 @@ fn transformer_encoder_layer_gradcheck() {
 
 // ------------------------------------------------------ PyTorch's numbers
 
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let values: Vec<f64> = v["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            x.as_f64()
-                .unwrap_or_else(|| x.as_str().unwrap().parse().unwrap())
-        })
-        .collect();
-    Tensor::from_vec(values, &shape)
-}
-
 fn leaf(v: &Value) -> Tensor {
     tensor(v).requires_grad_(true)
 }
@@ -643,12 +628,7 @@ fn usize_arg(c: &Value, key: &str, default: usize) -> usize {
 }
 
 fn args(c: &Value) -> Vec<usize> {
-    c["options"]["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect()
+    reference::shape(&c["options"]["args"])
 }
 
 fn has_bias(c: &Value) -> bool {
@@ -746,12 +726,7 @@ fn run(c: &Value) -> Option<Run> {
             module_run(&mut nn::AdaptiveAvgPool2d::new((a[0], a[1])), x())
         }
         "interpolate" => {
-            let size: Vec<usize> = c["options"]["size"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| d.as_u64().unwrap() as usize)
-                .collect();
+            let size = reference::shape(&c["options"]["size"]);
             let mode = c["options"]["mode"].as_str().unwrap();
             let x = x();
             let y = F::interpolate(&x, &size, mode);
