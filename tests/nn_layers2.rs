@@ -1,6 +1,6 @@
 //! The layers of issue #16's second batch (`Conv1d`, `ConvTranspose2d`,
 //! `GroupNorm`, `AdaptiveAvgPool2d`, `interpolate`, `MultiheadAttention`,
-//! `TransformerEncoderLayer`): gradients against finite differences in f64 for
+//! `TransformerEncoderLayer`, the attention masks): gradients against finite differences in f64 for
 //! every option, and values and gradients against what PyTorch computed
 //! (`tests/data/layers/reference.json`, written by `make_reference.py` beside
 //! it), with PyTorch's weights loaded, to 1e-10.
@@ -8,7 +8,11 @@
 use autograd::nn::{self, functional as F};
 use autograd::prelude::*;
 use autograd::{gradcheck, Tensor};
+use reference::tensor;
 use serde_json::Value;
+
+#[path = "common/reference.rs"]
+mod reference;
 
 fn randn64(shape: &[usize]) -> Tensor {
     Tensor::randn(shape).to_dtype(DType::F64)
@@ -439,26 +443,181 @@ fn multihead_attention_parameters_shapes_masks_and_gradcheck() {
     }
 }
 
-// ------------------------------------------------------ PyTorch's numbers
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let values: Vec<f64> = v["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            x.as_f64()
-                .unwrap_or_else(|| x.as_str().unwrap().parse().unwrap())
-        })
-        .collect();
-    Tensor::from_vec(values, &shape)
+#[test]
+fn multihead_attention_key_padding_mask_ignores_keys() {
+    autograd::manual_seed(8);
+    let m = nn::MultiheadAttention::new(4, 2);
+    let (q, kv) = (Tensor::randn(&[3, 2, 4]), Tensor::randn(&[5, 2, 4]));
+    // Sample 0 ignores its last two keys, sample 1 its first.
+    let mut pad = vec![0.0; 10];
+    pad[3] = 1.0;
+    pad[4] = 1.0;
+    pad[5] = 1.0;
+    let pad = Tensor::from_vec(pad, &[2, 5]);
+    let kpm = Some(nn::AttnMask::infer(&pad));
+    let (y, w) = m.forward_masks(&q, &kv, &kv, None, kpm);
+    let wv = w.to_vec::<f64>(); // (N, L, S)
+    for l in 0..3 {
+        assert!(wv[l * 5 + 3] == 0.0 && wv[l * 5 + 4] == 0.0 && wv[l * 5] > 0.0);
+        assert!(wv[15 + l * 5] == 0.0 && wv[15 + l * 5 + 1] > 0.0);
+    }
+    // The same as dropping those keys: sample 0 over its first three keys.
+    let (y0, _) = m.forward_qkv(
+        &q.narrow(1, 0, 1),
+        &kv.narrow(0, 0, 3).narrow(1, 0, 1),
+        &kv.narrow(0, 0, 3).narrow(1, 0, 1),
+        None,
+    );
+    let (a, b) = (y.narrow(1, 0, 1).to_vec::<f64>(), y0.to_vec::<f64>());
+    assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-5));
+    let r = std::panic::catch_unwind(|| {
+        m.forward_masks(
+            &q,
+            &kv,
+            &kv,
+            None,
+            Some(nn::AttnMask::Bool(&Tensor::zeros(&[5, 2]))),
+        )
+    });
+    let msg = *r.unwrap_err().downcast::<String>().unwrap();
+    assert!(
+        msg.contains("key_padding_mask") && msg.contains("[5, 2]"),
+        "{msg}"
+    );
 }
+
+// ----------------------------------------------- TransformerEncoderLayer
+
+#[test]
+fn transformer_encoder_layer_defaults_names_and_shapes() {
+    autograd::manual_seed(9);
+    let m = nn::TransformerEncoderLayer::new(8, 2);
+    assert_eq!(m.linear1.weight.shape(), &[2048, 8]);
+    assert_eq!(m.linear2.weight.shape(), &[8, 2048]);
+    assert!(m.is_training());
+    let names: Vec<String> = m.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "self_attn.in_proj_weight",
+            "self_attn.in_proj_bias",
+            "self_attn.out_proj.weight",
+            "self_attn.out_proj.bias",
+            "linear1.weight",
+            "linear1.bias",
+            "linear2.weight",
+            "linear2.bias",
+            "norm1.weight",
+            "norm1.bias",
+            "norm2.weight",
+            "norm2.bias"
+        ]
+    );
+    let nb = nn::TransformerEncoderLayer::new(8, 2)
+        .dim_feedforward(16)
+        .bias(false);
+    let names: Vec<String> = nb.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "self_attn.in_proj_weight",
+            "self_attn.out_proj.weight",
+            "linear1.weight",
+            "linear2.weight",
+            "norm1.weight",
+            "norm2.weight"
+        ]
+    );
+    assert_eq!(nb.linear1.weight.shape(), &[16, 8]);
+    let x = Tensor::randn(&[5, 3, 8]);
+    let mut m = nn::TransformerEncoderLayer::new(8, 2).dim_feedforward(16);
+    assert_eq!(m.forward(&x).shape(), &[5, 3, 8]);
+    // Dropout (0.1 by default) in training, none in eval: two eval calls agree.
+    m.eval();
+    assert!(!m.self_attn.is_training());
+    let (a, b) = (m.forward(&x).to_vec::<f64>(), m.forward(&x).to_vec::<f64>());
+    assert_eq!(a, b);
+    let bf = nn::TransformerEncoderLayer::new(8, 2)
+        .dim_feedforward(16)
+        .batch_first(true)
+        .norm_first(true)
+        .activation(nn::Activation::Gelu)
+        .layer_norm_eps(1e-6)
+        .dropout(0.0);
+    assert_eq!(bf.forward(&Tensor::randn(&[3, 5, 8])).shape(), &[3, 5, 8]);
+    assert_eq!(bf.forward(&Tensor::randn(&[5, 8])).shape(), &[5, 8]);
+    let r = std::panic::catch_unwind(|| nn::TransformerEncoderLayer::new(8, 3));
+    assert!(r.is_err());
+}
+
+#[test]
+fn transformer_encoder_layer_gradcheck() {
+    autograd::manual_seed(10);
+    // Causal (0 / -inf) src_mask and a key padding mask hiding the last key of
+    // sample 1.
+    let mut causal = vec![0.0; 9];
+    for (i, c) in causal.iter_mut().enumerate() {
+        if i % 3 > i / 3 {
+            *c = f64::NEG_INFINITY;
+        }
+    }
+    let causal = Tensor::from_vec(causal, &[3, 3]);
+    let pad = Tensor::from_vec(vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0], &[2, 3]);
+    for (norm_first, activation, masks) in [
+        (false, nn::Activation::Relu, false),
+        (true, nn::Activation::Gelu, true),
+        (false, nn::Activation::Gelu, true),
+    ] {
+        // Every parameter an f64 input, in named_parameters() order.
+        let shapes: [&[usize]; 12] = [
+            &[12, 4],
+            &[12],
+            &[4, 4],
+            &[4],
+            &[6, 4],
+            &[6],
+            &[4, 6],
+            &[4],
+            &[4],
+            &[4],
+            &[4],
+            &[4],
+        ];
+        let mut inputs = vec![randn64(&[3, 2, 4])];
+        inputs.extend(shapes.iter().map(|s| randn64(s)));
+        check(
+            |t| {
+                let mut m = nn::TransformerEncoderLayer::new(4, 2)
+                    .dim_feedforward(6)
+                    .norm_first(norm_first)
+                    .activation(activation);
+                m.self_attn.in_proj_weight = t[1].clone();
+                m.self_attn.in_proj_bias = Some(t[2].clone());
+                m.self_attn.out_proj.weight = t[3].clone();
+                m.self_attn.out_proj.bias = Some(t[4].clone());
+                m.linear1.weight = t[5].clone();
+                m.linear1.bias = Some(t[6].clone());
+                m.linear2.weight = t[7].clone();
+                m.linear2.bias = Some(t[8].clone());
+                m.norm1.weight = Some(t[9].clone());
+                m.norm1.bias = Some(t[10].clone());
+                m.norm2.weight = Some(t[11].clone());
+                m.norm2.bias = Some(t[12].clone());
+                m.eval();
+                let (sm, kpm) = if masks {
+                    (Some(&causal), Some(&pad))
+                } else {
+                    (None, None)
+                };
+                let y = m.forward_with(&t[0], sm, kpm);
+                (&y * &y).sum() + y.sum()
+            },
+            &inputs,
+        );
+    }
+}
+
+// ------------------------------------------------------ PyTorch's numbers
 
 fn leaf(v: &Value) -> Tensor {
     tensor(v).requires_grad_(true)
@@ -469,12 +628,7 @@ fn usize_arg(c: &Value, key: &str, default: usize) -> usize {
 }
 
 fn args(c: &Value) -> Vec<usize> {
-    c["options"]["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect()
+    reference::shape(&c["options"]["args"])
 }
 
 fn has_bias(c: &Value) -> bool {
@@ -572,12 +726,7 @@ fn run(c: &Value) -> Option<Run> {
             module_run(&mut nn::AdaptiveAvgPool2d::new((a[0], a[1])), x())
         }
         "interpolate" => {
-            let size: Vec<usize> = c["options"]["size"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| d.as_u64().unwrap() as usize)
-                .collect();
+            let size = reference::shape(&c["options"]["size"]);
             let mode = c["options"]["mode"].as_str().unwrap();
             let x = x();
             let y = F::interpolate(&x, &size, mode);
@@ -600,12 +749,67 @@ fn run(c: &Value) -> Option<Run> {
             let inp = |n: &str| leaf(&c["inputs"][n]);
             let (q, k, v) = (inp("q"), inp("k"), inp("v"));
             let mask = (!c["mask"].is_null()).then(|| tensor(&c["mask"]));
-            let (y, w) = m.forward_qkv(&q, &k, &v, mask.as_ref());
+            let kpm = c
+                .get("key_padding_mask")
+                .filter(|v| !v.is_null())
+                .map(tensor);
+            let (y, w) = m.forward_masks(
+                &q,
+                &k,
+                &v,
+                mask.as_ref().map(nn::AttnMask::infer),
+                kpm.as_ref().map(nn::AttnMask::infer),
+            );
             let mut grads = vec![("q".into(), q), ("k".into(), k), ("v".into(), v)];
             grads.extend(m.named_parameters());
             let names = m.named_parameters().into_iter().map(|(n, _)| n).collect();
             Run {
                 outputs: vec![y, w],
+                grads,
+                names,
+            }
+        }
+        "TransformerEncoderLayer" => {
+            let a = a();
+            let o = &c["options"];
+            let mut m = nn::TransformerEncoderLayer::new(a[0], a[1])
+                .dim_feedforward(usize_arg(c, "dim_feedforward", 2048))
+                .batch_first(o["batch_first"].as_bool().unwrap_or(false))
+                .norm_first(o["norm_first"].as_bool().unwrap_or(false))
+                .bias(has_bias(c));
+            if let Some(eps) = o["layer_norm_eps"].as_f64() {
+                m = m.layer_norm_eps(eps);
+            }
+            if o["activation"].as_str() == Some("gelu") {
+                m = m.activation(nn::Activation::Gelu);
+            }
+            let p = |n: &str| param(c, n);
+            let pb = |n: &str| has_bias(c).then(|| param(c, n));
+            m.self_attn.in_proj_weight = p("self_attn.in_proj_weight");
+            m.self_attn.in_proj_bias = pb("self_attn.in_proj_bias");
+            m.self_attn.out_proj.weight = p("self_attn.out_proj.weight");
+            m.self_attn.out_proj.bias = pb("self_attn.out_proj.bias");
+            m.linear1.weight = p("linear1.weight");
+            m.linear1.bias = pb("linear1.bias");
+            m.linear2.weight = p("linear2.weight");
+            m.linear2.bias = pb("linear2.bias");
+            m.norm1.weight = Some(p("norm1.weight"));
+            m.norm1.bias = pb("norm1.bias");
+            m.norm2.weight = Some(p("norm2.weight"));
+            m.norm2.bias = pb("norm2.bias");
+            m.eval();
+            let x = x();
+            let mask = (!c["mask"].is_null()).then(|| tensor(&c["mask"]));
+            let kpm = c
+                .get("key_padding_mask")
+                .filter(|v| !v.is_null())
+                .map(tensor);
+            let y = m.forward_with(&x, mask.as_ref(), kpm.as_ref());
+            let mut grads = vec![("x".to_string(), x)];
+            grads.extend(m.named_parameters());
+            let names = m.named_parameters().into_iter().map(|(n, _)| n).collect();
+            Run {
+                outputs: vec![y],
                 grads,
                 names,
             }
@@ -651,5 +855,5 @@ fn layers_match_pytorch() {
         }
         done.push(name.to_string());
     }
-    assert!(done.len() >= 28, "cases run: {done:?}");
+    assert_eq!(done.len(), cases.len(), "cases run: {done:?}");
 }

@@ -5,23 +5,11 @@
 use autograd::nn::{self, Module, StateDict};
 use autograd::prelude::*;
 use autograd::{gradcheck, DType};
+use reference::tensor;
 use serde_json::Value;
 
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let values: Vec<f64> = v["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
-    Tensor::from_vec(values, &shape)
-}
+#[path = "common/reference.rs"]
+mod reference;
 
 fn close(name: &str, what: &str, ours: &Tensor, theirs: &Value) {
     let t = tensor(theirs);

@@ -6,6 +6,9 @@
 use autograd::Tensor;
 use serde_json::Value;
 
+#[path = "common/reference.rs"]
+mod reference;
+
 #[test]
 fn printing_matches_pytorch() {
     let text = include_str!("data/tensor_print/reference.json");
@@ -15,18 +18,8 @@ fn printing_matches_pytorch() {
     let mut wrong = Vec::new();
     for c in cases {
         let name = c["name"].as_str().unwrap();
-        let values: Vec<f64> = c["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().parse().unwrap())
-            .collect();
-        let shape: Vec<usize> = c["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_u64().unwrap() as usize)
-            .collect();
+        let values = reference::floats(&c["values"]);
+        let shape = reference::shape(&c["shape"]);
         let mut t = match c["dtype"].as_str().unwrap() {
             "float32" => Tensor::from_vec(
                 values.iter().map(|&v| v as f32).collect::<Vec<f32>>(),

@@ -1,4 +1,4 @@
-//! `MultiheadAttention`.
+//! `MultiheadAttention` (and the masks it reads).
 
 use super::{functional as F, init, Kind, Linear, Module, Visit};
 use crate::Tensor;
@@ -24,6 +24,13 @@ impl<'a> AttnMask<'a> {
             AttnMask::Bool(mask)
         } else {
             AttnMask::Additive(mask)
+        }
+    }
+
+    /// The mask tensor, however it is read.
+    pub fn tensor(&self) -> &'a Tensor {
+        match *self {
+            AttnMask::Bool(m) | AttnMask::Additive(m) => m,
         }
     }
 }
@@ -141,6 +148,29 @@ impl MultiheadAttention {
         value: &Tensor,
         attn_mask: Option<AttnMask<'_>>,
     ) -> (Tensor, Tensor) {
+        self.forward_masks(query, key, value, attn_mask, None)
+    }
+
+    /// [`MultiheadAttention::forward_mask`] with a `key_padding_mask` as well
+    /// (`mha(q, k, v, key_padding_mask=.., attn_mask=..)`): `(N, S)` (`(S)`
+    /// unbatched), read like an attention mask: [`AttnMask::Bool`] ignores the
+    /// keys at its non-zero entries (PyTorch's `True`) for every query and head,
+    /// [`AttnMask::Additive`] adds its entries to their scores. With both masks
+    /// the scores get both, as in PyTorch, which merges them into one additive
+    /// mask. A query whose every key is masked out gets `NaN` weights (the
+    /// softmax of only `-inf`), as PyTorch's `need_weights=True` path gives.
+    ///
+    /// # Panics
+    /// If the shapes do not fit (the message names them).
+    #[track_caller]
+    pub fn forward_masks(
+        &self,
+        query: &Tensor,
+        key: &Tensor,
+        value: &Tensor,
+        attn_mask: Option<AttnMask<'_>>,
+        key_padding_mask: Option<AttnMask<'_>>,
+    ) -> (Tensor, Tensor) {
         let e = self.in_proj_weight.shape()[1];
         let (qs, ks, vs) = (query.shape(), key.shape(), value.shape());
         let batched = qs.len() == 3;
@@ -179,9 +209,7 @@ impl MultiheadAttention {
         let (k, v) = (proj(&k, 1, s), proj(&v, 2, s));
         let mut scores = q.bmm(&k.transpose(1, 2));
         if let Some(mask) = attn_mask {
-            let m = match mask {
-                AttnMask::Bool(m) | AttnMask::Additive(m) => m,
-            };
+            let m = mask.tensor();
             let ms = m.shape();
             assert!(
                 ms == [l, s] || ms == [n * h, l, s],
@@ -189,6 +217,25 @@ impl MultiheadAttention {
                 n * h
             );
             let full = m.expand(&[n * h, l, s]);
+            scores = match mask {
+                AttnMask::Bool(_) => scores.masked_fill(&full, f64::NEG_INFINITY),
+                AttnMask::Additive(_) => scores + full,
+            };
+        }
+        if let Some(mask) = key_padding_mask {
+            let m = mask.tensor();
+            let ms = m.shape();
+            let want: &[usize] = if batched { &[n, s] } else { &[s] };
+            assert!(
+                ms == want,
+                "MultiheadAttention: expected a key_padding_mask of shape {want:?}, got {ms:?}"
+            );
+            // (N, S) -> (N, 1, 1, S) -> (N, h, L, S) -> (N h, L, S): the rows of
+            // the scores are batch-major, `n h + head`.
+            let full = m
+                .reshape(&[n, 1, 1, s])
+                .expand(&[n, h, l, s])
+                .reshape(&[n * h, l, s]);
             scores = match mask {
                 AttnMask::Bool(_) => scores.masked_fill(&full, f64::NEG_INFINITY),
                 AttnMask::Additive(_) => scores + full,

@@ -5,6 +5,82 @@ use super::linear::stateless_visit;
 use super::{functional as F, init, Kind, Module, Visit};
 use crate::Tensor;
 
+/// What the three convolutions share: the builders `stride`, `padding` (its
+/// doc given, the meaning differing), `dilation` and `no_bias`, and the
+/// [`Visit`] of a `weight` and an optional `bias`.
+macro_rules! conv_common {
+    ($ty:ident, $padding_doc:literal) => {
+        impl $ty {
+            /// `stride=`.
+            pub fn stride(mut self, stride: usize) -> $ty {
+                self.stride = stride;
+                self
+            }
+
+            #[doc = $padding_doc]
+            pub fn padding(mut self, padding: usize) -> $ty {
+                self.padding = padding;
+                self
+            }
+
+            /// `dilation=`: spacing between kernel elements.
+            pub fn dilation(mut self, dilation: usize) -> $ty {
+                self.dilation = dilation;
+                self
+            }
+
+            /// Removes the bias (`bias=False`).
+            pub fn no_bias(mut self) -> $ty {
+                self.bias = None;
+                self
+            }
+        }
+
+        impl Visit for $ty {
+            fn visit_tensors(
+                &self,
+                path: &str,
+                _kind: Kind,
+                f: &mut dyn FnMut(&str, &Tensor, Kind),
+            ) {
+                super::visit_weight_and_bias(path, &self.weight, self.bias.as_ref(), f);
+            }
+            fn apply_training(&mut self, mode: bool) {
+                self.training = mode;
+            }
+            fn training_flag(&self) -> Option<bool> {
+                Some(self.training)
+            }
+        }
+    };
+}
+
+/// A convolution's weight and bias drawn again for `groups` groups: the
+/// weight's shape with dimension 1 set to `grouped / groups` (`grouped` being
+/// the input channels of a convolution, the output channels of a transposed
+/// one), PyTorch's init for that shape.
+///
+/// # Panics
+/// If `groups` does not divide both channel counts.
+#[track_caller]
+fn regroup(
+    name: &str,
+    weight: &Tensor,
+    bias: bool,
+    in_channels: usize,
+    out_channels: usize,
+    grouped: usize,
+    groups: usize,
+) -> (Tensor, Option<Tensor>) {
+    assert!(
+        groups > 0 && in_channels.is_multiple_of(groups) && out_channels.is_multiple_of(groups),
+        "{name}: groups {groups} must divide in_channels {in_channels} and out_channels {out_channels}"
+    );
+    let mut shape = weight.shape().to_vec();
+    shape[1] = grouped / groups;
+    init::layer_parameters(&shape, bias.then_some(out_channels))
+}
+
 /// 2-D convolution over `(n, c, h, w)` images (`nn.Conv2d`): weight
 /// `(out_channels, in_channels / groups, k, k)` and bias `(out_channels)`, both
 /// initialised as PyTorch does (`U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, `fan_in =
@@ -41,24 +117,6 @@ impl Conv2d {
         }
     }
 
-    /// `stride=`.
-    pub fn stride(mut self, stride: usize) -> Conv2d {
-        self.stride = stride;
-        self
-    }
-
-    /// `padding=`: zeros added on every side.
-    pub fn padding(mut self, padding: usize) -> Conv2d {
-        self.padding = padding;
-        self
-    }
-
-    /// `dilation=`: spacing between kernel elements.
-    pub fn dilation(mut self, dilation: usize) -> Conv2d {
-        self.dilation = dilation;
-        self
-    }
-
     /// `groups=`: channels split into `groups` independent convolutions. The
     /// weight is drawn again with its new shape `(out, in / groups, k, k)`.
     ///
@@ -66,26 +124,18 @@ impl Conv2d {
     /// If `groups` does not divide both channel counts.
     #[track_caller]
     pub fn groups(mut self, groups: usize) -> Conv2d {
-        let s = self.weight.shape().to_vec();
-        let cin = s[1];
-        assert!(
-            groups > 0 && cin.is_multiple_of(groups) && s[0].is_multiple_of(groups),
-            "Conv2d: groups {groups} must divide in_channels {cin} and out_channels {}",
-            s[0]
+        let cin = self.weight.shape()[1];
+        let cout = self.weight.shape()[0];
+        (self.weight, self.bias) = regroup(
+            "Conv2d",
+            &self.weight,
+            self.bias.is_some(),
+            cin,
+            cout,
+            cin,
+            groups,
         );
-        let (weight, bias) = init::layer_parameters(
-            &[s[0], cin / groups, s[2], s[3]],
-            self.bias.as_ref().map(|_| s[0]),
-        );
-        self.weight = weight;
-        self.bias = bias;
         self.groups = groups;
-        self
-    }
-
-    /// Removes the bias (`bias=False`).
-    pub fn no_bias(mut self) -> Conv2d {
-        self.bias = None;
         self
     }
 }
@@ -104,18 +154,6 @@ impl Module for Conv2d {
             self.groups,
         )
         .unwrap_or_else(|e| panic!("{e}"))
-    }
-}
-
-impl Visit for Conv2d {
-    fn visit_tensors(&self, path: &str, _kind: Kind, f: &mut dyn FnMut(&str, &Tensor, Kind)) {
-        super::visit_weight_and_bias(path, &self.weight, self.bias.as_ref(), f);
-    }
-    fn apply_training(&mut self, mode: bool) {
-        self.training = mode;
-    }
-    fn training_flag(&self) -> Option<bool> {
-        Some(self.training)
     }
 }
 
@@ -155,24 +193,6 @@ impl Conv1d {
         }
     }
 
-    /// `stride=`.
-    pub fn stride(mut self, stride: usize) -> Conv1d {
-        self.stride = stride;
-        self
-    }
-
-    /// `padding=`: zeros added at both ends.
-    pub fn padding(mut self, padding: usize) -> Conv1d {
-        self.padding = padding;
-        self
-    }
-
-    /// `dilation=`: spacing between kernel elements.
-    pub fn dilation(mut self, dilation: usize) -> Conv1d {
-        self.dilation = dilation;
-        self
-    }
-
     /// `groups=`: channels split into `groups` independent convolutions. The
     /// weight is drawn again with its new shape `(out, in / groups, k)`.
     ///
@@ -180,26 +200,18 @@ impl Conv1d {
     /// If `groups` does not divide both channel counts.
     #[track_caller]
     pub fn groups(mut self, groups: usize) -> Conv1d {
-        let s = self.weight.shape().to_vec();
-        let cin = s[1];
-        assert!(
-            groups > 0 && cin.is_multiple_of(groups) && s[0].is_multiple_of(groups),
-            "Conv1d: groups {groups} must divide in_channels {cin} and out_channels {}",
-            s[0]
+        let cin = self.weight.shape()[1];
+        let cout = self.weight.shape()[0];
+        (self.weight, self.bias) = regroup(
+            "Conv1d",
+            &self.weight,
+            self.bias.is_some(),
+            cin,
+            cout,
+            cin,
+            groups,
         );
-        let (weight, bias) = init::layer_parameters(
-            &[s[0], cin / groups, s[2]],
-            self.bias.as_ref().map(|_| s[0]),
-        );
-        self.weight = weight;
-        self.bias = bias;
         self.groups = groups;
-        self
-    }
-
-    /// Removes the bias (`bias=False`).
-    pub fn no_bias(mut self) -> Conv1d {
-        self.bias = None;
         self
     }
 }
@@ -262,31 +274,11 @@ impl ConvTranspose2d {
         }
     }
 
-    /// `stride=`.
-    pub fn stride(mut self, stride: usize) -> ConvTranspose2d {
-        self.stride = stride;
-        self
-    }
-
-    /// `padding=`: `dilation (k - 1) - padding` zeros of implicit padding on
-    /// every side of the input, i.e. `padding` rows and columns cut from every
-    /// side of the full output.
-    pub fn padding(mut self, padding: usize) -> ConvTranspose2d {
-        self.padding = padding;
-        self
-    }
-
     /// `output_padding=`: rows and columns added to one side (bottom, right) of
     /// the output, to pick among the output sizes a strided [`Conv2d`] maps to
     /// the same input size; must be smaller than `stride`.
     pub fn output_padding(mut self, output_padding: usize) -> ConvTranspose2d {
         self.output_padding = output_padding;
-        self
-    }
-
-    /// `dilation=`: spacing between kernel elements.
-    pub fn dilation(mut self, dilation: usize) -> ConvTranspose2d {
-        self.dilation = dilation;
         self
     }
 
@@ -298,29 +290,21 @@ impl ConvTranspose2d {
     /// If `groups` does not divide both channel counts.
     #[track_caller]
     pub fn groups(mut self, groups: usize) -> ConvTranspose2d {
-        let s = self.weight.shape().to_vec();
+        let cin = self.weight.shape()[0];
         let cout = self
             .bias
             .as_ref()
-            .map_or(s[1] * self.groups, |b| b.shape()[0]);
-        assert!(
-            groups > 0 && s[0].is_multiple_of(groups) && cout.is_multiple_of(groups),
-            "ConvTranspose2d: groups {groups} must divide in_channels {} and out_channels {cout}",
-            s[0]
+            .map_or(self.weight.shape()[1] * self.groups, |b| b.shape()[0]);
+        (self.weight, self.bias) = regroup(
+            "ConvTranspose2d",
+            &self.weight,
+            self.bias.is_some(),
+            cin,
+            cout,
+            cout,
+            groups,
         );
-        let (weight, bias) = init::layer_parameters(
-            &[s[0], cout / groups, s[2], s[3]],
-            self.bias.as_ref().map(|_| cout),
-        );
-        self.weight = weight;
-        self.bias = bias;
         self.groups = groups;
-        self
-    }
-
-    /// Removes the bias (`bias=False`).
-    pub fn no_bias(mut self) -> ConvTranspose2d {
-        self.bias = None;
         self
     }
 }
@@ -344,23 +328,12 @@ impl Module for ConvTranspose2d {
     }
 }
 
-macro_rules! weight_and_bias_visit {
-    ($($ty:ty),*) => {$(
-        impl Visit for $ty {
-            fn visit_tensors(&self, path: &str, _kind: Kind, f: &mut dyn FnMut(&str, &Tensor, Kind)) {
-                super::visit_weight_and_bias(path, &self.weight, self.bias.as_ref(), f);
-            }
-            fn apply_training(&mut self, mode: bool) {
-                self.training = mode;
-            }
-            fn training_flag(&self) -> Option<bool> {
-                Some(self.training)
-            }
-        }
-    )*};
-}
-
-weight_and_bias_visit!(Conv1d, ConvTranspose2d);
+conv_common!(Conv2d, "`padding=`: zeros added on every side.");
+conv_common!(Conv1d, "`padding=`: zeros added at both ends.");
+conv_common!(
+    ConvTranspose2d,
+    "`padding=`: `dilation (k - 1) - padding` zeros of implicit padding on every side of the input, i.e. `padding` rows and columns cut from every side of the full output."
+);
 
 /// Maximum over `k x k` windows (`nn.MaxPool2d(k)`), stride `k` and no padding
 /// unless set.

@@ -7,7 +7,7 @@
 //! - Layers: [`Linear`], [`Conv1d`], [`Conv2d`], [`ConvTranspose2d`], [`MaxPool2d`],
 //!   [`AdaptiveAvgPool2d`], [`AvgPool2d`], [`Flatten`],
 //!   [`Dropout`], [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`], [`GroupNorm`], [`Embedding`],
-//!   [`MultiheadAttention`],
+//!   [`MultiheadAttention`], [`TransformerEncoderLayer`],
 //!   [`Sequential`], the recurrent [`RNN`], [`LSTM`] and [`GRU`], and the activations [`ReLU`], [`LeakyReLU`], [`Tanh`],
 //!   [`Sigmoid`], [`GELU`], [`Softmax`], each with PyTorch's default
 //!   initialisation ([`init`]).
@@ -39,6 +39,7 @@ mod linear;
 mod loss;
 mod norm;
 mod recurrent;
+mod transformer;
 
 pub use activation::{LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use attention::{AttnMask, MultiheadAttention};
@@ -52,6 +53,7 @@ pub use loss::{
 };
 pub use norm::{BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm};
 pub use recurrent::{GRU, LSTM, RNN};
+pub use transformer::{Activation, TransformerEncoderLayer};
 
 use crate::error::Result;
 use crate::{no_grad, Error, Tensor};

@@ -198,6 +198,98 @@ for name, (d, h), opts, xs, mask in [
         extra,
     )
 
+# Key padding masks (appended after the cases above, so that those keep their
+# numbers). A bool key_padding_mask is written as 0/1, a float one as is; no
+# query has every key masked out (PyTorch's need_weights=False path gives zeros
+# there, its need_weights=True path NaN).
+for name, (e, h), opts, shapes, mask, kpm in [
+    ("mha_key_padding_mask", (8, 2), {}, ((3, 2, 8), (4, 2, 8), (4, 2, 8)), None, "bool"),
+    (
+        "mha_key_padding_and_float_mask_batch_first",
+        (6, 2),
+        {"batch_first": True},
+        ((2, 3, 6), (2, 5, 6), (2, 5, 6)),
+        "float",
+        "bool",
+    ),
+    ("mha_unbatched_key_padding_mask", (4, 2), {}, ((3, 4), (5, 4), (5, 4)), None, "bool"),
+    ("mha_float_key_padding_mask", (4, 1), {}, ((2, 3, 4), (4, 3, 4), (4, 3, 4)), "bool", "float"),
+]:
+    m = nn.MultiheadAttention(e, h, **opts)
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if "bias" in n:
+                p.add_(torch.randn(p.shape) * 0.3)
+    inputs = {"q": leaf(*shapes[0]), "k": leaf(*shapes[1]), "v": leaf(*shapes[2])}
+    bf = opts.get("batch_first")
+    L, S = shapes[0][-2 if bf else 0], shapes[1][-2 if bf else 0]
+    batched = len(shapes[0]) == 3
+    N = shapes[0][0 if bf else 1] if batched else None
+    if mask == "float":
+        attn_mask = torch.randn(L, S)
+    elif mask == "bool":
+        attn_mask = torch.rand(L, S) < 0.3
+        attn_mask[:, 0] = False
+    else:
+        attn_mask = None
+    kshape = (N, S) if batched else (S,)
+    if kpm == "bool":
+        key_padding_mask = torch.zeros(kshape, dtype=torch.bool)
+        # Padding at the end of the sequences, a different length per sample.
+        if batched:
+            for i in range(N):
+                key_padding_mask[i, S - 1 - i % (S - 1) :] = True
+        else:
+            key_padding_mask[S - 2 :] = True
+    else:
+        key_padding_mask = torch.randn(kshape)
+    extra = {
+        "mask": enc(attn_mask.to(torch.float64)) if attn_mask is not None else None,
+        "key_padding_mask": enc(key_padding_mask.to(torch.float64)),
+    }
+    record(
+        name,
+        "MultiheadAttention",
+        {"args": [e, h], "mask": mask, "key_padding_mask": kpm, **opts},
+        m,
+        inputs,
+        lambda q, k, v: m(q, k, v, attn_mask=attn_mask, key_padding_mask=key_padding_mask),
+        extra,
+    )
+
+for name, (d, h), opts, xs, causal in [
+    ("transformer_encoder_layer_key_padding_mask", (8, 2), {"dim_feedforward": 16}, (5, 2, 8), True),
+    (
+        "transformer_encoder_layer_gelu_no_bias_eps_norm_first",
+        (6, 2),
+        {"dim_feedforward": 8, "activation": "gelu", "bias": False, "layer_norm_eps": 1e-3, "norm_first": True},
+        (3, 2, 6),
+        False,
+    ),
+]:
+    m = nn.TransformerEncoderLayer(d, h, **opts)
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if "norm" in n or "bias" in n:
+                p.add_(torch.randn(p.shape) * 0.3)
+    S, N = xs[0], xs[1]
+    src_mask = nn.Transformer.generate_square_subsequent_mask(S) if causal else None
+    kpm = torch.zeros(N, S, dtype=torch.bool)
+    kpm[1, S - 2 :] = True
+    extra = {
+        "mask": enc(src_mask) if src_mask is not None else None,
+        "key_padding_mask": enc(kpm.to(torch.float64)),
+    }
+    record(
+        name,
+        "TransformerEncoderLayer",
+        {"args": [d, h], **opts},
+        m,
+        {"x": leaf(*xs)},
+        lambda x: m(x, src_mask=src_mask, src_key_padding_mask=kpm),
+        extra,
+    )
+
 out = {"torch": torch.__version__, "cases": cases}
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.json"), "w") as f:
     json.dump(out, f, indent=0)
