@@ -1,7 +1,8 @@
 //! Iterators in the static engine: `for` over `v.iter()`, `&v`, `v`, with
 //! `.copied()`, `.enumerate()` and `.zip(..)`, over arrays, static matrices and
 //! slices; and the consumers `sum::<T>()`, `product::<T>()` and `fold`, after an
-//! optional `map`. Every derivative is checked against central differences.
+//! optional `map`; the index adaptors `rev`, `skip`, `take` and `step_by`. Every
+//! derivative is checked against central differences.
 
 use autograd::nalgebra::{SVector, Vector3};
 use autograd::prelude::*;
@@ -66,6 +67,81 @@ fn fit(w: f64, b: f64, #[constant] xs: &[f64], #[constant] ys: &[f64]) -> f64 {
 #[differentiable]
 fn squares(v: [f64; 3]) -> f64 {
     v.iter().map(|x| x * x).sum()
+}
+
+/// A discounted return read backwards, a smoothed tail and every other entry:
+/// `rev`, `enumerate` after and before it, `skip`, `take`, `step_by`, and a
+/// runtime count.
+#[differentiable]
+fn adaptors(x: [f64; 6], gamma: f64, #[constant] n: usize) -> f64 {
+    let mut ret = 0.0;
+    for v in x.iter().rev() {
+        ret = v + gamma * ret;
+    }
+    let mut late = 0.0;
+    for (i, v) in x.iter().enumerate().rev() {
+        late += (i as f64) * v * late.cos();
+    }
+    let mut first = 0.0;
+    for (k, v) in x.iter().rev().enumerate() {
+        first += (k as f64 + 1.0) * v.sin();
+    }
+    let tail: f64 = x.iter().skip(2).map(|v| v * v).sum();
+    let head = x.iter().take(n).fold(1.0, |acc, v| acc * (1.0 + 0.1 * v));
+    let odd: f64 = x
+        .iter()
+        .zip(x.iter().skip(1))
+        .step_by(2)
+        .map(|(a, b)| a * b)
+        .sum();
+    ret + late + first + tail * head + odd * gamma
+}
+
+/// The same function with the standard library's iterators, not differentiated.
+fn adaptors_ref(x: [f64; 6], gamma: f64, n: usize) -> f64 {
+    let ret = x.iter().rev().fold(0.0, |r, v| v + gamma * r);
+    let mut late = 0.0;
+    for (i, v) in x.iter().enumerate().rev() {
+        late += (i as f64) * v * f64::cos(late);
+    }
+    let first: f64 = x
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(k, v)| (k as f64 + 1.0) * v.sin())
+        .sum();
+    let tail: f64 = x.iter().skip(2).map(|v| v * v).sum();
+    let head = x.iter().take(n).fold(1.0, |acc, v| acc * (1.0 + 0.1 * v));
+    let odd: f64 = x
+        .iter()
+        .zip(x.iter().skip(1))
+        .step_by(2)
+        .map(|(a, b)| a * b)
+        .sum();
+    ret + late + first + tail * head + odd * gamma
+}
+
+#[test]
+fn rev_skip_take_and_step_by_follow_the_standard_library() {
+    let x = [0.5, -1.0, 2.0, 0.25, -0.75, 1.5];
+    for n in [0, 3, 6, 9] {
+        let (v, g) = adaptors::grad(x, 0.9, n);
+        assert_close(&[v], &[adaptors_ref(x, 0.9, n)], 1e-13, "value");
+        let numeric = numeric_gradient(|p: &([f64; 6], f64)| adaptors_ref(p.0, p.1, n), &(x, 0.9));
+        let mut flat = g.x.to_vec();
+        flat.push(g.gamma);
+        assert_close(&flat, &numeric, 1e-7, "adaptors");
+    }
+}
+
+#[test]
+#[should_panic(expected = "step != 0")]
+fn step_by_zero_panics_as_the_standard_library_does() {
+    #[differentiable]
+    fn every(x: [f64; 3], #[constant] k: usize) -> f64 {
+        x.iter().step_by(k).map(|v| v * v).sum()
+    }
+    let _ = every::grad([1.0, 2.0, 3.0], 0);
 }
 
 fn dots_ref(a: &[f64; 3], b: &SVector<f64, 3>) -> f64 {

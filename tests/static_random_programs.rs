@@ -203,7 +203,10 @@ fn prog_01_matches_finite_differences() {
 fn prog_02(x0: f64, m1: SMatrix<f64, 2, 3>, m2: SMatrix<f64, 3, 2>, m3: &SMatrix<f64, 3, 2>) -> f64 {
     let t1 = m1.component_div(&m1.map(|e| e * e + 1.0));
     let t2 = [x0.tanh() * x0, (x0 * x0 + 1.0).ln(), x0.sin() * x0];
-    let t3 = t2[1] + t2.iter().map(|x| x * x).sum::<f64>();
+    let mut t3 = t2[1];
+    for (i, &x) in t2.iter().enumerate().rev() {
+        t3 += x * t2[i];
+    }
     let t5 = {
         let t4 = t1.sigmoid();
         t4.map(|e| e.sin() + e)
@@ -683,8 +686,8 @@ fn prog_11(#[constant] c: f64, x1: f64, v2: SVector<f64, 2>, m3: SMatrix<f64, 2,
     };
     let t6 = [t2.min(t3), m3[3], x1.max(t2)];
     let mut t7 = t6[1];
-    for (i, &x) in t6.iter().enumerate() {
-        t7 += x * t6[i];
+    for x in t6.iter() {
+        t7 += x * x;
     }
     let mut t8 = t7 / (x1 * x1 + 1.0);
     t8 *= 0.5;
@@ -1513,7 +1516,7 @@ impl Prog26 {
         let t3 = t3.sin() + t3;
         let t5 = (t4 * t4 + 0.5).powi(-2);
         let t6 = [t2.sin() * t3, x1.cos(), t5.cos()];
-        let t7 = t6.iter().fold(t6[2], |s, x| s + x * x);
+        let t7 = t6.iter().step_by(2).take(2).fold(t6[2], |s, x| s + x * x);
         let mut t8 = t7.tanh() * x1;
         t8 /= x0 * x0 + 1.0;
         let t9 = t5 / (t3 * t3 + 1.0);
@@ -1643,7 +1646,10 @@ fn prog_28(x0: f64, v1: SVector<f64, 3>) -> f64 {
     let t2 = (t1 * t1 + 0.5).recip();
     let t3 = SVector::<f64, 2>::new(0.5, 0.5);
     let t4 = [(t2 * t2 + 0.5).powi(-1), t2.relu(), t1.cos() * t1];
-    let t5 = t4.iter().fold(t4[0], |s, x| s + x * x);
+    let mut t5 = t4[0];
+    for (i, &x) in t4.iter().enumerate() {
+        t5 += x * t4[i];
+    }
     let t6: f64 = t3[1];
     let mut t7 = t6;
     for i in 0..3 {
@@ -1673,7 +1679,10 @@ fn prog_28_frozen(#[constant] x0_0: f64, #[constant] v1_0: SVector<f64, 3>, x0: 
     let t2 = (t1 * t1 + 0.5).recip();
     let t3 = SVector::<f64, 2>::new(0.5, 0.5);
     let t4 = [(t2 * t2 + 0.5).powi(-1), t2.relu(), t1.cos() * t1];
-    let t5 = t4.iter().fold(t4[0], |s, x| s + x * x);
+    let mut t5 = t4[0];
+    for (i, &x) in t4.iter().enumerate() {
+        t5 += x * t4[i];
+    }
     let t6: f64 = t3[1];
     let mut t7 = t6;
     for i in 0..3 {
@@ -2213,10 +2222,7 @@ fn prog_38_matches_finite_differences() {
 #[differentiable]
 fn prog_39(x0: f64) -> f64 {
     let t1 = [x0.cos() * x0, x0.sin() * x0, x0.sin() * x0];
-    let mut t2 = t1[0];
-    for (i, &x) in t1.iter().enumerate() {
-        t2 += x * t1[i];
-    }
+    let t2 = t1.iter().fold(t1[0], |s, x| s + x * x);
     let t3 = t2 * t2;
     let t4 = autograd::detach((t3 * t3 + 0.5).recip());
     let t5 = t4.tanh() * x0;
@@ -2229,18 +2235,12 @@ fn prog_39(x0: f64) -> f64 {
 #[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
 fn prog_39_frozen(#[constant] x0_0: f64, x0: f64) -> f64 {
     let t1_0 = [x0_0.cos() * x0_0, x0_0.sin() * x0_0, x0_0.sin() * x0_0];
-    let mut t2_0 = t1_0[0];
-    for (i, &x) in t1_0.iter().enumerate() {
-        t2_0 += x * t1_0[i];
-    }
+    let t2_0 = t1_0.iter().fold(t1_0[0], |s, x| s + x * x);
     let t3_0 = t2_0 * t2_0;
     let t4_0 = (t3_0 * t3_0 + 0.5).recip();
     let detached_1 = t4_0;
     let t1 = [x0.cos() * x0, x0.sin() * x0, x0.sin() * x0];
-    let mut t2 = t1[0];
-    for (i, &x) in t1.iter().enumerate() {
-        t2 += x * t1[i];
-    }
+    let t2 = t1.iter().fold(t1[0], |s, x| s + x * x);
     let t3 = t2 * t2;
     let t4 = detached_1;
     let t5 = t4.tanh() * x0;

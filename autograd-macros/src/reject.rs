@@ -184,7 +184,7 @@ impl fmt::Display for Reject<'_> {
             DifferentiatedPowiExponent => f.write_str("the exponent of `powi` is a constant integer: for a differentiated exponent write `x.powf(p)`"),
             ChainCutShort(chain) => write!(f, "`{}` of a differentiated matrix is differentiated only as the whole chain `{}`, one rule (a matrix it cannot invert or factor panics at run time, as the `unwrap` does): write `{}`", chain.calls[0].0, chain.spelled, chain.spelled),
             CallNotByPath => f.write_str("only functions named by a path can be called in a differentiable function"),
-            LoopNotOverRange => f.write_str("a differentiable `for` loop runs over a range (`for i in 0..n`) or over the entries of an array, matrix, slice or `Vec` (`v.iter()`, `&v`, `v`, with `.copied()`, `.enumerate()`, `.zip(w.iter())`): iterate one of those, or loop over indices and write `v[i]`"),
+            LoopNotOverRange => f.write_str("a differentiable `for` loop runs over a range (`for i in 0..n`) or over the entries of an array, matrix, slice or `Vec` (`v.iter()`, `&v`, `v`, with `.copied()`, `.enumerate()`, `.zip(w.iter())`, `.rev()`, `.skip(n)`, `.take(n)`, `.step_by(k)`): iterate one of those, or loop over indices and write `v[i]`"),
             SumWithoutType(m) => write!(f, "write the type of the {m}: `.{m}::<f64>()` (or `let s: f64 = ...`); the differentiated loop it becomes starts from that type's {}", if m == "sum" { "zero" } else { "one" }),
             FoldWithoutClosure => f.write_str("`fold` is differentiated with a closure of two parameters: `fold(init, |acc, x| ..)`"),
             LoopWithoutEnd => f.write_str("give the loop range an end: `a..b` or `a..=b`"),

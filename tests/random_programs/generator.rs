@@ -7,7 +7,7 @@
 //! with captures, calls to earlier generated programs, `autograd::detach`, the scalar
 //! and matrix methods, constructors and constant indexing, entries assigned
 //! (`m[i] = s`, `m[j] += s`), array literals summed by `for x in a.iter()`,
-//! `enumerate`, `map(..).sum::<f64>()` or `fold`, over `f64`, `SVector` and `SMatrix`
+//! `enumerate`, `rev`, `skip`, `step_by`, `take`, `map(..).sum::<f64>()` or `fold`, over `f64`, `SVector` and `SMatrix`
 //! parameters taken by value or by reference. A quarter of the programs without
 //! detached values are methods of a unit struct in a `#[differentiable] impl`,
 //! called through their free function, whose `value_grad` sibling is checked too.
@@ -778,10 +778,13 @@ impl Body<'_> {
                 let k = self.rng.below(3);
                 // The sum of squares by one of the iterator forms.
                 let (a, acc) = (pw(arr), pw(acc));
-                let squares = match self.rng.below(4) {
+                let squares = match self.rng.below(7) {
                     0 => format!("let mut {acc} = {a}[{k}];\nfor x in {a}.iter() {{\n    {acc} += x * x;\n}}"),
                     1 => format!("let mut {acc} = {a}[{k}];\nfor (i, &x) in {a}.iter().enumerate() {{\n    {acc} += x * {a}[i];\n}}"),
                     2 => format!("let {acc} = {a}[{k}] + {a}.iter().map(|x| x * x).sum::<f64>();"),
+                    3 => format!("let mut {acc} = {a}[{k}];\nfor (i, &x) in {a}.iter().enumerate().rev() {{\n    {acc} += x * {a}[i];\n}}"),
+                    4 => format!("let {acc} = {a}[{k}] + {a}.iter().rev().skip(1).map(|x| x * x).sum::<f64>();"),
+                    5 => format!("let {acc} = {a}.iter().step_by(2).take(2).fold({a}[{k}], |s, x| s + x * x);"),
                     _ => format!("let {acc} = {a}.iter().fold({a}[{k}], |s, x| s + x * x);"),
                 };
                 self.stmts.push(Stmt::Code(format!(

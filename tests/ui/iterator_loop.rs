@@ -4,7 +4,7 @@ use autograd::prelude::*;
 #[differentiable]
 fn f(v: SVector<f64, 3>) -> f64 {
     let mut s = 0.0;
-    for x in v.iter().rev() {
+    for x in v.iter().filter(|x| **x > 0.0) {
         s += *x;
     }
     s

@@ -29,6 +29,6 @@ pub use tangent::{
 pub use wiring::HeapTape;
 pub use wiring::{
     map_fn, map_hvp_fn, map_hvp_value, map_jvp, map_jvp_fn, map_pullback, map_pullback_caps,
-    map_pullback_caps_hvp, map_pullback_hvp, map_value, pb_like, tape_for, Either, InclusiveTape,
-    Iterable, LoopTape, MatrixTape, Pullback,
+    map_pullback_caps_hvp, map_pullback_hvp, map_value, pb_like, stepped_count, tape_for, Either,
+    InclusiveTape, Iterable, LoopTape, MatrixTape, Pullback,
 };

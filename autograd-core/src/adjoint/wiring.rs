@@ -202,6 +202,17 @@ impl<P, const R: usize, const C: usize> Drop for MatrixTape<P, R, C> {
     }
 }
 
+/// The number of entries of `it.step_by(k)` over an iterator of `n` entries
+/// (what a differentiated loop over `.step_by(k)` runs).
+///
+/// # Panics
+/// If `k` is 0, as `Iterator::step_by` does.
+#[inline(always)]
+pub fn stepped_count(n: usize, k: usize) -> usize {
+    assert!(k != 0, "assertion failed: step != 0");
+    n.div_ceil(k)
+}
+
 /// What a differentiated `for x in v.iter()` runs over: its entries, indexed
 /// `v[i]` for `i < v.len()`, and the tape that holds one pullback per entry (on
 /// the stack for arrays and static matrices, on the heap for slices and `Vec`s).

@@ -1,6 +1,7 @@
 //! Iterators over indexable values: `for x in v.iter()` (and `&v`, `v`,
 //! `.copied()`, `.enumerate()`, `.zip(..)`) becomes a loop over the indices
-//! `0..v.len()` whose body first binds the pattern to the entries (`&v[i]`); the
+//! `0..v.len()` whose body first binds the pattern to the entries (`&v[i]`;
+//! `.rev()`, `.skip(n)`, `.take(n)` and `.step_by(k)` only move the index); the
 //! consumers `sum::<T>()`, `product::<T>()` and `fold(init, |acc, x| ..)` of such an
 //! iterator, after an optional `map(|x| ..)`, become a block with that loop
 //! around an accumulator. The loop is then lowered as any other, its tape sized by
@@ -23,6 +24,14 @@ pub(super) enum Iter {
     Enumerate(Box<Iter>),
     /// `a.zip(b)`: entries `(a's, b's)`, as many as the shorter has.
     Zip(Box<Iter>, Box<Iter>),
+    /// `it.rev()`: the entries of `it` from the last.
+    Rev(Box<Iter>),
+    /// `it.skip(n)`: the entries of `it` from the `n`-th.
+    Skip(Box<Iter>, Expr),
+    /// `it.take(n)`: at most the first `n` entries of `it`.
+    Take(Box<Iter>, Expr),
+    /// `it.step_by(k)`: every `k`-th entry of `it` from the first.
+    StepBy(Box<Iter>, Expr),
 }
 
 impl Iter {
@@ -57,6 +66,20 @@ impl Iter {
                         Box::new(Iter::parse(&mc.receiver, false)?),
                         Box::new(Iter::parse(&mc.args[0], true)?),
                     )),
+                    ("rev", 0) => Some(Iter::Rev(Box::new(Iter::parse(&mc.receiver, false)?))),
+                    // The count is read at every entry: a name, a field or a literal
+                    // (evaluated twice without harm).
+                    ("skip" | "take" | "step_by", 1) if count_like(&mc.args[0]) => {
+                        let (inner, n) = (
+                            Box::new(Iter::parse(&mc.receiver, false)?),
+                            mc.args[0].clone(),
+                        );
+                        Some(match name.as_str() {
+                            "skip" => Iter::Skip(inner, n),
+                            "take" => Iter::Take(inner, n),
+                            _ => Iter::StepBy(inner, n),
+                        })
+                    }
                     _ => None,
                 }
             }
@@ -64,8 +87,8 @@ impl Iter {
         }
     }
 
-    /// The entry at index `i`.
-    fn entry(&self, i: &Ident) -> Expr {
+    /// The entry at index `i` (of this iterator, counted from 0).
+    fn entry(&self, i: &Expr) -> Expr {
         match self {
             Iter::Ref(v) => parse_quote!(&#v[#i]),
             Iter::Val(v) => parse_quote!(#v[#i]),
@@ -77,13 +100,32 @@ impl Iter {
                 let (x, y) = (a.entry(i), b.entry(i));
                 parse_quote!((#x, #y))
             }
+            Iter::Rev(_) | Iter::Skip(..) | Iter::Take(..) | Iter::StepBy(..) => {
+                let (inner, j) = self.inner_index(i);
+                inner.entry(&j)
+            }
+        }
+    }
+
+    /// For an adaptor that only moves indices (`rev`, `skip`, `take`, `step_by`):
+    /// the iterator it adapts and the index there of entry `i`.
+    fn inner_index(&self, i: &Expr) -> (&Iter, Expr) {
+        match self {
+            Iter::Rev(it) => {
+                let n = it.count();
+                (it, parse_quote!((#n - 1 - #i)))
+            }
+            Iter::Skip(it, n) => (it, parse_quote!((#i + #n))),
+            Iter::StepBy(it, k) => (it, parse_quote!((#i * #k))),
+            Iter::Take(it, _) => (it, i.clone()),
+            _ => (self, i.clone()),
         }
     }
 
     /// The `let`s that bind `pat` to the entry at index `i`: a pair pattern of
     /// `enumerate` or `zip` is bound part by part, so that the index stays a
     /// constant and a constant entry stays one beside a differentiated one.
-    fn bind(&self, pat: &syn::Pat, i: &Ident, out: &mut Vec<syn::Stmt>) {
+    fn bind(&self, pat: &syn::Pat, i: &Expr, out: &mut Vec<syn::Stmt>) {
         match (self, pat) {
             (Iter::Enumerate(it), syn::Pat::Tuple(t)) if t.elems.len() == 2 => {
                 let index = &t.elems[0];
@@ -93,6 +135,10 @@ impl Iter {
             (Iter::Zip(a, b), syn::Pat::Tuple(t)) if t.elems.len() == 2 => {
                 a.bind(&t.elems[0], i, out);
                 b.bind(&t.elems[1], i, out);
+            }
+            (Iter::Rev(_) | Iter::Skip(..) | Iter::Take(..) | Iter::StepBy(..), _) => {
+                let (inner, j) = self.inner_index(i);
+                inner.bind(pat, &j, out);
             }
             _ => {
                 let entry = self.entry(i);
@@ -110,6 +156,20 @@ impl Iter {
                 let (m, n) = (a.count(), b.count());
                 parse_quote!(::core::cmp::min(#m, #n))
             }
+            Iter::Rev(it) => it.count(),
+            Iter::Skip(it, n) => {
+                let m = it.count();
+                parse_quote!(#m.saturating_sub(#n))
+            }
+            Iter::Take(it, n) => {
+                let m = it.count();
+                parse_quote!(::core::cmp::min(#m, #n))
+            }
+            // `step_by(0)` panics as the standard library's does.
+            Iter::StepBy(it, k) => {
+                let m = it.count();
+                parse_quote!(::autograd::__private::stepped_count(#m, #k))
+            }
         }
     }
 
@@ -118,7 +178,12 @@ impl Iter {
     fn sizer(&self) -> &Expr {
         match self {
             Iter::Ref(v) | Iter::Val(v) => v,
-            Iter::Enumerate(it) | Iter::Zip(it, _) => it.sizer(),
+            Iter::Enumerate(it)
+            | Iter::Zip(it, _)
+            | Iter::Rev(it)
+            | Iter::Skip(it, _)
+            | Iter::Take(it, _)
+            | Iter::StepBy(it, _) => it.sizer(),
         }
     }
 }
@@ -132,6 +197,16 @@ fn indexable(e: &Expr) -> bool {
         Expr::Paren(p) => indexable(&p.expr),
         Expr::Index(ix) => indexable(&ix.expr),
         _ => false,
+    }
+}
+
+/// Whether `e` may be the count of `skip`, `take` or `step_by`: a literal, a name
+/// or a field (read again at every entry).
+fn count_like(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(_) => true,
+        Expr::Paren(p) => count_like(&p.expr),
+        _ => indexable(e),
     }
 }
 
@@ -159,7 +234,7 @@ impl Lowerer<'_> {
         let (count, body) = (it.count(), &f.body);
         let stmts = &body.stmts;
         let mut binds = Vec::new();
-        it.bind(&f.pat, &i, &mut binds);
+        it.bind(&f.pat, &parse_quote!(#i), &mut binds);
         let range: syn::ExprRange = parse_quote!(0..#count);
         let mut for_loop: syn::ExprForLoop = parse_quote!(for #i in #range {
             #(#binds)*
@@ -273,6 +348,22 @@ fn rebuild(it: &Iter) -> Expr {
         Iter::Zip(a, b) => {
             let (a, b) = (rebuild(a), rebuild(b));
             parse_quote!(#a.zip(#b))
+        }
+        Iter::Rev(i) => {
+            let i = rebuild(i);
+            parse_quote!(#i.rev())
+        }
+        Iter::Skip(i, n) => {
+            let i = rebuild(i);
+            parse_quote!(#i.skip(#n))
+        }
+        Iter::Take(i, n) => {
+            let i = rebuild(i);
+            parse_quote!(#i.take(#n))
+        }
+        Iter::StepBy(i, k) => {
+            let i = rebuild(i);
+            parse_quote!(#i.step_by(#k))
         }
     }
 }
