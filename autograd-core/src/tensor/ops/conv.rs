@@ -2,12 +2,15 @@
 //! images, all on im2col.
 
 use crate::error::Result;
+use crate::tensor::grad_mode::is_grad_enabled;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::kernels::conv::{col2im, im2col, max_pool_indices, Window};
+use crate::tensor::kernels::conv::{add_channels, col2im, im2col, max_pool_indices, Window};
 use crate::tensor::kernels::layout::GatherGeom;
+use crate::tensor::kernels::linalg::{matmul_sum, Operand};
 use crate::tensor::kernels::{elementwise, linalg, reduce};
 use crate::tensor::op::{GatherKind, Op};
 use crate::tensor::ops::linalg::product;
+use crate::tensor::recycle;
 use crate::tensor::saved::Saved;
 use crate::{no_grad, Error};
 use std::sync::Arc;
@@ -215,8 +218,16 @@ impl Tensor {
         let [n, rows, l] = win.cols_shape();
         let cols = im2col(&self.data(), &win);
         let mut s = linalg::matmul(&weight.data(), &[o, rows], &cols, &[n, rows, l], &[n]);
+        recycle::give_storage(cols);
         if let Some(b) = bias {
-            s = elementwise::zip(&s, &[n, o, l], &b.data(), &[o, 1], &[n, o, l], |x, y| x + y);
+            let bd = b.data();
+            if bd.dtype() == s.dtype() {
+                // The same sums as the broadcast add (an f32 sum is exact in f64
+                // before rounding), without its odometer.
+                add_channels(&mut s, &bd, l);
+            } else {
+                s = elementwise::zip(&s, &[n, o, l], &bd, &[o, 1], &[n, o, l], |x, y| x + y);
+            }
         }
         let (ho, wo) = win.out_hw();
         let shape: &[usize] = if self.ndim() == 3 {
@@ -420,6 +431,26 @@ pub(crate) fn conv2d_backward(
             .reshape(x.shape())
     });
     let gw = needs[1].then(|| {
+        let same = g.dtype() == x.dtype() && x.dtype() == w.dtype();
+        if same && !is_grad_enabled() {
+            // No graph to record: one GEMM per sample accumulating into the
+            // weight's gradient, not an `(n, o, rows)` stack of products summed.
+            let cols = im2col(&x.data(), win);
+            let s = matmul_sum(
+                Operand {
+                    data: &g.data(),
+                    shape: &[n, o, l],
+                    transposed: false,
+                },
+                Operand {
+                    data: &cols,
+                    shape: &[n, rows, l],
+                    transposed: true,
+                },
+            );
+            recycle::give_storage(cols);
+            return Tensor::from_storage(s, w.shape());
+        }
         product(&g3, false, &x4.im2col(win), true)
             .sum_dim(0, false)
             .reshape(w.shape())
