@@ -305,9 +305,9 @@ impl Drop for BufferRef {
             // kernel output); the pooled buffer holds no memory of its own.
             let old = std::mem::replace(&mut buf.cell, Cell::One(AtomicU64::new(0), DType::F32));
             if let Cell::Many(lock) = old {
-                super::recycle::give_storage(
-                    lock.into_inner().unwrap_or_else(PoisonError::into_inner),
-                );
+                lock.into_inner()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .recycle();
             }
         }
         *buf.version.get_mut() = 0;

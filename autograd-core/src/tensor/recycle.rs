@@ -15,7 +15,6 @@
 //! capacity. Threads keep their own (the kernel pool's workers too), so nothing
 //! here locks.
 
-use super::dtype::{Data, Storage};
 use std::any::TypeId;
 use std::cell::RefCell;
 
@@ -117,15 +116,6 @@ pub(crate) fn give<T: 'static>(mut v: Vec<T>) {
             k.f32s.push(cast(v));
         }
     });
-}
-
-/// [`give`] for the vector inside a storage.
-pub(crate) fn give_storage(s: Storage) {
-    match s {
-        Storage::F32(Data::Many(v)) => give(v),
-        Storage::F64(Data::Many(v)) => give(v),
-        Storage::F32(Data::One(_)) | Storage::F64(Data::One(_)) => {}
-    }
 }
 
 #[cfg(test)]

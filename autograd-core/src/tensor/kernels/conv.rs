@@ -137,9 +137,15 @@ pub(crate) fn col2im(s: &Storage, win: &Window) -> Storage {
             // In f64, as every sum of the tape.
             let mut acc = recycle::zeroed::<f64>(out.len());
             win.for_each_run(|c, i, len| {
-                let dst = acc[i..].iter_mut().step_by(sw).take(len);
-                for (a, x) in dst.zip(&cols[c..c + len]) {
-                    *a += x.to_f64();
+                let src = &cols[c..c + len];
+                if sw == 1 {
+                    for (a, x) in acc[i..i + len].iter_mut().zip(src) {
+                        *a += x.to_f64();
+                    }
+                } else {
+                    for (a, x) in acc[i..].iter_mut().step_by(sw).zip(src) {
+                        *a += x.to_f64();
+                    }
                 }
             });
             for (o, &a) in out.iter_mut().zip(&acc) {

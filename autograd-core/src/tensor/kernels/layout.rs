@@ -198,13 +198,24 @@ pub(crate) fn gather(s: &Storage, g: GatherGeom, index: &[usize]) -> Storage {
 /// `out[o, index[o, j, i], i] += src[o, j, i]`.
 pub(crate) fn scatter_add(s: &Storage, g: GatherGeom, index: &[usize]) -> Storage {
     let mut acc = recycle::zeroed::<f64>(g.outer * g.n_in * g.inner);
-    for o in 0..g.outer {
-        for j in 0..g.n_out {
-            for i in 0..g.inner {
-                let src = (o * g.n_out + j) * g.inner + i;
-                acc[g.in_offset(o, index[src], i)] += s.get(src);
+    fn add<T: crate::tensor::dtype::Element>(
+        acc: &mut [f64],
+        s: &[T],
+        g: GatherGeom,
+        index: &[usize],
+    ) {
+        for o in 0..g.outer {
+            for j in 0..g.n_out {
+                for i in 0..g.inner {
+                    let src = (o * g.n_out + j) * g.inner + i;
+                    acc[g.in_offset(o, index[src], i)] += s[src].to_f64();
+                }
             }
         }
+    }
+    match s {
+        Storage::F32(v) => add(&mut acc, v, g, index),
+        Storage::F64(v) => add(&mut acc, v, g, index),
     }
     let out = Storage::from_f64_iter(acc.iter().copied(), s.dtype());
     recycle::give(acc);

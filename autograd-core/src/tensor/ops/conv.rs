@@ -10,7 +10,6 @@ use crate::tensor::kernels::linalg::{matmul_sum, Operand};
 use crate::tensor::kernels::{elementwise, linalg, reduce};
 use crate::tensor::op::{GatherKind, Op};
 use crate::tensor::ops::linalg::product;
-use crate::tensor::recycle;
 use crate::tensor::saved::Saved;
 use crate::{no_grad, Error};
 use std::sync::Arc;
@@ -218,7 +217,8 @@ impl Tensor {
         let [n, rows, l] = win.cols_shape();
         let cols = im2col(&self.data(), &win);
         let mut s = linalg::matmul(&weight.data(), &[o, rows], &cols, &[n, rows, l], &[n]);
-        recycle::give_storage(cols);
+        // Recycled when dropped, unless the node keeps it.
+        let cols = Tensor::from_storage(cols, &[n, rows, l]);
         if let Some(b) = bias {
             let bd = b.data();
             if bd.dtype() == s.dtype() {
@@ -241,6 +241,7 @@ impl Tensor {
             x: Saved::new(self),
             w: Saved::new(weight),
             win: Box::new(win),
+            cols: weight.requires_grad().then(|| Box::new(Saved::new(&cols))),
         }))
     }
 
@@ -418,6 +419,7 @@ pub(crate) fn conv2d_backward(
     x: &Tensor,
     w: &Tensor,
     win: &Window,
+    cols: Option<&Tensor>,
     needs: &[bool],
 ) -> Vec<Option<Tensor>> {
     let [n, rows, l] = win.cols_shape();
@@ -435,7 +437,10 @@ pub(crate) fn conv2d_backward(
         if same && !is_grad_enabled() {
             // No graph to record: one GEMM per sample accumulating into the
             // weight's gradient, not an `(n, o, rows)` stack of products summed.
-            let cols = im2col(&x.data(), win);
+            let cols = match cols {
+                Some(c) => c.clone(),
+                None => Tensor::from_storage(im2col(&x.data(), win), &[n, rows, l]),
+            };
             let s = matmul_sum(
                 Operand {
                     data: &g.data(),
@@ -443,12 +448,11 @@ pub(crate) fn conv2d_backward(
                     transposed: false,
                 },
                 Operand {
-                    data: &cols,
+                    data: &cols.data(),
                     shape: &[n, rows, l],
                     transposed: true,
                 },
             );
-            recycle::give_storage(cols);
             return Tensor::from_storage(s, w.shape());
         }
         product(&g3, false, &x4.im2col(win), true)
