@@ -11,8 +11,8 @@
 //!
 //! Only vectors of at least [`MIN_BYTES`] are kept (smaller blocks live in
 //! malloc's bins and cost no faults), at most [`MAX_BYTES`] per thread in all;
-//! a vector is reused for a request of between half its capacity and its
-//! capacity. Threads keep their own (the kernel pool's workers too), so nothing
+//! a request takes the smallest kept vector of a capacity between the request
+//! and twice it. Threads keep their own (the kernel pool's workers too), so nothing
 //! here locks.
 
 use std::any::TypeId;
@@ -70,14 +70,21 @@ pub(crate) fn with_capacity<T: 'static>(n: usize) -> Vec<T> {
     let found = KEPT
         .try_with(|k| {
             let mut k = k.borrow_mut();
-            let fits = |cap: usize| cap >= n && cap / 2 <= n;
+            // The smallest that fits, so that a larger request later still
+            // finds the larger vector.
+            fn best<T>(vs: &[Vec<T>], n: usize) -> Option<usize> {
+                let fits = |cap: usize| cap >= n && cap / 2 <= n;
+                (0..vs.len())
+                    .filter(|&i| fits(vs[i].capacity()))
+                    .min_by_key(|&i| vs[i].capacity())
+            }
             if wide {
-                let i = k.f64s.iter().position(|v| fits(v.capacity()))?;
+                let i = best(&k.f64s, n)?;
                 let v = k.f64s.swap_remove(i);
                 k.bytes -= v.capacity() * 8;
                 Some(cast::<f64, T>(v))
             } else {
-                let i = k.f32s.iter().position(|v| fits(v.capacity()))?;
+                let i = best(&k.f32s, n)?;
                 let v = k.f32s.swap_remove(i);
                 k.bytes -= v.capacity() * 4;
                 Some(cast::<f32, T>(v))

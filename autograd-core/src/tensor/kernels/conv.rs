@@ -176,6 +176,40 @@ pub(crate) fn add_channels(s: &mut Storage, b: &Storage, l: usize) {
     }
 }
 
+/// The sums of every channel of the `(n, c, l)` data in `s`, in f64 (the
+/// gradient of a convolution's bias). Each plane is summed in eight interleaved
+/// partial sums, added in a fixed order, so that the additions do not wait on
+/// one another; the result depends only on the data.
+pub(crate) fn sum_channels(s: &Storage, c: usize, l: usize) -> Storage {
+    fn sums<T: Element>(v: &[T], c: usize, l: usize) -> Vec<f64> {
+        let mut out = vec![0.0f64; c];
+        if l == 0 {
+            return out;
+        }
+        for (k, plane) in v.chunks_exact(l).enumerate() {
+            let mut acc = [0.0f64; 8];
+            let mut lanes = plane.chunks_exact(8);
+            for chunk in &mut lanes {
+                for (a, x) in acc.iter_mut().zip(chunk) {
+                    *a += x.to_f64();
+                }
+            }
+            for (a, x) in acc.iter_mut().zip(lanes.remainder()) {
+                *a += x.to_f64();
+            }
+            let plane_sum =
+                ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+            out[k % c] += plane_sum;
+        }
+        out
+    }
+    let out = match s {
+        Storage::F32(v) => sums(v, c, l),
+        Storage::F64(v) => sums(v, c, l),
+    };
+    Storage::from_f64_iter(out.into_iter(), s.dtype())
+}
+
 /// For every window of a pool over `(n, 1, h, w)` images (no padding), the
 /// offset within its image of the window's largest element: the first in
 /// row-major window order on ties, and a NaN wins, as in PyTorch.

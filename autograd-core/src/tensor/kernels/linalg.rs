@@ -52,8 +52,9 @@ trait Gemm: Element {
     /// row stride `rsc`; `m`, `k`, `n` > 0.
     ///
     /// # Safety
-    /// `c` is valid for reads and writes at the offsets `i * rsc + j`, `i < m`,
-    /// `j < n`, which nothing else reads or writes during the call.
+    /// `c` is valid for writes at the offsets `i * rsc + j`, `i < m`, `j < n`
+    /// (and holds initialised values there if `accumulate`; otherwise they are
+    /// never read), which nothing else reads or writes during the call.
     #[allow(clippy::too_many_arguments)]
     unsafe fn gemm(
         m: usize,
@@ -224,10 +225,13 @@ impl MatDims {
 /// bit on any number of threads.
 fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
     let (m, k, n) = (d.m, d.k, d.n);
-    let mut out = recycle::zeroed(numel(&d.batch) * m * n);
+    let total = numel(&d.batch) * m * n;
     if m * n * k == 0 {
-        return out; // nothing to compute, or empty sums: zeros
+        return recycle::zeroed(total); // nothing to compute, or empty sums: zeros
     }
+    // Not zeroed: the products overwrite every element (a GEMM with `beta = 0`
+    // does not read `c`), and the length is set once they have.
+    let mut out: Vec<T> = recycle::with_capacity(total);
     let mut offsets = Vec::with_capacity(numel(&d.batch));
     for_each_offset(&d.batch, [&d.sa, &d.sb], |o| offsets.push(o));
     // Rows `r0..r1` and columns `c0..c1` of the product of batch entry `e`.
@@ -258,6 +262,8 @@ fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
         for e in 0..offsets.len() {
             block(c, e, (0, m), (0, n));
         }
+        // SAFETY: the loop wrote all `total` elements, within the capacity.
+        unsafe { out.set_len(total) };
         return out;
     };
     // About two tasks per thread (for balance), in blocks of whole micro-kernel
@@ -280,6 +286,9 @@ fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
             }
         })
     });
+    // SAFETY: the blocks cover every (entry, row, column), so all `total`
+    // elements are written, within the capacity.
+    unsafe { out.set_len(total) };
     out
 }
 
@@ -303,10 +312,11 @@ pub(crate) fn matmul_sum(a: Operand<'_>, b: Operand<'_>) -> Storage {
 fn matmul_sum_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
     let (m, k, n) = (d.m, d.k, d.n);
     let entries = d.batch[0];
-    let mut out = recycle::zeroed(m * n);
     if m * n * k * entries == 0 {
-        return out;
+        return recycle::zeroed(m * n);
     }
+    // Not zeroed: the first entry's GEMM (`beta = 0`) overwrites every element.
+    let mut out: Vec<T> = recycle::with_capacity(m * n);
     // SAFETY (of calls): `c` points to `out`, and blocks of one run write
     // disjoint (row, column) ranges.
     let block = |c: Out<T>, (r0, r1): (usize, usize), (c0, c1): (usize, usize)| {
@@ -332,6 +342,8 @@ fn matmul_sum_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
     let c = Out(out.as_mut_ptr());
     let Some(pool) = parallel::pool_for(entries * m * k * n, parallel::MIN_PARALLEL_MACS) else {
         block(c, (0, m), (0, n));
+        // SAFETY: the block wrote all `m * n` elements, within the capacity.
+        unsafe { out.set_len(m * n) };
         return out;
     };
     let by_columns = n > m;
@@ -349,6 +361,9 @@ fn matmul_sum_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
             }
         })
     });
+    // SAFETY: the blocks cover every (row, column), so all `m * n` elements are
+    // written, within the capacity.
+    unsafe { out.set_len(m * n) };
     out
 }
 

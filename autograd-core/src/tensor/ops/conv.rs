@@ -4,7 +4,9 @@
 use crate::error::Result;
 use crate::tensor::grad_mode::is_grad_enabled;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::kernels::conv::{add_channels, col2im, im2col, max_pool_indices, Window};
+use crate::tensor::kernels::conv::{
+    add_channels, col2im, im2col, max_pool_indices, sum_channels, Window,
+};
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::linalg::{matmul_sum, Operand};
 use crate::tensor::kernels::{elementwise, linalg, reduce};
@@ -461,7 +463,13 @@ pub(crate) fn conv2d_backward(
     });
     let mut grads = vec![gx, gw];
     if let Some(&need_b) = needs.get(2) {
-        grads.push(need_b.then(|| g3.sum_dim(2, false).sum_dim(0, false)));
+        grads.push(need_b.then(|| {
+            if is_grad_enabled() {
+                g3.sum_dim(2, false).sum_dim(0, false)
+            } else {
+                Tensor::from_storage(sum_channels(&g.data(), o, l), &[o])
+            }
+        }));
     }
     grads
 }
