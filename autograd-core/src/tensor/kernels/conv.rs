@@ -112,6 +112,22 @@ fn per_sample<T: Send + Sync, U: Send + Default + Clone + 'static>(
 pub(crate) fn im2col(s: &Storage, win: &Window) -> Storage {
     let sizes = win.sample_sizes();
     let sw = win.stride.1;
+    let (in_len, col_len) = sizes;
+    let total = win.n * col_len;
+    let serial =
+        win.n <= 1 || parallel::pool_for(total.max(s.len()), MIN_PARALLEL_ELEMENTS).is_none();
+    if win.padding == (0, 0) && sw == 1 && serial {
+        // Without padding the runs cover every column entry, in order: appended
+        // one after another, the columns need no zeroing first.
+        return dispatch!(s, |v| {
+            let mut out = recycle::with_capacity(total);
+            for x in v.chunks(in_len.max(1)).take(win.n) {
+                win.for_each_run(|_, i, len| out.extend_from_slice(&x[i..i + len]));
+            }
+            debug_assert_eq!(out.len(), total);
+            out
+        });
+    }
     dispatch!(s, |v| per_sample(&v[..], sizes, win.n, |out, x| {
         win.for_each_run(|c, i, len| {
             if sw == 1 {
