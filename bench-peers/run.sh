@@ -4,14 +4,16 @@
 # Appends to results/RUN.tsv and writes results/RUN.md (tables.py).
 #
 #   ./run.sh [RUN_NAME]          env: ROUNDS (2), BUDGET (2.0 s per case),
-#                                     PYTHON (.venv/bin/python), FEATURES (dfdx)
+#                                     PYTHON (.venv/bin/python if present,
+#                                     else python3), FEATURES (dfdx)
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-peers}"
 RUN="${1:-$(date +%Y%m%d-%H%M)}"
 ROUNDS="${ROUNDS:-2}"
 BUDGET="${BUDGET:-2.0}"
-PYTHON="${PYTHON:-.venv/bin/python}"
+if [ -x .venv/bin/python ]; then DEFAULT_PYTHON=.venv/bin/python; else DEFAULT_PYTHON=python3; fi
+PYTHON="${PYTHON:-$DEFAULT_PYTHON}"
 FEATURES="${FEATURES-dfdx}"
 cargo build --release ${FEATURES:+--features "$FEATURES"}
 BIN="$CARGO_TARGET_DIR/release/bench-peers"

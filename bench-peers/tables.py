@@ -10,7 +10,7 @@ import math
 import sys
 from collections import defaultdict
 
-LIBS = ["autograd", "num-dual", "candle", "burn-ndarray", "dfdx", "pytorch"]
+LIBS = ["autograd", "hand", "num-dual", "candle", "burn-ndarray", "dfdx", "pytorch"]
 
 
 def fmt(ns):
@@ -84,6 +84,21 @@ def main(path):
         for i in range(1, 6):
             py = next((v for k, v in best.items() if k[:3] == (t, f"W{i}", "pytorch")), None)
             cells.append(ratio(py, get(t, f"W{i}", "autograd", "static grad")))
+        print("| " + " | ".join(cells) + " |")
+
+    print()
+    print("Overhead targets (ours tape / hand-written, from the issue: W4 <= 1.1, W5 <= 1.2;")
+    print("and ours tape / dfdx, below 1 means ours is faster):")
+    print()
+    head = ["threads", "W4 / hand", "W5 / hand", "W1 / dfdx", "W2 / dfdx", "W3 / dfdx", "W4 / dfdx"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for t in threads:
+        tape = lambda w: get(t, w, "autograd", "tape")
+        peer = lambda w, lib: next((v for k, v in best.items() if k[:3] == (t, w, lib)), None)
+        cells = [str(t)]
+        cells += [ratio(tape(w), peer(w, "hand")) for w in ("W4", "W5")]
+        cells += [ratio(tape(w), peer(w, "dfdx")) for w in ("W1", "W2", "W3", "W4")]
         print("| " + " | ".join(cells) + " |")
 
 

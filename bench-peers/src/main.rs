@@ -15,6 +15,7 @@ mod data;
 mod dfdx_impl;
 mod dual;
 mod export;
+mod hand_impl;
 mod harness;
 mod ours;
 
@@ -126,6 +127,7 @@ fn run(a: Args) {
         ours::cases(&mut v);
         v
     });
+    add(hand_impl::cases());
     add(dual::cases());
     add(candle_impl::cases());
     add(burn_impl::cases());

@@ -196,8 +196,9 @@ impl Op {
             }
             Im2Col { win } => one(g.col2im(win)),
             Col2Im { win } => one(g.im2col(win)),
-            Conv2d { x, w, win } => {
-                super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, needs).into()
+            Conv2d { x, w, win, cols } => {
+                let cols = cols.as_ref().map(|c| c.get(n)).transpose()?;
+                super::ops::conv::conv2d_backward(g, x.get(n)?, w.get(n)?, win, cols, needs).into()
             }
             ConvTranspose2d { x, w, win } => {
                 super::ops::conv::conv_transpose2d_backward(g, x.get(n)?, w.get(n)?, win, needs)

@@ -6,6 +6,7 @@
 //! innocuous for 24-bit operands), and for transcendental functions it is at least
 //! as accurate.
 
+use super::recycle;
 use std::any::Any;
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -279,9 +280,35 @@ impl Storage {
     }
 
     pub fn from_f64_iter(it: impl Iterator<Item = f64>, dtype: DType) -> Storage {
+        let n = it.size_hint().0;
+        if n > 1 && it.size_hint().1 == Some(n) {
+            // A known, long length: into a recycled vector when there is one.
+            return match dtype {
+                DType::F32 => {
+                    let mut v = recycle::with_capacity(n);
+                    v.extend(it.map(|v| v as f32));
+                    Storage::F32(Data::Many(v))
+                }
+                DType::F64 => {
+                    let mut v = recycle::with_capacity(n);
+                    v.extend(it);
+                    Storage::F64(Data::Many(v))
+                }
+            };
+        }
         match dtype {
             DType::F32 => Storage::F32(it.map(|v| v as f32).collect()),
             DType::F64 => Storage::F64(it.collect()),
+        }
+    }
+
+    /// Frees the storage, keeping a large vector for the next kernel output
+    /// (see [`recycle`]).
+    pub fn recycle(self) {
+        match self {
+            Storage::F32(Data::Many(v)) => recycle::give(v),
+            Storage::F64(Data::Many(v)) => recycle::give(v),
+            Storage::F32(Data::One(_)) | Storage::F64(Data::One(_)) => {}
         }
     }
 

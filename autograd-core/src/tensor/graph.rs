@@ -199,6 +199,11 @@ impl Tensor {
         op: impl FnOnce(&OutRef<'_>) -> Op,
     ) -> Tensor {
         let dtype = s.dtype();
+        debug_assert_eq!(
+            s.len(),
+            shape.iter().product::<usize>(),
+            "record: {shape:?}"
+        );
         Tensor::record_typed(BufferRef::new(s), dtype, shape, inputs, op)
     }
 

@@ -301,8 +301,14 @@ impl Drop for BufferRef {
             return;
         };
         if let Cell::Many(_) = buf.cell {
-            // Frees the storage now; the pooled buffer holds no memory of its own.
-            buf.cell = Cell::One(AtomicU64::new(0), DType::F32);
+            // Frees the storage now (a large one to `recycle`, for the next
+            // kernel output); the pooled buffer holds no memory of its own.
+            let old = std::mem::replace(&mut buf.cell, Cell::One(AtomicU64::new(0), DType::F32));
+            if let Cell::Many(lock) = old {
+                lock.into_inner()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .recycle();
+            }
         }
         *buf.version.get_mut() = 0;
         *buf.last_inplace

@@ -10,7 +10,8 @@
 //! - `op`: the op enum (the graph as data); `backward`: its derivatives, one
 //!   exhaustive `match` for tensors and one for one-element values; `saved`: what
 //!   ops save for backward, with the in-place version check.
-//! - `kernels/`: data kernels (element-wise, reductions, layout, GEMM, im2col).
+//! - `kernels/`: data kernels (element-wise, reductions, layout, GEMM, im2col);
+//!   `recycle`: large freed vectors kept per thread for the next output.
 //! - `ops/`: the differentiable ops by family.
 //! - `engine`: `backward` and `grad`; `grad_mode`: `no_grad` and friends.
 //! - `functional`, `gradcheck`, `custom`, `dot`, `convert`, `display`.
@@ -33,6 +34,7 @@ mod kernels;
 mod list;
 mod op;
 mod ops;
+mod recycle;
 mod rng;
 mod saved;
 mod scalar;

@@ -296,10 +296,14 @@ pub(crate) enum Op {
     Col2Im {
         win: Box<Window>,
     },
+    /// `cols`: the input's im2col columns, kept from the forward (as PyTorch's
+    /// `slow_conv2d` keeps its `finput`) when the weight requires grad, so that
+    /// backward does not build them again (boxed, so that an `Op` stays small).
     Conv2d {
         x: Saved,
         w: Saved,
         win: Box<Window>,
+        cols: Option<Box<Saved>>,
     },
     /// `win` is the window of the convolution whose input the output is.
     ConvTranspose2d {

@@ -6,6 +6,7 @@
 
 use crate::parallel::{self, MIN_PARALLEL_ELEMENTS};
 use crate::tensor::dtype::{dispatch, Data, Element, Storage};
+use crate::tensor::recycle;
 use crate::tensor::shape::{
     broadcast_strides, for_each_offset, for_each_offset_in_rows, is_trailing, numel,
 };
@@ -17,11 +18,19 @@ use std::borrow::Cow;
 const TASK_ELEMENTS: usize = 1 << 12;
 
 /// `g` of every element of `v`, on the pool if `v` is large.
-pub(crate) fn map_slice<T: Sync, U: Send>(v: &[T], g: impl Fn(&T) -> U + Sync) -> Data<U> {
+pub(crate) fn map_slice<T: Sync, U: Send + 'static>(
+    v: &[T],
+    g: impl Fn(&T) -> U + Sync,
+) -> Data<U> {
     match parallel::pool_for(v.len(), MIN_PARALLEL_ELEMENTS) {
+        None if v.len() > 1 => {
+            let mut out = recycle::with_capacity(v.len());
+            out.extend(v.iter().map(g));
+            Data::Many(out)
+        }
         None => v.iter().map(g).collect(),
         Some(pool) => {
-            let mut out = Vec::new();
+            let mut out = recycle::with_capacity(v.len());
             pool.install(|| {
                 v.par_iter()
                     .with_min_len(TASK_ELEMENTS)
@@ -35,16 +44,21 @@ pub(crate) fn map_slice<T: Sync, U: Send>(v: &[T], g: impl Fn(&T) -> U + Sync) -
 
 /// `g` of every pair of entries of `a` and `b` (of one length), on the pool if
 /// they are large.
-pub(crate) fn zip_slices<T: Sync, U: Send>(
+pub(crate) fn zip_slices<T: Sync, U: Send + 'static>(
     a: &[T],
     b: &[T],
     g: impl Fn(&T, &T) -> U + Sync,
 ) -> Data<U> {
     debug_assert_eq!(a.len(), b.len());
     match parallel::pool_for(a.len(), MIN_PARALLEL_ELEMENTS) {
+        None if a.len() > 1 => {
+            let mut out = recycle::with_capacity(a.len());
+            out.extend(a.iter().zip(b).map(|(a, b)| g(a, b)));
+            Data::Many(out)
+        }
         None => a.iter().zip(b).map(|(a, b)| g(a, b)).collect(),
         Some(pool) => {
-            let mut out = Vec::new();
+            let mut out = recycle::with_capacity(a.len());
             pool.install(|| {
                 a.par_iter()
                     .zip(b.par_iter())

@@ -3,6 +3,7 @@
 
 use crate::parallel::{self, MIN_PARALLEL_ELEMENTS};
 use crate::tensor::dtype::{dispatch, Storage};
+use crate::tensor::recycle;
 use crate::tensor::shape::{numel, strides};
 use rayon::prelude::*;
 
@@ -180,7 +181,7 @@ impl GatherGeom {
 /// `out[o, j, i] = x[o, index[o, j, i], i]`.
 pub(crate) fn gather(s: &Storage, g: GatherGeom, index: &[usize]) -> Storage {
     dispatch!(s, |v| {
-        let mut out = Vec::with_capacity(index.len());
+        let mut out = recycle::with_capacity(index.len());
         for o in 0..g.outer {
             for j in 0..g.n_out {
                 for i in 0..g.inner {
@@ -196,16 +197,29 @@ pub(crate) fn gather(s: &Storage, g: GatherGeom, index: &[usize]) -> Storage {
 /// The adjoint of [`gather`]: `out = zeros(outer, n_in, inner)`, then
 /// `out[o, index[o, j, i], i] += src[o, j, i]`.
 pub(crate) fn scatter_add(s: &Storage, g: GatherGeom, index: &[usize]) -> Storage {
-    let mut acc = vec![0.0f64; g.outer * g.n_in * g.inner];
-    for o in 0..g.outer {
-        for j in 0..g.n_out {
-            for i in 0..g.inner {
-                let src = (o * g.n_out + j) * g.inner + i;
-                acc[g.in_offset(o, index[src], i)] += s.get(src);
+    let mut acc = recycle::zeroed::<f64>(g.outer * g.n_in * g.inner);
+    fn add<T: crate::tensor::dtype::Element>(
+        acc: &mut [f64],
+        s: &[T],
+        g: GatherGeom,
+        index: &[usize],
+    ) {
+        for o in 0..g.outer {
+            for j in 0..g.n_out {
+                for i in 0..g.inner {
+                    let src = (o * g.n_out + j) * g.inner + i;
+                    acc[g.in_offset(o, index[src], i)] += s[src].to_f64();
+                }
             }
         }
     }
-    Storage::from_f64_iter(acc.into_iter(), s.dtype())
+    match s {
+        Storage::F32(v) => add(&mut acc, v, g, index),
+        Storage::F64(v) => add(&mut acc, v, g, index),
+    }
+    let out = Storage::from_f64_iter(acc.iter().copied(), s.dtype());
+    recycle::give(acc);
+    out
 }
 
 #[cfg(test)]

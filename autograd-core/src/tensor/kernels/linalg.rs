@@ -4,6 +4,7 @@
 use super::elementwise::as_dtype;
 use crate::parallel;
 use crate::tensor::dtype::{Element, Storage};
+use crate::tensor::recycle;
 use crate::tensor::shape::{broadcast_strides, for_each_offset, numel};
 use rayon::prelude::*;
 
@@ -46,13 +47,15 @@ const SMALL_VECTOR_PRODUCT: usize = 4096;
 
 /// Element types with a GEMM.
 trait Gemm: Element {
-    /// `c[m, n] = a[m, k] @ b[k, n]` on the calling thread, with `a` and `b` read
-    /// through their layouts and `c` row-major with row stride `rsc`; `m`, `k`,
-    /// `n` > 0.
+    /// `c[m, n] = a[m, k] @ b[k, n]` (`c += ..` if `accumulate`) on the calling
+    /// thread, with `a` and `b` read through their layouts and `c` row-major with
+    /// row stride `rsc`; `m`, `k`, `n` > 0.
     ///
     /// # Safety
-    /// `c` is valid for writes at the offsets `i * rsc + j`, `i < m`, `j < n`,
-    /// which nothing else reads or writes during the call.
+    /// `c` is valid for writes at the offsets `i * rsc + j`, `i < m`, `j < n`
+    /// (and holds initialised values there if `accumulate`; otherwise they are
+    /// never read), which nothing else reads or writes during the call.
+    #[allow(clippy::too_many_arguments)]
     unsafe fn gemm(
         m: usize,
         k: usize,
@@ -61,6 +64,7 @@ trait Gemm: Element {
         b: (&[Self], Layout),
         c: *mut Self,
         rsc: usize,
+        accumulate: bool,
     );
 }
 
@@ -75,6 +79,7 @@ macro_rules! impl_gemm {
                 (b, lb): (&[Self], Layout),
                 c: *mut Self,
                 rsc: usize,
+                accumulate: bool,
             ) {
                 assert!(a.len() >= la.span(m, k) && b.len() >= lb.span(k, n));
                 if (m == 1 || n == 1 || k == 1) && m * k * n <= SMALL_VECTOR_PRODUCT {
@@ -94,7 +99,10 @@ macro_rules! impl_gemm {
                                 s += a[i * ars + p * acs] * b[p * brs + j * bcs];
                             }
                             // SAFETY: the caller vouches for `c` at these offsets.
-                            unsafe { *c.add(i * rsc + j) = s };
+                            unsafe {
+                                let c = c.add(i * rsc + j);
+                                *c = if accumulate { *c + s } else { s };
+                            }
                         }
                     }
                     return;
@@ -113,7 +121,7 @@ macro_rules! impl_gemm {
                         b.as_ptr(),
                         lb.rs,
                         lb.cs,
-                        0.0,
+                        if accumulate { 1.0 } else { 0.0 },
                         c,
                         rsc as isize,
                         1,
@@ -217,10 +225,13 @@ impl MatDims {
 /// bit on any number of threads.
 fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
     let (m, k, n) = (d.m, d.k, d.n);
-    let mut out = vec![T::default(); numel(&d.batch) * m * n];
+    let total = numel(&d.batch) * m * n;
     if m * n * k == 0 {
-        return out; // nothing to compute, or empty sums: zeros
+        return recycle::zeroed(total); // nothing to compute, or empty sums: zeros
     }
+    // Not zeroed: the products overwrite every element (a GEMM with `beta = 0`
+    // does not read `c`), and the length is set once they have.
+    let mut out: Vec<T> = recycle::with_capacity(total);
     let mut offsets = Vec::with_capacity(numel(&d.batch));
     for_each_offset(&d.batch, [&d.sa, &d.sb], |o| offsets.push(o));
     // Rows `r0..r1` and columns `c0..c1` of the product of batch entry `e`.
@@ -241,6 +252,7 @@ fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
                 (&b[ib + c0 * d.lb.cs as usize..], d.lb),
                 c,
                 n,
+                false,
             )
         }
     };
@@ -250,6 +262,8 @@ fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
         for e in 0..offsets.len() {
             block(c, e, (0, m), (0, n));
         }
+        // SAFETY: the loop wrote all `total` elements, within the capacity.
+        unsafe { out.set_len(total) };
         return out;
     };
     // About two tasks per thread (for balance), in blocks of whole micro-kernel
@@ -272,6 +286,84 @@ fn matmul_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
             }
         })
     });
+    // SAFETY: the blocks cover every (entry, row, column), so all `total`
+    // elements are written, within the capacity.
+    unsafe { out.set_len(total) };
+    out
+}
+
+/// `sum_e a_e @ b_e` over the entries `e` of the leading dimension `n` of
+/// `a: [n, m, k]` and `b: [n, k, n_]` (either read transposed), of one dtype: the
+/// gradient of a weight shared by every sample (a convolution's). One GEMM per
+/// entry accumulating into the `(m, n_)` result, without a `[n, m, n_]`
+/// intermediate. Large ones run on the kernel pool in blocks of output rows (or
+/// columns), each block adding up every entry in order, so the result does not
+/// depend on the thread count.
+pub(crate) fn matmul_sum(a: Operand<'_>, b: Operand<'_>) -> Storage {
+    let batch = [a.batch()[0]];
+    let dims = MatDims::new(&a, &b, &batch);
+    match (a.data, b.data) {
+        (Storage::F32(x), Storage::F32(y)) => Storage::F32(matmul_sum_typed(x, y, &dims).into()),
+        (Storage::F64(x), Storage::F64(y)) => Storage::F64(matmul_sum_typed(x, y, &dims).into()),
+        _ => unreachable!("callers check the dtypes match"),
+    }
+}
+
+fn matmul_sum_typed<T: Gemm>(a: &[T], b: &[T], d: &MatDims) -> Vec<T> {
+    let (m, k, n) = (d.m, d.k, d.n);
+    let entries = d.batch[0];
+    if m * n * k * entries == 0 {
+        return recycle::zeroed(m * n);
+    }
+    // Not zeroed: the first entry's GEMM (`beta = 0`) overwrites every element.
+    let mut out: Vec<T> = recycle::with_capacity(m * n);
+    // SAFETY (of calls): `c` points to `out`, and blocks of one run write
+    // disjoint (row, column) ranges.
+    let block = |c: Out<T>, (r0, r1): (usize, usize), (c0, c1): (usize, usize)| {
+        let c = c.0.wrapping_add(r0 * n + c0);
+        for e in 0..entries {
+            let (ia, ib) = (e * m * k, e * k * n);
+            // SAFETY: the block's offsets `i * n + j` from `c` stay inside `out`;
+            // the caller keeps blocks apart.
+            unsafe {
+                T::gemm(
+                    r1 - r0,
+                    k,
+                    c1 - c0,
+                    (&a[ia + r0 * d.la.rs as usize..], d.la),
+                    (&b[ib + c0 * d.lb.cs as usize..], d.lb),
+                    c,
+                    n,
+                    e > 0,
+                )
+            }
+        }
+    };
+    let c = Out(out.as_mut_ptr());
+    let Some(pool) = parallel::pool_for(entries * m * k * n, parallel::MIN_PARALLEL_MACS) else {
+        block(c, (0, m), (0, n));
+        // SAFETY: the block wrote all `m * n` elements, within the capacity.
+        unsafe { out.set_len(m * n) };
+        return out;
+    };
+    let by_columns = n > m;
+    let side = if by_columns { n } else { m };
+    let blocks = pool.current_num_threads().min(side.div_ceil(8)).max(1);
+    let len = side.div_ceil(blocks).next_multiple_of(8).min(side);
+    let blocks = side.div_ceil(len);
+    pool.install(|| {
+        (0..blocks).into_par_iter().for_each(|i| {
+            let part = (i * len, ((i + 1) * len).min(side));
+            if by_columns {
+                block(c, (0, m), part);
+            } else {
+                block(c, part, (0, n));
+            }
+        })
+    });
+    // SAFETY: the blocks cover every (row, column), so all `m * n` elements are
+    // written, within the capacity.
+    unsafe { out.set_len(m * n) };
     out
 }
 

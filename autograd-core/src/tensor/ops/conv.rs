@@ -2,9 +2,13 @@
 //! images, all on im2col.
 
 use crate::error::Result;
+use crate::tensor::grad_mode::is_grad_enabled;
 use crate::tensor::handle::{ok, Tensor};
-use crate::tensor::kernels::conv::{col2im, im2col, max_pool_indices, Window};
+use crate::tensor::kernels::conv::{
+    add_channels, col2im, im2col, max_pool_indices, sum_channels, Window,
+};
 use crate::tensor::kernels::layout::GatherGeom;
+use crate::tensor::kernels::linalg::{matmul_sum, Operand};
 use crate::tensor::kernels::{elementwise, linalg, reduce};
 use crate::tensor::op::{GatherKind, Op};
 use crate::tensor::ops::linalg::product;
@@ -215,8 +219,17 @@ impl Tensor {
         let [n, rows, l] = win.cols_shape();
         let cols = im2col(&self.data(), &win);
         let mut s = linalg::matmul(&weight.data(), &[o, rows], &cols, &[n, rows, l], &[n]);
+        // Recycled when dropped, unless the node keeps it.
+        let cols = Tensor::from_storage(cols, &[n, rows, l]);
         if let Some(b) = bias {
-            s = elementwise::zip(&s, &[n, o, l], &b.data(), &[o, 1], &[n, o, l], |x, y| x + y);
+            let bd = b.data();
+            if bd.dtype() == s.dtype() {
+                // The same sums as the broadcast add (an f32 sum is exact in f64
+                // before rounding), without its odometer.
+                add_channels(&mut s, &bd, l);
+            } else {
+                s = elementwise::zip(&s, &[n, o, l], &bd, &[o, 1], &[n, o, l], |x, y| x + y);
+            }
         }
         let (ho, wo) = win.out_hw();
         let shape: &[usize] = if self.ndim() == 3 {
@@ -230,6 +243,7 @@ impl Tensor {
             x: Saved::new(self),
             w: Saved::new(weight),
             win: Box::new(win),
+            cols: weight.requires_grad().then(|| Box::new(Saved::new(&cols))),
         }))
     }
 
@@ -407,6 +421,7 @@ pub(crate) fn conv2d_backward(
     x: &Tensor,
     w: &Tensor,
     win: &Window,
+    cols: Option<&Tensor>,
     needs: &[bool],
 ) -> Vec<Option<Tensor>> {
     let [n, rows, l] = win.cols_shape();
@@ -420,13 +435,41 @@ pub(crate) fn conv2d_backward(
             .reshape(x.shape())
     });
     let gw = needs[1].then(|| {
+        let same = g.dtype() == x.dtype() && x.dtype() == w.dtype();
+        if same && !is_grad_enabled() {
+            // No graph to record: one GEMM per sample accumulating into the
+            // weight's gradient, not an `(n, o, rows)` stack of products summed.
+            let cols = match cols {
+                Some(c) => c.clone(),
+                None => Tensor::from_storage(im2col(&x.data(), win), &[n, rows, l]),
+            };
+            let s = matmul_sum(
+                Operand {
+                    data: &g.data(),
+                    shape: &[n, o, l],
+                    transposed: false,
+                },
+                Operand {
+                    data: &cols.data(),
+                    shape: &[n, rows, l],
+                    transposed: true,
+                },
+            );
+            return Tensor::from_storage(s, w.shape());
+        }
         product(&g3, false, &x4.im2col(win), true)
             .sum_dim(0, false)
             .reshape(w.shape())
     });
     let mut grads = vec![gx, gw];
     if let Some(&need_b) = needs.get(2) {
-        grads.push(need_b.then(|| g3.sum_dim(2, false).sum_dim(0, false)));
+        grads.push(need_b.then(|| {
+            if is_grad_enabled() {
+                g3.sum_dim(2, false).sum_dim(0, false)
+            } else {
+                Tensor::from_storage(sum_channels(&g.data(), o, l), &[o])
+            }
+        }));
     }
     grads
 }

@@ -1,0 +1,146 @@
+//! Large element vectors freed by the tape, kept per thread for the next kernel
+//! output of the same size.
+//!
+//! Why: a training step allocates and frees the same large buffers every time
+//! (a convolution's columns and outputs, their gradients, megabytes in all).
+//! glibc serves blocks of this size from the top of its heap, and when they are
+//! freed at the end of the step the top grows past its trim threshold and is
+//! given back to the system; the next step faults every page in again. On
+//! LeNet (W5 of `bench-peers`) that was a third of the step. Keeping the vectors
+//! here instead hands the next step memory that is already mapped.
+//!
+//! Only vectors of at least [`MIN_BYTES`] are kept (smaller blocks live in
+//! malloc's bins and cost no faults), at most [`MAX_BYTES`] per thread in all;
+//! a request takes the smallest kept vector of a capacity between the request
+//! and twice it. Threads keep their own (the kernel pool's workers too), so nothing
+//! here locks.
+
+use std::any::TypeId;
+use std::cell::RefCell;
+
+/// The smallest vector worth keeping, in bytes.
+const MIN_BYTES: usize = 1 << 16;
+/// The most this thread keeps, in bytes.
+const MAX_BYTES: usize = 64 << 20;
+
+/// Kept vectors as raw parts, with the bytes they hold.
+#[derive(Default)]
+struct Kept {
+    f32s: Vec<Vec<f32>>,
+    f64s: Vec<Vec<f64>>,
+    bytes: usize,
+}
+
+thread_local! {
+    static KEPT: RefCell<Kept> = RefCell::new(Kept::default());
+}
+
+/// Which list keeps vectors of `T`, if any (only the storage types).
+fn kind<T: 'static>() -> Option<bool> {
+    let t = TypeId::of::<T>();
+    if t == TypeId::of::<f32>() {
+        Some(false)
+    } else if t == TypeId::of::<f64>() {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// Reinterprets a `Vec<A>` as a `Vec<B>` of the same type.
+fn cast<A: 'static, B: 'static>(v: Vec<A>) -> Vec<B> {
+    assert_eq!(
+        TypeId::of::<A>(),
+        TypeId::of::<B>(),
+        "recycle: not one type"
+    );
+    let mut v = std::mem::ManuallyDrop::new(v);
+    // SAFETY: `A` and `B` are the same type (checked above), so the pointer,
+    // length and capacity describe a valid `Vec<B>`; `v` is not dropped.
+    unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<B>(), v.len(), v.capacity()) }
+}
+
+/// An empty vector with room for `n` elements: a kept one when this thread has
+/// one of a fitting capacity, else a new allocation.
+pub(crate) fn with_capacity<T: 'static>(n: usize) -> Vec<T> {
+    let bytes = n * std::mem::size_of::<T>();
+    let Some(wide) = kind::<T>().filter(|_| bytes >= MIN_BYTES) else {
+        return Vec::with_capacity(n);
+    };
+    let found = KEPT
+        .try_with(|k| {
+            let mut k = k.borrow_mut();
+            // The smallest that fits, so that a larger request later still
+            // finds the larger vector.
+            fn best<T>(vs: &[Vec<T>], n: usize) -> Option<usize> {
+                let fits = |cap: usize| cap >= n && cap / 2 <= n;
+                (0..vs.len())
+                    .filter(|&i| fits(vs[i].capacity()))
+                    .min_by_key(|&i| vs[i].capacity())
+            }
+            if wide {
+                let i = best(&k.f64s, n)?;
+                let v = k.f64s.swap_remove(i);
+                k.bytes -= v.capacity() * 8;
+                Some(cast::<f64, T>(v))
+            } else {
+                let i = best(&k.f32s, n)?;
+                let v = k.f32s.swap_remove(i);
+                k.bytes -= v.capacity() * 4;
+                Some(cast::<f32, T>(v))
+            }
+        })
+        .ok()
+        .flatten();
+    found.unwrap_or_else(|| Vec::with_capacity(n))
+}
+
+/// `n` copies of `T::default()` (zeros), in a kept vector when there is one.
+pub(crate) fn zeroed<T: 'static + Default + Clone>(n: usize) -> Vec<T> {
+    let mut v = with_capacity(n);
+    v.resize(n, T::default());
+    v
+}
+
+/// Keeps `v` for a later [`with_capacity`] if it is large, of a storage type and
+/// this thread has room; frees it otherwise.
+pub(crate) fn give<T: 'static>(mut v: Vec<T>) {
+    let bytes = v.capacity() * std::mem::size_of::<T>();
+    let Some(wide) = kind::<T>().filter(|_| bytes >= MIN_BYTES) else {
+        return;
+    };
+    v.clear();
+    // A thread being torn down frees `v` instead.
+    let _ = KEPT.try_with(|k| {
+        let mut k = k.borrow_mut();
+        if k.bytes + bytes > MAX_BYTES {
+            return;
+        }
+        k.bytes += bytes;
+        if wide {
+            k.f64s.push(cast(v));
+        } else {
+            k.f32s.push(cast(v));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_freed_large_vector_is_handed_out_again() {
+        let v: Vec<f32> = zeroed(1 << 15);
+        let p = v.as_ptr();
+        give(v);
+        let w: Vec<f32> = zeroed(1 << 15);
+        assert_eq!(w.as_ptr(), p);
+        assert!(w.iter().all(|&x| x == 0.0));
+        // Too small, or of another type: not kept.
+        let small: Vec<f32> = vec![1.0; 16];
+        give(small);
+        let idx: Vec<usize> = zeroed(1 << 15);
+        give(idx);
+    }
+}
