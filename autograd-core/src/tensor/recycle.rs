@@ -23,12 +23,17 @@ const MIN_BYTES: usize = 1 << 16;
 /// The most this thread keeps, in bytes.
 const MAX_BYTES: usize = 64 << 20;
 
-/// Kept vectors as raw parts, with the bytes they hold.
+/// How many of the large vectors this thread handed out it remembers.
+const HANDED_OUT: usize = 256;
+
+/// Kept vectors as raw parts, with the bytes they hold, and the addresses of the
+/// large vectors handed out (most recent last).
 #[derive(Default)]
 struct Kept {
     f32s: Vec<Vec<f32>>,
     f64s: Vec<Vec<f64>>,
     bytes: usize,
+    handed: Vec<usize>,
 }
 
 thread_local! {
@@ -92,7 +97,15 @@ pub(crate) fn with_capacity<T: 'static>(n: usize) -> Vec<T> {
         })
         .ok()
         .flatten();
-    found.unwrap_or_else(|| Vec::with_capacity(n))
+    let v = found.unwrap_or_else(|| Vec::with_capacity(n));
+    let _ = KEPT.try_with(|k| {
+        let handed = &mut k.borrow_mut().handed;
+        if handed.len() == HANDED_OUT {
+            handed.remove(0);
+        }
+        handed.push(v.as_ptr() as usize);
+    });
+    v
 }
 
 /// `n` copies of `T::default()` (zeros), in a kept vector when there is one.
@@ -113,6 +126,17 @@ pub(crate) fn give<T: 'static>(mut v: Vec<T>) {
     // A thread being torn down frees `v` instead.
     let _ = KEPT.try_with(|k| {
         let mut k = k.borrow_mut();
+        // Only what `with_capacity` handed out: a buffer that came from the user
+        // (`Tensor::from_vec`) goes back to malloc, which serves the user's next
+        // buffer of that size with it. Keeping those too filled the cache on a
+        // loop that copies its input in and its gradient out (GradBench's lse),
+        // and the vectors freed past `MAX_BYTES` made glibc trim its heap on every
+        // call: 331 -> 450 us at n = 40000, 32 page faults a call.
+        let at = v.as_ptr() as usize;
+        let Some(i) = k.handed.iter().rposition(|&p| p == at) else {
+            return;
+        };
+        k.handed.remove(i);
         if k.bytes + bytes > MAX_BYTES {
             return;
         }
@@ -137,6 +161,13 @@ mod tests {
         let w: Vec<f32> = zeroed(1 << 15);
         assert_eq!(w.as_ptr(), p);
         assert!(w.iter().all(|&x| x == 0.0));
+        // Not handed out here (a user's buffer): not kept.
+        let kept = || KEPT.with(|k| k.borrow().f32s.len());
+        assert_eq!(kept(), 0);
+        give(vec![2.0f32; 1 << 15]);
+        assert_eq!(kept(), 0);
+        give(w);
+        assert_eq!(kept(), 1);
         // Too small, or of another type: not kept.
         let small: Vec<f32> = vec![1.0; 16];
         give(small);
