@@ -72,40 +72,39 @@ pub(crate) fn with_capacity<T: 'static>(n: usize) -> Vec<T> {
     let Some(wide) = kind::<T>().filter(|_| bytes >= MIN_BYTES) else {
         return Vec::with_capacity(n);
     };
-    let found = KEPT
-        .try_with(|k| {
-            let mut k = k.borrow_mut();
-            // The smallest that fits, so that a larger request later still
-            // finds the larger vector.
-            fn best<T>(vs: &[Vec<T>], n: usize) -> Option<usize> {
-                let fits = |cap: usize| cap >= n && cap / 2 <= n;
-                (0..vs.len())
-                    .filter(|&i| fits(vs[i].capacity()))
-                    .min_by_key(|&i| vs[i].capacity())
-            }
-            if wide {
-                let i = best(&k.f64s, n)?;
+    let handed_out = KEPT.try_with(|k| {
+        let mut k = k.borrow_mut();
+        // The smallest that fits, so that a larger request later still
+        // finds the larger vector.
+        fn best<T>(vs: &[Vec<T>], n: usize) -> Option<usize> {
+            let fits = |cap: usize| cap >= n && cap / 2 <= n;
+            (0..vs.len())
+                .filter(|&i| fits(vs[i].capacity()))
+                .min_by_key(|&i| vs[i].capacity())
+        }
+        let found = if wide {
+            best(&k.f64s, n).map(|i| {
                 let v = k.f64s.swap_remove(i);
                 k.bytes -= v.capacity() * 8;
-                Some(cast::<f64, T>(v))
-            } else {
-                let i = best(&k.f32s, n)?;
+                cast::<f64, T>(v)
+            })
+        } else {
+            best(&k.f32s, n).map(|i| {
                 let v = k.f32s.swap_remove(i);
                 k.bytes -= v.capacity() * 4;
-                Some(cast::<f32, T>(v))
-            }
-        })
-        .ok()
-        .flatten();
-    let v = found.unwrap_or_else(|| Vec::with_capacity(n));
-    let _ = KEPT.try_with(|k| {
-        let handed = &mut k.borrow_mut().handed;
-        if handed.len() == HANDED_OUT {
-            handed.remove(0);
+                cast::<f32, T>(v)
+            })
+        };
+        let v = found.unwrap_or_else(|| Vec::with_capacity(n));
+        // Remembered, so that `give` keeps it when it comes back.
+        if k.handed.len() == HANDED_OUT {
+            k.handed.remove(0);
         }
-        handed.push(v.as_ptr() as usize);
+        k.handed.push(v.as_ptr() as usize);
+        v
     });
-    v
+    // A thread being torn down allocates without the cache.
+    handed_out.unwrap_or_else(|_| Vec::with_capacity(n))
 }
 
 /// `n` copies of `T::default()` (zeros), in a kept vector when there is one.
