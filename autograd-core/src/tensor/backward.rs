@@ -50,9 +50,7 @@ impl Op {
             Mul { lhs, rhs } => {
                 let (a, b) = (lhs.get(n)?, rhs.get(n)?);
                 let (a, b) = (&*a, &*b);
-                two(&|| fit(prod(g, b), a.shape()), &|| {
-                    fit(prod(g, a), b.shape())
-                })
+                two(&|| prod_fit(g, b, a.shape()), &|| prod_fit(g, a, b.shape()))
             }
             Div { lhs, rhs } => {
                 let (a, b) = (lhs.get(n)?, rhs.get(n)?);
@@ -114,11 +112,21 @@ impl Op {
             Clone => unreachable!("handled above"),
             ToDtype { from } => one(g.to_dtype(*from)),
             Sum => one(g.expand(input_shape(n))),
-            Mean => one(g.expand(input_shape(n)) / numel(input_shape(n)) as f64),
+            // PyTorch's formula, `g.expand(shape) / n`, recorded under
+            // `create_graph`; otherwise the same values with the division on
+            // the gradient before it is expanded (one tensor less).
+            Mean if is_grad_enabled() => {
+                one(g.expand(input_shape(n)) / numel(input_shape(n)) as f64)
+            }
+            Mean => one((g / numel(input_shape(n)) as f64).expand(input_shape(n))),
             SumDim { dim, keepdim } => one(keep_dim(g, *dim, *keepdim).expand(input_shape(n))),
             MeanDim { dim, keepdim } => {
                 let shape = input_shape(n);
-                one(keep_dim(g, *dim, *keepdim).expand(shape) / shape[*dim] as f64)
+                let k = shape[*dim] as f64;
+                one(match is_grad_enabled() {
+                    true => keep_dim(g, *dim, *keepdim).expand(shape) / k,
+                    false => keep_dim(&(g / k), *dim, *keepdim).expand(shape),
+                })
             }
             Prod { x, dim, keepdim } => one(super::ops::reduce::prod_backward(
                 g,
@@ -549,6 +557,37 @@ fn prod(g: &Tensor, t: &Tensor) -> Tensor {
     } else {
         fused(g, &t.inner.buffer, t.shape(), |g, t| g * t)
     }
+}
+
+/// `fit(prod(g, t), shape)`: the gradient of a product's operand of `shape`.
+/// When that operand has one element (a scalar weight broadcast against a
+/// vector, as W1's `w * t_u`) and no graph is recorded, the products are summed
+/// as they are computed, in the order and roundings of `prod` then `sum_to`,
+/// without the tensor of products between them.
+fn prod_fit(g: &Tensor, t: &Tensor, shape: &[usize]) -> Tensor {
+    let small = numel(shape) == 1
+        && same_shape(g.shape(), t.shape())
+        && g.numel() <= crate::parallel::REDUCE_CHUNK
+        && !same_shape(g.shape(), shape);
+    if small && !is_grad_enabled() {
+        let dot = Tensor::read2(g, t, |a, b| match (a, b) {
+            (Storage::F32(a), Storage::F32(b)) => {
+                Some(a.iter().zip(b.iter()).fold(0.0, |acc, (&x, &y)| {
+                    acc + f32::from_f64(x.to_f64() * y.to_f64()).to_f64()
+                }))
+            }
+            (Storage::F64(a), Storage::F64(b)) => Some(
+                a.iter()
+                    .zip(b.iter())
+                    .fold(0.0, |acc, (&x, &y)| acc + x * y),
+            ),
+            _ => None,
+        });
+        if let Some(v) = dot {
+            return Tensor::from_storage(Storage::full(1, v, g.dtype()), shape);
+        }
+    }
+    fit(prod(g, t), shape)
 }
 
 /// `f(g, v)` element-wise, outside any graph, for a `v` of `g`'s shape (the

@@ -26,6 +26,21 @@ impl Shape {
     }
 }
 
+impl Shape {
+    /// `head` followed by `tail`, inline when the rank allows.
+    pub fn concat(head: &[usize], tail: &[usize]) -> Shape {
+        let n = head.len() + tail.len();
+        if n <= INLINE {
+            let mut a = [0; INLINE];
+            a[..head.len()].copy_from_slice(head);
+            a[head.len()..n].copy_from_slice(tail);
+            Shape::Inline(n as u8, a)
+        } else {
+            Shape::Heap([head, tail].concat().into())
+        }
+    }
+}
+
 impl Deref for Shape {
     type Target = [usize];
     #[inline]

@@ -260,6 +260,17 @@ pub(crate) fn select(
 
 /// Copies `s` (of shape `src`) broadcast to `dst`.
 pub(crate) fn expand(s: &Storage, src: &[usize], dst: &[usize]) -> Storage {
+    if s.len() == 1 {
+        // One element to every position (the backward of `sum` and `mean`, a
+        // scalar parameter broadcast): a fill, not the strided walk, which cost
+        // 12% of GradBench's lse.
+        let n = numel(dst);
+        return dispatch!(s, |v| {
+            let mut out = recycle::with_capacity(n);
+            out.resize(n, v[0]);
+            out
+        });
+    }
     gather_strided(s, dst, &broadcast_strides(src, dst))
 }
 

@@ -92,6 +92,59 @@ macro_rules! impl_gemm {
                         lb.rs as usize,
                         lb.cs as usize,
                     );
+                    if k == 1 && bcs == 1 && !accumulate {
+                        // An outer product with a contiguous right factor (a
+                        // weight's gradient `g x^T`): each output row at once.
+                        let br = &b[..n];
+                        for i in 0..m {
+                            let ai = a[i * ars];
+                            // SAFETY: the caller vouches for `c` at `i * rsc + j`,
+                            // `j < n`.
+                            let row = unsafe { std::slice::from_raw_parts_mut(c.add(i * rsc), n) };
+                            for (o, y) in row.iter_mut().zip(br) {
+                                *o = ai * y;
+                            }
+                        }
+                        return;
+                    }
+                    if acs == 1 && brs == 1 {
+                        // Rows of `a` and columns of `b` contiguous (`W x`): the
+                        // same sums over slices, without bounds checks.
+                        for i in 0..m {
+                            let ar = &a[i * ars..][..k];
+                            for j in 0..n {
+                                let bc = &b[j * bcs..][..k];
+                                let s = ar[1..]
+                                    .iter()
+                                    .zip(&bc[1..])
+                                    .fold(ar[0] * bc[0], |s, (x, y)| s + x * y);
+                                // SAFETY: the caller vouches for `c` at these offsets.
+                                unsafe {
+                                    let c = c.add(i * rsc + j);
+                                    *c = if accumulate { *c + s } else { s };
+                                }
+                            }
+                        }
+                        return;
+                    }
+                    if n == 1 && ars == 1 && rsc == 1 && !accumulate {
+                        // Columns of `a` contiguous (`W^T g`, backward's product):
+                        // every output's sum in the same order, over `p`, all
+                        // outputs at once (a loop over a column that vectorises).
+                        // SAFETY: the caller vouches for `c` at `i < m` (`rsc` 1).
+                        let out = unsafe { std::slice::from_raw_parts_mut(c, m) };
+                        let b0 = b[0];
+                        for (o, x) in out.iter_mut().zip(&a[..m]) {
+                            *o = x * b0;
+                        }
+                        for p in 1..k {
+                            let bp = b[p * brs];
+                            for (o, x) in out.iter_mut().zip(&a[p * acs..][..m]) {
+                                *o += x * bp;
+                            }
+                        }
+                        return;
+                    }
                     for i in 0..m {
                         for j in 0..n {
                             let mut s = a[i * ars] * b[j * bcs];
@@ -399,5 +452,70 @@ pub(crate) fn add_rows(c: &mut Storage, b: &Storage) {
         (Storage::F32(c), Storage::F32(b)) => rows(c.as_mut_slice(), b),
         (Storage::F64(c), Storage::F64(b)) => rows(c.as_mut_slice(), b),
         _ => unreachable!("callers check the dtypes match"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every sum in the order the kernel promises (`p` ascending from the first
+    /// product), for comparing bit for bit.
+    fn reference(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[f64],
+        la: Layout,
+        b: &[f64],
+        lb: Layout,
+    ) -> Vec<f64> {
+        let at = |i: usize, p: usize| a[i * la.rs as usize + p * la.cs as usize];
+        let bt = |p: usize, j: usize| b[p * lb.rs as usize + j * lb.cs as usize];
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = at(i, 0) * bt(0, j);
+                for p in 1..k {
+                    s += at(i, p) * bt(p, j);
+                }
+                c[i * n + j] = s;
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn small_products_sum_in_order_for_every_layout() {
+        // Matrix-vector, vector-matrix and outer products (the direct paths),
+        // each operand as itself or transposed, over a few sizes.
+        let sizes = [
+            (16, 16, 1),
+            (1, 16, 16),
+            (16, 1, 4),
+            (5, 7, 1),
+            (1, 3, 9),
+            (9, 1, 1),
+            (1, 1, 1),
+        ];
+        let value = |i: usize, s: f64| ((i as f64) * 0.731 + s).sin() * 3.0;
+        for (m, k, n) in sizes {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a: Vec<f64> = (0..m * k).map(|i| value(i, 0.3)).collect();
+                let b: Vec<f64> = (0..k * n).map(|i| value(i, 1.7)).collect();
+                let (la, lb) = (Layout::new(m, k, ta), Layout::new(k, n, tb));
+                let mut c = vec![f64::NAN; m * n];
+                // SAFETY: `c` holds `m * n` elements, row stride `n`.
+                unsafe { f64::gemm(m, k, n, (&a, la), (&b, lb), c.as_mut_ptr(), n, false) };
+                let want = reference(m, k, n, &a, la, &b, lb);
+                assert_eq!(c, want, "{m}x{k}x{n}, transposed {ta} {tb}");
+                // Accumulating adds the whole sum once.
+                let mut acc = vec![0.5; m * n];
+                // SAFETY: as above.
+                unsafe { f64::gemm(m, k, n, (&a, la), (&b, lb), acc.as_mut_ptr(), n, true) };
+                let want: Vec<f64> = want.iter().map(|w| 0.5 + w).collect();
+                assert_eq!(acc, want, "accumulating {m}x{k}x{n}, transposed {ta} {tb}");
+            }
+        }
     }
 }

@@ -6,22 +6,24 @@ use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::linalg::{self, Operand};
 use crate::tensor::op::{MatmulKind, Op};
 use crate::tensor::saved::SavedInput;
-use crate::tensor::shape::broadcast_shapes;
+use crate::tensor::shape::{broadcast_shapes, Shape};
 use crate::{Error, Function, FunctionCtx};
 use std::borrow::Cow;
 
 /// Shapes of a product after NumPy's promotion of 1-D operands: `[k]` on the left
 /// is `[1, k]`, on the right `[k, 1]`.
 struct MatShapes {
-    a: Vec<usize>,
-    b: Vec<usize>,
-    batch: Vec<usize>,
+    a: Shape,
+    b: Shape,
+    batch: Shape,
     /// Output with both matrix dimensions.
-    full: Vec<usize>,
+    full: Shape,
     /// Output with the promoted dimensions removed again.
-    out: Vec<usize>,
+    out: Shape,
 }
 
+/// The shapes of a matrix product (inline, so that a product allocates no
+/// shape): the operands as matrices, the batch, and the output.
 #[track_caller]
 fn mat_shapes(a: &[usize], b: &[usize]) -> Result<MatShapes> {
     let mismatch = |reason: String| Error::ShapeMismatch {
@@ -34,14 +36,14 @@ fn mat_shapes(a: &[usize], b: &[usize]) -> Result<MatShapes> {
         return Err(mismatch("both operands need at least one dimension".into()));
     }
     let a2 = if a.len() == 1 {
-        vec![1, a[0]]
+        Shape::new(&[1, a[0]])
     } else {
-        a.to_vec()
+        Shape::new(a)
     };
     let b2 = if b.len() == 1 {
-        vec![b[0], 1]
+        Shape::new(&[b[0], 1])
     } else {
-        b.to_vec()
+        Shape::new(b)
     };
     let (ra, rb) = (a2.len(), b2.len());
     if a2[ra - 1] != b2[rb - 2] {
@@ -51,16 +53,16 @@ fn mat_shapes(a: &[usize], b: &[usize]) -> Result<MatShapes> {
             b2[rb - 2]
         )));
     }
-    let batch = broadcast_shapes("matmul", &a2[..ra - 2], &b2[..rb - 2])?.to_vec();
-    let mut full = batch.clone();
-    full.extend([a2[ra - 2], b2[rb - 1]]);
-    let mut out = batch.clone();
-    if a.len() > 1 {
-        out.push(a2[ra - 2]);
+    let batch = broadcast_shapes("matmul", &a2[..ra - 2], &b2[..rb - 2])?;
+    let full = Shape::concat(&batch, &[a2[ra - 2], b2[rb - 1]]);
+    let (mut tail, mut t) = ([0; 2], 0);
+    for (keep, d) in [(a.len() > 1, a2[ra - 2]), (b.len() > 1, b2[rb - 1])] {
+        if keep {
+            tail[t] = d;
+            t += 1;
+        }
     }
-    if b.len() > 1 {
-        out.push(b2[rb - 1]);
-    }
+    let out = Shape::concat(&batch, &tail[..t]);
     Ok(MatShapes {
         a: a2,
         b: b2,
@@ -150,6 +152,14 @@ pub(crate) fn matmul_backward(
     b: &Tensor,
     needs: &[bool],
 ) -> Vec<Option<Tensor>> {
+    if a.ndim() == 2 && b.ndim() == 2 && !is_grad_enabled() {
+        // Matrices (the usual case) outside a graph: the products have the
+        // operands' shapes, with no reshapes and no batch to sum over.
+        return vec![
+            needs[0].then(|| product(g, false, b, true)),
+            needs[1].then(|| product(a, true, g, false)),
+        ];
+    }
     let sh = ok(mat_shapes(a.shape(), b.shape()));
     let g2 = g.reshape(&sh.full);
     let (a2, b2) = (a.reshape(&sh.a), b.reshape(&sh.b));
@@ -191,9 +201,7 @@ pub(crate) fn product(x: &Tensor, tx: bool, y: &Tensor, ty: bool) -> Tensor {
         };
         linalg::matmul_t(op(dx, x.shape(), tx), op(dy, y.shape(), ty), &batch)
     });
-    let mut shape = batch.to_vec();
-    shape.extend([rows, cols]);
-    Tensor::from_storage(s, &shape)
+    Tensor::from_storage(s, &Shape::concat(&batch, &[rows, cols]))
 }
 
 /// `F.linear` of a 2-D input as one node: `x W^T (+ b)` with the weight read
