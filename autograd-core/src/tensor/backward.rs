@@ -175,7 +175,15 @@ impl Op {
             Stack { dim, shapes } => (0..shapes.len())
                 .map(|i| needs[i].then(|| g.narrow(*dim, i, 1).reshape(&shapes[i])))
                 .collect(),
-            Gather { geom, index, .. } => one(g.scatter_add_geom(*geom, index, input_shape(n))),
+            Gather { kind, geom, index } => {
+                // Each input element picked at most once: no sums to order.
+                let unique = match kind {
+                    GatherKind::Max | GatherKind::Min | GatherKind::Sort | GatherKind::Topk => true,
+                    GatherKind::MaxPool2d { disjoint } => *disjoint,
+                    GatherKind::Gather | GatherKind::IndexSelect => false,
+                };
+                one(g.scatter_add_geom(*geom, index, input_shape(n), unique))
+            }
             ScatterAdd { geom, index } => {
                 one(g.gather_geom(GatherKind::Gather, *geom, index, input_shape(n)))
             }

@@ -583,8 +583,21 @@ fn run(
 
 impl Tensor {
     /// Gradients with the graph attached only while `create_graph` is on.
-    fn detach_unless_graph(self) -> Tensor {
+    fn detach_unless_graph(mut self) -> Tensor {
         if super::grad_mode::is_grad_enabled() {
+            return self;
+        }
+        // A gradient computed in this pass outside any graph, that nothing else
+        // holds, is detached already: kept as it is (PyTorch's AccumulateGrad
+        // steals such a gradient too), without a new handle.
+        let fresh = super::handle::unique_mut(&mut self.inner.meta).is_some_and(|t| {
+            t.node.is_none()
+                && !*t.requires_grad.get_mut()
+                && !*t.retains_grad.get_mut()
+                && !*t.has_hooks.get_mut()
+                && t.grad.get_mut().is_ok_and(|g| g.is_none())
+        });
+        if fresh {
             self
         } else {
             self.detach()

@@ -39,7 +39,11 @@ pub(crate) enum GatherKind {
     IndexSelect,
     Max,
     Min,
-    MaxPool2d,
+    /// `disjoint`: the windows do not overlap (stride at least the kernel), so
+    /// each input element is picked by at most one output.
+    MaxPool2d {
+        disjoint: bool,
+    },
     Sort,
     Topk,
 }
@@ -406,7 +410,7 @@ impl Op {
                 GatherKind::IndexSelect => "IndexSelectBackward0",
                 GatherKind::Max => "MaxBackward0",
                 GatherKind::Min => "MinBackward0",
-                GatherKind::MaxPool2d => "MaxPool2DWithIndicesBackward0",
+                GatherKind::MaxPool2d { .. } => "MaxPool2DWithIndicesBackward0",
                 GatherKind::Sort => "SortBackward0",
                 GatherKind::Topk => "TopkBackward0",
             },

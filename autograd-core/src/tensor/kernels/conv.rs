@@ -89,8 +89,20 @@ fn per_sample<T: Send + Sync, U: Send + Default + Clone + 'static>(
     f: impl Fn(&mut [U], &[T]) + Sync,
 ) -> Vec<U> {
     let mut out = recycle::zeroed(n * out_len);
+    per_sample_into(&mut out, input, (in_len, out_len), n, f);
+    out
+}
+
+/// [`per_sample`] into `out` (`n * out_len` elements).
+fn per_sample_into<T: Send + Sync, U: Send>(
+    out: &mut [U],
+    input: &[T],
+    (in_len, out_len): (usize, usize),
+    n: usize,
+    f: impl Fn(&mut [U], &[T]) + Sync,
+) {
     if out.is_empty() {
-        return out;
+        return;
     }
     let work = if n > 1 { out.len().max(input.len()) } else { 0 };
     match parallel::pool_for(work, MIN_PARALLEL_ELEMENTS) {
@@ -105,7 +117,6 @@ fn per_sample<T: Send + Sync, U: Send + Default + Clone + 'static>(
                 .for_each(|(o, x)| f(o, x))
         }),
     }
-    out
 }
 
 /// `(n, c, h, w)` to `(n, c * kh * kw, ho * wo)` columns.
@@ -229,14 +240,23 @@ pub(crate) fn sum_channels(s: &Storage, c: usize, l: usize) -> Storage {
 /// For every window of a pool over `(n, 1, h, w)` images (no padding), the
 /// offset within its image of the window's largest element: the first in
 /// row-major window order on ties, and a NaN wins, as in PyTorch.
+#[cfg(test)]
 pub(crate) fn max_pool_indices(s: &Storage, win: &Window) -> Vec<usize> {
+    let (ho, wo) = win.out_hw();
+    let mut out = vec![0; win.n * ho * wo];
+    max_pool_indices_into(s, win, &mut out);
+    out
+}
+
+/// [`max_pool_indices`] into `out` (one index per window).
+pub(crate) fn max_pool_indices_into(s: &Storage, win: &Window, out: &mut [usize]) {
     debug_assert!(win.c == 1 && win.padding == (0, 0));
     let (ho, wo) = win.out_hw();
     let sizes = (win.h * win.w, ho * wo);
     // Compared in the storage type: widening to f64 keeps every order and NaN.
     match s {
-        Storage::F32(v) => per_sample(v, sizes, win.n, |out, img| pool_image(img, win, out)),
-        Storage::F64(v) => per_sample(v, sizes, win.n, |out, img| pool_image(img, win, out)),
+        Storage::F32(v) => per_sample_into(out, v, sizes, win.n, |o, img| pool_image(img, win, o)),
+        Storage::F64(v) => per_sample_into(out, v, sizes, win.n, |o, img| pool_image(img, win, o)),
     }
 }
 

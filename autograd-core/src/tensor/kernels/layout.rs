@@ -182,11 +182,20 @@ impl GatherGeom {
 pub(crate) fn gather(s: &Storage, g: GatherGeom, index: &[usize]) -> Storage {
     dispatch!(s, |v| {
         let mut out = recycle::with_capacity(index.len());
-        for o in 0..g.outer {
-            for j in 0..g.n_out {
-                for i in 0..g.inner {
-                    let k = index[(o * g.n_out + j) * g.inner + i];
-                    out.push(v[g.in_offset(o, k, i)]);
+        if g.inner == 1 && g.n_out > 0 {
+            // One element per index (pools, `max`/`min` over the last
+            // dimension): a run of indices per outer block.
+            for (o, idx) in index.chunks_exact(g.n_out).take(g.outer).enumerate() {
+                let block = &v[o * g.n_in..][..g.n_in];
+                out.extend(idx.iter().map(|&k| block[k]));
+            }
+        } else {
+            for o in 0..g.outer {
+                for j in 0..g.n_out {
+                    for i in 0..g.inner {
+                        let k = index[(o * g.n_out + j) * g.inner + i];
+                        out.push(v[g.in_offset(o, k, i)]);
+                    }
                 }
             }
         }
@@ -195,8 +204,25 @@ pub(crate) fn gather(s: &Storage, g: GatherGeom, index: &[usize]) -> Storage {
 }
 
 /// The adjoint of [`gather`]: `out = zeros(outer, n_in, inner)`, then
-/// `out[o, index[o, j, i], i] += src[o, j, i]`.
-pub(crate) fn scatter_add(s: &Storage, g: GatherGeom, index: &[usize]) -> Storage {
+/// `out[o, index[o, j, i], i] += src[o, j, i]`. The sums are in `f64`, unless
+/// `unique` says every offset receives at most one element (a max-pool of
+/// disjoint windows, `max`, `sort`): then each element is added to its zero in
+/// the storage type, the same value (`0 + x`, exact either way).
+pub(crate) fn scatter_add(s: &Storage, g: GatherGeom, index: &[usize], unique: bool) -> Storage {
+    if unique {
+        return dispatch!(s, |v| {
+            let mut out = recycle::zeroed(g.outer * g.n_in * g.inner);
+            for o in 0..g.outer {
+                for j in 0..g.n_out {
+                    for i in 0..g.inner {
+                        let src = (o * g.n_out + j) * g.inner + i;
+                        out[g.in_offset(o, index[src], i)] += v[src];
+                    }
+                }
+            }
+            out
+        });
+    }
     let mut acc = recycle::zeroed::<f64>(g.outer * g.n_in * g.inner);
     fn add<T: crate::tensor::dtype::Element>(
         acc: &mut [f64],
@@ -239,8 +265,38 @@ mod tests {
         let index: Vec<usize> = (0..12).map(|i| (i * 5) % 4).collect();
         let dot = |a: &Storage, b: &Storage| (0..a.len()).map(|i| a.get(i) * b.get(i)).sum::<f64>();
         let lhs = dot(&gather(&x, g, &index), &y);
-        let rhs = dot(&x, &scatter_add(&y, g, &index));
+        let rhs = dot(&x, &scatter_add(&y, g, &index, false));
         assert!((lhs - rhs).abs() < 1e-12);
+    }
+
+    #[test]
+    fn gather_of_single_elements_and_a_scatter_of_unique_offsets_match_the_general_loops() {
+        // inner = 1 (pools, max over the last dimension): gather's run per block.
+        let g = GatherGeom {
+            outer: 3,
+            n_in: 5,
+            n_out: 2,
+            inner: 1,
+        };
+        let x = Storage::F32((0..15).map(|i| (i as f32 * 0.7).cos()).collect());
+        // Distinct offsets within each block, a -0.0 among the sources.
+        let index: Vec<usize> = vec![4, 1, 0, 3, 2, 4];
+        let want: Vec<f32> = (0..6)
+            .map(|f| x.get((f / 2) * 5 + index[f]) as f32)
+            .collect();
+        assert_eq!(gather(&x, g, &index).to_vec::<f32>(), want);
+        let y = Storage::F32(vec![0.5, -0.0, 1.25, -3.0, 7.0, 1e-3].into());
+        let (fast, sums) = (
+            scatter_add(&y, g, &index, true),
+            scatter_add(&y, g, &index, false),
+        );
+        let bits = |s: &Storage| {
+            s.to_vec::<f32>()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&fast), bits(&sums));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::tensor::grad_mode::is_grad_enabled;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::conv::{
-    add_channels, col2im, im2col, max_pool_indices, sum_channels, Window,
+    add_channels, col2im, im2col, max_pool_indices_into, sum_channels, Window,
 };
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::linalg::{matmul_sum, Operand};
@@ -372,7 +372,10 @@ impl Tensor {
         let win = pool_window("max_pool2d", self.shape(), kernel, stride)?;
         let [nc, _, l] = win.cols_shape();
         let hw = win.h * win.w;
-        let index: Arc<[usize]> = max_pool_indices(&self.data(), &win).into();
+        // Written in place in the node's shared slice (no `Vec` copied into it).
+        let mut index: Arc<[usize]> = std::iter::repeat_n(0, nc * l).collect();
+        let slots = Arc::get_mut(&mut index).expect("a new Arc has one reference");
+        max_pool_indices_into(&self.data(), &win, slots);
         let geom = GatherGeom {
             outer: nc,
             n_in: hw,
@@ -381,7 +384,8 @@ impl Tensor {
         };
         let (ho, wo) = win.out_hw();
         let out = [self.shape()[0], self.shape()[1], ho, wo];
-        Ok(self.gather_geom(GatherKind::MaxPool2d, geom, &index, &out))
+        let disjoint = win.stride.0 >= win.kh && win.stride.1 >= win.kw;
+        Ok(self.gather_geom(GatherKind::MaxPool2d { disjoint }, geom, &index, &out))
     }
 
     /// Mean over `kernel x kernel` windows moved by `stride`, no padding

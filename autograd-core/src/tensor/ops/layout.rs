@@ -770,8 +770,9 @@ impl Tensor {
         geom: GatherGeom,
         index: &Arc<[usize]>,
         out_shape: &[usize],
+        unique: bool,
     ) -> Tensor {
-        let s = layout::scatter_add(&self.data(), geom, index);
+        let s = layout::scatter_add(&self.data(), geom, index, unique);
         Tensor::record(s, out_shape, &[self], |_| Op::ScatterAdd {
             geom,
             index: index.clone(),
@@ -834,7 +835,7 @@ pub(crate) fn add_at_backward(
             Some(from) => {
                 let n = numel(src_shape);
                 picked
-                    .scatter_add_geom(flat(n), from, &[n])
+                    .scatter_add_geom(flat(n), from, &[n], false)
                     .reshape(src_shape)
             }
         }
