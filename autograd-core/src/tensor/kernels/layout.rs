@@ -212,11 +212,21 @@ pub(crate) fn scatter_add(s: &Storage, g: GatherGeom, index: &[usize], unique: b
     if unique {
         return dispatch!(s, |v| {
             let mut out = recycle::zeroed(g.outer * g.n_in * g.inner);
-            for o in 0..g.outer {
-                for j in 0..g.n_out {
-                    for i in 0..g.inner {
-                        let src = (o * g.n_out + j) * g.inner + i;
-                        out[g.in_offset(o, index[src], i)] += v[src];
+            if g.inner == 1 && g.n_out > 0 && g.n_in > 0 {
+                // One element per index: a run per outer block.
+                let blocks = out.chunks_exact_mut(g.n_in).zip(index.chunks_exact(g.n_out));
+                for ((block, idx), src) in blocks.zip(v.chunks_exact(g.n_out)) {
+                    for (&k, &x) in idx.iter().zip(src) {
+                        block[k] += x;
+                    }
+                }
+            } else {
+                for o in 0..g.outer {
+                    for j in 0..g.n_out {
+                        for i in 0..g.inner {
+                            let src = (o * g.n_out + j) * g.inner + i;
+                            out[g.in_offset(o, index[src], i)] += v[src];
+                        }
                     }
                 }
             }
