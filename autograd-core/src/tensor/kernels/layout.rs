@@ -214,7 +214,9 @@ pub(crate) fn scatter_add(s: &Storage, g: GatherGeom, index: &[usize], unique: b
             let mut out = recycle::zeroed(g.outer * g.n_in * g.inner);
             if g.inner == 1 && g.n_out > 0 && g.n_in > 0 {
                 // One element per index: a run per outer block.
-                let blocks = out.chunks_exact_mut(g.n_in).zip(index.chunks_exact(g.n_out));
+                let blocks = out
+                    .chunks_exact_mut(g.n_in)
+                    .zip(index.chunks_exact(g.n_out));
                 for ((block, idx), src) in blocks.zip(v.chunks_exact(g.n_out)) {
                     for (&k, &x) in idx.iter().zip(src) {
                         block[k] += x;

@@ -47,7 +47,9 @@ impl Tensor {
         &self,
         other: &Tensor,
         name: &'static str,
-        f: fn(f64, f64) -> f64,
+        // Generic, not a `fn` pointer: the kernel's loop inlines it (an indirect
+        // call per element cost more than the arithmetic on small tensors).
+        f: impl Fn(f64, f64) -> f64 + Sync + Copy,
         make: impl FnOnce(&Tensor, &Tensor) -> Op,
     ) -> Result<Tensor> {
         if let (Some(x), Some(y)) = (self.inner.buffer.one(), other.inner.buffer.one()) {
