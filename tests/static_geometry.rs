@@ -8,7 +8,8 @@
 //! matrices too: the rules differentiate nalgebra's formulas in coordinates), and
 //! through `#[differentiable]`: `grad`, `vjp` with random cotangents, `jvp`,
 //! `hvp` and `jacobian` against central differences of the user's function,
-//! with `Point3` and `Isometry3` parameters, and a robot arm seen by a camera.
+//! with `Point3`, `UnitQuaternion` and `Isometry3` parameters, and a robot arm
+//! seen by a camera.
 
 use autograd::__private::rules::{
     AddRule, IsometryFromPartsRule, IsometryNewRule, MulRule, PointFromVectorRule,
@@ -96,7 +97,6 @@ fn check_rule<X: Flat + Copy, Y: Flat + Copy>(
 }
 
 /// A product `a * b` of `MulRule`, with its second-order term.
-#[allow(clippy::too_many_arguments)]
 fn check_product<A, B>(what: &str, a: A, b: B, da: A, db: B, g: A::Output)
 where
     A: MulRule<B> + Flat + Copy,
@@ -120,16 +120,9 @@ where
 
 /// The rules of an isometry whose rotation is `R`: `iso * p`, `iso * v`,
 /// `iso * iso2`, `transform_point`, `transform_vector` and `inverse`.
-#[allow(clippy::too_many_arguments)]
 fn check_isometry<R>(
     what: &str,
-    (a, b, da, db, giso): (
-        Isometry<f64, R, 3>,
-        Isometry<f64, R, 3>,
-        Isometry<f64, R, 3>,
-        Isometry<f64, R, 3>,
-        Isometry<f64, R, 3>,
-    ),
+    [a, b, da, db, giso]: [Isometry<f64, R, 3>; 5],
     (p, dp, gp): (Point3<f64>, Point3<f64>, Point3<f64>),
     (v, dv, gv): (Vector3<f64>, Vector3<f64>, Vector3<f64>),
 ) where
@@ -239,8 +232,8 @@ proptest! {
         prop_assert_eq!(MulRule::value(&a, &b), a * b);
         prop_assert_eq!(RotationInverseRule::value(&a), a.inverse());
         prop_assert_eq!(MulRule::value(&am, &bm), am * bm);
-        check_isometry("Isometry3", (a, b, da, db, giso), (p, dp, gp), (v, dv, gv));
-        check_isometry("IsometryMatrix3", (am, bm, dam, dbm, gisom), (p, dp, gp), (v, dv, gv));
+        check_isometry("Isometry3", [a, b, da, db, giso], (p, dp, gp), (v, dv, gv));
+        check_isometry("IsometryMatrix3", [am, bm, dam, dbm, gisom], (p, dp, gp), (v, dv, gv));
     }
 
     #[test]
@@ -346,6 +339,18 @@ fn move_energy(iso: &Isometry3<f64>, p: &Point3<f64>) -> f64 {
     x.coords.norm_squared() + x.x * iso.translation.vector.y
 }
 
+/// A `UnitQuaternion` parameter: its gradient is its four coordinates'.
+#[differentiable]
+fn turn(
+    q: UnitQuaternion<f64>,
+    #[constant] m: &Rotation3<f64>,
+    #[constant] p: &Point3<f64>,
+) -> Point3<f64> {
+    q.transform_point(p)
+        + q.inverse().transform_vector(&p.coords)
+        + m.transform_vector(&(q * p.coords))
+}
+
 fn close(a: &[f64], b: &[f64], what: &str) {
     assert_close(a, b, 1e-5, what);
 }
@@ -393,6 +398,17 @@ proptest! {
             e[k] = 1.0;
             let dir = (p, q, w).unflatten(&mut &e[..]);
             close(j.column(k).as_slice(), &directional_derivative(f, &(p, q, w), &dir), "midpoint jacobian");
+        }
+    }
+
+    #[test]
+    fn quaternion_parameters_through_the_macro(q in q4(), m in m3(), p in p3()) {
+        let f = |q: &UnitQuaternion<f64>| turn(*q, &m, &p);
+        let j = turn::jacobian(q, &m, &p);
+        prop_assert_eq!(j.shape(), (3, 4));
+        for k in 0..4 {
+            let dir = quat(Vector4::ith(k, 1.0));
+            close(j.column(k).as_slice(), &directional_derivative(f, &q, &dir), "turn jacobian");
         }
     }
 
@@ -500,7 +516,10 @@ fn arm_pixel(
     Vector2::new(f * x.x / x.z, f * x.y / x.z)
 }
 
-fn arm() -> ([Unit<Vector3<f64>>; 3], [Isometry3<f64>; 3], Point3<f64>) {
+/// The joints' axes, the links and the tool point of the arm.
+type Arm = ([Unit<Vector3<f64>>; 3], [Isometry3<f64>; 3], Point3<f64>);
+
+fn arm() -> Arm {
     let axes = [Vector3::z_axis(), Vector3::y_axis(), Vector3::y_axis()];
     let links = [
         Isometry3::translation(0.0, 0.0, 0.4),
