@@ -2,7 +2,8 @@
 //! `Point3::from`, `p.coords`, `p.x`, `p - q`, `p + v`, `p - v`, `q * p`, `m * p`;
 //! `Translation3::from`, `Isometry3::from_parts`, `Isometry3::new`, `iso * p`,
 //! `iso * v`, `iso * iso`, `iso.inverse()`, `transform_point`, `transform_vector`,
-//! `iso.translation.vector`, `iso.rotation`), checked two ways: each rule's
+//! `inverse_transform_point`, `inverse_transform_vector`, `iso.translation.vector`,
+//! `iso.rotation`), checked two ways: each rule's
 //! pullback, tangent and second-order term against central differences of its
 //! value in coordinates (rotations off the unit sphere and off the rotation
 //! matrices too: the rules differentiate nalgebra's formulas in coordinates), and
@@ -12,9 +13,9 @@
 //! seen by a camera.
 
 use autograd::__private::rules::{
-    AddRule, IsometryFromPartsRule, IsometryNewRule, MulRule, PointFromVectorRule,
-    RotationInverseRule, SubRule, TransformPointRule, TransformVectorRule,
-    TranslationFromVectorRule,
+    AddRule, InverseTransformPointRule, InverseTransformVectorRule, IsometryFromPartsRule,
+    IsometryNewRule, MulRule, PointFromVectorRule, RotationInverseRule, SubRule,
+    TransformPointRule, TransformVectorRule, TranslationFromVectorRule,
 };
 use autograd::nalgebra::{
     Isometry, Isometry3, IsometryMatrix3, Matrix3, Point3, Quaternion, Rotation3, Translation3,
@@ -132,6 +133,8 @@ fn check_isometry<R>(
         + MulRule<Output = Isometry<f64, R, 3>>
         + TransformPointRule<Point3<f64>, Output = Point3<f64>>
         + TransformVectorRule<Vector3<f64>, Output = Vector3<f64>>
+        + InverseTransformPointRule<Point3<f64>, Output = Point3<f64>>
+        + InverseTransformVectorRule<Vector3<f64>, Output = Vector3<f64>>
         + RotationInverseRule
         + Flat
         + Copy,
@@ -171,6 +174,7 @@ fn check_isometry<R>(
         TransformVectorRule::tangent(&a, &v, &out, &da, &dv),
         Some(TransformVectorRule::second(&a, &v, &out, &da, &dv, &gv)),
     );
+    check_inverse_transforms(what, a, da, (p, dp, gp), (v, dv, gv));
     // The inverse: quadratic in the rotation's coordinates through -(R^-1 t).
     let out = RotationInverseRule::value(&a);
     let f = |x: &Isometry<f64, R, 3>| RotationInverseRule::value(x);
@@ -184,6 +188,52 @@ fn check_isometry<R>(
         da,
         RotationInverseRule::tangent(&a, &out, &da),
         Some(RotationInverseRule::second(&a, &out, &da, &giso)),
+    );
+}
+
+/// `x.inverse_transform_point(&p)` and `x.inverse_transform_vector(&v)` of a
+/// rotation or an isometry `x`.
+fn check_inverse_transforms<X>(
+    what: &str,
+    x: X,
+    dx: X,
+    (p, dp, gp): (Point3<f64>, Point3<f64>, Point3<f64>),
+    (v, dv, gv): (Vector3<f64>, Vector3<f64>, Vector3<f64>),
+) where
+    X: InverseTransformPointRule<Point3<f64>, Output = Point3<f64>>
+        + InverseTransformVectorRule<Vector3<f64>, Output = Vector3<f64>>
+        + Flat
+        + Copy,
+{
+    let out = InverseTransformPointRule::value(&x, &p);
+    let f = |x: &(X, Point3<f64>)| InverseTransformPointRule::value(&x.0, &x.1);
+    let pb = |x: &(X, Point3<f64>)| InverseTransformPointRule::pullback(&x.0, &x.1, &f(x), &gp);
+    check_rule(
+        &format!("{what}.inverse_transform_point"),
+        f,
+        pb,
+        (x, p),
+        gp,
+        (dx, dp),
+        InverseTransformPointRule::tangent(&x, &p, &out, &dx, &dp),
+        Some(InverseTransformPointRule::second(
+            &x, &p, &out, &dx, &dp, &gp,
+        )),
+    );
+    let out = InverseTransformVectorRule::value(&x, &v);
+    let f = |x: &(X, Vector3<f64>)| InverseTransformVectorRule::value(&x.0, &x.1);
+    let pb = |x: &(X, Vector3<f64>)| InverseTransformVectorRule::pullback(&x.0, &x.1, &f(x), &gv);
+    check_rule(
+        &format!("{what}.inverse_transform_vector"),
+        f,
+        pb,
+        (x, v),
+        gv,
+        (dx, dv),
+        InverseTransformVectorRule::tangent(&x, &v, &out, &dx, &dv),
+        Some(InverseTransformVectorRule::second(
+            &x, &v, &out, &dx, &dv, &gv,
+        )),
     );
 }
 
@@ -218,6 +268,9 @@ proptest! {
         check_product("q * p", r, p, dr, dp, gp);
         prop_assert_eq!(MulRule::value(&m, &p), m * p);
         check_product("m * p", m, p, dm, dp, gp);
+        prop_assert_eq!(InverseTransformPointRule::value(&r, &p), r.inverse_transform_point(&p));
+        check_inverse_transforms("q", r, dr, (p, dp, gp), (v, dv, gv));
+        check_inverse_transforms("m", m, dm, (p, dp, gp), (v, dv, gv));
     }
 
     #[test]
@@ -310,7 +363,8 @@ fn isometries(
     let y = c.inverse().transform_point(&(b * x));
     let v = a.transform_vector(&(y - x)) + (m * p).coords + m.inverse() * t2;
     let u = c.rotation * v + c.translation.vector;
-    x + u + (b.inverse() * a) * v
+    let back = c.inverse_transform_point(&x) + a.rotation.inverse_transform_vector(&u);
+    x + u + (b.inverse() * a) * v + m.inverse_transform_vector(&back.coords)
 }
 
 /// A scalar of the isometry rules, for `hvp`.
@@ -320,7 +374,9 @@ fn isometry_energy(t: Vector3<f64>, w: Vector3<f64>, #[constant] p: &Point3<f64>
     let b = a * a;
     let x = b.inverse() * p;
     let y = a.transform_point(&x);
+    let z = b.inverse_transform_point(&y) - a.inverse_transform_vector(&x.coords);
     (y - p).norm_squared()
+        + z.coords.norm_squared()
         + (a * Vector3::new(1.0, 2.0, 3.0)).dot(&x.coords)
         + b.translation.vector.x
 }

@@ -197,6 +197,16 @@ pub const METHODS: &[Primitive] = &[
     row("inverse", Unary("rotation_inverse"), Geometry),
     row("transform_point", Binary("transform_point"), Geometry),
     row("transform_vector", Binary("transform_vector"), Geometry),
+    row(
+        "inverse_transform_point",
+        Binary("inverse_transform_point"),
+        Geometry,
+    ),
+    row(
+        "inverse_transform_vector",
+        Binary("inverse_transform_vector"),
+        Geometry,
+    ),
     row("map", Form::Map, Matrices),
     row("clone", Form::Clone, Matrices),
 ];

@@ -22,12 +22,13 @@ use super::tangent::NoGrad;
 use crate::rules::{
     AddRule, AddScalarRule, Binary, CholeskySolveRule, ComponentDivRule, ComponentMulRule,
     CrossRule, DeterminantRule, DivRule, DotRule, ExpRule, IndexRule, InverseRule,
-    IsometryFromPartsRule, IsometryNewRule, LuSolveRule, MaxEntryRule, MaxRule, MeanRule,
-    MinEntryRule, MinRule, MulRule, NegRule, NormRule, NormSquaredRule, NormalizeRule,
-    PointFromVectorRule, PowfRule, PowiRule, QuaternionFromAxisAngleRule,
-    QuaternionFromScaledAxisRule, RotationFromScaledAxisRule, RotationInverseRule,
-    RotationMatrixRule, SubRule, SumRule, ToRotationMatrixRule, TraceRule, TransformPointRule,
-    TransformVectorRule, TranslationFromVectorRule, TransposeRule, Unary, ViewRule,
+    InverseTransformPointRule, InverseTransformVectorRule, IsometryFromPartsRule, IsometryNewRule,
+    LuSolveRule, MaxEntryRule, MaxRule, MeanRule, MinEntryRule, MinRule, MulRule, NegRule,
+    NormRule, NormSquaredRule, NormalizeRule, PointFromVectorRule, PowfRule, PowiRule,
+    QuaternionFromAxisAngleRule, QuaternionFromScaledAxisRule, RotationFromScaledAxisRule,
+    RotationInverseRule, RotationMatrixRule, SubRule, SumRule, ToRotationMatrixRule, TraceRule,
+    TransformPointRule, TransformVectorRule, TranslationFromVectorRule, TransposeRule, Unary,
+    ViewRule,
 };
 
 /// The pullback of a rule applied in the forward sweep. `R` names the rule;
@@ -325,6 +326,8 @@ binary!(/** Tag of `Isometry3::from_parts(translation, rotation)`. */ isometry_f
 binary!(/** Tag of `Isometry3::new(translation, scaled_axis)`. */ isometry_new, IsometryNewRule, IsometryNewTag, IsometryNewForward, Output, rule);
 binary!(/** Tag of `x.transform_point(&p)`. */ transform_point, TransformPointRule, TransformPointTag, TransformPointForward, Output, rule);
 binary!(/** Tag of `x.transform_vector(&v)`. */ transform_vector, TransformVectorRule, TransformVectorTag, TransformVectorForward, Output, rule);
+binary!(/** Tag of `x.inverse_transform_point(&p)`. */ inverse_transform_point, InverseTransformPointRule, InverseTransformPointTag, InverseTransformPointForward, Output, rule);
+binary!(/** Tag of `x.inverse_transform_vector(&v)`. */ inverse_transform_vector, InverseTransformVectorRule, InverseTransformVectorTag, InverseTransformVectorForward, Output, rule);
 
 /// Tag of a scalar function `F`, applied to a scalar or entry-wise.
 pub struct UnaryTag<F>(PhantomData<F>);

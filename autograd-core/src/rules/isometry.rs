@@ -1,9 +1,10 @@
 //! nalgebra's rigid motions: `Translation3::from(v)`, `Isometry3::from_parts(t, r)`,
 //! `Isometry3::new(t, w)`, the products `iso * p`, `iso * v`, `iso * iso2` (as
 //! `MulRule` impls), `iso.inverse()` (a `RotationInverseRule` impl) and the
-//! methods `x.transform_point(&p)`, `x.transform_vector(&v)` of an isometry or a
-//! rotation, for `Isometry3` (a `UnitQuaternion` rotation) and `IsometryMatrix3`
-//! (a `Rotation3`).
+//! methods `x.transform_point(&p)`, `x.transform_vector(&v)`,
+//! `x.inverse_transform_point(&p)`, `x.inverse_transform_vector(&v)` of an
+//! isometry or a rotation, for `Isometry3` (a `UnitQuaternion` rotation) and
+//! `IsometryMatrix3` (a `Rotation3`).
 //!
 //! An isometry's cotangent is an `Isometry` holding the cotangents of its parts:
 //! its rotation's coordinates, unconstrained (see `from_scaled_axis.rs`), and its
@@ -19,6 +20,9 @@
 //!   `gt2` from the second, `gt1 = gt`;
 //! - `(R, t)^-1 = (R^-1, -(R^-1 t))`: with `Ri = R^-1` (linear in `R`,
 //!   `L`), `(gRi, gt)` the pullback of `Ri t` at `-gt'`, and `gR = L^T (gR' + gRi)`;
+//! - `x.inverse_transform_point(&p) = R^-1 (p - t)`: with `d = p - t`,
+//!   `(gRi, gd)` the pullback of `Ri d`, `gR = L^T gRi`, `gp = gd`, `gt = -gd`
+//!   (without `t` for a rotation or a vector);
 //! - `Isometry3::new(t, w) = (exp(w), t)`: the exponential map's rule for `w`.
 //!
 //! The second-order terms (`NAME::hvp`) are those of the rotation products they
@@ -387,3 +391,187 @@ macro_rules! isometry_rules {
     )*};
 }
 isometry_rules!(UnitQuaternion, Rotation3);
+
+/// `x.inverse_transform_point(&p)` of an isometry or a rotation: `R^-1 (p - t)`.
+#[diagnostic::on_unimplemented(
+    message = "`inverse_transform_point` is differentiated on an `Isometry3`, `IsometryMatrix3`, `UnitQuaternion` or `Rotation3` and a `Point3`, not on `{Self}` and `{Rhs}`"
+)]
+pub trait InverseTransformPointRule<Rhs>: Sized {
+    /// The point's type.
+    type Output;
+    /// nalgebra's value.
+    fn value(&self, p: &Rhs) -> Self::Output;
+    /// `(gR, gt) = (L^T gRi, -gd)`, `gp = gd`, with `(gRi, gd)` the pullback of
+    /// `Ri d` at `d = p - t`.
+    fn pullback(&self, p: &Rhs, out: &Self::Output, g: &Self::Output) -> (Self, Rhs);
+    /// The tangent of `Ri d` along `(L dR, dp - dt)`.
+    fn tangent(&self, p: &Rhs, out: &Self::Output, dx: &Self, dp: &Rhs) -> Self::Output;
+    /// The derivative of `pullback` along `(dx, dp)` for a fixed `g` (`NAME::hvp`).
+    fn second(
+        &self,
+        p: &Rhs,
+        out: &Self::Output,
+        dx: &Self,
+        dp: &Rhs,
+        g: &Self::Output,
+    ) -> (Self, Rhs);
+}
+
+/// `x.inverse_transform_vector(&v)` of an isometry or a rotation: `R^-1 v`.
+#[diagnostic::on_unimplemented(
+    message = "`inverse_transform_vector` is differentiated on an `Isometry3`, `IsometryMatrix3`, `UnitQuaternion` or `Rotation3` and a `Vector3`, not on `{Self}` and `{Rhs}`"
+)]
+pub trait InverseTransformVectorRule<Rhs>: Sized {
+    /// The vector's type.
+    type Output;
+    /// nalgebra's value.
+    fn value(&self, v: &Rhs) -> Self::Output;
+    /// `gR = L^T gRi`, `gv`, with `(gRi, gv)` the pullback of `Ri v`.
+    fn pullback(&self, v: &Rhs, out: &Self::Output, g: &Self::Output) -> (Self, Rhs);
+    /// The tangent of `Ri v` along `(L dR, dv)`.
+    fn tangent(&self, v: &Rhs, out: &Self::Output, dx: &Self, dv: &Rhs) -> Self::Output;
+    /// The derivative of `pullback` along `(dx, dv)` for a fixed `g` (`NAME::hvp`).
+    fn second(
+        &self,
+        v: &Rhs,
+        out: &Self::Output,
+        dx: &Self,
+        dv: &Rhs,
+        g: &Self::Output,
+    ) -> (Self, Rhs);
+}
+
+/// `R^-1 d`'s pullback, tangent and second-order term, as the composition of the
+/// inverse (`L`, linear) and the rotation of a vector by it.
+trait InverseRotate<T: Real>: RotationInverseRule + MulRule<Vector3<T>, Output = Vector3<T>> {
+    #[inline(always)]
+    fn inv_pullback(&self, d: &Vector3<T>, y: &Vector3<T>, g: &Vector3<T>) -> (Self, Vector3<T>) {
+        let ri = RotationInverseRule::value(self);
+        let (gri, gd) = MulRule::pullback(&ri, d, y, g);
+        (RotationInverseRule::pullback(self, &ri, &gri), gd)
+    }
+    #[inline(always)]
+    fn inv_tangent(
+        &self,
+        d: &Vector3<T>,
+        y: &Vector3<T>,
+        dr: &Self,
+        dd: &Vector3<T>,
+    ) -> Vector3<T> {
+        let ri = RotationInverseRule::value(self);
+        let dri = RotationInverseRule::tangent(self, &ri, dr);
+        MulRule::tangent(&ri, d, y, &dri, dd)
+    }
+    #[inline(always)]
+    fn inv_second(
+        &self,
+        d: &Vector3<T>,
+        y: &Vector3<T>,
+        dr: &Self,
+        dd: &Vector3<T>,
+        g: &Vector3<T>,
+    ) -> (Self, Vector3<T>) {
+        let ri = RotationInverseRule::value(self);
+        let dri = RotationInverseRule::tangent(self, &ri, dr);
+        let (s, sd) = MulRule::second(&ri, d, y, &dri, dd, g);
+        (RotationInverseRule::pullback(self, &ri, &s), sd)
+    }
+}
+impl<T: Real> InverseRotate<T> for UnitQuaternion<T> {}
+impl<T: Real> InverseRotate<T> for Rotation3<T> {}
+
+macro_rules! inverse_transform_rules {
+    ($($R:ident),*) => {$(
+        impl<T: Real> InverseTransformVectorRule<Vector3<T>> for $R<T> {
+            type Output = Vector3<T>;
+            #[inline(always)]
+            fn value(&self, v: &Vector3<T>) -> Vector3<T> {
+                self.inverse_transform_vector(v)
+            }
+            #[inline(always)]
+            fn pullback(&self, v: &Vector3<T>, out: &Vector3<T>, g: &Vector3<T>) -> (Self, Vector3<T>) {
+                self.inv_pullback(v, out, g)
+            }
+            #[inline(always)]
+            fn tangent(&self, v: &Vector3<T>, out: &Vector3<T>, dr: &Self, dv: &Vector3<T>) -> Vector3<T> {
+                self.inv_tangent(v, out, dr, dv)
+            }
+            #[inline(always)]
+            fn second(&self, v: &Vector3<T>, out: &Vector3<T>, dr: &Self, dv: &Vector3<T>, g: &Vector3<T>) -> (Self, Vector3<T>) {
+                self.inv_second(v, out, dr, dv, g)
+            }
+        }
+
+        impl<T: Real> InverseTransformPointRule<Point3<T>> for $R<T> {
+            type Output = Point3<T>;
+            #[inline(always)]
+            fn value(&self, p: &Point3<T>) -> Point3<T> {
+                self.inverse_transform_point(p)
+            }
+            #[inline(always)]
+            fn pullback(&self, p: &Point3<T>, out: &Point3<T>, g: &Point3<T>) -> (Self, Point3<T>) {
+                let (gr, gp) = self.inv_pullback(&p.coords, &out.coords, &g.coords);
+                (gr, Point3::from(gp))
+            }
+            #[inline(always)]
+            fn tangent(&self, p: &Point3<T>, out: &Point3<T>, dr: &Self, dp: &Point3<T>) -> Point3<T> {
+                Point3::from(self.inv_tangent(&p.coords, &out.coords, dr, &dp.coords))
+            }
+            #[inline(always)]
+            fn second(&self, p: &Point3<T>, out: &Point3<T>, dr: &Self, dp: &Point3<T>, g: &Point3<T>) -> (Self, Point3<T>) {
+                let (gr, gp) = self.inv_second(&p.coords, &out.coords, dr, &dp.coords, &g.coords);
+                (gr, Point3::from(gp))
+            }
+        }
+
+        impl<T: Real> InverseTransformVectorRule<Vector3<T>> for Isometry<T, $R<T>, 3> {
+            type Output = Vector3<T>;
+            #[inline(always)]
+            fn value(&self, v: &Vector3<T>) -> Vector3<T> {
+                self.inverse_transform_vector(v)
+            }
+            #[inline(always)]
+            fn pullback(&self, v: &Vector3<T>, out: &Vector3<T>, g: &Vector3<T>) -> (Self, Vector3<T>) {
+                let (gr, gv) = self.rotation.inv_pullback(v, out, g);
+                (parts(gr, Vector3::zeros()), gv)
+            }
+            #[inline(always)]
+            fn tangent(&self, v: &Vector3<T>, out: &Vector3<T>, d: &Self, dv: &Vector3<T>) -> Vector3<T> {
+                self.rotation.inv_tangent(v, out, &d.rotation, dv)
+            }
+            #[inline(always)]
+            fn second(&self, v: &Vector3<T>, out: &Vector3<T>, d: &Self, dv: &Vector3<T>, g: &Vector3<T>) -> (Self, Vector3<T>) {
+                let (gr, gv) = self.rotation.inv_second(v, out, &d.rotation, dv, g);
+                (parts(gr, Vector3::zeros()), gv)
+            }
+        }
+
+        impl<T: Real> InverseTransformPointRule<Point3<T>> for Isometry<T, $R<T>, 3> {
+            type Output = Point3<T>;
+            #[inline(always)]
+            fn value(&self, p: &Point3<T>) -> Point3<T> {
+                self.inverse_transform_point(p)
+            }
+            #[inline(always)]
+            fn pullback(&self, p: &Point3<T>, out: &Point3<T>, g: &Point3<T>) -> (Self, Point3<T>) {
+                let d = p.coords - self.translation.vector;
+                let (gr, gd) = self.rotation.inv_pullback(&d, &out.coords, &g.coords);
+                (parts(gr, -gd), Point3::from(gd))
+            }
+            #[inline(always)]
+            fn tangent(&self, p: &Point3<T>, out: &Point3<T>, d: &Self, dp: &Point3<T>) -> Point3<T> {
+                let dd = dp.coords - d.translation.vector;
+                let x = p.coords - self.translation.vector;
+                Point3::from(self.rotation.inv_tangent(&x, &out.coords, &d.rotation, &dd))
+            }
+            #[inline(always)]
+            fn second(&self, p: &Point3<T>, out: &Point3<T>, d: &Self, dp: &Point3<T>, g: &Point3<T>) -> (Self, Point3<T>) {
+                let dd = dp.coords - d.translation.vector;
+                let x = p.coords - self.translation.vector;
+                let (gr, gd) = self.rotation.inv_second(&x, &out.coords, &d.rotation, &dd, &g.coords);
+                (parts(gr, -gd), Point3::from(gd))
+            }
+        }
+    )*};
+}
+inverse_transform_rules!(UnitQuaternion, Rotation3);

@@ -104,8 +104,8 @@ pub use hypot::Hypot;
 pub use index::IndexRule;
 pub use inverse::InverseRule;
 pub use isometry::{
-    IsometryFromPartsRule, IsometryNewRule, TransformPointRule, TransformVectorRule,
-    TranslationFromVectorRule,
+    InverseTransformPointRule, InverseTransformVectorRule, IsometryFromPartsRule, IsometryNewRule,
+    TransformPointRule, TransformVectorRule, TranslationFromVectorRule,
 };
 pub use ln::Ln;
 pub use ln_1p::Ln1p;
