@@ -17,6 +17,7 @@ use autograd::__private::rules::{
     IsometryNewRule, MulRule, PointFromVectorRule, RotationInverseRule, SubRule,
     TransformPointRule, TransformVectorRule, TranslationFromVectorRule,
 };
+use autograd::nalgebra::RealField;
 use autograd::nalgebra::{
     Isometry, Isometry3, IsometryMatrix3, Matrix3, Point3, Quaternion, Rotation3, Translation3,
     Unit, UnitQuaternion, Vector2, Vector3, Vector4,
@@ -407,6 +408,13 @@ fn turn(
         + m.transform_vector(&(q * p.coords))
 }
 
+/// Generic over the scalar: points and isometries in `f32` and `f64` alike.
+#[differentiable]
+fn misfit<T: RealField + Copy>(p: Point3<T>, q: &Point3<T>, t: Vector3<T>, w: Vector3<T>) -> T {
+    let iso = Isometry3::new(t, w);
+    (iso * p - q).norm_squared() + iso.inverse_transform_point(q).coords.sum()
+}
+
 fn close(a: &[f64], b: &[f64], what: &str) {
     assert_close(a, b, 1e-5, what);
 }
@@ -635,6 +643,32 @@ fn arm_tip(
         pose = pose * Isometry3::from_parts(Translation3::identity(), joint) * links[i];
     }
     pose * tool
+}
+
+#[test]
+fn generic_in_f32_and_f64() {
+    let (p, q) = (Point3::new(0.5, -1.0, 2.0), Point3::new(1.0, 0.25, -0.5));
+    let (t, w) = (Vector3::new(0.1, 0.2, -0.3), Vector3::new(0.4, -0.2, 0.9));
+    let (_, g) = misfit::grad(p, &q, t, w);
+    let f =
+        |x: &(Point3<f64>, Point3<f64>, Vector3<f64>, Vector3<f64>)| misfit(x.0, &x.1, x.2, x.3);
+    close(
+        &(g.p, g.q, g.t, g.w).flat(),
+        &numeric_gradient(f, &(p, q, t, w)),
+        "misfit grad",
+    );
+    let cast = |v: Vector3<f64>| v.cast::<f32>();
+    let (_, g32) = misfit::grad(
+        Point3::from(cast(p.coords)),
+        &Point3::from(cast(q.coords)),
+        cast(t),
+        cast(w),
+    );
+    let g64: Vec<f64> = [g32.p.coords, g32.q.coords, g32.t, g32.w]
+        .iter()
+        .flat_map(|v| v.iter().map(|&x| f64::from(x)))
+        .collect();
+    assert_close(&g64, &(g.p, g.q, g.t, g.w).flat(), 1e-4, "f32 against f64");
 }
 
 #[test]
