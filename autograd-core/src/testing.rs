@@ -141,6 +141,43 @@ impl Flat for nalgebra::Rotation3<f64> {
     }
 }
 
+/// A point by its coordinates.
+impl<const N: usize> Flat for nalgebra::Point<f64, N> {
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.extend(self.coords.iter());
+    }
+    fn unflatten(&self, coords: &mut &[f64]) -> Self {
+        nalgebra::Point::from(self.coords.unflatten(coords))
+    }
+}
+
+/// A translation by its vector.
+impl<const N: usize> Flat for nalgebra::Translation<f64, N> {
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.extend(self.vector.iter());
+    }
+    fn unflatten(&self, coords: &mut &[f64]) -> Self {
+        nalgebra::Translation::from(self.vector.unflatten(coords))
+    }
+}
+
+/// An isometry by its rotation's coordinates, then its translation's (the order
+/// of its `Params` entries), read back without normalising the rotation.
+impl<R: Flat, const N: usize> Flat for nalgebra::Isometry<f64, R, N> {
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        self.rotation.flatten_into(out);
+        self.translation.flatten_into(out);
+    }
+    fn unflatten(&self, coords: &mut &[f64]) -> Self {
+        let rotation = self.rotation.unflatten(coords);
+        let translation = self.translation.unflatten(coords);
+        nalgebra::Isometry {
+            rotation,
+            translation,
+        }
+    }
+}
+
 impl<X: Flat, const N: usize> Flat for [X; N] {
     fn flatten_into(&self, out: &mut Vec<f64>) {
         self.iter().for_each(|x| x.flatten_into(out));

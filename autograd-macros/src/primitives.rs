@@ -96,8 +96,9 @@ pub enum Applies {
     Matrices,
     /// Both: on matrices entry by entry.
     Both,
-    /// nalgebra's rotations (`UnitQuaternion`, `Rotation3`).
-    Rotations,
+    /// nalgebra's geometry types (`UnitQuaternion`, `Rotation3`, `Isometry3`,
+    /// `IsometryMatrix3`).
+    Geometry,
 }
 
 /// One method with a derivative rule.
@@ -121,7 +122,7 @@ const fn row(method: &'static str, form: Form, applies: Applies) -> Primitive {
 }
 
 use syn::BinOp;
-use Applies::{Both, Matrices, Rotations, Scalars};
+use Applies::{Both, Geometry, Matrices, Scalars};
 use Form::{Binary, Scalar, Scalar2, Unary, WithConstant};
 
 /// Every method with a rule, in the order the messages and the README list them.
@@ -191,9 +192,21 @@ pub const METHODS: &[Primitive] = &[
     row("fixed_rows", Form::View("FixedRows", 1), Matrices),
     row("fixed_columns", Form::View("FixedColumns", 1), Matrices),
     row("fixed_view", Form::View("FixedView", 2), Matrices),
-    row("to_rotation_matrix", Unary("to_rotation_matrix"), Rotations),
-    row("matrix", Unary("rotation_matrix"), Rotations),
-    row("inverse", Unary("rotation_inverse"), Rotations),
+    row("to_rotation_matrix", Unary("to_rotation_matrix"), Geometry),
+    row("matrix", Unary("rotation_matrix"), Geometry),
+    row("inverse", Unary("rotation_inverse"), Geometry),
+    row("transform_point", Binary("transform_point"), Geometry),
+    row("transform_vector", Binary("transform_vector"), Geometry),
+    row(
+        "inverse_transform_point",
+        Binary("inverse_transform_point"),
+        Geometry,
+    ),
+    row(
+        "inverse_transform_vector",
+        Binary("inverse_transform_vector"),
+        Geometry,
+    ),
     row("map", Form::Map, Matrices),
     row("clone", Form::Clone, Matrices),
 ];
@@ -246,7 +259,8 @@ const fn assoc(
 
 /// The associated functions with a rule, in the order the message lists them.
 /// `UnitQuaternion::new(w)` and `Rotation3::new(w)` are nalgebra's names of
-/// `from_scaled_axis`.
+/// `from_scaled_axis`; `Isometry3::new(t, w)` is `from_parts` of the
+/// translation `t` and the rotation `UnitQuaternion::new(w)`.
 pub const ASSOCIATED: &[Associated] = &[
     assoc(
         "UnitQuaternion",
@@ -268,7 +282,17 @@ pub const ASSOCIATED: &[Associated] = &[
         "rotation_from_scaled_axis",
     ),
     assoc("Rotation3", "new", 1, "rotation_from_scaled_axis"),
+    assoc("Point3", "from", 1, "point_from_vector"),
+    assoc("Translation3", "from", 1, "translation_from_vector"),
+    assoc("Isometry3", "from_parts", 2, "isometry_from_parts"),
+    assoc("Isometry3", "new", 2, "isometry_new"),
+    assoc("IsometryMatrix3", "from_parts", 2, "isometry_from_parts"),
 ];
+
+/// The types of [`ASSOCIATED`] whose `new` takes coordinates (`Point3::new(x, y,
+/// z)`): lowered as the constructors of matrices are, the cotangent of each
+/// argument being that coordinate of the value's.
+pub const CONSTRUCTED: &[&str] = &["Point3", "Translation3"];
 
 /// The rule of `ty::function(..)` with `args` arguments, if it has one.
 pub fn associated(ty: &str, function: &str, args: usize) -> Option<&'static Associated> {
@@ -278,8 +302,9 @@ pub fn associated(ty: &str, function: &str, args: usize) -> Option<&'static Asso
 }
 
 /// Whether `ty` is a type of [`ASSOCIATED`], whose other associated functions
-/// are refused rather than taken for calls of differentiable functions.
-pub fn is_rotation_type(ty: &str) -> bool {
+/// (but `new` of one of [`CONSTRUCTED`]) are refused rather than taken for calls
+/// of differentiable functions.
+pub fn is_geometry_type(ty: &str) -> bool {
     ASSOCIATED.iter().any(|a| a.ty == ty)
 }
 
@@ -520,7 +545,7 @@ mod tests {
             list(|p| p.applies == Applies::Scalars || p.applies == Applies::Both),
             list(|p| matches!(p.form, Form::Scalar(_)) && p.applies == Applies::Both),
             list(|p| p.applies == Applies::Matrices),
-            list(|p| p.applies == Applies::Rotations),
+            list(|p| p.applies == Applies::Geometry),
         ]
     }
 
@@ -532,7 +557,7 @@ mod tests {
             ("the scalar methods", scalars),
             ("the entry-wise", entry_wise),
             ("the matrix methods", matrices),
-            ("the rotation methods", rotations),
+            ("the geometry methods", rotations),
             ("the associated functions", supported_associated()),
         ] {
             let phrase = format!("{what} `{names}`");

@@ -106,7 +106,7 @@ pub enum Reject<'a> {
     Operator(String),
     /// A method without a rule; its name.
     UnknownMethod(String),
-    /// An associated function of a rotation type without a rule
+    /// An associated function of a geometry type without a rule
     /// (`UnitQuaternion::from_euler_angles(..)`), as the user spelled it.
     UnknownAssociated(String),
     /// `x.powi(n)` with a differentiated `n`.
@@ -180,7 +180,7 @@ impl fmt::Display for Reject<'_> {
             OtherExpression => f.write_str("this expression is not supported in a differentiable function"),
             Operator(op) => write!(f, "`{op}` has no derivative rule: differentiable functions use `+ - * /` and the supported methods"),
             UnknownMethod(name) => write!(f, "`{name}` has no derivative rule in a differentiable function; the supported methods are: {}. For another entry-wise function write `m.map(|v| ...)` with a supported body, or stop the gradient with `autograd::detach(..)`", primitives::supported()),
-            UnknownAssociated(name) => write!(f, "`{name}` has no derivative rule in a differentiable function; the associated functions with one are: {}. Build the rotation from a scaled axis, or stop the gradient with `autograd::detach(..)`", primitives::supported_associated()),
+            UnknownAssociated(name) => write!(f, "`{name}` has no derivative rule in a differentiable function; the associated functions with one are: {}. Build a rotation from a scaled axis, an isometry with `Isometry3::new(t, w)` or `Isometry3::from_parts(..)`, or stop the gradient with `autograd::detach(..)`", primitives::supported_associated()),
             DifferentiatedPowiExponent => f.write_str("the exponent of `powi` is a constant integer: for a differentiated exponent write `x.powf(p)`"),
             ChainCutShort(chain) => write!(f, "`{}` of a differentiated matrix is differentiated only as the whole chain `{}`, one rule (a matrix it cannot invert or factor panics at run time, as the `unwrap` does): write `{}`", chain.calls[0].0, chain.spelled, chain.spelled),
             CallNotByPath => f.write_str("only functions named by a path can be called in a differentiable function"),

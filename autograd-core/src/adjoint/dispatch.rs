@@ -21,11 +21,13 @@ use super::tangent::NoGrad;
 
 use crate::rules::{
     AddRule, AddScalarRule, Binary, CholeskySolveRule, ComponentDivRule, ComponentMulRule,
-    CrossRule, DeterminantRule, DivRule, DotRule, ExpRule, IndexRule, InverseRule, LuSolveRule,
-    MaxEntryRule, MaxRule, MeanRule, MinEntryRule, MinRule, MulRule, NegRule, NormRule,
-    NormSquaredRule, NormalizeRule, PowfRule, PowiRule, QuaternionFromAxisAngleRule,
-    QuaternionFromScaledAxisRule, RotationFromScaledAxisRule, RotationInverseRule,
-    RotationMatrixRule, SubRule, SumRule, ToRotationMatrixRule, TraceRule, TransposeRule, Unary,
+    CrossRule, DeterminantRule, DivRule, DotRule, ExpRule, IndexRule, InverseRule,
+    InverseTransformPointRule, InverseTransformVectorRule, IsometryFromPartsRule, IsometryNewRule,
+    LuSolveRule, MaxEntryRule, MaxRule, MeanRule, MinEntryRule, MinRule, MulRule, NegRule,
+    NormRule, NormSquaredRule, NormalizeRule, PointFromVectorRule, PowfRule, PowiRule,
+    QuaternionFromAxisAngleRule, QuaternionFromScaledAxisRule, RotationFromScaledAxisRule,
+    RotationInverseRule, RotationMatrixRule, SubRule, SumRule, ToRotationMatrixRule, TraceRule,
+    TransformPointRule, TransformVectorRule, TranslationFromVectorRule, TransposeRule, Unary,
     ViewRule,
 };
 
@@ -317,7 +319,15 @@ unary!(/** Tag of `Rotation3::from_scaled_axis(w)`. */ rotation_from_scaled_axis
 binary!(/** Tag of `UnitQuaternion::from_axis_angle(&axis, angle)`. */ quaternion_from_axis_angle, QuaternionFromAxisAngleRule, QuaternionFromAxisAngleTag, QuaternionFromAxisAngleForward, Output, rule);
 unary!(/** Tag of `q.to_rotation_matrix()`. */ to_rotation_matrix, ToRotationMatrixRule, ToRotationMatrixTag, ToRotationMatrixForward, Output, bilinear);
 unary!(/** Tag of `r.matrix()` of a `Rotation3`. */ rotation_matrix, RotationMatrixRule, RotationMatrixTag, RotationMatrixForward, Output, linear);
-unary!(/** Tag of `q.inverse()` of a rotation. */ rotation_inverse, RotationInverseRule, RotationInverseTag, RotationInverseForward, Same, linear);
+unary!(/** Tag of `q.inverse()` of a rotation or an isometry. */ rotation_inverse, RotationInverseRule, RotationInverseTag, RotationInverseForward, Same, rule);
+unary!(/** Tag of `Point3::from(v)`. */ point_from_vector, PointFromVectorRule, PointFromVectorTag, PointFromVectorForward, Output, linear);
+unary!(/** Tag of `Translation3::from(v)`. */ translation_from_vector, TranslationFromVectorRule, TranslationFromVectorTag, TranslationFromVectorForward, Output, linear);
+binary!(/** Tag of `Isometry3::from_parts(translation, rotation)`. */ isometry_from_parts, IsometryFromPartsRule, IsometryFromPartsTag, IsometryFromPartsForward, Output, linear);
+binary!(/** Tag of `Isometry3::new(translation, scaled_axis)`. */ isometry_new, IsometryNewRule, IsometryNewTag, IsometryNewForward, Output, rule);
+binary!(/** Tag of `x.transform_point(&p)`. */ transform_point, TransformPointRule, TransformPointTag, TransformPointForward, Output, rule);
+binary!(/** Tag of `x.transform_vector(&v)`. */ transform_vector, TransformVectorRule, TransformVectorTag, TransformVectorForward, Output, rule);
+binary!(/** Tag of `x.inverse_transform_point(&p)`. */ inverse_transform_point, InverseTransformPointRule, InverseTransformPointTag, InverseTransformPointForward, Output, rule);
+binary!(/** Tag of `x.inverse_transform_vector(&v)`. */ inverse_transform_vector, InverseTransformVectorRule, InverseTransformVectorTag, InverseTransformVectorForward, Output, rule);
 
 /// Tag of a scalar function `F`, applied to a scalar or entry-wise.
 pub struct UnaryTag<F>(PhantomData<F>);

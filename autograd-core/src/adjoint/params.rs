@@ -2,7 +2,7 @@
 //! can visit in order, without allocating.
 
 use super::{Real, Tangent};
-use nalgebra::SMatrix;
+use nalgebra::{Const, Isometry, OPoint, Quaternion, Rotation, SMatrix, Translation, Unit};
 
 /// A set of parameters: a [`Real`] scalar, an `SMatrix`, a tuple of them, or a
 /// struct deriving `Tangent` (`#[derive(Clone, Copy, Tangent)]`). Its entries are
@@ -176,6 +176,151 @@ impl<T: Real, const R: usize, const C: usize> Params for SMatrix<T, R, C> {
     #[inline(always)]
     fn write_entries(&self, dst: &mut [T]) {
         dst[..R * C].copy_from_slice(self.as_slice());
+    }
+}
+
+// nalgebra's geometry types, by their coordinates as their cotangents are (see
+// `tangent.rs`). The coordinates of a rotation are not free: a step of an
+// optimizer (`add_scaled`) leaves the unit sphere or the rotation matrices, and
+// is renormalised by the caller (`UnitQuaternion::new_normalize`), or the
+// parameter is a scaled axis, whose every value is a rotation.
+
+/// A quaternion's entries: its coordinates `[i, j, k, w]`.
+impl<T: Real> Params for Quaternion<T> {
+    type Scalar = T;
+    const DIM: usize = 4;
+    fn entries(&self) -> impl Iterator<Item = &T> {
+        self.coords.iter()
+    }
+    fn entries_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.coords.iter_mut()
+    }
+    fn slices(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::once(self.coords.as_slice())
+    }
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::once(self.coords.as_mut_slice())
+    }
+    #[inline(always)]
+    fn write_entries(&self, dst: &mut [T]) {
+        dst[..4].copy_from_slice(self.coords.as_slice());
+    }
+}
+
+/// A `Unit<X>` (a `UnitQuaternion`, a unit vector) by the entries of `X`.
+impl<P: Params> Params for Unit<P> {
+    type Scalar = P::Scalar;
+    const DIM: usize = P::DIM;
+    fn entries(&self) -> impl Iterator<Item = &Self::Scalar> {
+        self.as_ref().entries()
+    }
+    fn entries_mut(&mut self) -> impl Iterator<Item = &mut Self::Scalar> {
+        self.as_mut_unchecked().entries_mut()
+    }
+    fn slices(&self) -> impl Iterator<Item = &[Self::Scalar]> {
+        self.as_ref().slices()
+    }
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [Self::Scalar]> {
+        self.as_mut_unchecked().slices_mut()
+    }
+    #[inline(always)]
+    fn write_entries(&self, dst: &mut [Self::Scalar]) {
+        self.as_ref().write_entries(dst);
+    }
+}
+
+/// A rotation matrix (`Rotation3`) by its entries, column by column.
+impl<T: Real, const D: usize> Params for Rotation<T, D> {
+    type Scalar = T;
+    const DIM: usize = D * D;
+    fn entries(&self) -> impl Iterator<Item = &T> {
+        self.matrix().iter()
+    }
+    fn entries_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.matrix_mut_unchecked().iter_mut()
+    }
+    fn slices(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::once(self.matrix().as_slice())
+    }
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::once(self.matrix_mut_unchecked().as_mut_slice())
+    }
+    #[inline(always)]
+    fn write_entries(&self, dst: &mut [T]) {
+        self.matrix().write_entries(dst);
+    }
+}
+
+/// A point (`Point3`) by its coordinates.
+impl<T: Real, const D: usize> Params for OPoint<T, Const<D>> {
+    type Scalar = T;
+    const DIM: usize = D;
+    fn entries(&self) -> impl Iterator<Item = &T> {
+        self.coords.iter()
+    }
+    fn entries_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.coords.iter_mut()
+    }
+    fn slices(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::once(self.coords.as_slice())
+    }
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::once(self.coords.as_mut_slice())
+    }
+    #[inline(always)]
+    fn write_entries(&self, dst: &mut [T]) {
+        self.coords.write_entries(dst);
+    }
+}
+
+/// A translation (`Translation3`) by its vector.
+impl<T: Real, const D: usize> Params for Translation<T, D> {
+    type Scalar = T;
+    const DIM: usize = D;
+    fn entries(&self) -> impl Iterator<Item = &T> {
+        self.vector.iter()
+    }
+    fn entries_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.vector.iter_mut()
+    }
+    fn slices(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::once(self.vector.as_slice())
+    }
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::once(self.vector.as_mut_slice())
+    }
+    #[inline(always)]
+    fn write_entries(&self, dst: &mut [T]) {
+        self.vector.write_entries(dst);
+    }
+}
+
+/// A rigid motion (`Isometry3`: 4 + 3 entries) by its rotation's entries, then
+/// its translation's.
+impl<T: Real, R: Params<Scalar = T>, const D: usize> Params for Isometry<T, R, D> {
+    type Scalar = T;
+    const DIM: usize = R::DIM + D;
+    fn entries(&self) -> impl Iterator<Item = &T> {
+        self.rotation.entries().chain(self.translation.entries())
+    }
+    fn entries_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.rotation
+            .entries_mut()
+            .chain(self.translation.entries_mut())
+    }
+    fn slices(&self) -> impl Iterator<Item = &[T]> {
+        self.rotation.slices().chain(self.translation.slices())
+    }
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.rotation
+            .slices_mut()
+            .chain(self.translation.slices_mut())
+    }
+    #[inline(always)]
+    fn write_entries(&self, dst: &mut [T]) {
+        let (head, rest) = dst.split_at_mut(R::DIM);
+        self.rotation.write_entries(head);
+        self.translation.write_entries(rest);
     }
 }
 

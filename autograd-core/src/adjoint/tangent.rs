@@ -1,6 +1,8 @@
 //! Scalars and cotangent arithmetic.
 
-use nalgebra::{Quaternion, RealField, Rotation, SMatrix, Unit};
+use nalgebra::{
+    Const, Isometry, OPoint, Quaternion, RealField, Rotation, SMatrix, Translation, Unit,
+};
 
 /// A scalar the static engine differentiates: `f32` or `f64`.
 ///
@@ -85,6 +87,51 @@ impl<T: Real, const D: usize> Tangent for Rotation<T, D> {
     #[inline(always)]
     fn accumulate(&mut self, other: Self) {
         *self = Rotation::from_matrix_unchecked(self.matrix() + other.matrix());
+    }
+}
+
+/// The cotangent of a point (`Point3`) is that of its coordinates, in a point
+/// (as for [`Unit`]): `p.coords`, `p.x` and `p[i]` of a point read its parts.
+impl<T: Real, const D: usize> Tangent for OPoint<T, Const<D>> {
+    #[inline(always)]
+    fn zero_like(&self) -> Self {
+        OPoint::origin()
+    }
+    #[inline(always)]
+    fn accumulate(&mut self, other: Self) {
+        self.coords += other.coords;
+    }
+}
+
+/// The cotangent of a translation (`Translation3`) is that of its vector, in a
+/// translation.
+impl<T: Real, const D: usize> Tangent for Translation<T, D> {
+    #[inline(always)]
+    fn zero_like(&self) -> Self {
+        Translation::from(SMatrix::<T, D, 1>::zeros())
+    }
+    #[inline(always)]
+    fn accumulate(&mut self, other: Self) {
+        self.vector += other.vector;
+    }
+}
+
+/// The cotangent of a rigid motion (`Isometry3`, `IsometryMatrix3`) is an
+/// isometry holding the cotangents of its parts: its rotation's coordinates,
+/// unconstrained (as for [`Unit`]), and its translation (see
+/// `rules/isometry.rs`).
+impl<T: Real, R: Tangent, const D: usize> Tangent for Isometry<T, R, D> {
+    #[inline(always)]
+    fn zero_like(&self) -> Self {
+        Isometry {
+            rotation: self.rotation.zero_like(),
+            translation: self.translation.zero_like(),
+        }
+    }
+    #[inline(always)]
+    fn accumulate(&mut self, other: Self) {
+        self.rotation.accumulate(other.rotation);
+        self.translation.accumulate(other.translation);
     }
 }
 

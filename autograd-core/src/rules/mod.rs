@@ -39,6 +39,7 @@ mod from_scaled_axis;
 mod hypot;
 mod index;
 mod inverse;
+mod isometry;
 mod ln;
 mod ln_1p;
 mod log;
@@ -51,6 +52,7 @@ mod mul;
 mod neg;
 mod norm;
 mod normalize;
+mod point;
 mod powf;
 mod powi;
 mod recip;
@@ -85,7 +87,7 @@ pub use atanh::Atanh;
 pub use cbrt::Cbrt;
 pub use component_div::ComponentDivRule;
 pub use component_mul::ComponentMulRule;
-pub use construct::{fill_cotangent, new_arg_cotangent};
+pub use construct::{fill_cotangent, new_arg_cotangent, NewArgs};
 pub use cos::Cos;
 pub use cosh::Cosh;
 pub use cross::CrossRule;
@@ -101,6 +103,10 @@ pub use from_scaled_axis::{QuaternionFromScaledAxisRule, RotationFromScaledAxisR
 pub use hypot::Hypot;
 pub use index::IndexRule;
 pub use inverse::InverseRule;
+pub use isometry::{
+    InverseTransformPointRule, InverseTransformVectorRule, IsometryFromPartsRule, IsometryNewRule,
+    TransformPointRule, TransformVectorRule, TranslationFromVectorRule,
+};
 pub use ln::Ln;
 pub use ln_1p::Ln1p;
 pub use log::Log;
@@ -113,6 +119,7 @@ pub use mul::MulRule;
 pub use neg::NegRule;
 pub use norm::{NormRule, NormSquaredRule};
 pub use normalize::NormalizeRule;
+pub use point::PointFromVectorRule;
 pub use powf::PowfRule;
 pub use powi::PowiRule;
 pub use recip::Recip;

@@ -14,18 +14,19 @@
 //! That is quadratic in `q`, so its second-order term is its own (below); the
 //! product of two quaternions (Hamilton's, `ga = g r*`, `gr = q* g`) and those of
 //! rotation matrices are bilinear. The inverse is the conjugate (the transpose),
-//! linear.
+//! linear. The rotations of a `Point3` are in `point.rs`, the rigid motions
+//! (`Isometry3`) in `isometry.rs`.
 //!
 //! PyTorch: pytorch3d's `quaternion_apply`, `quaternion_raw_multiply`,
 //! `quaternion_invert`.
 
 use super::mul::MulRule;
-use crate::adjoint::Real;
+use crate::adjoint::{Real, Tangent};
 use nalgebra::{Quaternion, Rotation3, UnitQuaternion, Vector3};
 
-/// `q.inverse()` of a rotation.
+/// `q.inverse()` of a rotation, or of a rigid motion (`isometry.rs`).
 #[diagnostic::on_unimplemented(
-    message = "`inverse` is differentiated on a `UnitQuaternion` or a `Rotation3`, not on `{Self}`",
+    message = "`inverse` is differentiated on a `UnitQuaternion`, a `Rotation3`, an `Isometry3` or an `IsometryMatrix3`, not on `{Self}`",
     note = "for a square matrix write `m.try_inverse().unwrap()`"
 )]
 pub trait RotationInverseRule: Sized {
@@ -35,6 +36,10 @@ pub trait RotationInverseRule: Sized {
     fn pullback(&self, out: &Self, g: &Self) -> Self;
     /// The conjugate (transpose) of `dq`.
     fn tangent(&self, out: &Self, dq: &Self) -> Self;
+    /// The derivative of `pullback` along `dq` for a fixed `g` (`NAME::hvp`):
+    /// zero for a rotation, whose inverse is linear in its coordinates; an
+    /// isometry's translation part, `-(R^-1 t)`, is not.
+    fn second(&self, out: &Self, dq: &Self, g: &Self) -> Self;
 }
 
 impl<T: Real> RotationInverseRule for UnitQuaternion<T> {
@@ -50,6 +55,10 @@ impl<T: Real> RotationInverseRule for UnitQuaternion<T> {
     fn tangent(&self, _out: &Self, dq: &Self) -> Self {
         UnitQuaternion::new_unchecked(dq.as_ref().conjugate())
     }
+    #[inline(always)]
+    fn second(&self, _out: &Self, _dq: &Self, g: &Self) -> Self {
+        g.zero_like()
+    }
 }
 
 impl<T: Real> RotationInverseRule for Rotation3<T> {
@@ -64,6 +73,10 @@ impl<T: Real> RotationInverseRule for Rotation3<T> {
     #[inline(always)]
     fn tangent(&self, _out: &Self, dq: &Self) -> Self {
         Rotation3::from_matrix_unchecked(dq.matrix().transpose())
+    }
+    #[inline(always)]
+    fn second(&self, _out: &Self, _dq: &Self, g: &Self) -> Self {
+        g.zero_like()
     }
 }
 

@@ -17,6 +17,19 @@ impl Generated<'_> {
             quote!(#[doc = #doc] pub #i: #t,)
         });
         let decl = self.grad_generics_decl();
+        // A field whose type bounds its scalar where it is declared (nalgebra's
+        // `OPoint<T: Scalar, ..>`, so `Point3<T>`, `Isometry3<T>`) needs the bound
+        // on `Grad` too; every generated item adds `T: Real` anyway.
+        let type_params: Vec<&Ident> = self
+            .view
+            .item
+            .sig
+            .generics
+            .type_params()
+            .map(|t| &t.ident)
+            .collect();
+        let struct_bounds =
+            (!type_params.is_empty()).then(|| quote!(where #(#type_params: ::autograd::Real,)*));
         let marker = self
             .marker()
             .map(|m| quote!(#[doc(hidden)] pub __marker: ::core::marker::PhantomData<#m>,));
@@ -98,7 +111,7 @@ impl Generated<'_> {
         quote! {
             #[doc = #doc]
             #[derive(Clone, Copy, Debug, PartialEq)]
-            #item_vis struct Grad #decl {
+            #item_vis struct Grad #decl #struct_bounds {
                 #(#fields)*
                                 #marker
             }

@@ -45,7 +45,8 @@ impl Lowerer<'_> {
             if let Some(a) = primitives::associated(&ty, &last, c.args.len()) {
                 return self.associated(a, c, e);
             }
-            if primitives::is_rotation_type(&ty) {
+            let constructor = last == "new" && primitives::CONSTRUCTED.contains(&ty.as_str());
+            if primitives::is_geometry_type(&ty) && !constructor {
                 return self.only_inactive(e, Reject::UnknownAssociated(format!("{ty}::{last}")));
             }
         }
