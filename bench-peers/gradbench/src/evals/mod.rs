@@ -2,7 +2,12 @@
 
 pub mod ba;
 pub mod det;
+pub mod descent;
 pub mod gmm;
 pub mod hello;
+pub mod kmeans;
 pub mod llsq;
 pub mod lse;
+pub mod ode;
+pub mod particle;
+pub mod saddle;
