@@ -332,10 +332,7 @@ fn evaluate(variant: Variant, module: &str, function: &str, input: &Value) -> Ou
             let points = field(input, "points")?
                 .as_array()
                 .ok_or("`points` is not an array")?;
-            let d = points
-                .first()
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
+            let d = points.first().and_then(Value::as_array).map_or(0, Vec::len);
             if d == 0 {
                 return Err("`points` is empty or its points have no coordinates".into());
             }
@@ -345,7 +342,9 @@ fn evaluate(variant: Variant, module: &str, function: &str, input: &Value) -> Ou
                 d,
             };
             if inp.points.len() % d != 0 || inp.centroids.len() % d != 0 || inp.k() == 0 {
-                return Err(format!("points and centroids must all have {d} coordinates"));
+                return Err(format!(
+                    "points and centroids must all have {d} coordinates"
+                ));
             }
             if stat && !kmeans::STATIC_DIMS.contains(&d) {
                 return Err(format!(

@@ -42,10 +42,7 @@ pub fn potential(x: Vector2<f64>, w: f64) -> f64 {
 /// Hessian of `p` applied to `(u, 0)`.
 fn force_pullback(x: Vector2<f64>, w: f64, u: Vector2<f64>) -> potential::Grad {
     let (_, _, hu) = potential::hvp(x, w, &potential::Grad { x: u, w: 0.0 });
-    potential::Grad {
-        x: -hu.x,
-        w: -hu.w,
-    }
+    potential::Grad { x: -hu.x, w: -hu.w }
 }
 
 /// The force `-grad_x p(x; w)`, by reverse mode.
@@ -139,7 +136,7 @@ fn tape_potential(x: &Tensor, w: &Tensor) -> Tensor {
 }
 
 /// The miss on the tape; the force's gradients are recorded when `graph`.
-fn tape_miss(w: &Tensor, inner: Mode, graph: bool) -> Tensor {
+pub fn tape_miss(w: &Tensor, inner: Mode, graph: bool) -> Tensor {
     let dt = 0.1;
     let mut x = Tensor::from_vec(vec![0.0f64, 8.0], &[2]).requires_grad_(true);
     let mut v = Tensor::from_vec(vec![0.75f64, 0.0], &[2]);

@@ -75,7 +75,11 @@ pub fn inner_grad_r(p1: Vector2<f64>, p2: Vector2<f64>) -> Vector2<f64> {
     -objective::grad(p1, p2).1.p2
 }
 
-fn inner_grad_r_pullback(p1: Vector2<f64>, p2: Vector2<f64>, u: Vector2<f64>) -> inner_grad_r::Grad {
+fn inner_grad_r_pullback(
+    p1: Vector2<f64>,
+    p2: Vector2<f64>,
+    u: Vector2<f64>,
+) -> inner_grad_r::Grad {
     let g = inner_grad_pullback(p1, p2, u);
     inner_grad_r::Grad { p1: g.p1, p2: g.p2 }
 }
@@ -93,7 +97,11 @@ pub fn inner_grad_f(p1: Vector2<f64>, p2: Vector2<f64>) -> Vector2<f64> {
     Vector2::new(along(0), along(1))
 }
 
-fn inner_grad_f_pullback(p1: Vector2<f64>, p2: Vector2<f64>, u: Vector2<f64>) -> inner_grad_f::Grad {
+fn inner_grad_f_pullback(
+    p1: Vector2<f64>,
+    p2: Vector2<f64>,
+    u: Vector2<f64>,
+) -> inner_grad_f::Grad {
     let g = inner_grad_pullback(p1, p2, u);
     inner_grad_f::Grad { p1: g.p1, p2: g.p2 }
 }
@@ -196,7 +204,11 @@ pub fn static_saddle(start: [f64; 2], outer: Mode, inner: Mode) -> [f64; 4] {
             s,
         ),
     };
-    let r2 = argmax(|p2| objective(r1, *p2), |p2| step2_gradient(outer, r1, *p2), s);
+    let r2 = argmax(
+        |p2| objective(r1, *p2),
+        |p2| step2_gradient(outer, r1, *p2),
+        s,
+    );
     [r1[0], r1[1], r2[0], r2[1]]
 }
 
@@ -204,18 +216,18 @@ fn tape_objective(p1: &Tensor, p2: &Tensor) -> Tensor {
     (p1 * p1).sum() - (p2 * p2).sum()
 }
 
-fn tensor(v: &Vector2<f64>) -> Tensor {
+pub fn tensor(v: &Vector2<f64>) -> Tensor {
     Tensor::from_vec(v.as_slice().to_vec(), &[2])
 }
 
-fn vector(t: &Tensor) -> Vector2<f64> {
+pub fn vector(t: &Tensor) -> Vector2<f64> {
     Vector2::from_column_slice(&t.to_vec::<f64>())
 }
 
 /// The gradient of the scalar `y` with respect to `x` (two entries) in `mode`,
 /// itself recorded (differentiable) when `graph`. Every pass keeps the graph:
 /// the outer derivative and later inner gradients run through it again.
-pub(crate) fn tape_gradient(mode: Mode, y: &Tensor, x: &Tensor, graph: bool) -> Tensor {
+pub fn tape_gradient(mode: Mode, y: &Tensor, x: &Tensor, graph: bool) -> Tensor {
     match mode {
         Mode::Reverse => autograd::grad(y, x, None, true, graph)
             .expect("y depends on x")
@@ -243,7 +255,7 @@ pub(crate) fn tape_gradient(mode: Mode, y: &Tensor, x: &Tensor, graph: bool) -> 
 
 /// `max_{p2} f(p1, p2)` by the inner descent on the tape, differentiable in `p1`
 /// when `graph`.
-fn tape_max(p1: &Tensor, start: &Vector2<f64>, inner: Mode, graph: bool) -> Tensor {
+pub fn tape_max(p1: &Tensor, start: &Vector2<f64>, inner: Mode, graph: bool) -> Tensor {
     let neg_f = |x: &Tensor| -tape_objective(p1, x);
     let mut x = tensor(start).requires_grad_(true);
     let mut fx = neg_f(&x);
