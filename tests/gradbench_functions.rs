@@ -372,16 +372,11 @@ fn saddle_nested_gradients_match_central_differences() {
         );
         assert_close(saddle::max_r::grad(p1, s).1.p1.as_slice(), &fd, 1e-6, "rr");
         assert_close(saddle::max_f::grad(p1, s).1.p1.as_slice(), &fd, 1e-6, "rf");
-        for i in 0..2 {
-            let along = |d: f64| {
-                let g = saddle::max_r::Grad { p1: unit2(i) };
-                let (fr, ff) = (
-                    saddle::max_r::jvp(p1, s, &g).1,
-                    saddle::max_f::jvp(p1, s, &saddle::max_f::Grad { p1: g.p1 }).1,
-                );
-                assert_close(&[fr, ff], &[d, d], 1e-6, "fr, ff");
-            };
-            along(fd[i]);
+        for (i, &d) in fd.iter().enumerate() {
+            let g = saddle::max_r::Grad { p1: unit2(i) };
+            let fr = saddle::max_r::jvp(p1, s, &g).1;
+            let ff = saddle::max_f::jvp(p1, s, &saddle::max_f::Grad { p1: g.p1 }).1;
+            assert_close(&[fr, ff], &[d, d], 1e-6, "fr, ff");
         }
         // The tape, reverse over both inner modes (one outer gradient each).
         for inner in [Mode::Reverse, Mode::Forward] {

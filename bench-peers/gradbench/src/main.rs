@@ -336,16 +336,27 @@ fn evaluate(variant: Variant, module: &str, function: &str, input: &Value) -> Ou
             if d == 0 {
                 return Err("`points` is empty or its points have no coordinates".into());
             }
+            let rows_of_d = |name: &str| -> Result<Vec<f64>, String> {
+                let v = field(input, name)?;
+                let rows = v
+                    .as_array()
+                    .ok_or_else(|| format!("`{name}` is not an array"))?;
+                if rows.is_empty()
+                    || rows
+                        .iter()
+                        .any(|r| r.as_array().is_none_or(|r| r.len() != d))
+                {
+                    return Err(format!(
+                        "`{name}` must be a non-empty list of points with {d} coordinates"
+                    ));
+                }
+                float_rows(v)
+            };
             let inp = kmeans::Input {
-                points: float_rows(field(input, "points")?)?,
-                centroids: float_rows(field(input, "centroids")?)?,
+                points: rows_of_d("points")?,
+                centroids: rows_of_d("centroids")?,
                 d,
             };
-            if inp.points.len() % d != 0 || inp.centroids.len() % d != 0 || inp.k() == 0 {
-                return Err(format!(
-                    "points and centroids must all have {d} coordinates"
-                ));
-            }
             if stat && !kmeans::STATIC_DIMS.contains(&d) {
                 return Err(format!(
                     "the static variant is compiled for d in {:?}, not {d}",

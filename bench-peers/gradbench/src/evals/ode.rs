@@ -42,7 +42,7 @@ fn solve(x: &Tensor, s: usize) -> Tensor {
         let k2 = rhs(x, &(&y + &k1 * (h / 2.0)));
         let k3 = rhs(x, &(&y + &k2 * (h / 2.0)));
         let k4 = rhs(x, &(&y + &k3 * h));
-        y = y + (k1 + k2 * 2.0 + k3 * 2.0 + k4) * (h / 6.0);
+        y += (k1 + k2 * 2.0 + k3 * 2.0 + k4) * (h / 6.0);
     }
     y
 }

@@ -82,7 +82,7 @@ macro_rules! miss {
                 let next: Vector2<f64> = x + dt * v;
                 if next[1] > 0.0 {
                     x = next;
-                    v = v + dt * a;
+                    v += dt * a;
                 } else {
                     break;
                 }
@@ -145,7 +145,7 @@ pub fn tape_miss(w: &Tensor, inner: Mode, graph: bool) -> Tensor {
         let next = &x + &v * dt;
         if next.narrow(0, 1, 1).item() > 0.0 {
             x = next;
-            v = v + a * dt;
+            v += a * dt;
         } else {
             break;
         }
@@ -170,7 +170,7 @@ pub fn tape_particle(w0: f64, outer: Mode, inner: Mode) -> f64 {
                 Mode::Forward => {
                     // d miss / dw by the double-backward trick (see saddle.rs).
                     let u = miss.zeros_like().requires_grad_(true);
-                    let jtu = autograd::grad(&miss, &w, Some(&[u.clone()]), true, true)
+                    let jtu = autograd::grad(&miss, &w, Some(std::slice::from_ref(&u)), true, true)
                         .expect("the miss depends on w")
                         .remove(0);
                     autograd::grad(&jtu, &u, None, false, false)

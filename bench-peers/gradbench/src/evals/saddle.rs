@@ -124,7 +124,7 @@ macro_rules! inner_max {
                     break;
                 }
                 if i == 10 {
-                    eta = 2.0 * eta;
+                    eta *= 2.0;
                     i = 0;
                 } else {
                     let next = x - eta * gx;
@@ -138,7 +138,7 @@ macro_rules! inner_max {
                         gx = $inner_grad(p1, next);
                         i += 1;
                     } else {
-                        eta = eta / 2.0;
+                        eta /= 2.0;
                         i = 0;
                     }
                 }
@@ -235,7 +235,7 @@ pub fn tape_gradient(mode: Mode, y: &Tensor, x: &Tensor, graph: bool) -> Tensor 
         Mode::Forward => {
             // J^T u with u a variable, then d/du of (J^T u) . e_i = J e_i.
             let u = y.zeros_like().requires_grad_(true);
-            let jtu = autograd::grad(y, x, Some(&[u.clone()]), true, true)
+            let jtu = autograd::grad(y, x, Some(std::slice::from_ref(&u)), true, true)
                 .expect("y depends on x")
                 .remove(0);
             let n = x.shape()[0];
