@@ -7,6 +7,9 @@
 #[path = "../bench-peers/gradbench/src/evals/ba.rs"]
 mod ba;
 #[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/descent.rs"]
+mod descent;
+#[allow(dead_code)]
 #[path = "../bench-peers/gradbench/src/evals/det.rs"]
 mod det;
 #[allow(dead_code)]
@@ -16,14 +19,28 @@ mod gmm;
 #[path = "../bench-peers/gradbench/src/evals/hello.rs"]
 mod hello;
 #[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/kmeans.rs"]
+mod kmeans;
+#[allow(dead_code)]
 #[path = "../bench-peers/gradbench/src/evals/llsq.rs"]
 mod llsq;
 #[allow(dead_code)]
 #[path = "../bench-peers/gradbench/src/evals/lse.rs"]
 mod lse;
+#[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/ode.rs"]
+mod ode;
+#[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/particle.rs"]
+mod particle;
+#[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/saddle.rs"]
+mod saddle;
 
 use autograd::nalgebra::{SVector, Vector2, Vector3};
 use autograd::testing::{assert_close, check_vjp, numeric_gradient};
+use autograd::Tensor;
+use saddle::Mode;
 
 /// Deterministic numbers in `[-1, 1)` (a linear congruential generator).
 fn numbers(seed: u64, len: usize) -> Vec<f64> {
@@ -257,5 +274,169 @@ fn ba_jacobians_match_central_differences() {
         let (so, to) = (ba::static_objective(&input), ba::tape_objective(&input));
         assert_close(&to.reproj_err, &so.reproj_err, 1e-12, "ba objective");
         assert_close(&to.w_err, &so.w_err, 1e-12, "ba w_err");
+    }
+}
+
+fn kmeans_input(d: usize, k: usize, n: usize) -> kmeans::Input {
+    let points: Vec<f64> = numbers(d as u64 + 20, n * d);
+    // As the eval: the last k points are the centroids, so none is empty.
+    let centroids = points[(n - k) * d..].to_vec();
+    kmeans::Input {
+        points,
+        centroids,
+        d,
+    }
+}
+
+#[test]
+fn kmeans_direction_is_the_gradient_over_the_hessian_diagonal() {
+    for (d, k, n) in [(1, 2, 7), (2, 3, 10), (3, 4, 25)] {
+        let input = kmeans_input(d, k, n);
+        let cost_at = |c: &[f64]| {
+            kmeans::tape_cost(&kmeans::Input {
+                points: input.points.clone(),
+                centroids: c.to_vec(),
+                d,
+            })
+        };
+        let c = &input.centroids;
+        let cost = kmeans::static_cost(&input).expect("a compiled d");
+        assert_close(&[kmeans::tape_cost(&input)], &[cost], 1e-12, "kmeans cost");
+        assert_close(&[cost_at(c)], &[cost], 1e-12, "kmeans cost");
+        // J by central differences, H's diagonal by second differences (the cost
+        // is quadratic in each centroid near c, so both are exact up to rounding).
+        let jac = numeric(cost_at, c);
+        let h = 1e-3;
+        let expected: Vec<f64> = (0..c.len())
+            .map(|i| {
+                let mut up = c.clone();
+                up[i] += h;
+                let mut down = c.clone();
+                down[i] -= h;
+                let second = (cost_at(&up) - 2.0 * cost + cost_at(&down)) / (h * h);
+                jac[i] / second
+            })
+            .collect();
+        let stat = kmeans::static_dir(&input).expect("a compiled d");
+        assert_close(&stat, &expected, 1e-6, "kmeans static dir");
+        assert_close(
+            &kmeans::tape_dir(&input),
+            &expected,
+            1e-6,
+            "kmeans tape dir",
+        );
+    }
+    assert!(
+        kmeans::static_cost(&kmeans_input(5, 2, 4)).is_none(),
+        "5 is not compiled"
+    );
+}
+
+#[test]
+fn ode_gradient_matches_central_differences() {
+    for (n, s) in [(1, 1), (3, 2), (6, 4)] {
+        let x: Vec<f64> = numbers(n as u64 + 30, n)
+            .iter()
+            .map(|v| 0.5 + 0.5 * v)
+            .collect();
+        let last = |x: &[f64]| ode::tape_primal(x, s)[n - 1];
+        assert_close(
+            &ode::tape_gradient(&x, s),
+            &numeric(last, &x),
+            1e-7,
+            "ode gradient",
+        );
+    }
+    // With n <= 4 the solution is a polynomial of degree <= 4 in t, which the
+    // Runge-Kutta steps integrate exactly: y_{n-1}(2) = x_0 .. x_{n-1} 2^n / n!.
+    let x = [0.3, 0.9, 0.5, 0.7];
+    let y = ode::tape_primal(&x, 1);
+    let exact = x.iter().product::<f64>() * 16.0 / 24.0;
+    assert_close(&[y[3]], &[exact], 1e-14, "ode closed form");
+}
+
+fn unit2(i: usize) -> Vector2<f64> {
+    descent::unit(i)
+}
+
+#[test]
+fn saddle_nested_gradients_match_central_differences() {
+    let s = Vector2::new(1.0, 1.0);
+    for p1 in [Vector2::new(0.3, -0.7), Vector2::new(1.0, 1.0)] {
+        let fd = numeric_gradient(|p: &Vector2<f64>| saddle::max_r(*p, s), &p1);
+        assert_close(
+            &[saddle::max_f(p1, s)],
+            &[saddle::max_r(p1, s)],
+            1e-15,
+            "max",
+        );
+        assert_close(saddle::max_r::grad(p1, s).1.p1.as_slice(), &fd, 1e-6, "rr");
+        assert_close(saddle::max_f::grad(p1, s).1.p1.as_slice(), &fd, 1e-6, "rf");
+        for (i, &d) in fd.iter().enumerate() {
+            let g = saddle::max_r::Grad { p1: unit2(i) };
+            let fr = saddle::max_r::jvp(p1, s, &g).1;
+            let ff = saddle::max_f::jvp(p1, s, &saddle::max_f::Grad { p1: g.p1 }).1;
+            assert_close(&[fr, ff], &[d, d], 1e-6, "fr, ff");
+        }
+        // The tape, reverse over both inner modes (one outer gradient each).
+        for inner in [Mode::Reverse, Mode::Forward] {
+            let p = saddle::tensor(&p1).requires_grad_(true);
+            let v = saddle::tape_max(&p, &s, inner, true);
+            assert_close(&[v.item()], &[saddle::max_r(p1, s)], 1e-12, "tape max");
+            let g = saddle::tape_gradient(Mode::Reverse, &v, &p, false);
+            assert_close(&g.to_vec::<f64>(), &fd, 1e-6, "tape outer gradient");
+        }
+    }
+    // The whole eval, static: the point GradBench expects, to the last bits.
+    for f in ["rr", "rf", "fr", "ff"] {
+        let (outer, inner) = saddle::modes(f).unwrap();
+        let r = saddle::static_saddle([1.0, 1.0], outer, inner);
+        assert_close(&r, &[8.246324826140356e-06; 4], 1e-15, f);
+    }
+}
+
+#[test]
+fn particle_nested_gradients_match_central_differences() {
+    // The forces are gradients of the potential, their pullbacks its Hessian.
+    for (x, w) in [(Vector2::new(0.5, 8.0), 0.0), (Vector2::new(6.0, 3.0), 0.3)] {
+        let fd = numeric_gradient(|x: &Vector2<f64>| particle::potential(*x, w), &x);
+        let minus: Vec<f64> = fd.iter().map(|v| -v).collect();
+        assert_close(particle::force_r(x, w).as_slice(), &minus, 1e-7, "force_r");
+        assert_close(particle::force_f(x, w).as_slice(), &minus, 1e-7, "force_f");
+        let u = Vector2::new(0.7, -1.3);
+        let f_r = |o: &(Vector2<f64>, f64)| particle::force_r(o.0, o.1);
+        let g = particle::force_r::vjp(x, w).1(u);
+        check_vjp("force_r pullback", f_r, &(x, w), &u, &(g.x, g.w), 1e-6);
+        let g = particle::force_f::vjp(x, w).1(u);
+        check_vjp("force_f pullback", f_r, &(x, w), &u, &(g.x, g.w), 1e-6);
+    }
+    for w in [0.0, 0.2] {
+        let fd = numeric_gradient(|w: &f64| particle::miss_r(*w), &w);
+        assert_close(
+            &[particle::miss_f(w)],
+            &[particle::miss_r(w)],
+            1e-14,
+            "miss",
+        );
+        assert_close(&[particle::miss_r::grad(w).1.w], &fd, 1e-6, "rr");
+        assert_close(&[particle::miss_f::grad(w).1.w], &fd, 1e-6, "rf");
+        let t = particle::miss_r::Grad { w: 1.0 };
+        assert_close(&[particle::miss_r::jvp(w, &t).1], &fd, 1e-6, "fr");
+        assert_close(
+            &[particle::miss_f::jvp(w, &particle::miss_f::Grad { w: 1.0 }).1],
+            &fd,
+            1e-6,
+            "ff",
+        );
+        let wt = Tensor::scalar(w).requires_grad_(true);
+        let miss = particle::tape_miss(&wt, Mode::Reverse, true);
+        assert_close(&[miss.item()], &[particle::miss_r(w)], 1e-12, "tape miss");
+        let g = autograd::grad(&miss, &wt, None, false, false).unwrap();
+        assert_close(&[g[0].item()], &fd, 1e-6, "tape rr");
+    }
+    for f in ["rr", "rf", "fr", "ff"] {
+        let (outer, inner) = saddle::modes(f).unwrap();
+        let w = particle::static_particle(0.0, outer, inner);
+        assert_close(&[w], &[0.2071918746486116], 1e-12, f);
     }
 }

@@ -586,3 +586,22 @@ fn scalar_operands_keep_dtype_and_pytorch_names() {
     y.sum().backward().unwrap();
     assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![-5.0, -3.5]);
 }
+
+/// `grad` with respect to a tensor computed from others runs only the nodes on a
+/// path to it, as PyTorch's engine does: the input's own history is not run, so
+/// it may have been freed, and a loop that takes the gradient at its current
+/// iterate does not run every earlier iteration again.
+#[test]
+fn grad_runs_only_the_nodes_that_lead_to_the_inputs() {
+    let x = Tensor::scalar(0.5).requires_grad_(true);
+    let y = x.exp();
+    // Frees ExpBackward's saved result.
+    let dx = grad(&y, &x, None, false, false).unwrap();
+    assert_close(&vec_of(&dx[0]), &[0.5f64.exp()]);
+    let z = &y * &y * 3.0;
+    let dy = grad(&z, &y, None, false, false).unwrap();
+    assert_close(&vec_of(&dy[0]), &[6.0 * 0.5f64.exp()]);
+    // Through the history when it leads to another input.
+    let err = grad(&(&y * &y), &[y.clone(), x.clone()], None, false, false).unwrap_err();
+    assert!(matches!(err, Error::GraphFreed { .. }), "{err:?}");
+}

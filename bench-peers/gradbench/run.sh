@@ -25,7 +25,8 @@
 # the checkout, where PY is `uv run --no-sync` if uv is there and otherwise
 # `$PYTHON` with PYTHONPATH=python/gradbench. The evals validate every answer
 # against the manual tool's binaries (tools/manual/bin/EVAL), built here with
-# make if missing; its JSON header is nlohmann/json.hpp (Debian:
+# make if missing (saddle and particle, which manual lacks, check against the
+# values their run.py holds); its JSON header is nlohmann/json.hpp (Debian:
 # nlohmann-json3-dev), found through CPATH when cpp/json.hpp is absent.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -42,8 +43,8 @@ cargo=(cargo)
 command -v make >/dev/null || die "make not found (it builds GradBench's manual tool)"
 command -v c++ >/dev/null || die "a C++ compiler (c++) is needed for GradBench's manual tool"
 
-ours=(hello llsq lse det gmm ba)            # what autograd-gradbench implements
-static_ours=(hello llsq lse ba)             # ... of which autograd-static
+ours=(hello llsq lse det gmm ba kmeans ode saddle particle)  # what autograd-gradbench implements
+static_ours=(hello llsq lse ba kmeans saddle particle)        # ... of which autograd-static
 evals=("$@")
 [ ${#evals[@]} -eq 0 ] && evals=("${ours[@]}")
 read -r -a tools <<< "${TOOLS:-autograd-static autograd-tape manual pytorch jax}"
@@ -68,6 +69,10 @@ else
     die "${py[0]} lacks numpy, scipy, pydantic or dataclasses-json (GradBench's evals need them): pip install numpy scipy pydantic dataclasses-json"
 fi
 
+# Whether GradBench's tools/TOOL/evals.txt lists EVAL (a line "EVAL" or
+# "EVAL OUTCOME", the outcome GradBench expects when it is not success).
+listed() { awk '{print $1}' "$GRADBENCH/tools/$1/evals.txt" | grep -qx "$2"; }
+
 # The manual tool's JSON header.
 if [ ! -e "$GRADBENCH/cpp/json.hpp" ]; then
   if [ -e /usr/include/nlohmann/json.hpp ]; then
@@ -77,6 +82,7 @@ if [ ! -e "$GRADBENCH/cpp/json.hpp" ]; then
   fi
 fi
 for eval in "${evals[@]}"; do
+  listed manual "$eval" || continue
   if [ ! -x "$GRADBENCH/tools/manual/bin/$eval" ]; then
     echo "run.sh: building GradBench's manual/$eval (the evals' reference)" >&2
     make -s -C "$GRADBENCH/tools/manual" "bin/$eval" || die "building tools/manual/bin/$eval failed"
@@ -102,9 +108,6 @@ bin="$CARGO_TARGET_DIR/release/autograd-gradbench"
 
 has_python_module() { (cd "$GRADBENCH" && "${py[@]}" -c "import $1" 2>/dev/null); }
 
-# Whether GradBench's tools/TOOL/evals.txt lists EVAL (a line "EVAL" or
-# "EVAL OUTCOME", the outcome GradBench expects when it is not success).
-listed() { awk '{print $1}' "$GRADBENCH/tools/$1/evals.txt" | grep -qx "$2"; }
 
 # The command for a tool, or nothing when it is missing or lacks the eval.
 tool_cmd() {

@@ -23,7 +23,12 @@ ROLE = {
     "gradient": "der",
     "jacobian": "der",
     "double": "der",
+    "cost": "obj",
+    "dir": "der",
 }
+# The evals whose four functions are the same computation in four combinations
+# of AD modes (saddle, particle): one table of their own.
+MODES = ["rr", "rf", "fr", "ff"]
 TOOL_ORDER = ["autograd-static", "autograd-tape", "manual", "pytorch", "jax"]
 
 
@@ -130,9 +135,16 @@ def main():
                     seen.append(d)
         return seen
 
+    def is_modes(ev):
+        return any(
+            set(row) & set(MODES) for t in data[ev] for row in data[ev][t][1].values()
+        )
+
     print("| eval | size | tool | objective | derivative | derivative / objective | validated |")
     print("|---|---|---|---|---|---|---|")
     for ev in data:
+        if is_modes(ev):
+            continue
         for size in sizes_of(ev):
             for t in tools_of(ev):
                 row = data[ev][t][1].get(size)
@@ -153,7 +165,7 @@ def main():
     print("| eval | size | manual | static | static / manual | tape | pytorch | pytorch / tape | jax | tape / jax | best der/obj (tool) | static der/obj |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for ev in data:
-        if ev == "hello":
+        if ev == "hello" or is_modes(ev):
             continue
         for size in sizes_of(ev):
             der, ratio = {}, {}
@@ -175,6 +187,23 @@ def main():
                 f"| {f'{best[1]:.3g} ({best[0]})' if best else '-'} "
                 f"| {fmt_ratio(ratio.get('autograd-static'), 1) if 'autograd-static' in ratio else '-'} |"
             )
+
+    mode_evals = [ev for ev in data if is_modes(ev)]
+    if mode_evals:
+        print()
+        print("Nested AD (each function the whole computation; outer mode, then inner):")
+        print()
+        print("| eval | size | tool | " + " | ".join(MODES) + " | validated |")
+        print("|---|---|---|" + "---|" * len(MODES) + "---|")
+        for ev in mode_evals:
+            for size in sizes_of(ev):
+                for t in tools_of(ev):
+                    row = data[ev][t][1].get(size)
+                    if row is None:
+                        continue
+                    cells = [row[m] for m in MODES if m in row]
+                    times = " | ".join(fmt_time(row.get(m, {}).get("ns")) for m in MODES)
+                    print(f"| {ev} | {size} | {t} | {times} | {validated(cells)} |")
 
 
 if __name__ == "__main__":

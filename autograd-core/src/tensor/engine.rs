@@ -253,6 +253,10 @@ struct Pass<'a> {
     leaves: Vec<(Tensor, Option<Grad>)>,
     leaf_index: PtrMap<usize>,
     captured: Vec<Option<Tensor>>,
+    /// `autograd::grad` only: for each node reached from the roots, whether it
+    /// is an input and whether its edges lead to one (see [`leading_to`]).
+    /// Nothing is sent elsewhere, and an input whose edges lead to none is not run.
+    leads: Option<PtrMap<Leads>>,
 }
 
 impl<'a> Pass<'a> {
@@ -272,10 +276,23 @@ impl<'a> Pass<'a> {
             leaves: Vec::new(),
             leaf_index: PtrMap::default(),
             captured: vec![None; n],
+            leads: None,
         }
     }
 
     fn send(&mut self, edge: &Edge, g: Grad) {
+        if let Some(leads) = &self.leads {
+            let to_input = match edge {
+                Edge::None => false,
+                Edge::Node(n) => leads
+                    .get(&(Arc::as_ptr(n) as usize))
+                    .is_none_or(|l| l.input || l.through),
+                Edge::Leaf(t) => leads.contains_key(&(Arc::as_ptr(&t.inner.meta) as usize)),
+            };
+            if !to_input {
+                return;
+            }
+        }
         match edge {
             Edge::None => {}
             Edge::Node(n) => {
@@ -369,6 +386,13 @@ impl<'a> Pass<'a> {
         }
         if let Sink::Capture(_) = self.sink {
             g = self.capture_node(&out, g);
+            let key = Arc::as_ptr(&out) as usize;
+            if let Some(Leads { through: false, .. }) =
+                self.leads.as_ref().and_then(|l| l.get(&key))
+            {
+                // An input from which no other input can be reached.
+                return Ok(());
+            }
         }
         let node: &NodeData = out.node();
         let mut small = [false; 4];
@@ -541,6 +565,71 @@ fn cast(g: Tensor, dtype: crate::DType) -> Tensor {
     }
 }
 
+/// What [`leading_to`] finds about a node.
+#[derive(Clone, Copy, Default)]
+struct Leads {
+    /// The node is one of `grad`'s inputs.
+    input: bool,
+    /// One of its edges leads to an input: its backward has to run.
+    through: bool,
+}
+
+/// For `autograd::grad`: for each node reachable from `roots`, whether it is one
+/// of `inputs` and whether its edges lead to one; leaf inputs are listed too. As
+/// PyTorch's engine (its `exec_info`), a pass then runs only the nodes on a path
+/// to an input: without this, the gradient with respect to a tensor computed in
+/// a loop (the state of an integrator, the iterate of a solver) ran the backward
+/// of that tensor's whole history, and with `create_graph` recorded it, at every
+/// call. The walk visits each node once, without running anything; a node whose
+/// op was rebased by an in-place op is run (its gradient goes to the old node).
+fn leading_to(roots: &[(Tensor, Grad)], inputs: &[Tensor]) -> PtrMap<Leads> {
+    let key = |n: &Arc<TensorInner>| Arc::as_ptr(n) as usize;
+    let input = Leads {
+        input: true,
+        through: false,
+    };
+    let targets: PtrMap<Leads> = inputs.iter().map(|t| (key(&t.inner.meta), input)).collect();
+    let mut leads: PtrMap<Leads> = PtrMap::default();
+    // Depth first, iteratively (graphs may be deep), through the inputs too (an
+    // input computed from another one leads to it): a node is decided once all
+    // its inputs are.
+    let mut stack: Vec<(Arc<TensorInner>, usize)> = Vec::new();
+    for (y, _) in roots {
+        if let Edge::Node(n) = Edge::of(y) {
+            if !leads.contains_key(&key(&n)) {
+                stack.push((n, 0));
+            }
+        }
+    }
+    let reaches =
+        |leads: &PtrMap<Leads>, m: usize| leads.get(&m).is_some_and(|l| l.input || l.through);
+    while let Some(top) = stack.len().checked_sub(1) {
+        let (n, i) = &mut stack[top];
+        if let Some(e) = n.node().edges.get(*i) {
+            *i += 1;
+            if let Edge::Node(m) = e {
+                if !leads.contains_key(&key(m)) {
+                    let m = m.clone();
+                    stack.push((m, 0));
+                }
+            }
+            continue;
+        }
+        let n = stack.pop().expect("the top").0;
+        let through = n.node().edges.iter().any(|e| match e {
+            Edge::None => false,
+            Edge::Node(m) => reaches(&leads, key(m)),
+            Edge::Leaf(t) => targets.contains_key(&key(&t.inner.meta)),
+        }) || matches!(lock(&n.node().op).as_ref(), Some(Op::Rebased { .. }));
+        let input = targets.contains_key(&key(&n));
+        leads.insert(key(&n), Leads { input, through });
+    }
+    for (k, l) in targets {
+        leads.entry(k).or_insert(l);
+    }
+    leads
+}
+
 /// The shared driver of `backward` and `grad`.
 fn run(
     op: &'static str,
@@ -550,6 +639,9 @@ fn run(
 ) -> Result<Vec<Option<Tensor>>> {
     let _mode = ModeGuard::set(opts.create_graph);
     let mut pass = Pass::new(sink, opts.retain());
+    if let Sink::Capture(inputs) = pass.sink {
+        pass.leads = Some(leading_to(roots, inputs));
+    }
     for (i, (t, g)) in roots.iter().enumerate() {
         if let Grad::Tensor(g) = g {
             if t.shape() != g.shape() {

@@ -33,8 +33,45 @@ impl Variant {
 
     fn defines(self, module: &str) -> bool {
         match self {
-            Variant::Static => matches!(module, "hello" | "llsq" | "lse" | "ba"),
-            Variant::Tape => matches!(module, "hello" | "llsq" | "lse" | "det" | "gmm" | "ba"),
+            Variant::Static => matches!(
+                module,
+                "hello" | "llsq" | "lse" | "ba" | "kmeans" | "saddle" | "particle"
+            ),
+            Variant::Tape => matches!(
+                module,
+                "hello"
+                    | "llsq"
+                    | "lse"
+                    | "det"
+                    | "gmm"
+                    | "ba"
+                    | "kmeans"
+                    | "ode"
+                    | "saddle"
+                    | "particle"
+            ),
+        }
+    }
+
+    /// Why this variant does not implement `module`, when the reason is a gap
+    /// of the engine rather than work not done.
+    fn gap(self, module: &str) -> Option<&'static str> {
+        match (self, module) {
+            (Variant::Static, "det") => Some(
+                "the expansion by minors is recursive over sizes known at run time, \
+                 which the static engine does not differentiate (issue #14)",
+            ),
+            (Variant::Static, "gmm") => Some(
+                "d, k and n come with the input and the static engine takes fixed-size \
+                 types only (no differentiated slices or DVector; issue #14)",
+            ),
+            (Variant::Static, "ode") => Some(
+                "x has n entries known at run time and the static engine does not \
+                 differentiate slices or DVector yet; each Runge-Kutta stage couples entry \
+                 i to entry i - 1, so the function does not split into per-entry static \
+                 functions (issue #14)",
+            ),
+            _ => None,
         }
     }
 }
@@ -291,6 +328,84 @@ fn evaluate(variant: Variant, module: &str, function: &str, input: &Value) -> Ou
                 )
             }
         }
+        ("kmeans", "cost" | "dir") => {
+            let points = field(input, "points")?
+                .as_array()
+                .ok_or("`points` is not an array")?;
+            let d = points.first().and_then(Value::as_array).map_or(0, Vec::len);
+            if d == 0 {
+                return Err("`points` is empty or its points have no coordinates".into());
+            }
+            let rows_of_d = |name: &str| -> Result<Vec<f64>, String> {
+                let v = field(input, name)?;
+                let rows = v
+                    .as_array()
+                    .ok_or_else(|| format!("`{name}` is not an array"))?;
+                if rows.is_empty()
+                    || rows
+                        .iter()
+                        .any(|r| r.as_array().is_none_or(|r| r.len() != d))
+                {
+                    return Err(format!(
+                        "`{name}` must be a non-empty list of points with {d} coordinates"
+                    ));
+                }
+                float_rows(v)
+            };
+            let inp = kmeans::Input {
+                points: rows_of_d("points")?,
+                centroids: rows_of_d("centroids")?,
+                d,
+            };
+            if stat && !kmeans::STATIC_DIMS.contains(&d) {
+                return Err(format!(
+                    "the static variant is compiled for d in {:?}, not {d}",
+                    kmeans::STATIC_DIMS
+                ));
+            }
+            match (function, stat) {
+                ("cost", true) => timed(input, || kmeans::static_cost(&inp), |y| json!(y.unwrap())),
+                ("cost", false) => timed(input, || kmeans::tape_cost(&inp), |y| json!(y)),
+                (_, true) => timed(
+                    input,
+                    || kmeans::static_dir(&inp),
+                    |g| rows_of(&g.unwrap(), d),
+                ),
+                (_, false) => timed(input, || kmeans::tape_dir(&inp), |g| rows_of(&g, d)),
+            }
+        }
+        ("ode", "primal" | "gradient") if !stat => {
+            let x = floats(field(input, "x")?)?;
+            let s = count(input, "s")?;
+            if x.is_empty() || s == 0 {
+                return Err("ode needs a non-empty x and s > 0".into());
+            }
+            if function == "primal" {
+                timed(input, || ode::tape_primal(&x, s), |y| json!(y))
+            } else {
+                timed(input, || ode::tape_gradient(&x, s), |y| json!(y))
+            }
+        }
+        ("saddle", f) if saddle::modes(f).is_some() => {
+            let (outer, inner) = saddle::modes(f).unwrap();
+            let start = array::<2>(input, "start")?;
+            let run = if stat {
+                saddle::static_saddle
+            } else {
+                saddle::tape_saddle
+            };
+            timed(input, || run(start, outer, inner), |r| json!(r))
+        }
+        ("particle", f) if saddle::modes(f).is_some() => {
+            let (outer, inner) = saddle::modes(f).unwrap();
+            let w = number(input, "w")?;
+            let run = if stat {
+                particle::static_particle
+            } else {
+                particle::tape_particle
+            };
+            timed(input, || run(w, outer, inner), |w| json!(w))
+        }
         _ => Err(format!(
             "{} does not implement `{module}.{function}`",
             variant.name()
@@ -307,8 +422,11 @@ fn respond(variant: Variant, message: &Value) -> Value {
             if variant.defines(module) {
                 json!({"id": id, "success": true})
             } else {
+                let why = variant
+                    .gap(module)
+                    .map_or(String::new(), |why| format!(": {why}"));
                 json!({"id": id, "success": false,
-                       "error": format!("{} does not implement module `{module}`", variant.name())})
+                       "error": format!("{} does not implement module `{module}`{why}", variant.name())})
             }
         }
         Some("evaluate") => {
