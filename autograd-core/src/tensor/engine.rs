@@ -13,6 +13,10 @@
 //! (the first such node goes in a slot that runs next, the heap is for the
 //! rest). Others get a slot in a table found by address, where the gradients
 //! of several consumers add up.
+//!
+//! `autograd::grad` runs only the nodes from which one of its inputs can be
+//! reached, found by one walk before the pass (see `leading_to`), as PyTorch's
+//! engine does.
 
 use super::backward::{Grads, ScalarGrads};
 use super::grad_mode::{is_grad_enabled, ModeGuard};
