@@ -392,6 +392,23 @@ impl Op {
     }
 }
 
+impl Op {
+    /// The gradient of `sum` and `mean` over all elements from a one-element
+    /// gradient outside a graph: the value (over the count, for `mean`) at every
+    /// position, one tensor where the tensor formulas build three (the gradient,
+    /// its quotient, its expansion) with the same values. `None` for other ops.
+    pub(crate) fn fill_backward(&self, g: ScalarGrad, node: &TensorInner) -> Option<Tensor> {
+        let shape = input_shape(node);
+        let v = match self {
+            Op::Sum => g,
+            Op::Mean => g.map(|g| g / numel(shape) as f64),
+            _ => return None,
+        };
+        let s = super::kernels::elementwise::expand(&v.storage(), &[], shape);
+        Some(Tensor::from_storage(s, shape))
+    }
+}
+
 /// The gradients of a node's inputs, one per edge; inline for the usual one or
 /// two inputs so that running a node allocates no list.
 pub(crate) enum Grads {
@@ -523,7 +540,12 @@ fn pow_backward(g: &Tensor, x: &Tensor, p: f64) -> Tensor {
     if p == 0.0 {
         return g.zeros_like();
     }
-    chain(g, x, pow_d(p), |x| x.pow(p - 1.0) * p)
+    let graph = |x: &Tensor| x.pow(p - 1.0) * p;
+    if p == 2.0 {
+        // `pow_d(2)` without its test of the exponent for each element.
+        return chain(g, x, |x| 2.0 * x, graph);
+    }
+    chain(g, x, pow_d(p), graph)
 }
 
 /// `g * f'(v)` for an element-wise op whose derivative is `d(v)` of a saved

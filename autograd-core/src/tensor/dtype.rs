@@ -203,11 +203,19 @@ impl<T> From<Vec<T>> for Data<T> {
     }
 }
 
-impl<T> FromIterator<T> for Data<T> {
-    /// Stores an iterator that reports exactly one item inline.
+impl<T: 'static> FromIterator<T> for Data<T> {
+    /// Stores an iterator that reports exactly one item inline, and collects
+    /// a few into a kept small vector (see [`recycle`]).
     #[inline]
     fn from_iter<I: IntoIterator<Item = T>>(it: I) -> Data<T> {
         let mut it = it.into_iter();
+        if let (n @ 2.., Some(m)) = it.size_hint() {
+            if n == m {
+                let mut v = recycle::with_capacity(n);
+                v.extend(it);
+                return Data::Many(v);
+            }
+        }
         if it.size_hint() == (1, Some(1)) {
             if let Some(v) = it.next() {
                 // A lying size hint must not lose elements.

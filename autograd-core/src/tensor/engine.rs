@@ -555,6 +555,11 @@ fn run_op(op: &Op, g: Grad, out: &Arc<TensorInner>, needs: &[bool]) -> Result<Ou
     match op.backward_scalar(s, out, needs)? {
         Some(grads) => Ok(Out::Scalars(grads)),
         None => {
+            if let [true] = needs {
+                if let Some(g) = op.fill_backward(s, out) {
+                    return Ok(Out::Tensors(Grads::Inline([Some(g), None], 1)));
+                }
+            }
             let t = t.unwrap_or_else(|| s.to_tensor(&out.shape));
             op.backward(t, out, needs).map(Out::Tensors)
         }
@@ -646,6 +651,8 @@ fn run(
     if let Sink::Capture(inputs) = pass.sink {
         pass.leads = Some(leading_to(roots, inputs));
     }
+    // The edge to a single root, held while the pass runs from it.
+    let mut root: Option<Edge> = None;
     for (i, (t, g)) in roots.iter().enumerate() {
         if let Grad::Tensor(g) = g {
             if t.shape() != g.shape() {
@@ -668,12 +675,26 @@ fn run(
             Grad::Tensor(g) => Grad::Tensor(g.clone()),
             Grad::Scalar(s) => Grad::Scalar(*s),
         };
-        pass.send(&edge, g);
+        if let (Edge::Node(n), 1, None) = (&edge, roots.len(), &pass.leads) {
+            // A single root is reached by no other node of its graph (edges
+            // lead from outputs to inputs): it gets its gradient once and runs
+            // first, without the sums of a node with several consumers.
+            pass.next = Some(Ready {
+                height: n.node().height,
+                // SAFETY: `root` keeps the edge, and so the node, for the pass.
+                node: unsafe { NodeRef::new(n) },
+                grad: Pending::Here(g.cast(n.dtype)),
+            });
+            root = Some(edge);
+        } else {
+            pass.send(&edge, g);
+        }
     }
     while let Some(ready) = pass.next.take().or_else(|| pass.ready.pop()) {
         pass.step(ready)?;
     }
     pass.finish_leaves()?;
+    drop(root);
     Ok(pass.captured)
 }
 

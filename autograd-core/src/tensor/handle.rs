@@ -453,9 +453,9 @@ impl Drop for Handle {
         let Some(t) = unique_mut(&mut self.meta) else {
             return;
         };
-        let node = t.node.take();
-        let (grad, hooks) = clear_block(t);
-        drop((node, grad, hooks));
+        // Dropped in place (`take` would copy the node out first).
+        t.node = None;
+        drop(clear_block(t));
         // The clone's count goes back to one when the field drops after this.
         if let Some(t) = unique_mut(&mut self.meta) {
             debug_assert!(t.node.is_none());
@@ -480,8 +480,11 @@ impl Tensor {
                     t.dtype = dtype;
                     *t.requires_grad.get_mut() = node.is_some();
                     // The old node was dismantled and cleared (`clear_block`):
-                    // it owns nothing, and forgetting it skips its drop glue.
-                    std::mem::forget(std::mem::replace(&mut t.node, node));
+                    // it owns nothing, and writing over it skips its drop glue
+                    // (and the copy `mem::replace` would make of it).
+                    // SAFETY: `t.node` is a valid, initialised place; the value
+                    // overwritten owns nothing, so nothing leaks.
+                    unsafe { std::ptr::write(&mut t.node, node) };
                     block
                 }
                 None => unreachable!("pooled blocks are unique"),

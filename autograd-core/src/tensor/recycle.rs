@@ -14,6 +14,13 @@
 //! a request takes the smallest kept vector of a capacity between the request
 //! and twice it. Threads keep their own (the kernel pool's workers too), so nothing
 //! here locks.
+//!
+//! Small vectors, of 2 to [`SMALL_MAX`] elements, are kept too, by exact
+//! capacity, at most [`SMALL_PER_CLASS`] of each: a step over small tensors
+//! (W1 of `bench-peers`, 11 elements) allocates and frees a few of one size per
+//! op, and glibc's `malloc`/`free` pair cost about 130 instructions each time
+//! (its per-thread cache holds 7 blocks of a size); taking one from here costs
+//! about 20.
 
 use std::any::TypeId;
 use std::cell::RefCell;
@@ -38,6 +45,67 @@ struct Kept {
 
 thread_local! {
     static KEPT: RefCell<Kept> = RefCell::new(Kept::default());
+}
+
+/// The largest capacity, in elements, of the small vectors kept.
+const SMALL_MAX: usize = 32;
+/// How many small vectors of one capacity and type a thread keeps.
+const SMALL_PER_CLASS: usize = 16;
+
+/// Kept small vectors, empty, by capacity (index 0 and 1 unused).
+struct Small {
+    f32s: [Vec<Vec<f32>>; SMALL_MAX + 1],
+    f64s: [Vec<Vec<f64>>; SMALL_MAX + 1],
+}
+
+thread_local! {
+    static SMALL: RefCell<Small> = const {
+        RefCell::new(Small {
+            f32s: [const { Vec::new() }; SMALL_MAX + 1],
+            f64s: [const { Vec::new() }; SMALL_MAX + 1],
+        })
+    };
+}
+
+/// A kept small vector of capacity `n`, if this thread has one.
+#[inline]
+fn take_small<T: 'static>(wide: bool, n: usize) -> Option<Vec<T>> {
+    SMALL
+        .try_with(|s| {
+            let mut s = s.borrow_mut();
+            if wide {
+                s.f64s[n].pop().map(cast::<f64, T>)
+            } else {
+                s.f32s[n].pop().map(cast::<f32, T>)
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+/// Keeps the small vector `v` (empty, of a small capacity) if its class has room.
+#[inline]
+fn keep_small<T: 'static>(wide: bool, v: Vec<T>) {
+    let n = v.capacity();
+    let full = SMALL.try_with(|s| {
+        let mut s = s.borrow_mut();
+        if wide {
+            let class = &mut s.f64s[n];
+            if class.len() < SMALL_PER_CLASS {
+                class.push(cast(v));
+                return None;
+            }
+        } else {
+            let class = &mut s.f32s[n];
+            if class.len() < SMALL_PER_CLASS {
+                class.push(cast(v));
+                return None;
+            }
+        }
+        Some(v)
+    });
+    // Freed outside the borrow: a full class, or a thread being torn down.
+    drop(full);
 }
 
 /// Which list keeps vectors of `T`, if any (only the storage types).
@@ -69,6 +137,9 @@ fn cast<A: 'static, B: 'static>(v: Vec<A>) -> Vec<B> {
 /// one of a fitting capacity, else a new allocation.
 pub(crate) fn with_capacity<T: 'static>(n: usize) -> Vec<T> {
     let bytes = n * std::mem::size_of::<T>();
+    if let Some(wide) = kind::<T>().filter(|_| (2..=SMALL_MAX).contains(&n)) {
+        return take_small(wide, n).unwrap_or_else(|| Vec::with_capacity(n));
+    }
     let Some(wide) = kind::<T>().filter(|_| bytes >= MIN_BYTES) else {
         return Vec::with_capacity(n);
     };
@@ -117,6 +188,11 @@ pub(crate) fn zeroed<T: 'static + Default + Clone>(n: usize) -> Vec<T> {
 /// Keeps `v` for a later [`with_capacity`] if it is large, of a storage type and
 /// this thread has room; frees it otherwise.
 pub(crate) fn give<T: 'static>(mut v: Vec<T>) {
+    if let Some(wide) = kind::<T>().filter(|_| (2..=SMALL_MAX).contains(&v.capacity())) {
+        v.clear();
+        keep_small(wide, v);
+        return;
+    }
     let bytes = v.capacity() * std::mem::size_of::<T>();
     let Some(wide) = kind::<T>().filter(|_| bytes >= MIN_BYTES) else {
         return;
@@ -167,10 +243,32 @@ mod tests {
         assert_eq!(kept(), 0);
         give(w);
         assert_eq!(kept(), 1);
-        // Too small, or of another type: not kept.
-        let small: Vec<f32> = vec![1.0; 16];
-        give(small);
+        // Of another type: not kept.
         let idx: Vec<usize> = zeroed(1 << 15);
         give(idx);
+    }
+
+    #[test]
+    fn a_freed_small_vector_is_handed_out_again_by_capacity() {
+        let v: Vec<f64> = vec![1.0; 11];
+        let p = v.as_ptr();
+        give(v);
+        // Another capacity, or the other type, does not take it.
+        let other: Vec<f64> = with_capacity(12);
+        assert_ne!(other.as_ptr(), p);
+        let narrow: Vec<f32> = with_capacity(11);
+        assert_ne!(narrow.as_ptr().cast::<f64>(), p);
+        let w: Vec<f64> = with_capacity(11);
+        assert_eq!(w.as_ptr(), p);
+        assert!(w.is_empty() && w.capacity() == 11);
+        // A class keeps at most `SMALL_PER_CLASS` vectors; the rest are freed.
+        for _ in 0..2 * SMALL_PER_CLASS {
+            give(vec![0.0f32; 5]);
+        }
+        assert_eq!(SMALL.with(|s| s.borrow().f32s[5].len()), SMALL_PER_CLASS);
+        // Outside the classes (one element, more than `SMALL_MAX`): freed.
+        give(vec![0.0f64; 1]);
+        give(vec![0.0f64; SMALL_MAX + 1]);
+        assert!(SMALL.with(|s| s.borrow().f64s[1].is_empty()));
     }
 }

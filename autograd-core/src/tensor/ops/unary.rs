@@ -46,13 +46,16 @@ impl Tensor {
     /// exponent is defined for negative bases.
     #[track_caller]
     pub fn pow(&self, exponent: f64) -> Tensor {
-        self.unary(
-            |v| powf(v, exponent),
-            |_| Op::Pow {
-                x: SavedInput::new(self, 0),
-                exponent,
-            },
-        )
+        let make = |_: &OutRef<'_>| Op::Pow {
+            x: SavedInput::new(self, 0),
+            exponent,
+        };
+        // The square, the usual loss, without `powf`'s test of the exponent
+        // for each element (the same value).
+        if exponent == 2.0 {
+            return self.unary(|v| v * v, make);
+        }
+        self.unary(|v| powf(v, exponent), make)
     }
 
     /// `self * self` (`torch.square`, recorded as `PowBackward0`).
