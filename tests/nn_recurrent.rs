@@ -30,7 +30,7 @@ fn recurrent_layers_match_pytorch() {
     let reference: Value =
         serde_json::from_str(include_str!("data/recurrent/reference.json")).unwrap();
     let cases = reference["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 16);
+    assert_eq!(cases.len(), 22);
     for c in cases {
         let name = c["name"].as_str().unwrap();
         let (i, h) = (
@@ -42,6 +42,10 @@ fn recurrent_layers_match_pytorch() {
             c["batch_first"].as_bool().unwrap(),
             c["bias"].as_bool().unwrap(),
         );
+        let (bidirectional, proj) = (
+            c["bidirectional"].as_bool().unwrap(),
+            c["proj_size"].as_u64().unwrap() as usize,
+        );
         let layer = match c["kind"].as_str().unwrap() {
             "rnn" => Layer::Rnn(
                 nn::RNN::new(i, h)
@@ -49,20 +53,27 @@ fn recurrent_layers_match_pytorch() {
                     .batch_first(bf)
                     .bias(bias)
                     .nonlinearity(c["nonlinearity"].as_str().unwrap())
+                    .bidirectional(bidirectional)
                     .to_dtype(DType::F64),
             ),
-            "lstm" => Layer::Lstm(
-                nn::LSTM::new(i, h)
+            "lstm" => Layer::Lstm({
+                let lstm = nn::LSTM::new(i, h)
                     .num_layers(layers)
                     .batch_first(bf)
                     .bias(bias)
-                    .to_dtype(DType::F64),
-            ),
+                    .bidirectional(bidirectional);
+                match proj {
+                    0 => lstm,
+                    p => lstm.proj_size(p),
+                }
+                .to_dtype(DType::F64)
+            }),
             _ => Layer::Gru(
                 nn::GRU::new(i, h)
                     .num_layers(layers)
                     .batch_first(bf)
                     .bias(bias)
+                    .bidirectional(bidirectional)
                     .to_dtype(DType::F64),
             ),
         };
@@ -211,4 +222,84 @@ fn bad_shapes_are_errors_naming_both_shapes() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("[1, 3, 4]") && e.contains("[1, 2, 4]"), "{e}");
+}
+
+/// The bidirectional layers and the LSTM's projection against central
+/// differences, through the input and both initial states.
+#[test]
+fn gradcheck_bidirectional_and_projected() {
+    autograd::manual_seed(7);
+    let lstm = nn::LSTM::new(2, 3)
+        .num_layers(2)
+        .bidirectional(true)
+        .proj_size(2)
+        .to_dtype(DType::F64);
+    let gru = nn::GRU::new(2, 3)
+        .bidirectional(true)
+        .batch_first(true)
+        .to_dtype(DType::F64);
+    let xs = [
+        input(&[3, 2, 2], 8),
+        input(&[4, 2, 2], 9),
+        input(&[4, 2, 3], 10),
+    ];
+    gradcheck(
+        |t| {
+            let (y, (h, c)) = lstm.forward_with(&t[0], Some((&t[1], &t[2])));
+            assert_eq!(
+                (y.shape(), h.shape(), c.shape()),
+                (&[3, 2, 4][..], &[4, 2, 2][..], &[4, 2, 3][..])
+            );
+            y.sin().sum() + h.cos().sum() + c.tanh().sum()
+        },
+        &xs[..],
+    )
+    .unwrap();
+    let g0 = input(&[2, 2, 3], 11);
+    gradcheck(
+        |t| {
+            let (y, h) = gru.forward_with(&t[0], Some(&t[1]));
+            assert_eq!(y.shape(), &[2, 2, 6]);
+            y.sin().sum() + h.cos().sum()
+        },
+        &[input(&[2, 2, 2], 12), g0],
+    )
+    .unwrap();
+}
+
+#[test]
+fn bidirectional_state_shapes_and_projection_limits() {
+    let lstm = nn::LSTM::new(3, 4).bidirectional(true).num_layers(2);
+    let names: Vec<String> = lstm
+        .named_parameters()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        &names[..8],
+        [
+            "weight_ih_l0",
+            "weight_hh_l0",
+            "bias_ih_l0",
+            "bias_hh_l0",
+            "weight_ih_l0_reverse",
+            "weight_hh_l0_reverse",
+            "bias_ih_l0_reverse",
+            "bias_hh_l0_reverse"
+        ]
+    );
+    // The second layer reads both directions' outputs.
+    assert_eq!(lstm.named_parameters()[8].1.shape(), &[16, 8]);
+    let h = Tensor::zeros(&[2, 2, 4]);
+    let e = lstm
+        .try_forward_with(&Tensor::ones(&[5, 2, 3]), Some((&h, &h)))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("[2, 2, 4]") && e.contains("[4, 2, 4]"), "{e}");
+    let p = std::panic::catch_unwind(|| nn::LSTM::new(3, 4).proj_size(4)).unwrap_err();
+    let msg = p.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("proj_size (4) has to be smaller than hidden_size (4)"),
+        "{msg}"
+    );
 }

@@ -9,7 +9,10 @@
 //!
 //! The equations are those of PyTorch's documentation of `torch.nn.RNN`,
 //! `torch.nn.LSTM` and `torch.nn.GRU` (gate order `i, f, g, o` and `r, z, n`
-//! along the rows of `weight_ih_l{k}` and `weight_hh_l{k}`).
+//! along the rows of `weight_ih_l{k}` and `weight_hh_l{k}`), with its
+//! `bidirectional` layers (a second recurrence over the reversed sequence, its
+//! parameters suffixed `_reverse`, both outputs concatenated along the
+//! features) and the LSTM's `proj_size` (`h_t = W_hr (o * tanh(c_t))`).
 
 use super::{functional as F, init, join, Kind, Module, Visit};
 use crate::error::Result;
@@ -49,13 +52,15 @@ impl Cell {
     }
 }
 
-/// The parameters of one layer.
+/// The parameters of one direction of one layer.
 #[derive(Clone, Debug)]
 struct Layer {
     weight_ih: Tensor,
     weight_hh: Tensor,
     bias_ih: Option<Tensor>,
     bias_hh: Option<Tensor>,
+    /// The LSTM's projection `(proj_size, hidden_size)` when `proj_size > 0`.
+    weight_hr: Option<Tensor>,
 }
 
 /// What the three layers share: configuration, parameters and the loop.
@@ -68,6 +73,10 @@ struct Recurrent {
     bias: bool,
     batch_first: bool,
     dropout: f64,
+    bidirectional: bool,
+    /// The LSTM's projection size, 0 for none.
+    proj_size: usize,
+    /// Layer `k`, direction `d` at `k * directions + d`.
     layers: Vec<Layer>,
     training: bool,
 }
@@ -85,11 +94,28 @@ impl Recurrent {
             bias: true,
             batch_first: false,
             dropout: 0.0,
+            bidirectional: false,
+            proj_size: 0,
             layers: Vec::new(),
             training: true,
         };
         r.reset_parameters();
         r
+    }
+
+    /// 2 for a bidirectional layer, else 1.
+    fn directions(&self) -> usize {
+        1 + usize::from(self.bidirectional)
+    }
+
+    /// The features of `h`: `proj_size` when the LSTM projects, else
+    /// `hidden_size`.
+    fn out_size(&self) -> usize {
+        if self.proj_size > 0 {
+            self.proj_size
+        } else {
+            self.hidden_size
+        }
     }
 
     /// PyTorch's `reset_parameters`: every parameter, in registration order,
@@ -98,11 +124,16 @@ impl Recurrent {
         let h = self.hidden_size;
         let g = self.cell.gates() * h;
         let k = if h > 0 { 1.0 / (h as f64).sqrt() } else { 0.0 };
-        self.layers = (0..self.num_layers)
-            .map(|l| {
-                let inp = if l == 0 { self.input_size } else { h };
+        let (out, dirs) = (self.out_size(), self.directions());
+        self.layers = (0..self.num_layers * dirs)
+            .map(|i| {
+                let inp = if i < dirs {
+                    self.input_size
+                } else {
+                    out * dirs
+                };
                 let weight_ih = init::uniform(&[g, inp], -k, k);
-                let weight_hh = init::uniform(&[g, h], -k, k);
+                let weight_hh = init::uniform(&[g, out], -k, k);
                 let (bias_ih, bias_hh) = if self.bias {
                     (
                         Some(init::uniform(&[g], -k, k)),
@@ -111,11 +142,13 @@ impl Recurrent {
                 } else {
                     (None, None)
                 };
+                let weight_hr = (self.proj_size > 0).then(|| init::uniform(&[out, h], -k, k));
                 Layer {
                     weight_ih,
                     weight_hh,
                     bias_ih,
                     bias_hh,
+                    weight_hr,
                 }
             })
             .collect();
@@ -128,26 +161,32 @@ impl Recurrent {
             l.weight_hh = conv(&l.weight_hh);
             l.bias_ih = l.bias_ih.as_ref().map(conv);
             l.bias_hh = l.bias_hh.as_ref().map(conv);
+            l.weight_hr = l.weight_hr.as_ref().map(conv);
         }
     }
 
+    /// PyTorch's names and order: per layer, per direction, `weight_ih`,
+    /// `weight_hh`, `bias_ih`, `bias_hh`, `weight_hr`, suffixed `_l{k}` and,
+    /// for the reverse direction, `_reverse`.
     fn visit(&self, path: &str, f: &mut dyn FnMut(&str, &Tensor, Kind)) {
-        for (k, l) in self.layers.iter().enumerate() {
-            f(
-                &join(path, &format!("weight_ih_l{k}")),
-                &l.weight_ih,
-                Kind::Parameter,
+        let dirs = self.directions();
+        for (i, l) in self.layers.iter().enumerate() {
+            let suffix = format!(
+                "_l{}{}",
+                i / dirs,
+                if i % dirs == 1 { "_reverse" } else { "" }
             );
-            f(
-                &join(path, &format!("weight_hh_l{k}")),
-                &l.weight_hh,
-                Kind::Parameter,
-            );
-            if let Some(b) = &l.bias_ih {
-                f(&join(path, &format!("bias_ih_l{k}")), b, Kind::Parameter);
-            }
-            if let Some(b) = &l.bias_hh {
-                f(&join(path, &format!("bias_hh_l{k}")), b, Kind::Parameter);
+            let tensors = [
+                ("weight_ih", Some(&l.weight_ih)),
+                ("weight_hh", Some(&l.weight_hh)),
+                ("bias_ih", l.bias_ih.as_ref()),
+                ("bias_hh", l.bias_hh.as_ref()),
+                ("weight_hr", l.weight_hr.as_ref()),
+            ];
+            for (name, t) in tensors {
+                if let Some(t) = t {
+                    f(&join(path, &format!("{name}{suffix}")), t, Kind::Parameter);
+                }
             }
         }
     }
@@ -162,18 +201,18 @@ impl Recurrent {
         }
     }
 
-    /// Checks an initial state against `(num_layers, batch, hidden_size)`
-    /// (`(num_layers, hidden_size)` for an unbatched input) and returns it as
-    /// `(num_layers, batch, hidden_size)`.
+    /// Checks an initial state of `h` features against `(num_layers *
+    /// directions, batch, h)` (`(num_layers * directions, h)` for an unbatched
+    /// input) and returns it as `(num_layers * directions, batch, h)`.
     fn initial(
         &self,
         name: &str,
         t: Option<&Tensor>,
-        batch: usize,
+        (batch, h): (usize, usize),
         unbatched: bool,
         dtype: DType,
     ) -> Result<Tensor> {
-        let (layers, h) = (self.num_layers, self.hidden_size);
+        let layers = self.num_layers * self.directions();
         let Some(t) = t else {
             return Ok(Tensor::full(&[layers, batch, h], 0.0, dtype));
         };
@@ -187,8 +226,14 @@ impl Recurrent {
                 t.shape(),
                 want.clone(),
                 format!(
-                    "the initial state {name} must have shape {want:?} (num_layers, {}hidden_size)",
-                    if unbatched { "" } else { "batch, " }
+                    "the initial state {name} must have shape {want:?} (num_layers{}, {}{})",
+                    if self.bidirectional { " * 2" } else { "" },
+                    if unbatched { "" } else { "batch, " },
+                    if h == self.hidden_size {
+                        "hidden_size"
+                    } else {
+                        "proj_size"
+                    }
                 ),
             ));
         }
@@ -236,38 +281,58 @@ impl Recurrent {
                 reason: "the sequence is empty".into(),
             });
         }
-        let h0 = self.initial("h_0", h0, batch, unbatched, x.dtype())?;
+        let (hidden, out) = (self.hidden_size, self.out_size());
+        let h0 = self.initial("h_0", h0, (batch, out), unbatched, x.dtype())?;
         let c0 = match self.cell {
-            Cell::Lstm => Some(self.initial("c_0", c0, batch, unbatched, x.dtype())?),
+            Cell::Lstm => Some(self.initial("c_0", c0, (batch, hidden), unbatched, x.dtype())?),
             _ => None,
         };
-        let hidden = self.hidden_size;
+        let dirs = self.directions();
         let (mut h_n, mut c_n) = (Vec::new(), Vec::new());
         let mut seq = x;
-        for (k, layer) in self.layers.iter().enumerate() {
+        for k in 0..self.num_layers {
             let width = seq.shape()[2];
             let gates = self.cell.gates() * hidden;
-            // The input projection of every step at once.
-            let projected = F::linear(
-                &seq.reshape(&[steps * batch, width]),
-                &layer.weight_ih,
-                layer.bias_ih.as_ref(),
-            )
-            .reshape(&[steps, batch, gates]);
-            let at = |t: &Tensor| t.narrow(0, k, 1).reshape(&[batch, hidden]);
-            let mut state: State = (at(&h0), c0.as_ref().map(at));
-            let mut outputs = Vec::with_capacity(steps);
-            for xt in projected.chunk(steps, 0) {
-                let xt = xt.reshape(&[batch, gates]);
-                state = self.step(layer, &xt, &state);
-                outputs.push(state.0.clone());
+            let mut both = Vec::with_capacity(dirs);
+            for d in 0..dirs {
+                let i = k * dirs + d;
+                let layer = &self.layers[i];
+                // The input projection of every step at once.
+                let projected = F::linear(
+                    &seq.reshape(&[steps * batch, width]),
+                    &layer.weight_ih,
+                    layer.bias_ih.as_ref(),
+                )
+                .reshape(&[steps, batch, gates]);
+                let at = |t: &Tensor, n: usize| t.narrow(0, i, 1).reshape(&[batch, n]);
+                let mut state: State = (at(&h0, out), c0.as_ref().map(|c| at(c, hidden)));
+                let mut outputs = Vec::with_capacity(steps);
+                let mut inputs = projected.chunk(steps, 0);
+                // The reverse direction reads the sequence from its end; its
+                // outputs are put back in time order.
+                if d == 1 {
+                    inputs.reverse();
+                }
+                for xt in inputs {
+                    let xt = xt.reshape(&[batch, gates]);
+                    state = self.step(layer, &xt, &state);
+                    outputs.push(state.0.clone());
+                }
+                if d == 1 {
+                    outputs.reverse();
+                }
+                both.push(Tensor::stack(&outputs, 0));
+                h_n.push(state.0);
+                c_n.extend(state.1);
             }
-            seq = Tensor::stack(&outputs, 0);
+            seq = if dirs == 1 {
+                both.pop().expect("one direction")
+            } else {
+                Tensor::cat(&both, 2)
+            };
             if self.dropout > 0.0 && self.training && k + 1 < self.num_layers {
                 seq = F::dropout(&seq, self.dropout, true);
             }
-            h_n.push(state.0);
-            c_n.extend(state.1);
         }
         let mut h_n = Tensor::stack(&h_n, 0);
         let mut c_n = (!c_n.is_empty()).then(|| Tensor::stack(&c_n, 0));
@@ -295,7 +360,12 @@ impl Recurrent {
                 let (i, f, gg, o) = (g[0].sigmoid(), g[1].sigmoid(), g[2].tanh(), g[3].sigmoid());
                 let c = c.as_ref().expect("an LSTM carries a cell state");
                 let c = f * c + i * gg;
-                (o * c.tanh(), Some(c))
+                let h = o * c.tanh();
+                let h = match &layer.weight_hr {
+                    Some(w) => F::linear(&h, w, None),
+                    None => h,
+                };
+                (h, Some(c))
             }
             // r = sigmoid(x_r + h_r), z = sigmoid(x_z + h_z),
             // n = tanh(x_n + r * h_n), h' = (1 - z) n + z h
@@ -328,6 +398,18 @@ macro_rules! recurrent_common {
             /// states keep `(num_layers, batch, hidden_size)`, as in PyTorch.
             pub fn batch_first(mut self, batch_first: bool) -> $ty {
                 self.0.batch_first = batch_first;
+                self
+            }
+
+            /// `bidirectional=` (`false` by default): each layer runs a second
+            /// recurrence over the reversed sequence, with its own parameters
+            /// (named with the suffix `_reverse`); the output has `2 *
+            /// hidden_size` features (forward, then reverse), and the states
+            /// `2 * num_layers` rows (layer `k`'s directions at `2k`, `2k + 1`).
+            /// Draws new parameters.
+            pub fn bidirectional(mut self, bidirectional: bool) -> $ty {
+                self.0.bidirectional = bidirectional;
+                self.0.reset_parameters();
                 self
             }
 
@@ -480,6 +562,12 @@ impl RNN {
 /// let names: Vec<String> = lstm.named_parameters().into_iter().map(|(n, _)| n).collect();
 /// assert_eq!(names, ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]);
 /// assert_eq!(lstm.named_parameters()[0].1.shape(), &[16, 3]);
+///
+/// // Both directions, projected to 2 features: the output has 2 * 2.
+/// let bi = nn::LSTM::new(3, 4).bidirectional(true).proj_size(2);
+/// let (y, (h_n, c_n)) = bi.forward_with(&Tensor::ones(&[6, 3]), None); // unbatched
+/// assert_eq!((y.shape(), h_n.shape(), c_n.shape()), (&[6, 4][..], &[2, 2][..], &[2, 4][..]));
+/// assert_eq!(bi.named_parameters()[4].0, "weight_hr_l0");
 /// ```
 #[derive(Clone, Debug)]
 pub struct LSTM(Recurrent);
@@ -489,6 +577,25 @@ impl LSTM {
     /// first.
     pub fn new(input_size: usize, hidden_size: usize) -> LSTM {
         LSTM(Recurrent::new(Cell::Lstm, input_size, hidden_size))
+    }
+
+    /// `proj_size=` (0, none, by default): `h_t = W_hr (o * tanh(c_t))` with
+    /// `weight_hr_l{k}` `(proj_size, hidden_size)`, so the output and `h_n`
+    /// have `proj_size` features (`c_n` keeps `hidden_size`) and
+    /// `weight_hh_l{k}` is `(4 hidden_size, proj_size)`. Draws new parameters.
+    ///
+    /// # Panics
+    /// If `proj_size` is not smaller than `hidden_size`, as in PyTorch.
+    #[track_caller]
+    pub fn proj_size(mut self, proj_size: usize) -> LSTM {
+        assert!(
+            proj_size < self.0.hidden_size,
+            "LSTM: proj_size ({proj_size}) has to be smaller than hidden_size ({})",
+            self.0.hidden_size
+        );
+        self.0.proj_size = proj_size;
+        self.0.reset_parameters();
+        self
     }
 
     /// The output sequence and `(h_n, c_n)`, from `(h_0, c_0)` (zeros when

@@ -26,24 +26,30 @@ def flat(t):
 
 
 def case(name, kind, input_size, hidden_size, shape, num_layers=1, batch_first=False,
-         bias=True, nonlinearity="tanh", state=False):
-    kwargs = dict(num_layers=num_layers, batch_first=batch_first, bias=bias)
+         bias=True, nonlinearity="tanh", state=False, bidirectional=False, proj_size=0):
+    kwargs = dict(num_layers=num_layers, batch_first=batch_first, bias=bias,
+                  bidirectional=bidirectional)
     if kind == "rnn":
         layer = torch.nn.RNN(input_size, hidden_size, nonlinearity=nonlinearity, **kwargs)
     elif kind == "lstm":
-        layer = torch.nn.LSTM(input_size, hidden_size, **kwargs)
+        layer = torch.nn.LSTM(input_size, hidden_size, proj_size=proj_size, **kwargs)
     else:
         layer = torch.nn.GRU(input_size, hidden_size, **kwargs)
     layer = layer.double()
     x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
     unbatched = len(shape) == 2
     batch = None if unbatched else shape[0 if batch_first else 1]
-    state_shape = [num_layers, hidden_size] if unbatched else [num_layers, batch, hidden_size]
+    rows = num_layers * (2 if bidirectional else 1)
+
+    def state_shape(features):
+        return [rows, features] if unbatched else [rows, batch, features]
+
     h0 = c0 = None
     if state:
-        h0 = torch.randn(state_shape, dtype=torch.float64, requires_grad=True)
+        h0 = torch.randn(state_shape(proj_size or hidden_size), dtype=torch.float64,
+                         requires_grad=True)
         if kind == "lstm":
-            c0 = torch.randn(state_shape, dtype=torch.float64, requires_grad=True)
+            c0 = torch.randn(state_shape(hidden_size), dtype=torch.float64, requires_grad=True)
     if kind == "lstm":
         out, (h_n, c_n) = layer(x, (h0, c0)) if state else layer(x)
     else:
@@ -62,6 +68,8 @@ def case(name, kind, input_size, hidden_size, shape, num_layers=1, batch_first=F
         "batch_first": batch_first,
         "bias": bias,
         "nonlinearity": nonlinearity,
+        "bidirectional": bidirectional,
+        "proj_size": proj_size,
         "state_dict": {k: flat(v) for k, v in layer.state_dict().items()},
         "parameter_order": [k for k, _ in layer.named_parameters()],
         "input": flat(x),
@@ -99,6 +107,19 @@ cases = [
     case("rnn relu, 2 layers, sequence first, with state", "rnn", 3, 4, [5, 2, 3], num_layers=2, nonlinearity="relu", state=True),
     case("rnn relu, 1 layer, batch first", "rnn", 2, 3, [3, 4, 2], batch_first=True, nonlinearity="relu"),
     case("rnn tanh, unbatched, no bias, with state", "rnn", 3, 2, [4, 3], bias=False, state=True),
+    # Added later (after the cases above, whose random draws they leave as they were).
+    case("lstm, bidirectional, 2 layers, with state", "lstm", 3, 4, [5, 2, 3], num_layers=2,
+         bidirectional=True, state=True),
+    case("lstm, proj_size 2, 2 layers, with state", "lstm", 3, 4, [5, 2, 3], num_layers=2,
+         proj_size=2, state=True),
+    case("lstm, bidirectional, proj_size 3, batch first", "lstm", 2, 5, [2, 4, 2],
+         batch_first=True, bidirectional=True, proj_size=3),
+    case("lstm, bidirectional, unbatched, no bias, with state", "lstm", 3, 2, [4, 3],
+         bias=False, bidirectional=True, state=True),
+    case("gru, bidirectional, 2 layers, batch first, with state", "gru", 3, 4, [2, 5, 3],
+         num_layers=2, batch_first=True, bidirectional=True, state=True),
+    case("rnn relu, bidirectional, 2 layers", "rnn", 2, 3, [3, 4, 2], num_layers=2,
+         nonlinearity="relu", bidirectional=True),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))
