@@ -4,6 +4,9 @@
 //! differences of the user's function, at random lengths and values, and
 //! `jvp` against a directional difference.
 
+// The loops over indices are what is being tested.
+#![allow(clippy::needless_range_loop)]
+
 use autograd::prelude::*;
 use autograd::testing::{assert_close, central_gradient};
 use proptest::prelude::*;
@@ -58,14 +61,14 @@ proptest! {
         let (v, g) = sum_of_squares::grad(&x);
         assert_eq!(v, sum_of_squares(&x));
         assert_eq!(g.x.len(), x.len());
-        assert_close(&g.x, &central_gradient(|x| sum_of_squares(x), &x), TOL, "sum_of_squares");
+        assert_close(&g.x, &central_gradient(sum_of_squares, &x), TOL, "sum_of_squares");
     }
 
     #[test]
     fn lse_gradient(x in values(1)) {
         let (v, g) = lse::grad(&x);
         assert_eq!(v, lse(&x));
-        assert_close(&g.x, &central_gradient(|x| lse(x), &x), TOL, "lse");
+        assert_close(&g.x, &central_gradient(lse, &x), TOL, "lse");
     }
 }
 
@@ -160,7 +163,7 @@ proptest! {
     fn lse_jvp(x in values(1)) {
         let v: Vec<f64> = x.iter().map(|a| a.cos()).collect();
         let (_, d) = lse::jvp(&x, &lse::Grad { x: v.clone() });
-        assert_close(&[d], &[directional(|x| lse(x), &x, &v)], TOL, "lse jvp");
+        assert_close(&[d], &[directional(lse, &x, &v)], TOL, "lse jvp");
     }
 
     #[test]
@@ -182,4 +185,23 @@ fn grad_is_clone_and_accumulates() {
     // The empty slice has an empty gradient.
     let (v, g) = sum_of_squares::grad(&[]);
     assert_eq!((v, g.x.len()), (0.0, 0));
+}
+
+proptest! {
+    #![proptest_config(cfg())]
+
+    /// Forward over reverse: the Hessian of log-sum-exp along `v` against
+    /// central differences of its gradient.
+    #[test]
+    fn lse_hvp(x in values(1)) {
+        let v: Vec<f64> = x.iter().map(|a| a.sin()).collect();
+        let (value, g, hv) = lse::hvp(&x, &lse::Grad { x: v.clone() });
+        assert_eq!(value, lse(&x));
+        assert_close(&g.x, &lse::grad(&x).1.x, 1e-12, "hvp's gradient");
+        let h = 1e-5;
+        let at = |t: f64| -> Vec<f64> { x.iter().zip(&v).map(|(a, b)| a + t * b).collect() };
+        let fd: Vec<f64> = lse::grad(&at(h)).1.x.iter().zip(lse::grad(&at(-h)).1.x)
+            .map(|(p, m)| (p - m) / (2.0 * h)).collect();
+        assert_close(&hv.x, &fd, TOL, "lse hvp");
+    }
 }
