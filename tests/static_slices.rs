@@ -7,6 +7,7 @@
 // The loops over indices are what is being tested.
 #![allow(clippy::needless_range_loop)]
 
+use autograd::nalgebra::RealField;
 use autograd::prelude::*;
 use autograd::testing::{assert_close, central_gradient};
 use proptest::prelude::*;
@@ -203,5 +204,48 @@ proptest! {
         let fd: Vec<f64> = lse::grad(&at(h)).1.x.iter().zip(lse::grad(&at(-h)).1.x)
             .map(|(p, m)| (p - m) / (2.0 * h)).collect();
         assert_close(&hv.x, &fd, TOL, "lse hvp");
+    }
+}
+
+/// A call passing a differentiated slice to another differentiable function.
+#[differentiable]
+fn scaled_lse(x: &[f64], w: f64) -> f64 {
+    w * lse(x) + sum_of_squares(x)
+}
+
+/// A generic scalar.
+#[differentiable]
+fn generic_sum_of_cubes<T: RealField + Copy>(x: &[T]) -> T {
+    let mut s = T::zero();
+    for i in 0..x.len() {
+        s += x[i] * x[i] * x[i];
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(cfg())]
+
+    #[test]
+    fn composed_gradient(x in values(1), w in -2.0..2.0f64) {
+        let (v, g) = scaled_lse::grad(&x, w);
+        assert_eq!(v, scaled_lse(&x, w));
+        assert_close(&g.x, &central_gradient(|x| scaled_lse(x, w), &x), TOL, "scaled_lse x");
+        assert_close(&[g.w], &[lse(&x)], 1e-12, "scaled_lse w");
+        // Forward mode through the two calls, along (dx, dw) = (cos x, 0).
+        let v: Vec<f64> = x.iter().map(|a| a.cos()).collect();
+        let (_, d) = scaled_lse::jvp(&x, w, &scaled_lse::Grad { x: v.clone(), w: 0.0 });
+        assert_close(&[d], &[directional(|x| scaled_lse(x, w), &x, &v)], TOL, "scaled_lse jvp");
+    }
+
+    #[test]
+    fn generic_gradient(x in values(0)) {
+        let (_, g) = generic_sum_of_cubes::grad(&x);
+        let expected: Vec<f64> = x.iter().map(|a| 3.0 * a * a).collect();
+        assert_close(&g.x, &expected, 1e-12, "generic f64");
+        let x32: Vec<f32> = x.iter().map(|&a| a as f32).collect();
+        let (_, g32) = generic_sum_of_cubes::grad(&x32);
+        let g32: Vec<f64> = g32.x.iter().map(|&a| a as f64).collect();
+        assert_close(&g32, &expected, 1e-4, "generic f32");
     }
 }
