@@ -114,8 +114,8 @@ impl<P: Params> Adam<P> {
                 amsgrad: false,
                 maximize: false,
             },
-            exp_avg: zero,
-            exp_avg_sq: zero,
+            exp_avg: zero.clone(),
+            exp_avg_sq: zero.clone(),
             max_exp_avg_sq: zero,
             steps: 0,
         }

@@ -43,6 +43,11 @@ pub fn signature(view: &FnView, cx: &mut Ctxt) {
             }
         }
     }
+    for p in view.params.iter().flatten().filter(|p| !p.constant) {
+        if let Some(name) = dynamic_type(&p.owned) {
+            cx.error(&p.ty, Reject::DynamicParameter(name));
+        }
+    }
     for arg in &sig.inputs {
         let FnArg::Typed(pt) = arg else { continue };
         match &*pt.ty {
@@ -53,4 +58,25 @@ pub fn signature(view: &FnView, cx: &mut Ctxt) {
             _ => {}
         }
     }
+}
+
+/// The dynamically sized type a differentiated parameter's type names, if any:
+/// `DVector`, `DMatrix` or `Vec` (slices are supported; see `parse`).
+fn dynamic_type(ty: &Type) -> Option<String> {
+    let Type::Path(tp) = ty else { return None };
+    let last = tp.path.segments.last()?;
+    let name = last.ident.to_string();
+    if [
+        "DVector",
+        "DMatrix",
+        "RowDVector",
+        "DVectorView",
+        "DMatrixView",
+    ]
+    .contains(&name.as_str())
+        || (name == "Vec" && tp.path.segments.len() == 1)
+    {
+        return Some(name);
+    }
+    None
 }

@@ -12,8 +12,11 @@ pub struct Param {
     pub ident: Ident,
     /// Its type as written (`&SMatrix<f64, 2, 3>`).
     pub ty: Type,
-    /// The type of its gradient: the type without an outer `&`.
+    /// The type of its gradient: the type without an outer `&`, and `Vec<T>` for a
+    /// slice `&[T]`.
     pub owned: Type,
+    /// A slice `&[T]`: the value is read in place and its gradient is a `Vec<T>`.
+    pub slice: bool,
     /// Taken by shared reference.
     pub by_ref: bool,
     /// Marked `#[constant]`: not differentiated.
@@ -62,15 +65,26 @@ pub fn parse(mut item: ItemFn, cx: &mut Ctxt) -> FnView {
                 None
             }
         };
-        let (by_ref, owned) = match &*pt.ty {
-            Type::Reference(r) => (true, (*r.elem).clone()),
-            t => (false, t.clone()),
+        let (by_ref, owned, slice) = match &*pt.ty {
+            Type::Reference(r) => match &*r.elem {
+                Type::Slice(s) => {
+                    let elem = &s.elem;
+                    (
+                        true,
+                        syn::parse_quote!(::autograd::__private::Vec<#elem>),
+                        true,
+                    )
+                }
+                elem => (true, elem.clone(), false),
+            },
+            t => (false, t.clone(), false),
         };
         params.push(ident.map(|ident| Param {
             ident,
             ty: (*pt.ty).clone(),
             owned,
             by_ref,
+            slice,
             constant,
             mutable,
         }));

@@ -52,6 +52,8 @@ pub enum Reject<'a> {
     MutRefParameter,
     /// An `impl Trait` parameter.
     ImplTraitParameter,
+    /// A differentiated `DVector`, `DMatrix` or `Vec` parameter; the type's name.
+    DynamicParameter(String),
 
     // ----- statements ----------------------------------------------------------
     /// `let x;` without a value.
@@ -155,6 +157,7 @@ impl fmt::Display for Reject<'_> {
             UnboundedType(t) => write!(f, "bound `{t}` by the scalar traits: write `{t}: RealField + Copy`"),
             MutRefParameter => f.write_str("a `&mut` parameter cannot be differentiated: take it by value or by `&`, and return the new value"),
             ImplTraitParameter => f.write_str("an `impl Trait` parameter cannot be differentiated: name the type, or add a generic parameter `T: RealField + Copy`"),
+            DynamicParameter(t) => write!(f, "a differentiated `{t}` parameter is not supported yet: take a slice `&[T]` (its gradient is a `Vec<T>`; pass `v.as_slice()`), a static `SVector`/`SMatrix`, or mark the parameter `#[constant]`"),
             LetWithoutValue => f.write_str("give the binding its value where it is declared (`let x = ...;`): a differentiable body cannot assign it later"),
             LetElse => f.write_str("`let ... else` is not supported in a differentiable function: use `if`/`else`"),
             BindingPattern => f.write_str("this pattern cannot bind a differentiated value: use a name or a tuple of names"),

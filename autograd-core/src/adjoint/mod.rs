@@ -19,11 +19,14 @@ mod tangent;
 mod wiring;
 
 pub use crate::rules::*;
+/// The gradient type of a differentiated slice `&[T]` is `Vec<T>`.
+#[cfg(feature = "alloc")]
+pub use alloc::vec::Vec;
 pub use dispatch::*;
 pub use params::{set_entry, Params};
 pub use tangent::{
-    acc, init, one_like, tangent_for, zero_like, Contribution, NoGrad, Real, ScalarOutput, Tangent,
-    TangentArg,
+    acc, init, one_like, tangent_for, zero_like, Contribution, NoGrad, Primal, Real, ScalarOutput,
+    Tangent, TangentArg,
 };
 #[cfg(feature = "alloc")]
 pub use wiring::HeapTape;

@@ -97,7 +97,7 @@ pub trait Params: Tangent {
     }
     /// `f` applied to every entry, in the order of [`entries`](Params::entries).
     fn map(&self, mut f: impl FnMut(Self::Scalar) -> Self::Scalar) -> Self {
-        let mut out = *self;
+        let mut out = self.clone();
         for run in out.slices_mut() {
             run.iter_mut().for_each(|a| *a = f(*a));
         }
@@ -109,7 +109,7 @@ pub trait Params: Tangent {
         other: &Self,
         mut f: impl FnMut(Self::Scalar, Self::Scalar) -> Self::Scalar,
     ) -> Self {
-        let mut out = *self;
+        let mut out = self.clone();
         for (a, b) in out.slices_mut().zip(other.slices()) {
             for (a, b) in a.iter_mut().zip(b) {
                 *a = f(*a, *b);

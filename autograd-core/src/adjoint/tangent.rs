@@ -17,8 +17,11 @@ impl Real for f64 {}
 
 /// A cotangent (or tangent) value: an element of a vector space with a zero and an
 /// addition. Implemented for [`Real`] scalars, `SMatrix` of them and tuples of
-/// tangents.
-pub trait Tangent: Copy {
+/// tangents; with `alloc`, `Vec`s of tangents (a differentiated slice's
+/// gradient) and nalgebra's dynamically sized matrices. A `Copy` tangent is one of
+/// static shape; the dynamically sized ones are only `Clone`, and their zero has
+/// the shape of the value it is taken like.
+pub trait Tangent: Clone {
     /// The zero of the space `self` lives in (same shape).
     fn zero_like(&self) -> Self;
     /// `self += other`.
@@ -71,7 +74,7 @@ impl<X: Tangent> Tangent for Unit<X> {
     }
     #[inline(always)]
     fn accumulate(&mut self, other: Self) {
-        let mut x = *self.as_ref();
+        let mut x = self.as_ref().clone();
         x.accumulate(other.into_inner());
         *self = Unit::new_unchecked(x);
     }
@@ -180,10 +183,73 @@ tuple_tangent!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple_tangent!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple_tangent!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
-/// The zero cotangent of a value.
+/// A value a differentiable function computes with, and the type of its
+/// cotangent: the value's own type for a [`Tangent`] (scalars, matrices, arrays,
+/// tuples, derived structs), and with `alloc` a `Vec<T>` for a slice `&[T]` (a
+/// differentiated slice parameter is read in place, its gradient is owned).
+pub trait Primal {
+    /// The type of the cotangent (and tangent) of such a value.
+    type Cotangent: Tangent;
+    /// The zero cotangent of the shape of `self`.
+    fn zero_cotangent(&self) -> Self::Cotangent;
+}
+
+impl<G: Tangent> Primal for G {
+    type Cotangent = G;
+    #[inline(always)]
+    fn zero_cotangent(&self) -> G {
+        self.zero_like()
+    }
+}
+
+/// A slice's cotangent is a `Vec` of its length: the one allocation of a
+/// cotangent of a differentiated slice.
+#[cfg(feature = "alloc")]
+impl<T: Tangent> Primal for &[T] {
+    type Cotangent = alloc::vec::Vec<T>;
+    #[inline]
+    fn zero_cotangent(&self) -> alloc::vec::Vec<T> {
+        self.iter().map(Tangent::zero_like).collect()
+    }
+}
+
+/// A pair of slices (the cotangent pairs of second order).
+#[cfg(feature = "alloc")]
+impl<T: Tangent> Primal for (&[T], &[T]) {
+    type Cotangent = (alloc::vec::Vec<T>, alloc::vec::Vec<T>);
+    #[inline]
+    fn zero_cotangent(&self) -> Self::Cotangent {
+        (self.0.zero_cotangent(), self.1.zero_cotangent())
+    }
+}
+
+/// A `Vec` is a vector space entry by entry, of the length of the value it is
+/// the cotangent of: a differentiated `&[T]` parameter has a `Vec<T>` gradient.
+#[cfg(feature = "alloc")]
+impl<T: Tangent> Tangent for alloc::vec::Vec<T> {
+    #[inline]
+    fn zero_like(&self) -> Self {
+        self.iter().map(Tangent::zero_like).collect()
+    }
+    /// # Panics
+    /// If the lengths differ.
+    #[inline]
+    fn accumulate(&mut self, other: Self) {
+        assert_eq!(
+            self.len(),
+            other.len(),
+            "adding cotangents of slices of different lengths"
+        );
+        for (a, b) in self.iter_mut().zip(other) {
+            a.accumulate(b);
+        }
+    }
+}
+
+/// The zero cotangent of a value (see [`Primal`]).
 #[inline(always)]
-pub fn zero_like<G: Tangent>(like: &G) -> G {
-    like.zero_like()
+pub fn zero_like<P: Primal + ?Sized>(like: &P) -> P::Cotangent {
+    like.zero_cotangent()
 }
 
 /// `*g += d`.
@@ -223,8 +289,8 @@ pub struct NoGrad;
 pub trait Contribution<G> {
     /// `*g += self`.
     fn acc_into(self, g: &mut G);
-    /// The contribution as a first value of the cotangent of `like`.
-    fn init(self, like: &G) -> G;
+    /// The contribution as a first value of a cotangent whose zero `zero` gives.
+    fn init(self, zero: impl FnOnce() -> G) -> G;
 }
 
 impl<G: Tangent> Contribution<G> for G {
@@ -233,7 +299,7 @@ impl<G: Tangent> Contribution<G> for G {
         g.accumulate(self);
     }
     #[inline(always)]
-    fn init(self, _like: &G) -> G {
+    fn init(self, _zero: impl FnOnce() -> G) -> G {
         self
     }
 }
@@ -242,40 +308,44 @@ impl<G: Tangent> Contribution<G> for NoGrad {
     #[inline(always)]
     fn acc_into(self, _g: &mut G) {}
     #[inline(always)]
-    fn init(self, like: &G) -> G {
-        like.zero_like()
+    fn init(self, zero: impl FnOnce() -> G) -> G {
+        zero()
     }
 }
 
-/// The first contribution to a cotangent, which may be [`NoGrad`] (see [`Contribution`]).
+/// The first contribution to the cotangent of `like`, which may be [`NoGrad`]
+/// (see [`Contribution`]).
 #[inline(always)]
-pub fn init<G, C: Contribution<G>>(c: C, like: &G) -> G {
-    c.init(like)
+pub fn init<P: Primal + ?Sized, C: Contribution<P::Cotangent>>(c: C, like: &P) -> P::Cotangent {
+    c.init(|| like.zero_cotangent())
 }
 
 /// A tangent passed to a callee's positional forward mode: the parameter's tangent
 /// type, or [`NoGrad`] where the caller's argument is constant.
 pub trait TangentArg<T> {
-    /// The tangent, a zero of `like`'s shape for [`NoGrad`].
-    fn tangent_for(self, like: &T) -> T;
+    /// The tangent, the zero `zero` gives for [`NoGrad`].
+    fn tangent_for(self, zero: impl FnOnce() -> T) -> T;
 }
 
 impl<T: Tangent> TangentArg<T> for T {
     #[inline(always)]
-    fn tangent_for(self, _like: &T) -> T {
+    fn tangent_for(self, _zero: impl FnOnce() -> T) -> T {
         self
     }
 }
 
 impl<T: Tangent> TangentArg<T> for NoGrad {
     #[inline(always)]
-    fn tangent_for(self, like: &T) -> T {
-        like.zero_like()
+    fn tangent_for(self, zero: impl FnOnce() -> T) -> T {
+        zero()
     }
 }
 
 /// The tangent of argument `t` for a value like `like` (see [`TangentArg`]).
 #[inline(always)]
-pub fn tangent_for<T, A: TangentArg<T>>(t: A, like: &T) -> T {
-    t.tangent_for(like)
+pub fn tangent_for<P: Primal + ?Sized, A: TangentArg<P::Cotangent>>(
+    t: A,
+    like: &P,
+) -> P::Cotangent {
+    t.tangent_for(|| like.zero_cotangent())
 }

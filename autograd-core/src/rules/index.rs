@@ -68,16 +68,16 @@ impl<T: Tangent, const N: usize> IndexRule<usize> for [T; N] {
     type Output = T;
     #[inline(always)]
     fn value(&self, index: usize) -> T {
-        self[index]
+        self[index].clone()
     }
     #[inline(always)]
     fn pullback(&self, index: usize, _out: &T, g: &T) -> Self {
         let mut a = self.zero_like();
-        a[index] = *g;
+        a[index] = g.clone();
         a
     }
     #[inline(always)]
     fn tangent(&self, index: usize, _out: &T, da: &Self) -> T {
-        da[index]
+        da[index].clone()
     }
 }

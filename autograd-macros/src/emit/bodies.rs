@@ -83,6 +83,7 @@ impl Generated<'_> {
         let generics = &self.view.item.sig.generics;
         if !lowered
             || !self.returns_scalar()
+            || self.dynamic()
             || generics.type_params().next().is_some()
             || generics.const_params().next().is_some()
             || self.differentiated().next().is_none()
@@ -137,6 +138,7 @@ impl Generated<'_> {
     ) -> Option<TokenStream> {
         let generics = &self.view.item.sig.generics;
         if !lowered
+            || self.dynamic()
             || generics.type_params().next().is_some()
             || generics.const_params().next().is_some()
             || self.differentiated().next().is_none()

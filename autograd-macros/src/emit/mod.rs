@@ -96,11 +96,35 @@ impl<'a> Generated<'a> {
         let sig = &self.view.item.sig;
         let name = &sig.ident;
         let (mod_vis, item_vis) = visibilities(&self.view.item.vis);
-        let generics = &sig.generics;
+        // A differentiated slice is read in place by the pullbacks, which then
+        // borrow it: its lifetime is named, on every generated item, so that the
+        // returned closures can say they capture it (`use<'__slice, ..>`).
+        let mut with_lifetime = sig.generics.clone();
+        let slice_lt = syn::Lifetime::new("'__slice", Span::mixed_site());
+        let mut slice_lifetimes: Vec<syn::Lifetime> = Vec::new();
+        let decl_types: Vec<Type> = self
+            .params
+            .iter()
+            .map(|p| match (&p.ty, p.slice && !p.constant) {
+                (Type::Reference(r), true) => {
+                    let mut r = r.clone();
+                    let lt = r.lifetime.get_or_insert_with(|| slice_lt.clone()).clone();
+                    if !slice_lifetimes.contains(&lt) {
+                        slice_lifetimes.push(lt);
+                    }
+                    Type::Reference(r)
+                }
+                (t, _) => t.clone(),
+            })
+            .collect();
+        if slice_lifetimes.contains(&slice_lt) {
+            with_lifetime.params.insert(0, syn::parse_quote!(#slice_lt));
+        }
+        let generics = &with_lifetime;
         let (impl_generics, _, _) = generics.split_for_impl();
         let where_clause = self.where_clause();
-        let decls = self.params.iter().map(|p| {
-            let (i, t) = (&p.ident, &p.ty);
+        let decls = self.params.iter().zip(&decl_types).map(|(p, t)| {
+            let i = &p.ident;
             let m = p.mutable.then(|| quote!(mut));
             quote!(#m #i: #t)
         });
@@ -108,7 +132,7 @@ impl<'a> Generated<'a> {
         let args: Vec<&Ident> = self.params.iter().map(|p| &p.ident).collect();
         let ret = self.ret;
         let turbofish = self.turbofish();
-        let use_bound = self.use_bound();
+        let use_bound = self.use_bound(&slice_lifetimes);
         let cot_types = self.params.iter().map(|p| match p.constant {
             true => quote!(::autograd::__private::NoGrad),
             false => p.owned.to_token_stream(),
@@ -152,6 +176,11 @@ impl<'a> Generated<'a> {
             .iter()
             .map(|p| match p.constant {
                 true => quote!(::autograd::__private::NoGrad),
+                // A slice's tangent is a `Vec`, passed by value.
+                false if p.slice => {
+                    let i = &p.ident;
+                    quote!(::core::clone::Clone::clone(&#tangent_param.#i))
+                }
                 false => {
                     let i = &p.ident;
                     quote!(#tangent_param.#i)
@@ -214,10 +243,10 @@ impl<'a> Generated<'a> {
             hvp_tangent_types.push(t);
         }
         let (hvp_impl_generics, _, _) = hvp_generics.split_for_impl();
-        let mut hvp_use: Vec<TokenStream> = self
-            .generic_args()
-            .into_iter()
-            .map(|i| i.to_token_stream())
+        let mut hvp_use: Vec<TokenStream> = slice_lifetimes
+            .iter()
+            .map(|l| l.to_token_stream())
+            .chain(self.generic_args().into_iter().map(|i| i.to_token_stream()))
             .collect();
         hvp_use.extend(hvp_tangent_types.iter().map(|t| t.to_token_stream()));
         let pair_cot_types = self.params.iter().map(|p| match p.constant {

@@ -58,7 +58,7 @@ impl Generated<'_> {
             .params
             .iter()
             .any(|g| !matches!(g, GenericParam::Lifetime(_)));
-        let params_impl = (with_tangent && !owned.is_empty() && !generic).then(|| {
+        let params_impl = (with_tangent && !owned.is_empty() && !generic && !self.dynamic()).then(|| {
             let first = owned[0];
             let rest_owned = &owned[1..];
             let (first_field, rest_fields) = (active[0], &active[1..]);
@@ -108,9 +108,10 @@ impl Generated<'_> {
                 }
             }
         });
+        let copy = (!self.dynamic()).then(|| quote!(Copy,));
         quote! {
             #[doc = #doc]
-            #[derive(Clone, Copy, Debug, PartialEq)]
+            #[derive(Clone, #copy Debug, PartialEq)]
             #item_vis struct Grad #decl #struct_bounds {
                 #(#fields)*
                                 #marker
@@ -185,9 +186,18 @@ impl Generated<'_> {
 
     /// `+ use<T, N>`: the returned pullbacks own their data and borrow nothing from
     /// the arguments, whatever the edition's default capture rules.
-    pub(super) fn use_bound(&self) -> TokenStream {
+    /// A differentiated slice is borrowed: its lifetime, one of `lifetimes`, is
+    /// captured too.
+    pub(super) fn use_bound(&self, lifetimes: &[syn::Lifetime]) -> TokenStream {
         let args = self.generic_args();
-        quote!(+ use<#(#args),*>)
+        quote!(+ use<#(#lifetimes,)* #(#args),*>)
+    }
+
+    /// Whether a differentiated parameter has a dynamically sized gradient (a slice
+    /// `&[T]`, whose gradient is a `Vec<T>`): `Grad` is then `Clone` but not
+    /// `Copy`, and has no `Params::DIM` (so no `hessian` or `jacobian`).
+    pub(super) fn dynamic(&self) -> bool {
+        self.differentiated().any(|p| p.slice)
     }
 
     /// A `PhantomData` payload for generic parameters no field of `Grad` mentions.

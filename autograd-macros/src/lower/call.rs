@@ -168,7 +168,12 @@ impl Lowerer<'_> {
         let ts: Vec<TokenStream> = targets
             .iter()
             .map(|t| match t {
-                Some(v) => tan(*v).to_token_stream(),
+                // Passed by value: a slice's tangent (a `Vec`) is cloned, a
+                // `Copy` one copied.
+                Some(v) => {
+                    let t = tan(*v);
+                    quote!(::core::clone::Clone::clone(&#t))
+                }
                 None => quote!(#p::NoGrad),
             })
             .collect();

@@ -85,7 +85,8 @@ pub fn lower(view: &FnView, body: &syn::Block, cx: &mut Ctxt, mode: Mode) -> Low
         } else {
             let v = l.new_var();
             let (x, ident) = (var(v), &p.ident);
-            let deref = p.by_ref.then(|| quote!(*));
+            // A slice is read in place (`&[T]` is `Copy`); its cotangent is a `Vec`.
+            let deref = (p.by_ref && !p.slice).then(|| quote!(*));
             l.emit(quote!(let #x = #deref #ident;));
             if mode.tangents() {
                 let (t, a, p) = (tan(v), tangent_arg(i), private());
