@@ -249,3 +249,43 @@ proptest! {
         assert_close(&g32, &expected, 1e-4, "generic f32");
     }
 }
+
+/// A method with a differentiated slice: its siblings take and return the slice's
+/// gradient as the free function's do.
+#[derive(Clone, Copy, Debug)]
+pub struct Weights {
+    pub scale: f64,
+}
+
+#[differentiable]
+impl Weights {
+    pub fn energy(&self, x: &[f64], #[constant] c: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            s += self.scale * c[i] * x[i] * x[i];
+        }
+        s
+    }
+}
+
+#[test]
+fn method_with_a_slice_grad_vjp_jvp() {
+    let w = Weights { scale: 1.5 };
+    let x = [0.3, -1.2, 2.0];
+    let c = [1.0, 0.5, -0.25];
+    let (e, g) = w.energy_grad(&x, &c);
+    assert!((e - w.energy(&x, &c)).abs() < 1e-15);
+    let numeric = central_gradient(|v: &[f64]| w.energy(v, &c), &x);
+    assert_close(&g.x, &numeric, TOL, "method grad");
+    let (e2, pull) = w.energy_vjp(&x, &c);
+    assert_eq!(e, e2);
+    assert_close(
+        &pull(2.0).x,
+        &numeric.iter().map(|d| 2.0 * d).collect::<Vec<_>>(),
+        TOL,
+        "method vjp",
+    );
+    let v = [1.0, 0.0, -1.0];
+    let (_, d) = w.energy_jvp(&x, &c, &weights_energy::Grad { x: v.to_vec() });
+    assert!((d - directional(|p| w.energy(p, &c), &x, &v)).abs() < TOL);
+}

@@ -304,6 +304,20 @@ fn generic_args(impl_generics: &syn::Generics, sig: &syn::Signature) -> Vec<Iden
 /// The method's new body (a call of the free function) and its siblings
 /// `NAME_grad` (scalar outputs), `NAME_vjp` and `NAME_jvp`.
 fn forwarding(f: &mut ImplItemFn, m: &Method, impl_generics: &syn::Generics) -> Vec<ImplItem> {
+    // Differentiated slices (`&[T]` not marked `#[constant]`): the pullback
+    // `NAME_vjp` returns borrows them, so its `use<..>` names their lifetimes.
+    let slices: Vec<bool> = f
+        .sig
+        .inputs
+        .iter()
+        .map(|a| match a {
+            FnArg::Typed(pt) => {
+                matches!(&*pt.ty, Type::Reference(r) if matches!(&*r.elem, Type::Slice(_)))
+                    && !pt.attrs.iter().any(|a| a.path().is_ident("constant"))
+            }
+            FnArg::Receiver(_) => false,
+        })
+        .collect();
     strip_constant(&mut f.sig);
     // Parameters that are patterns are reported on the free function; here they
     // are renamed so that the siblings still parse.
@@ -383,7 +397,7 @@ fn forwarding(f: &mut ImplItemFn, m: &Method, impl_generics: &syn::Generics) -> 
     // doc line and a body that calls the free function's entry point.
     let sibling = |suffix: &str,
                    doc: String,
-                   params: TokenStream,
+                   (decl, params): (TokenStream, TokenStream),
                    ret: TokenStream,
                    body: TokenStream|
      -> ImplItem {
@@ -392,15 +406,39 @@ fn forwarding(f: &mut ImplItemFn, m: &Method, impl_generics: &syn::Generics) -> 
             #(#cfgs)*
             #[doc = #doc]
             #[inline]
-            #vis fn #n #gen_decl (#params) -> #ret #where_clause { #body }
+            #vis fn #n #decl (#params) -> #ret #where_clause { #body }
         }
     };
+    let plain = |params: TokenStream| (gen_decl.to_token_stream(), params);
+    // `NAME_vjp`'s signature: an elided slice lifetime named `'__slice`, declared
+    // on the method, and every differentiated slice's lifetime in `lifetimes`.
+    let mut vjp_inputs = inputs.clone();
+    let mut vjp_generics = generics.clone();
+    let mut lifetimes: Vec<syn::Lifetime> = Vec::new();
+    let slice_lt = syn::Lifetime::new("'__slice", Span::mixed_site());
+    for (arg, _) in vjp_inputs.iter_mut().zip(&slices).filter(|(_, s)| **s) {
+        let FnArg::Typed(pt) = arg else { continue };
+        let Type::Reference(r) = &mut *pt.ty else {
+            continue;
+        };
+        let lt = r.lifetime.get_or_insert_with(|| slice_lt.clone()).clone();
+        if !lifetimes.contains(&lt) {
+            lifetimes.push(lt);
+        }
+    }
+    if lifetimes.contains(&slice_lt) {
+        vjp_generics.params.insert(
+            0,
+            syn::GenericParam::Lifetime(syn::LifetimeParam::new(slice_lt)),
+        );
+    }
+    let (vjp_decl, _, _) = vjp_generics.split_for_impl();
     let mut out = Vec::new();
     if scalar {
         out.push(sibling(
             "_grad",
             format!("The value of `{self_path}(..)` and its gradient (see [`{free}::Grad`]), in one forward and one reverse sweep."),
-            quote!(#inputs),
+            plain(quote!(#inputs)),
             quote!((#ret, #grad_ty)),
             quote!(#free::grad #turbofish (#(#args),*)),
         ));
@@ -408,15 +446,15 @@ fn forwarding(f: &mut ImplItemFn, m: &Method, impl_generics: &syn::Generics) -> 
     out.push(sibling(
         "_vjp",
         format!("The value of `{self_path}(..)` and its pullback, which maps a cotangent of the value to a [`{free}::Grad`] (a vector-Jacobian product)."),
-        quote!(#inputs),
-        quote!((#ret, impl ::core::ops::FnOnce(#ret) -> #grad_ty + use<#(#ga),*>)),
+        (vjp_decl.to_token_stream(), quote!(#vjp_inputs)),
+        quote!((#ret, impl ::core::ops::FnOnce(#ret) -> #grad_ty + use<#(#lifetimes,)* #(#ga),*>)),
         quote!(#free::vjp #turbofish (#(#args),*)),
     ));
     let comma = (!inputs.is_empty() && !inputs.trailing_punct()).then(|| quote!(,));
     out.push(sibling(
         "_jvp",
         format!("The value of `{self_path}(..)` and its directional derivative along `{tangent}` (forward mode)."),
-        quote!(#inputs #comma #tangent: &#grad_ty),
+        plain(quote!(#inputs #comma #tangent: &#grad_ty)),
         quote!((#ret, #ret)),
         quote!(#free::jvp #turbofish (#(#args,)* #tangent)),
     ));
