@@ -312,7 +312,7 @@ fn forwarding(f: &mut ImplItemFn, m: &Method, impl_generics: &syn::Generics) -> 
         .iter()
         .map(|a| match a {
             FnArg::Typed(pt) => {
-                matches!(&*pt.ty, Type::Reference(r) if matches!(&*r.elem, Type::Slice(_)))
+                crate::parse::is_slice(&pt.ty)
                     && !pt.attrs.iter().any(|a| a.path().is_ident("constant"))
             }
             FnArg::Receiver(_) => false,
@@ -414,24 +414,17 @@ fn forwarding(f: &mut ImplItemFn, m: &Method, impl_generics: &syn::Generics) -> 
     // on the method, and every differentiated slice's lifetime in `lifetimes`.
     let mut vjp_inputs = inputs.clone();
     let mut vjp_generics = generics.clone();
-    let mut lifetimes: Vec<syn::Lifetime> = Vec::new();
-    let slice_lt = syn::Lifetime::new("'__slice", Span::mixed_site());
-    for (arg, _) in vjp_inputs.iter_mut().zip(&slices).filter(|(_, s)| **s) {
-        let FnArg::Typed(pt) = arg else { continue };
-        let Type::Reference(r) = &mut *pt.ty else {
-            continue;
-        };
-        let lt = r.lifetime.get_or_insert_with(|| slice_lt.clone()).clone();
-        if !lifetimes.contains(&lt) {
-            lifetimes.push(lt);
-        }
-    }
-    if lifetimes.contains(&slice_lt) {
-        vjp_generics.params.insert(
-            0,
-            syn::GenericParam::Lifetime(syn::LifetimeParam::new(slice_lt)),
-        );
-    }
+    let lifetimes = crate::parse::name_slice_lifetimes(
+        vjp_inputs
+            .iter_mut()
+            .zip(&slices)
+            .filter(|(_, s)| **s)
+            .filter_map(|(arg, _)| match arg {
+                FnArg::Typed(pt) => Some(&mut *pt.ty),
+                FnArg::Receiver(_) => None,
+            }),
+        &mut vjp_generics,
+    );
     let (vjp_decl, _, _) = vjp_generics.split_for_impl();
     let mut out = Vec::new();
     if scalar {

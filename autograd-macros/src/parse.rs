@@ -4,7 +4,37 @@
 
 use crate::ctxt::Ctxt;
 use crate::reject::Reject;
+use proc_macro2::Span;
 use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
+
+/// Whether `ty` is a slice reference `&[T]`.
+pub fn is_slice(ty: &Type) -> bool {
+    matches!(ty, Type::Reference(r) if matches!(&*r.elem, Type::Slice(_)))
+}
+
+/// Names `'__slice` the elided lifetime of each of `slices`, the types of the
+/// differentiated slice parameters, declaring it first in `generics` when one
+/// is elided, and returns every slice's lifetime: the pullbacks read the slices
+/// in place, so the closures returned say they capture them (`use<'__slice, ..>`).
+pub fn name_slice_lifetimes<'t>(
+    slices: impl IntoIterator<Item = &'t mut Type>,
+    generics: &mut syn::Generics,
+) -> Vec<syn::Lifetime> {
+    let elided = syn::Lifetime::new("'__slice", Span::mixed_site());
+    let mut lifetimes: Vec<syn::Lifetime> = Vec::new();
+    for ty in slices {
+        if let Type::Reference(r) = ty {
+            let lt = r.lifetime.get_or_insert_with(|| elided.clone()).clone();
+            if !lifetimes.contains(&lt) {
+                lifetimes.push(lt);
+            }
+        }
+    }
+    if lifetimes.contains(&elided) {
+        generics.params.insert(0, syn::parse_quote!(#elided));
+    }
+    lifetimes
+}
 
 /// One parameter of the function.
 pub struct Param {

@@ -100,26 +100,15 @@ impl<'a> Generated<'a> {
         // borrow it: its lifetime is named, on every generated item, so that the
         // returned closures can say they capture it (`use<'__slice, ..>`).
         let mut with_lifetime = sig.generics.clone();
-        let slice_lt = syn::Lifetime::new("'__slice", Span::mixed_site());
-        let mut slice_lifetimes: Vec<syn::Lifetime> = Vec::new();
-        let decl_types: Vec<Type> = self
-            .params
-            .iter()
-            .map(|p| match (&p.ty, p.slice && !p.constant) {
-                (Type::Reference(r), true) => {
-                    let mut r = r.clone();
-                    let lt = r.lifetime.get_or_insert_with(|| slice_lt.clone()).clone();
-                    if !slice_lifetimes.contains(&lt) {
-                        slice_lifetimes.push(lt);
-                    }
-                    Type::Reference(r)
-                }
-                (t, _) => t.clone(),
-            })
-            .collect();
-        if slice_lifetimes.contains(&slice_lt) {
-            with_lifetime.params.insert(0, syn::parse_quote!(#slice_lt));
-        }
+        let mut decl_types: Vec<Type> = self.params.iter().map(|p| p.ty.clone()).collect();
+        let slice_lifetimes = crate::parse::name_slice_lifetimes(
+            self.params
+                .iter()
+                .zip(&mut decl_types)
+                .filter(|(p, _)| p.slice && !p.constant)
+                .map(|(_, t)| t),
+            &mut with_lifetime,
+        );
         let generics = &with_lifetime;
         let (impl_generics, _, _) = generics.split_for_impl();
         let where_clause = self.where_clause();
