@@ -390,9 +390,7 @@ impl Op {
             _ => Ok(None),
         }
     }
-}
 
-impl Op {
     /// The gradient of `sum` and `mean` over all elements from a one-element
     /// gradient outside a graph: the value (over the count, for `mean`) at every
     /// position, one tensor where the tensor formulas build three (the gradient,

@@ -89,20 +89,20 @@ fn keep_small<T: 'static>(wide: bool, v: Vec<T>) {
     let n = v.capacity();
     let full = SMALL.try_with(|s| {
         let mut s = s.borrow_mut();
-        if wide {
-            let class = &mut s.f64s[n];
-            if class.len() < SMALL_PER_CLASS {
-                class.push(cast(v));
-                return None;
-            }
+        let kept = if wide {
+            s.f64s[n].len()
         } else {
-            let class = &mut s.f32s[n];
-            if class.len() < SMALL_PER_CLASS {
-                class.push(cast(v));
-                return None;
-            }
+            s.f32s[n].len()
+        };
+        if kept >= SMALL_PER_CLASS {
+            return Some(v);
         }
-        Some(v)
+        if wide {
+            s.f64s[n].push(cast(v));
+        } else {
+            s.f32s[n].push(cast(v));
+        }
+        None
     });
     // Freed outside the borrow: a full class, or a thread being torn down.
     drop(full);
@@ -137,12 +137,15 @@ fn cast<A: 'static, B: 'static>(v: Vec<A>) -> Vec<B> {
 /// one of a fitting capacity, else a new allocation.
 pub(crate) fn with_capacity<T: 'static>(n: usize) -> Vec<T> {
     let bytes = n * std::mem::size_of::<T>();
-    if let Some(wide) = kind::<T>().filter(|_| (2..=SMALL_MAX).contains(&n)) {
-        return take_small(wide, n).unwrap_or_else(|| Vec::with_capacity(n));
-    }
-    let Some(wide) = kind::<T>().filter(|_| bytes >= MIN_BYTES) else {
+    let Some(wide) = kind::<T>() else {
         return Vec::with_capacity(n);
     };
+    if (2..=SMALL_MAX).contains(&n) {
+        return take_small(wide, n).unwrap_or_else(|| Vec::with_capacity(n));
+    }
+    if bytes < MIN_BYTES {
+        return Vec::with_capacity(n);
+    }
     let handed_out = KEPT.try_with(|k| {
         let mut k = k.borrow_mut();
         // The smallest that fits, so that a larger request later still
@@ -188,15 +191,18 @@ pub(crate) fn zeroed<T: 'static + Default + Clone>(n: usize) -> Vec<T> {
 /// Keeps `v` for a later [`with_capacity`] if it is large, of a storage type and
 /// this thread has room; frees it otherwise.
 pub(crate) fn give<T: 'static>(mut v: Vec<T>) {
-    if let Some(wide) = kind::<T>().filter(|_| (2..=SMALL_MAX).contains(&v.capacity())) {
+    let Some(wide) = kind::<T>() else {
+        return;
+    };
+    if (2..=SMALL_MAX).contains(&v.capacity()) {
         v.clear();
         keep_small(wide, v);
         return;
     }
     let bytes = v.capacity() * std::mem::size_of::<T>();
-    let Some(wide) = kind::<T>().filter(|_| bytes >= MIN_BYTES) else {
+    if bytes < MIN_BYTES {
         return;
-    };
+    }
     v.clear();
     // A thread being torn down frees `v` instead.
     let _ = KEPT.try_with(|k| {
