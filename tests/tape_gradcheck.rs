@@ -266,6 +266,28 @@ proptest! {
         let cols = idx(&[2], m, 4);
         let src2 = tensor(&[b, n, 2], seed + 6, -1.0, 1.0);
         check2(|t| t[0].index_add(2, &cols, &t[1]) * &t[0], &[&x, &src2]);
+        // scatter and index_copy replace, so their indices are distinct where a
+        // repeat would write one element twice (only the last write counts, which
+        // differences see and PyTorch's gradient convention does not).
+        let distinct = |shape: &[usize], along: usize, size: usize| {
+            let k: usize = shape.iter().product();
+            let v: Vec<f64> = (0..k)
+                .map(|f| {
+                    // Distinct along `along` for each position of the others.
+                    let inner: usize = shape[along + 1..].iter().product();
+                    let (o, j, i) = (f / (inner * shape[along]), (f / inner) % shape[along], f % inner);
+                    ((j + o + i + seed as usize % 4) % size) as f64
+                })
+                .collect();
+            Tensor::from_vec(v, shape)
+        };
+        let index = distinct(&[b, n, m], 1, n + 1);
+        check2(|t| t[0].scatter(1, &index, &t[1]) * &t[0], &[&base, &src]);
+        check2(|t| t[0].scatter_value(1, &index, 0.5).exp(), &base);
+        let rows = distinct(&[b.min(2)], 0, b);
+        let src0 = tensor(&[b.min(2), n, m], seed + 7, -1.0, 1.0);
+        check2(|t| t[0].index_copy(0, &rows, &t[1]) * &t[0], &[&x, &src0]);
+        check2(|t| t[0].index_fill(2, &cols, -0.5).sin(), &x);
     }
 
     #[test]

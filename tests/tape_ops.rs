@@ -691,6 +691,97 @@ fn scatter_add_and_index_add() {
     assert_eq!(v(&s.grad().unwrap()), vec![5.0, 2.0, 0.0, 0.0]);
 }
 
+/// A tensor from the `{"shape", "values"}` object the reference scripts write.
+fn from_json(t: &serde_json::Value) -> Tensor {
+    let shape: Vec<usize> = t["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    let values: Vec<f64> = t["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    Tensor::from_vec(values, &shape)
+}
+
+#[test]
+fn scatter_index_copy_and_index_fill_match_pytorch() {
+    // tests/data/scatter/reference.json, made by make_reference.py beside it.
+    let reference: serde_json::Value =
+        serde_json::from_str(include_str!("data/scatter/reference.json")).unwrap();
+    let cases = reference["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 8);
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let dim = c["dim"].as_i64().unwrap() as isize;
+        let x = from_json(&c["x"]).requires_grad_(true);
+        let index = from_json(&c["index"]);
+        let src = c.get("src").map(|s| from_json(s).requires_grad_(true));
+        let value = c.get("value").and_then(|v| v.as_f64());
+        let out = match (c["op"].as_str().unwrap(), &src) {
+            ("scatter", Some(src)) => x.scatter(dim, &index, src),
+            ("scatter", None) => x.scatter_value(dim, &index, value.unwrap()),
+            ("index_copy", Some(src)) => x.index_copy(dim, &index, src),
+            ("index_fill", None) => x.index_fill(dim, &index, value.unwrap()),
+            (op, _) => panic!("{name}: no case for {op}"),
+        };
+        let want = from_json(&c["out"]);
+        assert_eq!(out.shape(), want.shape(), "{name}");
+        assert_eq!(v(&out), v(&want), "{name}: writes copy values exactly");
+        assert_eq!(
+            out.grad_fn().unwrap().name(),
+            c["grad_fn"].as_str().unwrap()
+        );
+        (&out * &from_json(&c["w"])).sum().backward().unwrap();
+        close(&v(&x.grad().unwrap()), &v(&from_json(&c["grad_x"])));
+        if let Some(src) = &src {
+            close(&v(&src.grad().unwrap()), &v(&from_json(&c["grad_src"])));
+        }
+    }
+}
+
+#[test]
+fn scatter_and_index_copy_check_their_arguments() {
+    let x = Tensor::zeros(&[3, 4]);
+    // One-hot rows, PyTorch's `zeros(3, 4).scatter(1, labels, 1.0)`.
+    let labels = Tensor::from_vec(vec![1.0, 3.0, 0.0], &[3, 1]);
+    assert_eq!(
+        v(&x.scatter_value(1, &labels, 1.0)),
+        vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    );
+    let src = Tensor::ones(&[3, 1]);
+    let err = x
+        .try_scatter(1, &Tensor::from_vec(vec![4.0, 0.0, 0.0], &[3, 1]), &src)
+        .unwrap_err();
+    assert!(err.to_string().contains('4'), "{err}");
+    let err = x
+        .try_scatter(1, &labels, &Tensor::ones(&[2, 1]))
+        .unwrap_err();
+    assert!(err.to_string().contains("[3, 4]"), "{err}");
+    assert!(x
+        .try_scatter_value(0, &Tensor::from_vec(vec![0.5], &[1, 1]), 1.0)
+        .is_err());
+    let err = x
+        .try_index_copy(
+            0,
+            &Tensor::from_vec(vec![2.0], &[1]),
+            &Tensor::ones(&[1, 3]),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("[1, 4]") && err.contains("[1, 3]"), "{err}");
+    assert!(x
+        .try_index_fill(1, &Tensor::from_vec(vec![0.0, 1.0], &[1, 2]), 0.0)
+        .is_err());
+    assert!(x
+        .try_index_fill(2, &Tensor::from_vec(vec![0.0], &[1]), 0.0)
+        .is_err());
+}
+
 #[test]
 fn joining_and_indexing() {
     let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);

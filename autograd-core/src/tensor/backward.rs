@@ -190,8 +190,25 @@ impl Op {
             AddAt { dst, from, .. } => {
                 let (_, src_shape) = input_shapes(n);
                 let grads =
-                    super::ops::layout::add_at_backward(g, dst, from.as_ref(), src_shape, needs);
+                    super::ops::scatter::add_at_backward(g, dst, from.as_ref(), src_shape, needs);
                 Grads::Inline(grads, 2)
+            }
+            PutAt {
+                kind,
+                written,
+                dst,
+                from,
+            } => {
+                let src_shape = kind.has_src().then(|| input_shapes(n).1);
+                let grads = super::ops::scatter::put_at_backward(
+                    g,
+                    written,
+                    dst,
+                    from.as_ref(),
+                    src_shape,
+                    needs,
+                );
+                Grads::Inline(grads, 1 + kind.has_src() as u8)
             }
             Where { mask } => {
                 let (lhs, rhs) = input_shapes(n);

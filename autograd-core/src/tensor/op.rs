@@ -56,6 +56,23 @@ pub(crate) enum AddAtKind {
     IndexAdd,
 }
 
+/// Which op wrote at indices (`PutAt`), for the PyTorch node name and whether
+/// it had a `src` input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PutAtKind {
+    Scatter,
+    ScatterValue,
+    IndexCopy,
+    IndexFill,
+}
+
+impl PutAtKind {
+    /// Whether the values written came from a tensor (input 1).
+    pub(crate) fn has_src(self) -> bool {
+        matches!(self, PutAtKind::Scatter | PutAtKind::IndexCopy)
+    }
+}
+
 /// An op between a tensor and an `f64` scalar (PyTorch's wrapped numbers): the
 /// scalar keeps the tensor's dtype and allocates nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,6 +290,16 @@ pub(crate) enum Op {
         dst: Arc<[usize]>,
         from: Option<Arc<[usize]>>,
     },
+    /// `scatter`, `index_copy` (`src`, input 1, element `from[k]` (`k` for
+    /// `None`) written at flat offset `dst[k]`) and the fills `scatter_value`,
+    /// `index_fill` (one input).
+    PutAt {
+        kind: PutAtKind,
+        /// `1.0` where the output was written.
+        written: Tensor,
+        dst: Arc<[usize]>,
+        from: Option<Arc<[usize]>>,
+    },
     Matmul {
         kind: MatmulKind,
         lhs: SavedInput,
@@ -420,6 +447,12 @@ impl Op {
                 AddAtKind::ScatterAdd => "ScatterAddBackward0",
                 AddAtKind::IndexAdd => "IndexAddBackward0",
             },
+            PutAt { kind, .. } => match kind {
+                PutAtKind::Scatter => "ScatterBackward0",
+                PutAtKind::ScatterValue => "ScatterBackward1",
+                PutAtKind::IndexCopy => "IndexCopyBackward0",
+                PutAtKind::IndexFill => "IndexFillBackward0",
+            },
             Matmul { kind, .. } => match kind {
                 MatmulKind::Dot => "DotBackward0",
                 MatmulKind::Mv => "MvBackward0",
@@ -451,7 +484,7 @@ impl Op {
             Permute { .. } | Narrow { .. } | Cat { .. } | Stack { .. } => false,
             Gather { .. } | ScatterAdd { .. } => false,
             Cumsum { .. } | Flip { .. } | Repeat { .. } | AddAt { .. } => false,
-            Prod { .. } | Var { .. } | Cumprod { .. } | MaskedFill { .. } => true,
+            Prod { .. } | Var { .. } | Cumprod { .. } | MaskedFill { .. } | PutAt { .. } => true,
             Im2Col { .. } | Col2Im { .. } | AvgPool2d { .. } => false,
             Mul { .. } | Div { .. } | RDiv { .. } | Pow { .. } | Exp { .. } | Ln { .. } => true,
             Tanh { .. } => true,

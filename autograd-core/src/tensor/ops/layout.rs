@@ -5,8 +5,8 @@ use crate::tensor::dtype::Storage;
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::kernels::{elementwise, layout};
-use crate::tensor::op::{AddAtKind, GatherKind, Op, PermuteKind, ViewKind};
-use crate::tensor::shape::{broadcast_shapes, numel, split_at_dim, strides, Dim, Shape};
+use crate::tensor::op::{GatherKind, Op, PermuteKind, ViewKind};
+use crate::tensor::shape::{broadcast_shapes, numel, split_at_dim, Dim, Shape};
 use crate::Error;
 use std::sync::Arc;
 
@@ -611,142 +611,6 @@ impl Tensor {
         Ok(self.gather_geom(GatherKind::Gather, geom, &idx.into(), index.shape()))
     }
 
-    /// This tensor with `src[.., j, ..]` added at `[.., index[.., j, ..], ..]`
-    /// along `dim` (`t.scatter_add(dim, index, src)`, `ScatterAddBackward0`):
-    /// `index` (whole numbers) has the rank of both, is no larger than `src` in
-    /// any dimension and no larger than this tensor outside `dim`; elements of
-    /// `src` outside `index`'s shape are not used. Repeated indices add up.
-    ///
-    /// # Panics
-    /// If the shapes or indices do not fit; see [`Tensor::try_scatter_add`].
-    #[track_caller]
-    pub fn scatter_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Tensor {
-        ok(self.try_scatter_add(dim, index, src))
-    }
-
-    /// Fallible [`Tensor::scatter_add`].
-    #[track_caller]
-    pub fn try_scatter_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Result<Tensor> {
-        let op = "scatter_add";
-        let dim = dim.resolve(op, self.ndim())?;
-        let r = self.ndim();
-        let (xs, is, ss) = (self.shape(), index.shape(), src.shape());
-        let fits = is.len() == r
-            && ss.len() == r
-            && (0..r).all(|d| is[d] <= ss[d] && (d == dim || is[d] <= xs[d]));
-        if !fits {
-            return Err(Error::ShapeMismatch {
-                op,
-                lhs: xs.to_vec(),
-                rhs: is.to_vec(),
-                reason: format!(
-                    "the index must have the rank of the tensor and of src {ss:?}, be no larger \
-                     than src, and no larger than the tensor outside dimension {dim}"
-                ),
-            });
-        }
-        let idx = whole_indices(op, index, xs[dim])?;
-        // The flat offsets each index element adds from and to.
-        let (st_x, st_s) = (strides(xs), strides(ss));
-        let mut dst = Vec::with_capacity(idx.len());
-        let mut from = Vec::with_capacity(idx.len());
-        let mut at = vec![0usize; r];
-        for &k in &idx {
-            let mut x_off = 0;
-            let mut s_off = 0;
-            for d in 0..r {
-                x_off += st_x[d] * if d == dim { k } else { at[d] };
-                s_off += st_s[d] * at[d];
-            }
-            dst.push(x_off);
-            from.push(s_off);
-            for d in (0..r).rev() {
-                at[d] += 1;
-                if at[d] < is[d] {
-                    break;
-                }
-                at[d] = 0;
-            }
-        }
-        let from = (is != ss).then(|| from.into());
-        Ok(self.add_at(src, AddAtKind::ScatterAdd, dst.into(), from))
-    }
-
-    /// This tensor with `src[.., j, ..]` added at `[.., index[j], ..]` along
-    /// `dim` (`t.index_add(dim, index, src)`, `IndexAddBackward0`): `index` is
-    /// a list of whole numbers (rank 1, or 0 for one) and `src` has this
-    /// tensor's shape except `index`'s length along `dim`. Repeated indices
-    /// add up.
-    ///
-    /// # Panics
-    /// If the shapes or indices do not fit; see [`Tensor::try_index_add`].
-    #[track_caller]
-    pub fn index_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Tensor {
-        ok(self.try_index_add(dim, index, src))
-    }
-
-    /// Fallible [`Tensor::index_add`].
-    #[track_caller]
-    pub fn try_index_add(&self, dim: impl Dim, index: &Tensor, src: &Tensor) -> Result<Tensor> {
-        let op = "index_add";
-        let dim = dim.resolve(op, self.ndim())?;
-        if index.ndim() > 1 {
-            return Err(Error::InvalidArgument {
-                op,
-                shape: index.shape().to_vec(),
-                reason: "the index must be a list of indices, of rank 0 or 1".into(),
-            });
-        }
-        let l = index.numel();
-        let mut want = self.shape().to_vec();
-        want[dim] = l;
-        if src.shape() != want {
-            return Err(Error::ShapeMismatch {
-                op,
-                lhs: self.shape().to_vec(),
-                rhs: src.shape().to_vec(),
-                reason: format!(
-                    "src must have shape {want:?}: the tensor's, with the index's length {l} \
-                     along dimension {dim}"
-                ),
-            });
-        }
-        let (outer, n, inner) = split_at_dim(self.shape(), dim);
-        let idx = whole_indices(op, index, n)?;
-        let dst: Arc<[usize]> = (0..outer * l * inner)
-            .map(|f| {
-                let (o, j, i) = (f / (l * inner), (f / inner) % l, f % inner);
-                (o * n + idx[j]) * inner + i
-            })
-            .collect();
-        Ok(self.add_at(src, AddAtKind::IndexAdd, dst, None))
-    }
-
-    /// `self` with `src[from[k]]` (`src[k]` for `None`) added at flat offset
-    /// `dst[k]`, for each `k`.
-    #[track_caller]
-    fn add_at(
-        &self,
-        src: &Tensor,
-        kind: AddAtKind,
-        dst: Arc<[usize]>,
-        from: Option<Arc<[usize]>>,
-    ) -> Tensor {
-        let dtype = self.dtype().promote(src.dtype());
-        let s = Tensor::read2(self, src, |x, v| {
-            let mut acc: Vec<f64> = (0..x.len()).map(|i| x.get(i)).collect();
-            for (k, &d) in dst.iter().enumerate() {
-                acc[d] += v.get(from.as_ref().map_or(k, |f| f[k]));
-            }
-            Storage::from_f64_iter(acc.into_iter(), dtype)
-        });
-        Tensor::record(s, self.shape(), &[self, src], |_| Op::AddAt {
-            kind,
-            dst,
-            from,
-        })
-    }
-
     #[track_caller]
     pub(crate) fn gather_geom(
         &self,
@@ -807,61 +671,8 @@ pub(crate) fn repeat_backward(g: &Tensor, repeats: &[usize], shape: &[usize]) ->
     g.reshape(&tiled).sum_to(&tile).reshape(shape)
 }
 
-/// Gradients of `scatter_add` and `index_add` (`add_at`): `g` for the tensor,
-/// and for `src` the elements of `g` at `dst`, placed at `from` in zeros of
-/// `src_shape` when not all of `src` was used; gathers and scatters, so that
-/// they are differentiable in turn.
 #[track_caller]
-pub(crate) fn add_at_backward(
-    g: &Tensor,
-    dst: &Arc<[usize]>,
-    from: Option<&Arc<[usize]>>,
-    src_shape: &[usize],
-    needs: &[bool],
-) -> [Option<Tensor>; 2] {
-    let grad_src = needs[1].then(|| {
-        let m = dst.len();
-        let flat = |n: usize| GatherGeom {
-            outer: 1,
-            n_in: n,
-            n_out: m,
-            inner: 1,
-        };
-        let picked =
-            g.reshape(&[g.numel()])
-                .gather_geom(GatherKind::Gather, flat(g.numel()), dst, &[m]);
-        match from {
-            None => picked.reshape(src_shape),
-            Some(from) => {
-                let n = numel(src_shape);
-                picked
-                    .scatter_add_geom(flat(n), from, &[n], false)
-                    .reshape(src_shape)
-            }
-        }
-    });
-    [needs[0].then(|| g.clone()), grad_src]
-}
-
-/// The values of `index` as indices into a dimension of size `size`: whole
-/// numbers in `0..size`.
-#[track_caller]
-fn whole_indices(op: &'static str, index: &Tensor, size: usize) -> Result<Vec<usize>> {
-    let v = index.to_vec::<f64>();
-    if let Some(bad) = v.iter().find(|x| !(**x >= 0.0 && x.fract() == 0.0)) {
-        return Err(Error::InvalidArgument {
-            op,
-            shape: index.shape().to_vec(),
-            reason: format!("indices must be whole numbers from 0, not {bad}"),
-        });
-    }
-    let idx: Vec<usize> = v.into_iter().map(|x| x as usize).collect();
-    check_indices(op, &idx, size)?;
-    Ok(idx)
-}
-
-#[track_caller]
-fn check_indices(op: &'static str, indices: &[usize], size: usize) -> Result<()> {
+pub(crate) fn check_indices(op: &'static str, indices: &[usize], size: usize) -> Result<()> {
     match indices.iter().find(|&&i| i >= size) {
         Some(&index) => Err(Error::IndexOutOfRange { op, index, size }),
         None => Ok(()),

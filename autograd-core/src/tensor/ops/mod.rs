@@ -12,4 +12,5 @@ pub(crate) mod inplace;
 pub(crate) mod layout;
 pub(crate) mod linalg;
 pub(crate) mod reduce;
+pub(crate) mod scatter;
 pub(crate) mod unary;
