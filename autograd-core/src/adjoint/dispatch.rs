@@ -290,7 +290,96 @@ macro_rules! unary {
 binary!(/** Tag of `a + b`. */ add, AddRule, AddTag, AddForward, Output, linear);
 binary!(/** Tag of `a - b`. */ sub, SubRule, SubTag, SubForward, Output, linear);
 binary!(/** Tag of `a * b`. */ mul, MulRule, MulTag, MulForward, Output, rule);
-binary!(/** Tag of `a / b`. */ div, DivRule, DivTag, DivForward, Output, rule);
+
+/// Tag of `a / b`.
+pub struct DivTag;
+
+impl DivTag {
+    /// Type-checks the operands against the rule (see [`AddTag::fits`]).
+    #[inline(always)]
+    pub fn fits<P: DivForward>(_: P) {}
+}
+
+/// The forward call of `div` as a method of the pair `(&a, &b)` (see
+/// [`AddForward`]).
+pub trait DivForward {
+    /// The value's type.
+    type Value;
+    /// The pullback's token.
+    type Token;
+    /// The value of the rule and the token of its pullback.
+    fn div(self) -> (Self::Value, Self::Token);
+}
+
+impl<A: DivRule<B>, B> DivForward for (&A, &B) {
+    type Value = <A as DivRule<B>>::Output;
+    type Token = DivToken<B>;
+    #[inline(always)]
+    fn div(self) -> (Self::Value, Self::Token) {
+        div(self.0, self.1)
+    }
+}
+
+/// The value of `a / b` and the token of its pullback.
+#[inline(always)]
+pub fn div<A: DivRule<B>, B>(a: &A, b: &B) -> (<A as DivRule<B>>::Output, DivToken<B>) {
+    let recip = A::recip(b);
+    (a.value(b), DivToken { recip })
+}
+
+/// The pullback of `a / b`: `1 / b`, computed in the forward sweep. A division
+/// is a long-latency instruction; the pullback recomputed it in every reverse
+/// sweep (each row of a Jacobian: two divisions a row for each `/` of
+/// bundle adjustment's reprojection), where it now multiplies.
+pub struct DivToken<B> {
+    recip: B,
+}
+
+impl<B: Clone> Clone for DivToken<B> {
+    fn clone(&self) -> Self {
+        DivToken {
+            recip: self.recip.clone(),
+        }
+    }
+}
+impl<B: Copy> Copy for DivToken<B> {}
+
+impl<B> DivToken<B> {
+    /// The rule's pullback.
+    #[inline(always)]
+    pub fn pullback<A: DivRule<B>>(self, a: &A, _b: &B, out: &A::Output, g: &A::Output) -> (A, B) {
+        a.pullback_recip(&self.recip, out, g)
+    }
+
+    /// The rule's tangent (forward mode).
+    #[inline(always)]
+    pub fn tangent<A: DivRule<B>>(
+        self,
+        a: &A,
+        _b: &B,
+        out: &A::Output,
+        da: &A,
+        db: &B,
+    ) -> A::Output {
+        a.tangent_recip(&self.recip, out, da, db)
+    }
+
+    /// The derivative of the pullback along the operands' tangents `da`, `db`
+    /// for a fixed `g`: the second-order term of forward-over-reverse.
+    #[inline(always)]
+    pub fn second<A: DivRule<B>>(
+        self,
+        a: &A,
+        b: &B,
+        out: &A::Output,
+        da: &A,
+        db: &B,
+        g: &A::Output,
+    ) -> (A, B) {
+        a.second(b, out, da, db, g)
+    }
+}
+
 binary!(/** Tag of `a.dot(&b)`. */ dot, DotRule, DotTag, DotForward, Output, bilinear);
 binary!(/** Tag of `a.powf(b)`. */ powf, PowfRule, PowfTag, PowfForward, Same, rule);
 binary!(/** Tag of `a.max(b)`. */ max, MaxRule, MaxTag, MaxForward, Same, linear);
@@ -341,10 +430,34 @@ impl<F> UnaryTag<F> {
     pub fn fits<A: Unary<F>>(_: &A) {}
 }
 
+/// The pullback of a scalar function `F` applied to an `A`: the derivative at the
+/// operand, entry by entry, computed in the forward sweep beside the value. Every
+/// reverse sweep, tangent and row of a Jacobian then multiplies by it, where a
+/// pullback that recomputed it would evaluate `cos` (for `sin`) once per sweep,
+/// often on a path where LLVM cannot reuse the forward's value (the reverse side
+/// of a branch); beside the value, `sin` and `cos` of one angle become one
+/// `sincos`.
+pub struct UnaryToken<F, A> {
+    d: A,
+    f: PhantomData<fn(F)>,
+}
+
+impl<F, A: Clone> Clone for UnaryToken<F, A> {
+    fn clone(&self) -> Self {
+        UnaryToken {
+            d: self.d.clone(),
+            f: PhantomData,
+        }
+    }
+}
+impl<F, A: Copy> Copy for UnaryToken<F, A> {}
+
 /// `F` applied to `a` and the token of its pullback.
 #[inline(always)]
-pub fn unary<F, A: Unary<F>>(a: &A) -> (A, Token<UnaryTag<F>, A>) {
-    (a.value(), Token(PhantomData))
+pub fn unary<F, A: Unary<F>>(a: &A) -> (A, UnaryToken<F, A>) {
+    let out = a.value();
+    let d = a.derivative(&out);
+    (out, UnaryToken { d, f: PhantomData })
 }
 
 /// The forward call of a scalar function `F` as a method of `(&a, UnaryTag::<F>::TAG)`
@@ -360,30 +473,30 @@ pub trait UnaryForward {
 
 impl<F, A: Unary<F>> UnaryForward for (&A, UnaryTag<F>) {
     type Value = A;
-    type Token = Token<UnaryTag<F>, A>;
+    type Token = UnaryToken<F, A>;
     #[inline(always)]
     fn unary(self) -> (A, Self::Token) {
-        (self.0.value(), Token(PhantomData))
+        unary(self.0)
     }
 }
 
-impl<F, A> Token<UnaryTag<F>, A> {
-    /// The rule's pullback.
+impl<F, A> UnaryToken<F, A> {
+    /// The rule's pullback: `g` times the derivative.
     #[inline(always)]
-    pub fn pullback(self, a: &A, out: &A, g: &A) -> A
+    pub fn pullback(self, _a: &A, _out: &A, g: &A) -> A
     where
         A: Unary<F>,
     {
-        a.pullback(out, g)
+        A::times(&self.d, g)
     }
 
-    /// The rule's tangent (forward mode).
+    /// The rule's tangent (forward mode): `da` times the derivative.
     #[inline(always)]
-    pub fn tangent(self, a: &A, out: &A, da: &A) -> A
+    pub fn tangent(self, _a: &A, _out: &A, da: &A) -> A
     where
         A: Unary<F>,
     {
-        a.tangent(out, da)
+        A::times(&self.d, da)
     }
 
     /// `g * f''(a) * da`: the second-order term of forward-over-reverse.

@@ -244,6 +244,11 @@ pub trait ElementwiseFn: ScalarFn {}
 pub trait Unary<F>: Sized {
     /// `f(x)`, entry by entry.
     fn value(&self) -> Self;
+    /// `f'(x)`, entry by entry, from `x` and `out = f(x)`.
+    fn derivative(&self, out: &Self) -> Self;
+    /// `g * d`, entry by entry: the pullback of `g` through a derivative `d` that
+    /// [`Unary::derivative`] computed.
+    fn times(d: &Self, g: &Self) -> Self;
     /// `g * f'(x)`, entry by entry.
     fn pullback(&self, out: &Self, g: &Self) -> Self;
     /// `da * f'(x)`, entry by entry.
@@ -257,6 +262,14 @@ impl<T: Real, F: ScalarFn> Unary<F> for T {
     #[inline(always)]
     fn value(&self) -> Self {
         F::value(*self)
+    }
+    #[inline(always)]
+    fn derivative(&self, out: &Self) -> Self {
+        F::derivative(*self, *out)
+    }
+    #[inline(always)]
+    fn times(d: &Self, g: &Self) -> Self {
+        *g * *d
     }
     #[inline(always)]
     fn pullback(&self, out: &Self, g: &Self) -> Self {
@@ -276,6 +289,14 @@ impl<T: Real, const R: usize, const C: usize, F: ElementwiseFn> Unary<F> for SMa
     #[inline(always)]
     fn value(&self) -> Self {
         self.map(F::value)
+    }
+    #[inline(always)]
+    fn derivative(&self, out: &Self) -> Self {
+        self.zip_map(out, F::derivative)
+    }
+    #[inline(always)]
+    fn times(d: &Self, g: &Self) -> Self {
+        g.component_mul(d)
     }
     #[inline(always)]
     fn pullback(&self, out: &Self, g: &Self) -> Self {

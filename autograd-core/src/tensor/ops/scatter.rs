@@ -49,7 +49,7 @@ impl Tensor {
     /// overwritten.
     ///
     /// ```
-    /// use autograd::Tensor;
+    /// use autograd_core::Tensor;
     /// let x = Tensor::zeros(&[2, 3]);
     /// let index = Tensor::from_vec(vec![2.0, 0.0], &[2, 1]);
     /// let src = Tensor::from_vec(vec![5.0, 7.0], &[2, 1]);
