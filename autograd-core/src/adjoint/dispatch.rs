@@ -331,18 +331,10 @@ pub fn div<A: DivRule<B>, B>(a: &A, b: &B) -> (<A as DivRule<B>>::Output, DivTok
 /// is a long-latency instruction; the pullback recomputed it in every reverse
 /// sweep (each row of a Jacobian: two divisions a row for each `/` of
 /// bundle adjustment's reprojection), where it now multiplies.
+#[derive(Clone, Copy)]
 pub struct DivToken<B> {
     recip: B,
 }
-
-impl<B: Clone> Clone for DivToken<B> {
-    fn clone(&self) -> Self {
-        DivToken {
-            recip: self.recip.clone(),
-        }
-    }
-}
-impl<B: Copy> Copy for DivToken<B> {}
 
 impl<B> DivToken<B> {
     /// The rule's pullback.

@@ -249,10 +249,17 @@ pub trait Unary<F>: Sized {
     /// `g * d`, entry by entry: the pullback of `g` through a derivative `d` that
     /// [`Unary::derivative`] computed.
     fn times(d: &Self, g: &Self) -> Self;
-    /// `g * f'(x)`, entry by entry.
-    fn pullback(&self, out: &Self, g: &Self) -> Self;
+    /// `g * f'(x)`, entry by entry: [`Unary::times`] of [`Unary::derivative`], the
+    /// two steps the generated code takes on either side of the forward sweep.
+    #[inline(always)]
+    fn pullback(&self, out: &Self, g: &Self) -> Self {
+        Self::times(&self.derivative(out), g)
+    }
     /// `da * f'(x)`, entry by entry.
-    fn tangent(&self, out: &Self, da: &Self) -> Self;
+    #[inline(always)]
+    fn tangent(&self, out: &Self, da: &Self) -> Self {
+        self.pullback(out, da)
+    }
     /// `g * f''(x) * da`, entry by entry: the derivative of `pullback` along the
     /// tangent `da` for a fixed `g` (the second-order term of forward-over-reverse).
     fn second(&self, out: &Self, da: &Self, g: &Self) -> Self;
@@ -272,14 +279,6 @@ impl<T: Real, F: ScalarFn> Unary<F> for T {
         *g * *d
     }
     #[inline(always)]
-    fn pullback(&self, out: &Self, g: &Self) -> Self {
-        *g * F::derivative(*self, *out)
-    }
-    #[inline(always)]
-    fn tangent(&self, out: &Self, da: &Self) -> Self {
-        <Self as Unary<F>>::pullback(self, out, da)
-    }
-    #[inline(always)]
     fn second(&self, out: &Self, da: &Self, g: &Self) -> Self {
         *g * F::second_derivative(*self, *out) * *da
     }
@@ -297,14 +296,6 @@ impl<T: Real, const R: usize, const C: usize, F: ElementwiseFn> Unary<F> for SMa
     #[inline(always)]
     fn times(d: &Self, g: &Self) -> Self {
         g.component_mul(d)
-    }
-    #[inline(always)]
-    fn pullback(&self, out: &Self, g: &Self) -> Self {
-        self.zip_zip_map(out, g, |x, y, g| g * F::derivative(x, y))
-    }
-    #[inline(always)]
-    fn tangent(&self, out: &Self, da: &Self) -> Self {
-        <Self as Unary<F>>::pullback(self, out, da)
     }
     #[inline(always)]
     fn second(&self, out: &Self, da: &Self, g: &Self) -> Self {

@@ -5,7 +5,7 @@
 //! on those offsets.
 
 use crate::error::Result;
-use crate::tensor::dtype::Storage;
+use crate::tensor::dtype::{DType, Storage};
 use crate::tensor::handle::{ok, Tensor};
 use crate::tensor::kernels::layout::GatherGeom;
 use crate::tensor::op::{AddAtKind, GatherKind, Op, PutAtKind};
@@ -161,11 +161,9 @@ impl Tensor {
     ) -> Tensor {
         let dtype = self.dtype().promote(src.dtype());
         let s = Tensor::read2(self, src, |x, v| {
-            let mut acc: Vec<f64> = (0..x.len()).map(|i| x.get(i)).collect();
-            for (k, &d) in dst.iter().enumerate() {
-                acc[d] += v.get(from.as_ref().map_or(k, |f| f[k]));
-            }
-            Storage::from_f64_iter(acc.into_iter(), dtype)
+            at_offsets(x, &dst, dtype, |slot, k| {
+                *slot += v.get(from.as_ref().map_or(k, |f| f[k]));
+            })
         });
         Tensor::record(s, self.shape(), &[self, src], |_| Op::AddAt {
             kind,
@@ -187,11 +185,9 @@ impl Tensor {
     ) -> Tensor {
         let dtype = src.map_or(self.dtype(), |s| self.dtype().promote(s.dtype()));
         let write = |x: &Storage, v: Option<&Storage>| {
-            let mut out: Vec<f64> = (0..x.len()).map(|i| x.get(i)).collect();
-            for (k, &d) in dst.iter().enumerate() {
-                out[d] = v.map_or(value, |v| v.get(from.as_ref().map_or(k, |f| f[k])));
-            }
-            Storage::from_f64_iter(out.into_iter(), dtype)
+            at_offsets(x, &dst, dtype, |slot, k| {
+                *slot = v.map_or(value, |v| v.get(from.as_ref().map_or(k, |f| f[k])));
+            })
         };
         let s = match src {
             Some(src) => Tensor::read2(self, src, |x, v| write(x, Some(v))),
@@ -214,6 +210,21 @@ impl Tensor {
             from,
         })
     }
+}
+
+/// `x` in `dtype`, computed in `f64`, with `f(slot, k)` applied to the element at
+/// each offset `dst[k]`, in order.
+fn at_offsets(
+    x: &Storage,
+    dst: &[usize],
+    dtype: DType,
+    mut f: impl FnMut(&mut f64, usize),
+) -> Storage {
+    let mut out: Vec<f64> = (0..x.len()).map(|i| x.get(i)).collect();
+    for (k, &d) in dst.iter().enumerate() {
+        f(&mut out[d], k);
+    }
+    Storage::from_f64_iter(out.into_iter(), dtype)
 }
 
 /// The offsets of `scatter`'s writes into `x` along `dim` (resolved here) at
