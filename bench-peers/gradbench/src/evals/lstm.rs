@@ -153,8 +153,8 @@ fn param(input: &Input, j: usize, bias: bool, gate: usize, i: usize) -> usize {
 }
 
 /// Step `t`: the layers from state `old` (`2lb`, a snapshot) into `new`, and the
-/// step's [`step_loss`]. `x` is scratch of `b`.
-fn step(input: &Input, t: usize, old: &[f64], new: &mut [f64], x: &mut [f64]) -> f64 {
+/// step's [`step_loss`] (0 unless `loss`). `x` is scratch of `b`.
+fn step(input: &Input, t: usize, old: &[f64], new: &mut [f64], x: &mut [f64], loss: bool) -> f64 {
     let b = input.b;
     let mp = &input.main_params;
     let (w_in, rest) = input.extra_params.split_at(b);
@@ -184,6 +184,9 @@ fn step(input: &Input, t: usize, old: &[f64], new: &mut [f64], x: &mut [f64]) ->
             x[i] = h;
         }
     }
+    if !loss {
+        return 0.0;
+    }
     step_loss(x, w_out, b_out, &input.sequence[(t + 1) * b..(t + 2) * b])
 }
 
@@ -197,7 +200,7 @@ pub fn static_objective(input: &Input) -> f64 {
     let mut x = vec![0.0; input.b];
     let mut total = 0.0;
     for t in 0..input.c - 1 {
-        total += step(input, t, &old, &mut new, &mut x);
+        total += step(input, t, &old, &mut new, &mut x, true);
         std::mem::swap(&mut old, &mut new);
     }
     -total / count(input)
@@ -212,7 +215,7 @@ fn states(input: &Input) -> Vec<f64> {
     let mut x = vec![0.0; input.b];
     for t in 0..input.c - 1 {
         let (old, new) = states.split_at_mut((t + 1) * n);
-        step(input, t, &old[t * n..], &mut new[..n], &mut x);
+        step(input, t, &old[t * n..], &mut new[..n], &mut x, false);
     }
     states
 }
