@@ -28,6 +28,9 @@ mod llsq;
 #[path = "../bench-peers/gradbench/src/evals/lse.rs"]
 mod lse;
 #[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/lstm.rs"]
+mod lstm;
+#[allow(dead_code)]
 #[path = "../bench-peers/gradbench/src/evals/ode.rs"]
 mod ode;
 #[allow(dead_code)]
@@ -353,6 +356,75 @@ fn ode_gradient_matches_central_differences() {
     let y = ode::tape_primal(&x, 1);
     let exact = x.iter().product::<f64>() * 16.0 / 24.0;
     assert_close(&[y[3]], &[exact], 1e-14, "ode closed form");
+}
+
+/// An lstm input as the eval draws it: parameters and state in `[0, 1)`, the
+/// sequence of bits.
+fn lstm_input(l: usize, b: usize, c: usize) -> lstm::Input {
+    let unit =
+        |seed, len| -> Vec<f64> { numbers(seed, len).iter().map(|v| 0.5 + 0.5 * v).collect() };
+    let bits = numbers(l as u64 + 50, c * b)
+        .iter()
+        .map(|&v| f64::from(u8::from(v > 0.0)))
+        .collect();
+    lstm::Input::new(
+        unit(l as u64 + 40, 8 * l * b),
+        2 * l,
+        unit(l as u64 + 41, 3 * b),
+        unit(l as u64 + 42, 2 * l * b),
+        bits,
+        c,
+    )
+    .unwrap()
+}
+
+#[test]
+fn lstm_jacobians_match_central_differences() {
+    for (l, b, c) in [(1, 1, 2), (1, 3, 3), (2, 4, 5), (3, 2, 4)] {
+        let input = lstm_input(l, b, c);
+        let split = 8 * l * b;
+        let at = |p: &[f64]| {
+            let mut inp = lstm_input(l, b, c);
+            inp.main_params = p[..split].to_vec();
+            inp.extra_params = p[split..].to_vec();
+            lstm::static_objective(&inp)
+        };
+        let params = [input.main_params.clone(), input.extra_params.clone()].concat();
+        let expected = numeric(at, &params);
+        let what = format!("lstm l = {l}, b = {b}, c = {c}");
+        assert_close(
+            &[lstm::tape_objective(&input)],
+            &[lstm::static_objective(&input)],
+            1e-14,
+            &what,
+        );
+        assert_close(&lstm::static_jacobian(&input), &expected, 1e-7, &what);
+        assert_close(&lstm::tape_jacobian(&input), &expected, 1e-7, &what);
+    }
+}
+
+#[test]
+fn lstm_objective_by_hand_for_one_cell() {
+    // l = 1, b = 1, c = 2: one step of one cell.
+    let input = lstm_input(1, 1, 2);
+    let (m, e, s, q) = (
+        &input.main_params,
+        &input.extra_params,
+        &input.state,
+        &input.sequence,
+    );
+    let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+    let x = q[0] * e[0];
+    let k = s[1] * sig(x * m[0] + m[4]) + sig(s[0] * m[1] + m[5]) * (s[0] * m[3] + m[7]).tanh();
+    let h = sig(x * m[2] + m[6]) * k.tanh();
+    let y = h * e[1] + e[2];
+    let expected = -q[1] * (y - (2.0 + y.exp()).ln());
+    assert_close(
+        &[lstm::static_objective(&input)],
+        &[expected],
+        1e-14,
+        "lstm by hand",
+    );
 }
 
 fn unit2(i: usize) -> Vector2<f64> {

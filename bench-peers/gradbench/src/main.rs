@@ -35,7 +35,7 @@ impl Variant {
         match self {
             Variant::Static => matches!(
                 module,
-                "hello" | "llsq" | "lse" | "ba" | "kmeans" | "saddle" | "particle"
+                "hello" | "llsq" | "lse" | "ba" | "kmeans" | "saddle" | "particle" | "lstm"
             ),
             Variant::Tape => matches!(
                 module,
@@ -49,6 +49,7 @@ impl Variant {
                     | "ode"
                     | "saddle"
                     | "particle"
+                    | "lstm"
             ),
         }
     }
@@ -384,6 +385,26 @@ fn evaluate(variant: Variant, module: &str, function: &str, input: &Value) -> Ou
                 timed(input, || ode::tape_primal(&x, s), |y| json!(y))
             } else {
                 timed(input, || ode::tape_gradient(&x, s), |y| json!(y))
+            }
+        }
+        ("lstm", "objective" | "jacobian") => {
+            let main = field(input, "main_params")?;
+            let rows = main.as_array().map_or(0, Vec::len);
+            let sequence = field(input, "sequence")?;
+            let c = sequence.as_array().map_or(0, Vec::len);
+            let inp = lstm::Input::new(
+                float_rows(main)?,
+                rows,
+                float_rows(field(input, "extra_params")?)?,
+                float_rows(field(input, "state")?)?,
+                float_rows(sequence)?,
+                c,
+            )?;
+            match (function, stat) {
+                ("objective", true) => timed(input, || lstm::static_objective(&inp), |y| json!(y)),
+                ("objective", false) => timed(input, || lstm::tape_objective(&inp), |y| json!(y)),
+                (_, true) => timed(input, || lstm::static_jacobian(&inp), |g| json!(g)),
+                (_, false) => timed(input, || lstm::tape_jacobian(&inp), |g| json!(g)),
             }
         }
         ("saddle", f) if saddle::modes(f).is_some() => {

@@ -8,6 +8,7 @@ pub mod hello;
 pub mod kmeans;
 pub mod llsq;
 pub mod lse;
+pub mod lstm;
 pub mod ode;
 pub mod particle;
 pub mod saddle;
