@@ -20,6 +20,8 @@
 #                  (for a machine whose builds share a lock)
 #   DET_SIZES      det's sizes (default "5 6 7 8 9": the tape's graph has about
 #                  e * ell! nodes, and ell = 10, 11 need gigabytes)
+#   HT_ARGS        ht's arguments (default none: --model big --variant complicated,
+#                  hands 1..12), e.g. "--variant simple --max 8"
 #
 # Each run is `gradbench run --eval "PY evals/EVAL/run.py ..." --tool "CMD"` in
 # the checkout, where PY is `uv run --no-sync` if uv is there and otherwise
@@ -43,8 +45,8 @@ cargo=(cargo)
 command -v make >/dev/null || die "make not found (it builds GradBench's manual tool)"
 command -v c++ >/dev/null || die "a C++ compiler (c++) is needed for GradBench's manual tool"
 
-ours=(hello llsq lse det gmm ba kmeans ode saddle particle)  # what autograd-gradbench implements
-static_ours=(hello llsq lse ba kmeans saddle particle)        # ... of which autograd-static
+ours=(hello llsq lse det gmm ba ht kmeans ode saddle particle)  # what autograd-gradbench implements
+static_ours=(hello llsq lse ba ht kmeans saddle particle)      # ... of which autograd-static
 evals=("$@")
 [ ${#evals[@]} -eq 0 ] && evals=("${ours[@]}")
 read -r -a tools <<< "${TOOLS:-autograd-static autograd-tape manual pytorch jax}"
@@ -140,6 +142,7 @@ cd "$GRADBENCH"
 for eval in "${evals[@]}"; do
   args=()
   [ "$eval" = det ] && read -r -a args <<< "-l ${DET_SIZES:-5 6 7 8 9}"
+  [ "$eval" = ht ] && read -r -a args <<< "${HT_ARGS:-}"
   for tool in "${tools[@]}"; do
     [ -n "$tool" ] || continue
     cmd="$(tool_cmd "$tool" "$eval")"
