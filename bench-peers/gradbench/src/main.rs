@@ -173,9 +173,9 @@ fn fixed_rows<const N: usize>(v: &Value, name: &str) -> Result<Vec<[f64; N]>, St
         .ok_or_else(|| format!("`{name}` is not an array"))?
         .iter()
         .map(|row| {
-            floats(row)?
-                .try_into()
-                .map_err(|r: Vec<f64>| format!("a row of `{name}` has {} entries, expected {N}", r.len()))
+            floats(row)?.try_into().map_err(|r: Vec<f64>| {
+                format!("a row of `{name}` has {} entries, expected {N}", r.len())
+            })
         })
         .collect()
 }
@@ -188,7 +188,10 @@ fn matrices4(v: &Value, name: &str) -> Result<Vec<autograd::nalgebra::Matrix4<f6
         .map(|m| {
             let rows = fixed_rows::<4>(m, name)?;
             if rows.len() != 4 {
-                return Err(format!("a matrix of `{name}` has {} rows, expected 4", rows.len()));
+                return Err(format!(
+                    "a matrix of `{name}` has {} rows, expected 4",
+                    rows.len()
+                ));
             }
             Ok(autograd::nalgebra::Matrix4::from_fn(|r, c| rows[r][c]))
         })
@@ -221,7 +224,10 @@ fn ht_input(input: &Value) -> Result<evals::ht::Input, String> {
     let model = evals::ht::Model::new(
         parents,
         matrices4(field(model, "base_relatives")?, "base_relatives")?,
-        matrices4(field(model, "inverse_base_absolutes")?, "inverse_base_absolutes")?,
+        matrices4(
+            field(model, "inverse_base_absolutes")?,
+            "inverse_base_absolutes",
+        )?,
         fixed_rows::<4>(field(model, "base_positions")?, "base_positions")?
             .iter()
             .map(|p| Vector4::from_column_slice(p))

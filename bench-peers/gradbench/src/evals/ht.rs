@@ -84,7 +84,11 @@ impl Model {
                 "the pose parameters need at least 21 bones, the model has {bones}"
             ));
         }
-        if parents.iter().enumerate().any(|(b, p)| p.is_some_and(|p| p >= b)) {
+        if parents
+            .iter()
+            .enumerate()
+            .any(|(b, p)| p.is_some_and(|p| p >= b))
+        {
             return Err("a bone's parent must come before it".into());
         }
         if base_relatives.len() != bones || inverse_base_absolutes.len() != bones {
@@ -134,7 +138,10 @@ impl Input {
     pub fn check(&self) -> Result<(), String> {
         let n = self.correspondences.len();
         if self.points.len() != n {
-            return Err(format!("{} points for {n} correspondences", self.points.len()));
+            return Err(format!(
+                "{} points for {n} correspondences",
+                self.points.len()
+            ));
         }
         let limit = if self.us.is_empty() {
             self.model.base_positions.len()
@@ -285,8 +292,8 @@ pub fn static_objective(input: &Input) -> Vec<f64> {
     let slots = angle_slots(model.bones());
     let mut absolutes: Vec<Matrix4<f64>> = Vec::with_capacity(model.bones());
     let mut transforms = Vec::with_capacity(model.bones());
-    for b in 0..model.bones() {
-        let r = euler_rotation(bone_angles(&input.theta, &slots[b]));
+    for (b, slot) in slots.iter().enumerate() {
+        let r = euler_rotation(bone_angles(&input.theta, slot));
         let relative = with_rotation(&model.base_relatives[b], &r, 1.0);
         let absolute = match model.parents[b] {
             Some(p) => absolutes[p] * relative,
@@ -325,14 +332,17 @@ pub fn static_jacobian(input: &Input) -> Vec<f64> {
     let mut d_absolutes: Vec<Vec<(usize, Matrix4<f64>)>> = Vec::with_capacity(bones);
     let mut transforms = Vec::with_capacity(bones);
     let mut d_transforms: Vec<Vec<(usize, Matrix3x4<f64>)>> = Vec::with_capacity(bones);
-    for b in 0..bones {
-        let angles = bone_angles(&input.theta, &slots[b]);
+    for (b, slot) in slots.iter().enumerate() {
+        let angles = bone_angles(&input.theta, slot);
         let r = euler_rotation(angles);
         let base = &model.base_relatives[b];
         let relative = with_rotation(base, &r, 1.0);
         let mut d_abs = Vec::new();
-        let own = slots[b].iter().enumerate().filter_map(|(j, s)| s.map(|k| (j, k)));
-        let dr = if slots[b].iter().any(Option::is_some) {
+        let own = slot
+            .iter()
+            .enumerate()
+            .filter_map(|(j, s)| s.map(|k| (j, k)));
+        let dr = if slot.iter().any(Option::is_some) {
             Some(euler_rotation::jacobian(angles))
         } else {
             None
@@ -343,14 +353,16 @@ pub fn static_jacobian(input: &Input) -> Vec<f64> {
                     d_abs.push((*k, d * relative));
                 }
                 for (j, k) in own {
-                    let dr_j = Matrix3::from_column_slice(dr.as_ref().unwrap().column(j).as_slice());
+                    let dr_j =
+                        Matrix3::from_column_slice(dr.as_ref().unwrap().column(j).as_slice());
                     d_abs.push((k, absolutes[p] * with_rotation(base, &dr_j, 0.0)));
                 }
                 absolutes[p] * relative
             }
             None => {
                 for (j, k) in own {
-                    let dr_j = Matrix3::from_column_slice(dr.as_ref().unwrap().column(j).as_slice());
+                    let dr_j =
+                        Matrix3::from_column_slice(dr.as_ref().unwrap().column(j).as_slice());
                     d_abs.push((k, with_rotation(base, &dr_j, 0.0)));
                 }
                 relative
@@ -474,12 +486,22 @@ impl TapeModel {
         }
         let parent_pos = levels
             .iter()
-            .map(|l| l.iter().filter_map(|&b| model.parents[b].map(|p| pos[p])).collect())
+            .map(|l| {
+                l.iter()
+                    .filter_map(|&b| model.parents[b].map(|p| pos[p]))
+                    .collect()
+            })
             .collect();
         let base = mat_tensor(&model.base_relatives.iter().collect::<Vec<_>>());
         let inverse = levels
             .iter()
-            .map(|l| mat_tensor(&l.iter().map(|&b| &model.inverse_base_absolutes[b]).collect::<Vec<_>>()))
+            .map(|l| {
+                mat_tensor(
+                    &l.iter()
+                        .map(|&b| &model.inverse_base_absolutes[b])
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect();
         let slots = angle_slots(bones);
         let angle_index = slots
@@ -510,10 +532,16 @@ impl TapeModel {
 /// rotations at once, one batched product per depth of the tree, the skinning
 /// as a product of the weights with the flattened transforms, and the vertices
 /// and points as batches.
-fn tape_residuals(input: &Input, tm: &TapeModel, slot: &[usize], theta: &Tensor, us: Option<&Tensor>) -> Tensor {
+fn tape_residuals(
+    input: &Input,
+    tm: &TapeModel,
+    slot: &[usize],
+    theta: &Tensor,
+    us: Option<&Tensor>,
+) -> Tensor {
     let model = &input.model;
     let bones = model.bones();
-    let padded = Tensor::cat(&[theta.clone(), Tensor::zeros(&[1])], 0);
+    let padded = Tensor::cat(&[theta.clone(), Tensor::from_vec(vec![0.0f64], &[1])], 0);
     let angles = padded.index_select(0, &tm.angle_index).reshape(&[bones, 3]);
     let (c, s) = (angles.cos(), angles.sin());
     let col = |t: &Tensor, j: usize| t.narrow(1, j, 1);
@@ -549,15 +577,22 @@ fn tape_residuals(input: &Input, tm: &TapeModel, slot: &[usize], theta: &Tensor,
     let blend = tm.weights.matmul(&flat).reshape(&[nv, 3, 4]);
     let mut p = blend.bmm(&tm.positions).reshape(&[nv, 3]);
     if model.is_mirrored {
-        p = p * Tensor::from_vec(vec![-1.0, 1.0, 1.0], &[3]);
+        p *= Tensor::from_vec(vec![-1.0, 1.0, 1.0], &[3]);
     }
     let w = theta.narrow(0, 0, 3);
     let angle = (&w * &w).sum().sqrt();
     let g = if angle.item() < 1e-4 {
-        Tensor::eye(3)
+        Tensor::from_vec(
+            vec![1.0f64, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+            &[3, 3],
+        )
     } else {
         let axis = &w / &angle;
-        let (x, y, z) = (axis.narrow(0, 0, 1), axis.narrow(0, 1, 1), axis.narrow(0, 2, 1));
+        let (x, y, z) = (
+            axis.narrow(0, 0, 1),
+            axis.narrow(0, 1, 1),
+            axis.narrow(0, 2, 1),
+        );
         let (c, s) = (angle.cos().reshape(&[1]), angle.sin().reshape(&[1]));
         let k = 1.0 - &c;
         let e = [
@@ -576,7 +611,11 @@ fn tape_residuals(input: &Input, tm: &TapeModel, slot: &[usize], theta: &Tensor,
     let q = p.matmul(&g.t()) + theta.narrow(0, 3, 3);
     let n = input.points.len();
     let pts = Tensor::from_vec(
-        input.points.iter().flat_map(|p| p.iter().copied()).collect(),
+        input
+            .points
+            .iter()
+            .flat_map(|p| p.iter().copied())
+            .collect(),
         &[n, 3],
     );
     let hand = match us {
@@ -635,7 +674,7 @@ pub fn tape_jacobian(input: &Input) -> Vec<f64> {
     let us = us_tensor(input).map(|u| u.requires_grad_(true));
     let r = tape_residuals(input, &tm, &slot, &theta, us.as_ref());
     let rows = r.shape()[0];
-    let u = Tensor::zeros(&[rows]).requires_grad_(true);
+    let u = Tensor::from_vec(vec![0.0f64; rows], &[rows]).requires_grad_(true);
     let mut inputs = vec![theta.clone()];
     inputs.extend(us.iter().cloned());
     let g = autograd::grad(&r, &inputs, Some(std::slice::from_ref(&u)), true, true)
