@@ -19,6 +19,9 @@ mod gmm;
 #[path = "../bench-peers/gradbench/src/evals/hello.rs"]
 mod hello;
 #[allow(dead_code)]
+#[path = "../bench-peers/gradbench/src/evals/ht.rs"]
+mod ht;
+#[allow(dead_code)]
 #[path = "../bench-peers/gradbench/src/evals/kmeans.rs"]
 mod kmeans;
 #[allow(dead_code)]
@@ -510,5 +513,159 @@ fn particle_nested_gradients_match_central_differences() {
         let (outer, inner) = saddle::modes(f).unwrap();
         let w = particle::static_particle(0.0, outer, inner);
         assert_close(&[w], &[0.2071918746486116], 1e-12, f);
+    }
+}
+
+/// A small synthetic hand: the 22 bones of ADBench's (wrist, five fingers of
+/// four bones, forearm), rest transforms of random rotations and offsets,
+/// `verts` vertices of three bones each, triangles over them, and `n` points.
+fn ht_input(seed: u64, verts: usize, n: usize, complicated: bool, mirrored: bool) -> ht::Input {
+    use autograd::nalgebra::{Matrix4, Rotation3, Vector4};
+    let mut parents = vec![None];
+    for f in 0..5 {
+        parents.push(Some(0));
+        for j in 0..3 {
+            parents.push(Some(1 + 4 * f + j));
+        }
+    }
+    parents.push(Some(0));
+    let bones = parents.len();
+    let r = numbers(seed, 12 * bones + 7 * verts + 4 * n + 2 * n + 26);
+    let mut at = 0;
+    let mut take = |k: usize| {
+        at += k;
+        &r[at - k..at]
+    };
+    let mut rigid = || {
+        let v = take(6);
+        let mut m = Rotation3::from_scaled_axis(Vector3::new(v[0], v[1], v[2])).to_homogeneous();
+        m[(0, 3)] = v[3];
+        m[(1, 3)] = v[4];
+        m[(2, 3)] = v[5];
+        m
+    };
+    let base_relatives: Vec<Matrix4<f64>> = (0..bones).map(|_| rigid()).collect();
+    let inverse_base_absolutes: Vec<Matrix4<f64>> = (0..bones).map(|_| rigid()).collect();
+    let mut base_positions = Vec::new();
+    let mut weights = vec![0.0; verts * bones];
+    for v in 0..verts {
+        let x = take(7);
+        base_positions.push(Vector4::new(x[0], x[1], x[2], 1.0));
+        // Three bones, all of one finger's chain for some vertices.
+        let finger = v % 5;
+        for (j, b) in [2 + 4 * finger, 3 + 4 * finger, (7 * v) % bones]
+            .iter()
+            .enumerate()
+        {
+            weights[v * bones + b] += 0.2 + 0.3 * (x[3 + j] + 1.0);
+        }
+    }
+    let triangles: Vec<[usize; 3]> = (0..verts)
+        .map(|v| [v, (v + 1) % verts, (v + 3) % verts])
+        .collect();
+    let mut points = Vec::new();
+    let mut correspondences = Vec::new();
+    for i in 0..n {
+        let p = take(4);
+        points.push(Vector3::new(p[0], p[1], p[2]));
+        correspondences.push((i * 5 + 2) % verts);
+    }
+    let u = take(2 * n).to_vec();
+    let us = if complicated {
+        (0..n)
+            .map(|i| [0.3 + 0.2 * u[2 * i], 0.3 + 0.2 * u[2 * i + 1]])
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let theta: [f64; 26] = take(26).try_into().unwrap();
+    let model = ht::Model::new(
+        parents,
+        base_relatives,
+        inverse_base_absolutes,
+        base_positions,
+        weights,
+        triangles,
+        mirrored,
+    )
+    .unwrap();
+    let input = ht::Input {
+        model,
+        correspondences,
+        points,
+        theta,
+        us,
+    };
+    input.check().unwrap();
+    input
+}
+
+#[test]
+fn ht_jacobians_match_central_differences() {
+    for (seed, complicated, mirrored) in [
+        (1, false, false),
+        (2, true, false),
+        (3, true, true),
+        (4, false, true),
+    ] {
+        let mut input = ht_input(seed, 9, 6, complicated, mirrored);
+        let rows = 3 * input.points.len();
+        let cols = input.columns();
+        let first = cols - ht::NTHETA;
+        let objective = ht::static_objective(&input);
+        assert_close(
+            &ht::tape_objective(&input),
+            &objective,
+            1e-12,
+            "tape objective",
+        );
+        // Central differences column by column: theta entries one at a time,
+        // each us column moving every point's us together (residual i depends
+        // on us_i alone).
+        let h = 1e-6;
+        let mut expected = vec![0.0; rows * cols];
+        for k in 0..cols {
+            let at = |input: &mut ht::Input, step: f64| {
+                if k < first {
+                    input.us.iter_mut().for_each(|u| u[k] += step);
+                } else {
+                    input.theta[k - first] += step;
+                }
+            };
+            at(&mut input, h);
+            let plus = ht::static_objective(&input);
+            at(&mut input, -2.0 * h);
+            let minus = ht::static_objective(&input);
+            at(&mut input, h);
+            for i in 0..rows {
+                expected[i * cols + k] = (plus[i] - minus[i]) / (2.0 * h);
+            }
+        }
+        let what = format!("ht seed {seed} complicated {complicated} mirrored {mirrored}");
+        assert_close(
+            &ht::static_jacobian(&input),
+            &expected,
+            1e-6,
+            &format!("{what}: static"),
+        );
+        assert_close(
+            &ht::tape_jacobian(&input),
+            &expected,
+            1e-6,
+            &format!("{what}: tape"),
+        );
+    }
+}
+
+#[test]
+fn ht_global_rotation_is_the_identity_below_its_threshold() {
+    let mut input = ht_input(5, 6, 4, true, false);
+    input.theta[..3].copy_from_slice(&[1e-5, -2e-5, 3e-5]);
+    let (s, t) = (ht::static_jacobian(&input), ht::tape_jacobian(&input));
+    assert_close(&t, &s, 1e-10, "tape against static at a tiny rotation");
+    let cols = input.columns();
+    // The reference's rotation is constant there: its columns are 0.
+    for row in s.chunks(cols) {
+        assert!(row[2..5].iter().all(|&v| v == 0.0));
     }
 }

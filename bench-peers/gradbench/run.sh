@@ -22,6 +22,8 @@
 #                  e * ell! nodes, and ell = 10, 11 need gigabytes)
 #   LSTM_L, LSTM_C lstm's layer counts and sequence lengths (default: the eval's,
 #                  l in 2 4 6 and c in 1024 4096 8192)
+#   HT_ARGS        ht's arguments (default none: --model big --variant complicated,
+#                  hands 1..12), e.g. "--variant simple --max 8"
 #
 # Each run is `gradbench run --eval "PY evals/EVAL/run.py ..." --tool "CMD"` in
 # the checkout, where PY is `uv run --no-sync` if uv is there and otherwise
@@ -45,8 +47,8 @@ cargo=(cargo)
 command -v make >/dev/null || die "make not found (it builds GradBench's manual tool)"
 command -v c++ >/dev/null || die "a C++ compiler (c++) is needed for GradBench's manual tool"
 
-ours=(hello llsq lse det gmm ba kmeans ode saddle particle lstm)  # what autograd-gradbench implements
-static_ours=(hello llsq lse ba kmeans saddle particle lstm)   # ... of which autograd-static
+ours=(hello llsq lse det gmm ba ht kmeans ode saddle particle lstm)  # what autograd-gradbench implements
+static_ours=(hello llsq lse ba ht kmeans saddle particle lstm)      # ... of which autograd-static
 evals=("$@")
 [ ${#evals[@]} -eq 0 ] && evals=("${ours[@]}")
 read -r -a tools <<< "${TOOLS:-autograd-static autograd-tape manual pytorch jax}"
@@ -142,6 +144,7 @@ cd "$GRADBENCH"
 for eval in "${evals[@]}"; do
   args=()
   [ "$eval" = det ] && read -r -a args <<< "-l ${DET_SIZES:-5 6 7 8 9}"
+  [ "$eval" = ht ] && read -r -a args <<< "${HT_ARGS:-}"
   if [ "$eval" = lstm ]; then
     [ -n "${LSTM_L:-}" ] && read -r -a lstm_l <<< "-l $LSTM_L" && args+=("${lstm_l[@]}")
     [ -n "${LSTM_C:-}" ] && read -r -a lstm_c <<< "-c $LSTM_C" && args+=("${lstm_c[@]}")

@@ -35,7 +35,15 @@ impl Variant {
         match self {
             Variant::Static => matches!(
                 module,
-                "hello" | "llsq" | "lse" | "ba" | "kmeans" | "saddle" | "particle" | "lstm"
+                "hello"
+                    | "llsq"
+                    | "lse"
+                    | "ba"
+                    | "ht"
+                    | "kmeans"
+                    | "saddle"
+                    | "particle"
+                    | "lstm"
             ),
             Variant::Tape => matches!(
                 module,
@@ -45,6 +53,7 @@ impl Variant {
                     | "det"
                     | "gmm"
                     | "ba"
+                    | "ht"
                     | "kmeans"
                     | "ode"
                     | "saddle"
@@ -153,6 +162,103 @@ fn rows_of(flat: &[f64], width: usize) -> Value {
         return json!(vec![Vec::<f64>::new(); flat.len()]);
     }
     json!(flat.chunks(width).collect::<Vec<_>>())
+}
+
+fn indices(v: &Value) -> Result<Vec<usize>, String> {
+    v.as_array()
+        .ok_or("expected an array of indices")?
+        .iter()
+        .map(|x| {
+            x.as_u64()
+                .map(|x| x as usize)
+                .ok_or_else(|| "expected a non-negative whole number".to_string())
+        })
+        .collect()
+}
+
+/// Rows of exactly `N` numbers each.
+fn fixed_rows<const N: usize>(v: &Value, name: &str) -> Result<Vec<[f64; N]>, String> {
+    v.as_array()
+        .ok_or_else(|| format!("`{name}` is not an array"))?
+        .iter()
+        .map(|row| {
+            floats(row)?.try_into().map_err(|r: Vec<f64>| {
+                format!("a row of `{name}` has {} entries, expected {N}", r.len())
+            })
+        })
+        .collect()
+}
+
+/// A list of 4 x 4 matrices, each a list of rows.
+fn matrices4(v: &Value, name: &str) -> Result<Vec<autograd::nalgebra::Matrix4<f64>>, String> {
+    v.as_array()
+        .ok_or_else(|| format!("`{name}` is not an array"))?
+        .iter()
+        .map(|m| {
+            let rows = fixed_rows::<4>(m, name)?;
+            if rows.len() != 4 {
+                return Err(format!(
+                    "a matrix of `{name}` has {} rows, expected 4",
+                    rows.len()
+                ));
+            }
+            Ok(autograd::nalgebra::Matrix4::from_fn(|r, c| rows[r][c]))
+        })
+        .collect()
+}
+
+fn ht_input(input: &Value) -> Result<evals::ht::Input, String> {
+    use autograd::nalgebra::{Vector3, Vector4};
+    let data = field(input, "data")?;
+    let model = field(data, "model")?;
+    let parents = field(model, "parents")?
+        .as_array()
+        .ok_or("`parents` is not an array")?
+        .iter()
+        .map(|p| {
+            let p = p.as_i64().ok_or("a parent is not a whole number")?;
+            Ok(usize::try_from(p).ok())
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let triangles = field(model, "triangles")?
+        .as_array()
+        .ok_or("`triangles` is not an array")?
+        .iter()
+        .map(|t| {
+            indices(t)?
+                .try_into()
+                .map_err(|_| "a triangle does not have 3 vertices".to_string())
+        })
+        .collect::<Result<Vec<[usize; 3]>, String>>()?;
+    let model = evals::ht::Model::new(
+        parents,
+        matrices4(field(model, "base_relatives")?, "base_relatives")?,
+        matrices4(
+            field(model, "inverse_base_absolutes")?,
+            "inverse_base_absolutes",
+        )?,
+        fixed_rows::<4>(field(model, "base_positions")?, "base_positions")?
+            .iter()
+            .map(|p| Vector4::from_column_slice(p))
+            .collect(),
+        float_rows(field(model, "weights")?)?,
+        triangles,
+        field(model, "is_mirrored")?
+            .as_bool()
+            .ok_or("`is_mirrored` is not a boolean")?,
+    )?;
+    let inp = evals::ht::Input {
+        model,
+        correspondences: indices(field(data, "correspondences")?)?,
+        points: fixed_rows::<3>(field(data, "points")?, "points")?
+            .iter()
+            .map(|p| Vector3::from_column_slice(p))
+            .collect(),
+        theta: array::<{ evals::ht::NTHETA }>(input, "theta")?,
+        us: fixed_rows::<2>(field(input, "us")?, "us")?,
+    };
+    inp.check()?;
+    Ok(inp)
 }
 
 fn evaluate(variant: Variant, module: &str, function: &str, input: &Value) -> Outcome {
@@ -327,6 +433,16 @@ fn evaluate(variant: Variant, module: &str, function: &str, input: &Value) -> Ou
                         })
                     },
                 )
+            }
+        }
+        ("ht", "objective" | "jacobian") => {
+            let inp = ht_input(input)?;
+            let cols = inp.columns();
+            match (function, stat) {
+                ("objective", true) => timed(input, || ht::static_objective(&inp), |y| json!(y)),
+                ("objective", false) => timed(input, || ht::tape_objective(&inp), |y| json!(y)),
+                (_, true) => timed(input, || ht::static_jacobian(&inp), |j| rows_of(&j, cols)),
+                (_, false) => timed(input, || ht::tape_jacobian(&inp), |j| rows_of(&j, cols)),
             }
         }
         ("kmeans", "cost" | "dir") => {
