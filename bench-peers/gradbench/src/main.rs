@@ -35,15 +35,7 @@ impl Variant {
         match self {
             Variant::Static => matches!(
                 module,
-                "hello"
-                    | "llsq"
-                    | "lse"
-                    | "ba"
-                    | "ht"
-                    | "kmeans"
-                    | "saddle"
-                    | "particle"
-                    | "lstm"
+                "hello" | "llsq" | "lse" | "ba" | "ht" | "kmeans" | "saddle" | "particle" | "lstm"
             ),
             Variant::Tape => matches!(
                 module,
