@@ -302,6 +302,11 @@ proptest! {
         check2(|t| autograd::einsum("ij,j->i", &[&t[0], &t[1]]), &[&a, &v]);
         check2(|t| autograd::einsum("ij,j->ji", &[&t[0], &t[1]]), &[&a, &v]);
         check2(|t| autograd::einsum("bij,bkj->bki", &[&t[0], &t[1]]), &[&x, &y]);
+        // A batch of small matrices times a long batch of vectors (GradBench's
+        // gmm): the product is taken as `b a`, the long operand moved by rows.
+        let q = tensor(&[b, i, j], seed + 5, -1.0, 1.0);
+        let z = tensor(&[k, b, j], seed + 6, -1.0, 1.0);
+        check2(|t| autograd::einsum("kij,nkj->nki", &[&t[0], &t[1]]), &[&q, &z]);
         check2(|t| autograd::einsum("ij,jk,bij->bk", &[&t[0], &t[1], &t[2]]), &[&a, &m, &x]);
         check2(|t| autograd::einsum("ij->", &[&t[0]]) * autograd::einsum("ij->ji", &[&t[0]]), &a);
     }

@@ -591,6 +591,22 @@ fn einsum_matches_the_products_it_spells() {
     let bx = seq(&[2, 3, 4]);
     let by = seq(&[2, 4, 5]) * 0.5;
     close(&v(&einsum("bij,bjk->bik", &[&bx, &by])), &v(&bx.bmm(&by)));
+    // out[n, k, i] = sum_j q[k, i, j] z[n, k, j], entry by entry.
+    let (q, z) = (seq(&[2, 3, 4]), seq(&[5, 2, 4]) * 0.25);
+    let (qv, zv) = (v(&q), v(&z));
+    let mut want = vec![0.0; 5 * 2 * 3];
+    for n in 0..5 {
+        for k in 0..2 {
+            for i in 0..3 {
+                want[(n * 2 + k) * 3 + i] = (0..4)
+                    .map(|j| qv[(k * 3 + i) * 4 + j] * zv[(n * 2 + k) * 4 + j])
+                    .sum();
+            }
+        }
+    }
+    let got = einsum("kij,nkj->nki", &[&q, &z]);
+    assert_eq!(got.shape(), &[5, 2, 3]);
+    close(&v(&got), &want);
     let c = seq(&[4, 2]);
     close(
         &v(&einsum("ij,jk,kl->il", &[&a, &b, &c])),

@@ -144,7 +144,7 @@ pub fn try_einsum(equation: &str, operands: &[&Tensor]) -> Result<Tensor> {
             .collect();
         acc = Some(match acc {
             None => (t, term.clone()),
-            Some(a) => contract(a, (t, term.clone()), &keep),
+            Some(a) => contract(a, (t, term.clone()), &keep, &out),
         });
     }
     let (t, letters) = acc.expect("one operand at least");
@@ -178,9 +178,25 @@ fn sum_out(t: Tensor, letters: Vec<char>, keep: &[char], other: &[char]) -> (Ten
 /// each one's own letters are its rows or columns. The result's letters: batch,
 /// then `a`'s own, then `b`'s own.
 #[track_caller]
-fn contract(a: (Tensor, Vec<char>), b: (Tensor, Vec<char>), keep: &[char]) -> (Tensor, Vec<char>) {
+fn contract(
+    a: (Tensor, Vec<char>),
+    b: (Tensor, Vec<char>),
+    keep: &[char],
+    out: &[char],
+) -> (Tensor, Vec<char>) {
     let (a, la) = sum_out(a.0, a.1, keep, &b.1);
     let (b, lb) = sum_out(b.0, b.1, keep, &la);
+    // The product's letters are `batch, rows, cols`, `cols` being `b`'s own. When
+    // the output's last letter (its contiguous one) is `a`'s own, `b a` instead of
+    // `a b` puts it last in the product too, so that the output's permutation
+    // copies whole runs instead of transposing: for "kij,nkj->nki" (a batch of
+    // small matrices times a long batch of vectors) the long operand and the
+    // result then move by rows of `j` and `i`, not element by element.
+    let own_last = out.iter().rev().find(|c| la.contains(c) != lb.contains(c));
+    let ((a, la), (b, lb)) = match own_last {
+        Some(c) if la.contains(c) => ((b, lb), (a, la)),
+        _ => ((a, la), (b, lb)),
+    };
     let batch: Vec<char> = la
         .iter()
         .copied()
