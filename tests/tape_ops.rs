@@ -24,6 +24,52 @@ fn seq(shape: &[usize]) -> Tensor {
     )
 }
 
+/// `a op b` broadcast to `out` (same rank), entry by entry through the indices.
+fn broadcast_ref(a: &Tensor, b: &Tensor, out: &[usize], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    let (av, bv) = (v(a), v(b));
+    let at = |t: &Tensor, vals: &[f64], idx: &[usize]| {
+        let sh = t.shape();
+        let mut off = 0;
+        for (d, &i) in idx.iter().enumerate() {
+            off = off * sh[d] + if sh[d] == 1 { 0 } else { i };
+        }
+        vals[off]
+    };
+    let n: usize = out.iter().product();
+    (0..n)
+        .map(|mut flat| {
+            let mut idx = vec![0; out.len()];
+            for d in (0..out.len()).rev() {
+                idx[d] = flat % out[d];
+                flat /= out[d];
+            }
+            f(at(a, &av, &idx), at(b, &bv, &idx))
+        })
+        .collect()
+}
+
+#[test]
+fn broadcasting_by_rows_matches_entry_by_entry() {
+    // Both operands run along the last dimension, one of them, or the other.
+    let cases: [(&[usize], &[usize]); 5] = [
+        (&[3, 1, 4], &[1, 2, 4]),
+        (&[3, 2, 4], &[3, 2, 1]),
+        (&[3, 1, 1], &[1, 2, 4]),
+        (&[1, 2, 4], &[3, 2, 4]),
+        (&[2, 1, 3, 5], &[1, 4, 3, 1]),
+    ];
+    for (sa, sb) in cases {
+        let (a, b) = (seq(sa), seq(sb) * 0.5 + 1.0);
+        let out: Vec<usize> = sa.iter().zip(sb).map(|(x, y)| *x.max(y)).collect();
+        close(&v(&(&a - &b)), &broadcast_ref(&a, &b, &out, |x, y| x - y));
+        close(&v(&(&a * &b)), &broadcast_ref(&a, &b, &out, |x, y| x * y));
+        close(
+            &v(&(&b / &a.exp())),
+            &broadcast_ref(&b, &a.exp(), &out, |x, y| x / y),
+        );
+    }
+}
+
 #[test]
 fn broadcasting_arithmetic() {
     let a = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3, 1]);

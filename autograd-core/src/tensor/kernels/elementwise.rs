@@ -232,6 +232,26 @@ fn zip_typed<T: Element>(
     let sa = broadcast_strides(a_shape, out_shape);
     let sb = broadcast_strides(b_shape, out_shape);
     let mut out = Vec::with_capacity(n);
+    // Runs along the last dimension (`(n, 1, d) - (1, k, d)`): the odometer walks
+    // the leading dimensions only, each step a row of one or both operands.
+    if let Some((&last, outer)) = out_shape.split_last().filter(|(&l, _)| l > 1) {
+        let r = outer.len();
+        let outer_strides = [&sa[..r], &sb[..r]];
+        let row = |o: usize| o..o + last;
+        match (sa[r], sb[r]) {
+            (1, 1) => for_each_offset(outer, outer_strides, |[i, j]| {
+                out.extend(a[row(i)].iter().zip(&b[row(j)]).map(|(&x, &y)| g(x, y)))
+            }),
+            (1, 0) => for_each_offset(outer, outer_strides, |[i, j]| {
+                out.extend(a[row(i)].iter().map(|&x| g(x, b[j])))
+            }),
+            (0, 1) => for_each_offset(outer, outer_strides, |[i, j]| {
+                out.extend(b[row(j)].iter().map(|&y| g(a[i], y)))
+            }),
+            _ => for_each_offset(out_shape, [&sa, &sb], |[i, j]| out.push(g(a[i], b[j]))),
+        }
+        return Data::from(out);
+    }
     for_each_offset(out_shape, [&sa, &sb], |[i, j]| out.push(g(a[i], b[j])));
     Data::from(out)
 }
