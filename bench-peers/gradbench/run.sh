@@ -22,6 +22,8 @@
 #                  e * ell! nodes, and ell = 10, 11 need gigabytes)
 #   LSTM_L, LSTM_C lstm's layer counts and sequence lengths (default: the eval's,
 #                  l in 2 4 6 and c in 1024 4096 8192)
+#   GMM_ARGS       gmm's arguments (default none: d in 2 10 20 32 64, K in 5 10 25 50
+#                  100), e.g. "-d 32 64 -k 50 100"
 #   HT_ARGS        ht's arguments (default none: --model big --variant complicated,
 #                  hands 1..12), e.g. "--variant simple --max 8"
 #
@@ -144,6 +146,7 @@ cd "$GRADBENCH"
 for eval in "${evals[@]}"; do
   args=()
   [ "$eval" = det ] && read -r -a args <<< "-l ${DET_SIZES:-5 6 7 8 9}"
+  [ "$eval" = gmm ] && read -r -a args <<< "${GMM_ARGS:-}"
   [ "$eval" = ht ] && read -r -a args <<< "${HT_ARGS:-}"
   if [ "$eval" = lstm ]; then
     [ -n "${LSTM_L:-}" ] && read -r -a lstm_l <<< "-l $LSTM_L" && args+=("${lstm_l[@]}")
