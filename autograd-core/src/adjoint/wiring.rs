@@ -261,6 +261,24 @@ impl<T> Iterable for alloc::vec::Vec<T> {
     }
 }
 
+/// `DVector`, `DMatrix` and `RowDVector`: their entries, column by column, on
+/// the heap.
+macro_rules! dynamic_iterable {
+    ($M:ident) => {
+        #[cfg(feature = "alloc")]
+        impl<T: Real> Iterable for nalgebra::$M<T> {
+            type Tape<P> = HeapTape<P>;
+            #[inline(always)]
+            fn tape<P>(&self) -> HeapTape<P> {
+                HeapTape::new()
+            }
+        }
+    };
+}
+dynamic_iterable!(DVector);
+dynamic_iterable!(DMatrix);
+dynamic_iterable!(RowDVector);
+
 impl<I: Iterable + ?Sized> Iterable for &I {
     type Tape<P> = I::Tape<P>;
     #[inline(always)]
