@@ -135,6 +135,22 @@ fn branch(x: &DVector<f64>, #[constant] flip: bool) -> f64 {
     y.sum() + y.norm()
 }
 
+/// `map` with a closure over a captured scalar.
+#[differentiable]
+fn mapped(v: &DVector<f64>, s: f64) -> f64 {
+    v.map(|x| (x * s).sin() + x * x).sum()
+}
+
+/// Iterators over `DVector`s.
+#[differentiable]
+fn iterated(v: &DVector<f64>, w: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    for (i, x) in v.iter().enumerate() {
+        s += x * w[i];
+    }
+    s + v.iter().zip(w.iter()).map(|(a, b)| a * b * b).sum::<f64>()
+}
+
 /// A call to another differentiable function, on dynamic values.
 #[differentiable]
 fn calls(a: &DMatrix<f64>, x: &DVector<f64>, #[constant] b: &DVector<f64>) -> f64 {
@@ -286,6 +302,37 @@ proptest! {
         prop_assert_eq!(&y2, &y);
         let dd = directional_derivative(f, &(a.clone(), x.clone(), s), &(da, dx, 0.5));
         assert_close(dy.as_slice(), &dd, TOL, "affine jvp");
+    }
+
+    #[test]
+    fn mapped_gradient_and_hvp(
+        (v, dv) in (0..8usize).prop_flat_map(|n| (vector(n, -2.0, 2.0), vector(n, -1.0, 1.0))),
+        s in -2.0..2.0f64,
+    ) {
+        let (val, g) = mapped::grad(&v, s);
+        prop_assert_eq!(val, mapped(&v, s));
+        let f = |p: &(DVector<f64>, f64)| mapped(&p.0, p.1);
+        let n = numeric_gradient(f, &(v.clone(), s));
+        assert_close(&(g.v.clone(), g.s).flat(), &n, TOL, "mapped");
+        let (_, d) = mapped::jvp(&v, s, &mapped::Grad { v: dv.clone(), s: 0.5 });
+        let dd = directional_derivative(f, &(v.clone(), s), &(dv.clone(), 0.5));
+        assert_close(&[d], &dd, TOL, "mapped jvp");
+        let (_, _, hv) = mapped::hvp(&v, s, &mapped::Grad { v: dv.clone(), s: 0.5 });
+        let grad = |p: &(DVector<f64>, f64)| {
+            let (_, g) = mapped::grad(&p.0, p.1);
+            (g.v, g.s)
+        };
+        let dh = directional_derivative(grad, &(v.clone(), s), &(dv, 0.5));
+        assert_close(&(hv.v, hv.s).flat(), &dh, 1e-5, "mapped hvp");
+    }
+
+    #[test]
+    fn iterated_gradient((v, w) in two_vectors(0)) {
+        let (val, g) = iterated::grad(&v, &w);
+        prop_assert_eq!(val, iterated(&v, &w));
+        let f = |p: &(DVector<f64>, DVector<f64>)| iterated(&p.0, &p.1);
+        let n = numeric_gradient(f, &(v.clone(), w.clone()));
+        assert_close(&(g.v, g.w).flat(), &n, TOL, "iterated");
     }
 
     #[test]
