@@ -151,6 +151,28 @@ impl<const N: usize> Flat for nalgebra::Point<f64, N> {
     }
 }
 
+/// `DMatrix`, `DVector` and `RowDVector` by their entries, column by column;
+/// read back in the shape of `self`.
+macro_rules! dynamic_flat {
+    ($M:ident) => {
+        impl Flat for nalgebra::$M<f64> {
+            fn flatten_into(&self, out: &mut Vec<f64>) {
+                out.extend(self.iter());
+            }
+            fn unflatten(&self, coords: &mut &[f64]) -> Self {
+                let n = self.len();
+                let (r, c) = self.shape_generic();
+                let m = Self::from_column_slice_generic(r, c, &coords[..n]);
+                *coords = &coords[n..];
+                m
+            }
+        }
+    };
+}
+dynamic_flat!(DMatrix);
+dynamic_flat!(DVector);
+dynamic_flat!(RowDVector);
+
 /// A translation by its vector.
 impl<const N: usize> Flat for nalgebra::Translation<f64, N> {
     fn flatten_into(&self, out: &mut Vec<f64>) {

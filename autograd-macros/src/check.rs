@@ -60,18 +60,19 @@ pub fn signature(view: &FnView, cx: &mut Ctxt) {
     }
 }
 
-/// The dynamically sized type a differentiated parameter's type names, if any:
-/// `DVector`, `DMatrix` or `Vec` (slices are supported; see `parse`).
+/// The dynamically sized type a differentiated parameter's type names that has no
+/// rules, if any: a view (`DVectorView`, `DMatrixView`) or a `Vec` (slices and
+/// owned `DVector`/`DMatrix`/`RowDVector` are supported; see `parse`).
 fn dynamic_type(ty: &Type) -> Option<String> {
     let Type::Path(tp) = ty else { return None };
     let last = tp.path.segments.last()?;
     let name = last.ident.to_string();
     if [
-        "DVector",
-        "DMatrix",
-        "RowDVector",
         "DVectorView",
         "DMatrixView",
+        "RowDVectorView",
+        "DVectorViewMut",
+        "DMatrixViewMut",
     ]
     .contains(&name.as_str())
         || (name == "Vec" && tp.path.segments.len() == 1)

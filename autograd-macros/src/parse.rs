@@ -12,6 +12,30 @@ pub fn is_slice(ty: &Type) -> bool {
     matches!(ty, Type::Reference(r) if matches!(&*r.elem, Type::Slice(_)))
 }
 
+/// The names of nalgebra's dynamically sized matrices that a differentiated
+/// parameter may have (owned or by `&`): its gradient has the same type.
+pub const DYNAMIC_MATRICES: [&str; 3] = ["DVector", "DMatrix", "RowDVector"];
+
+/// Whether `ty` (without an outer `&`) is one of [`DYNAMIC_MATRICES`].
+pub fn is_dynamic_matrix(ty: &Type) -> bool {
+    let Type::Path(tp) = ty else { return false };
+    tp.qself.is_none()
+        && tp
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| DYNAMIC_MATRICES.iter().any(|n| s.ident == n))
+}
+
+/// Whether `ty` mentions one of [`DYNAMIC_MATRICES`] anywhere (`&DMatrix<T>`,
+/// `(DVector<f64>, f64)`): values of the function may then not be `Copy`.
+pub fn mentions_dynamic(ty: &Type) -> bool {
+    use quote::ToTokens;
+    crate::tokens::idents(ty.to_token_stream())
+        .iter()
+        .any(|i| DYNAMIC_MATRICES.iter().any(|n| i == n))
+}
+
 /// Names `'__slice` the elided lifetime of each of `slices`, the types of the
 /// differentiated slice parameters, declaring it first in `generics` when one
 /// is elided, and returns every slice's lifetime: the pullbacks read the slices
@@ -47,6 +71,9 @@ pub struct Param {
     pub owned: Type,
     /// A slice `&[T]`: the value is read in place and its gradient is a `Vec<T>`.
     pub slice: bool,
+    /// A dynamically sized nalgebra matrix (`DVector<T>`, `DMatrix<T>`, by value or
+    /// by `&`): not `Copy`; its gradient has its type.
+    pub dynamic: bool,
     /// Taken by shared reference.
     pub by_ref: bool,
     /// Marked `#[constant]`: not differentiated.
@@ -109,12 +136,14 @@ pub fn parse(mut item: ItemFn, cx: &mut Ctxt) -> FnView {
             },
             t => (false, t.clone(), false),
         };
+        let dynamic = is_dynamic_matrix(&owned);
         params.push(ident.map(|ident| Param {
             ident,
             ty: (*pt.ty).clone(),
             owned,
             by_ref,
             slice,
+            dynamic,
             constant,
             mutable,
         }));

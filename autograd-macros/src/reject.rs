@@ -52,7 +52,7 @@ pub enum Reject<'a> {
     MutRefParameter,
     /// An `impl Trait` parameter.
     ImplTraitParameter,
-    /// A differentiated `DVector`, `DMatrix` or `Vec` parameter; the type's name.
+    /// A differentiated matrix view (`DMatrixView`) or `Vec` parameter; the type's name.
     DynamicParameter(String),
 
     // ----- statements ----------------------------------------------------------
@@ -157,7 +157,8 @@ impl fmt::Display for Reject<'_> {
             UnboundedType(t) => write!(f, "bound `{t}` by the scalar traits: write `{t}: RealField + Copy`"),
             MutRefParameter => f.write_str("a `&mut` parameter cannot be differentiated: take it by value or by `&`, and return the new value"),
             ImplTraitParameter => f.write_str("an `impl Trait` parameter cannot be differentiated: name the type, or add a generic parameter `T: RealField + Copy`"),
-            DynamicParameter(t) => write!(f, "a differentiated `{t}` parameter is not supported yet: take a slice `&[T]` (its gradient is a `Vec<T>`; pass `v.as_slice()`), a static `SVector`/`SMatrix`, or mark the parameter `#[constant]`"),
+            DynamicParameter(t) if t == "Vec" => f.write_str("a differentiated `Vec` parameter is not supported: take a slice `&[T]` (its gradient is a `Vec<T>`; pass `v.as_slice()`), a `DVector<T>` (its gradient is a `DVector<T>`), or mark the parameter `#[constant]`"),
+            DynamicParameter(t) => write!(f, "a differentiated `{t}` parameter is not supported: take an owned `DVector<T>`/`DMatrix<T>` (by value or by `&`; pass `view.clone_owned()`), whose gradient has the same type, or mark the parameter `#[constant]`"),
             LetWithoutValue => f.write_str("give the binding its value where it is declared (`let x = ...;`): a differentiable body cannot assign it later"),
             LetElse => f.write_str("`let ... else` is not supported in a differentiable function: use `if`/`else`"),
             BindingPattern => f.write_str("this pattern cannot bind a differentiated value: use a name or a tuple of names"),

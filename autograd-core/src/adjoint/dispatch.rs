@@ -475,7 +475,7 @@ impl<F, A: Unary<F>> UnaryForward for (&A, UnaryTag<F>) {
 impl<F, A> UnaryToken<F, A> {
     /// The rule's pullback: `g` times the derivative.
     #[inline(always)]
-    pub fn pullback(self, _a: &A, _out: &A, g: &A) -> A
+    pub fn pullback(&self, _a: &A, _out: &A, g: &A) -> A
     where
         A: Unary<F>,
     {
@@ -484,7 +484,7 @@ impl<F, A> UnaryToken<F, A> {
 
     /// The rule's tangent (forward mode): `da` times the derivative.
     #[inline(always)]
-    pub fn tangent(self, _a: &A, _out: &A, da: &A) -> A
+    pub fn tangent(&self, _a: &A, _out: &A, da: &A) -> A
     where
         A: Unary<F>,
     {
@@ -493,7 +493,7 @@ impl<F, A> UnaryToken<F, A> {
 
     /// `g * f''(a) * da`: the second-order term of forward-over-reverse.
     #[inline(always)]
-    pub fn second(self, a: &A, out: &A, da: &A, g: &A) -> A
+    pub fn second(&self, a: &A, out: &A, da: &A, g: &A) -> A
     where
         A: Unary<F>,
     {

@@ -246,6 +246,38 @@ impl<T: Tangent> Tangent for alloc::vec::Vec<T> {
     }
 }
 
+/// nalgebra's dynamically sized matrices (`DMatrix`, `DVector`, `RowDVector`) are
+/// vector spaces entry by entry, of the shape of the value they are the cotangent
+/// of: a differentiated `DVector<T>` parameter has a `DVector<T>` gradient. The
+/// zero allocates, as the value did.
+macro_rules! dynamic_tangent {
+    ($r:ty, $c:ty) => {
+        #[cfg(feature = "alloc")]
+        impl<T: Real> Tangent for nalgebra::OMatrix<T, $r, $c> {
+            #[inline]
+            fn zero_like(&self) -> Self {
+                let (r, c) = self.shape_generic();
+                Self::zeros_generic(r, c)
+            }
+            /// # Panics
+            /// If the shapes differ.
+            #[inline]
+            fn accumulate(&mut self, other: Self) {
+                assert!(
+                    self.shape() == other.shape(),
+                    "adding cotangents of different shapes: {:?} and {:?}",
+                    self.shape(),
+                    other.shape()
+                );
+                *self += other;
+            }
+        }
+    };
+}
+dynamic_tangent!(nalgebra::Dyn, nalgebra::Dyn);
+dynamic_tangent!(nalgebra::Dyn, nalgebra::U1);
+dynamic_tangent!(nalgebra::U1, nalgebra::Dyn);
+
 /// The zero cotangent of a value (see [`Primal`]).
 #[inline(always)]
 pub fn zero_like<P: Primal + ?Sized>(like: &P) -> P::Cotangent {

@@ -261,6 +261,24 @@ impl<T> Iterable for alloc::vec::Vec<T> {
     }
 }
 
+/// `DVector`, `DMatrix` and `RowDVector`: their entries, column by column, on
+/// the heap.
+macro_rules! dynamic_iterable {
+    ($M:ident) => {
+        #[cfg(feature = "alloc")]
+        impl<T: Real> Iterable for nalgebra::$M<T> {
+            type Tape<P> = HeapTape<P>;
+            #[inline(always)]
+            fn tape<P>(&self) -> HeapTape<P> {
+                HeapTape::new()
+            }
+        }
+    };
+}
+dynamic_iterable!(DVector);
+dynamic_iterable!(DMatrix);
+dynamic_iterable!(RowDVector);
+
 impl<I: Iterable + ?Sized> Iterable for &I {
     type Tape<P> = I::Tape<P>;
     #[inline(always)]
@@ -307,22 +325,92 @@ impl<P> HeapTape<P> {
     }
 }
 
+/// A matrix whose entries `m.map(|v| body)` maps: `SMatrix` and, with `alloc`,
+/// `DMatrix`, `DVector` and `RowDVector`. The map helpers below are written once
+/// over it; on an `SMatrix` each method is the nalgebra call the helpers made
+/// before (inlined, the same code).
+pub trait MapEntries: Clone {
+    /// The entries' type.
+    type Entry: Real;
+    /// `f` applied to every entry.
+    fn map_entries(&self, f: impl FnMut(Self::Entry) -> Self::Entry) -> Self;
+    /// `f` applied to the entries of `self` and `other` pairwise.
+    fn zip_map_entries(
+        &self,
+        other: &Self,
+        f: impl FnMut(Self::Entry, Self::Entry) -> Self::Entry,
+    ) -> Self;
+    /// The entries, column by column.
+    fn entry_slice(&self) -> &[Self::Entry];
+    /// The entries, column by column, for updating.
+    fn entry_slice_mut(&mut self) -> &mut [Self::Entry];
+}
+
+impl<T: Real, const R: usize, const C: usize> MapEntries for SMatrix<T, R, C> {
+    type Entry = T;
+    #[inline(always)]
+    fn map_entries(&self, f: impl FnMut(T) -> T) -> Self {
+        self.map(f)
+    }
+    #[inline(always)]
+    fn zip_map_entries(&self, other: &Self, f: impl FnMut(T, T) -> T) -> Self {
+        self.zip_map(other, f)
+    }
+    #[inline(always)]
+    fn entry_slice(&self) -> &[T] {
+        self.as_slice()
+    }
+    #[inline(always)]
+    fn entry_slice_mut(&mut self) -> &mut [T] {
+        self.as_mut_slice()
+    }
+}
+
+macro_rules! dynamic_map_entries {
+    ($M:ident) => {
+        #[cfg(feature = "alloc")]
+        impl<T: Real> MapEntries for nalgebra::$M<T> {
+            type Entry = T;
+            #[inline]
+            fn map_entries(&self, f: impl FnMut(T) -> T) -> Self {
+                self.map(f)
+            }
+            #[inline]
+            #[track_caller]
+            fn zip_map_entries(&self, other: &Self, f: impl FnMut(T, T) -> T) -> Self {
+                assert!(
+                    self.shape() == other.shape(),
+                    "map: the shapes {:?} and {:?} differ",
+                    self.shape(),
+                    other.shape()
+                );
+                self.zip_map(other, f)
+            }
+            #[inline]
+            fn entry_slice(&self) -> &[T] {
+                self.as_slice()
+            }
+            #[inline]
+            fn entry_slice_mut(&mut self) -> &mut [T] {
+                self.as_mut_slice()
+            }
+        }
+    };
+}
+dynamic_map_entries!(DVector);
+dynamic_map_entries!(DMatrix);
+dynamic_map_entries!(RowDVector);
+
 /// Returns `f`, telling rustc that it takes an entry of `like`.
 #[inline(always)]
-pub fn map_fn<T: Real, const R: usize, const C: usize, Out, F: Fn(T) -> Out>(
-    _like: &SMatrix<T, R, C>,
-    f: F,
-) -> F {
+pub fn map_fn<T: Real, M: MapEntries<Entry = T>, Out, F: Fn(T) -> Out>(_like: &M, f: F) -> F {
     f
 }
 
 /// The forward value of `m.map(|v| body)` through the body's generated vjp.
 #[inline(always)]
-pub fn map_value<T: Real, const R: usize, const C: usize, P>(
-    m: &SMatrix<T, R, C>,
-    f: &impl Fn(T) -> (T, P),
-) -> SMatrix<T, R, C> {
-    m.map(|v| f(v).0)
+pub fn map_value<T: Real, M: MapEntries<Entry = T>, P>(m: &M, f: &impl Fn(T) -> (T, P)) -> M {
+    m.map_entries(|v| f(v).0)
 }
 
 /// Pullback of `m.map(|v| body)` when the entries are differentiated: each entry's
@@ -330,19 +418,15 @@ pub fn map_value<T: Real, const R: usize, const C: usize, P>(
 /// instead of storing `R*C` pullbacks), and the cotangents of the variables the
 /// closure captures are summed over the entries.
 #[inline(always)]
-pub fn map_pullback<T, const R: usize, const C: usize, P, Caps>(
-    m: &SMatrix<T, R, C>,
-    g: &SMatrix<T, R, C>,
-    caps: &Caps,
-    f: &impl Fn(T) -> (T, P),
-) -> (SMatrix<T, R, C>, Caps)
+pub fn map_pullback<T, M, P, Caps>(m: &M, g: &M, caps: &Caps, f: &impl Fn(T) -> (T, P)) -> (M, Caps)
 where
     T: Real,
+    M: MapEntries<Entry = T>,
     P: FnOnce((T,)) -> (T, Caps),
     Caps: Tangent,
 {
     let mut gcaps = caps.zero_like();
-    let gm = m.zip_map(g, |v, gv| {
+    let gm = m.zip_map_entries(g, |v, gv| {
         let (gv, gc) = (f(v).1)((gv,));
         gcaps.accumulate(gc);
         gv
@@ -352,19 +436,15 @@ where
 
 /// Pullback of `m.map(|v| body)` when only captured variables are differentiated.
 #[inline(always)]
-pub fn map_pullback_caps<T, const R: usize, const C: usize, P, Caps>(
-    m: &SMatrix<T, R, C>,
-    g: &SMatrix<T, R, C>,
-    caps: &Caps,
-    f: &impl Fn(T) -> (T, P),
-) -> Caps
+pub fn map_pullback_caps<T, M, P, Caps>(m: &M, g: &M, caps: &Caps, f: &impl Fn(T) -> (T, P)) -> Caps
 where
     T: Real,
+    M: MapEntries<Entry = T>,
     P: FnOnce((T,)) -> Caps,
     Caps: Tangent,
 {
     let mut gcaps = caps.zero_like();
-    for (v, gv) in m.iter().zip(g.iter()) {
+    for (v, gv) in m.entry_slice().iter().zip(g.entry_slice().iter()) {
         gcaps.accumulate((f(*v).1)((*gv,)));
     }
     gcaps
@@ -372,8 +452,8 @@ where
 
 /// Returns `f`, telling rustc that it takes an entry of `like` and its tangent.
 #[inline(always)]
-pub fn map_jvp_fn<T: Real, const R: usize, const C: usize, Out, F: Fn(T, T) -> Out>(
-    _like: &SMatrix<T, R, C>,
+pub fn map_jvp_fn<T: Real, M: MapEntries<Entry = T>, Out, F: Fn(T, T) -> Out>(
+    _like: &M,
     f: F,
 ) -> F {
     f
@@ -382,14 +462,18 @@ pub fn map_jvp_fn<T: Real, const R: usize, const C: usize, Out, F: Fn(T, T) -> O
 /// Forward mode of `m.map(|v| body)`: the value and its tangent, entry by entry,
 /// from the body's generated jvp (`f(v, dv) = (value, tangent)`).
 #[inline(always)]
-pub fn map_jvp<T: Real, const R: usize, const C: usize>(
-    m: &SMatrix<T, R, C>,
-    dm: &SMatrix<T, R, C>,
+pub fn map_jvp<T: Real, M: MapEntries<Entry = T>>(
+    m: &M,
+    dm: &M,
     f: &impl Fn(T, T) -> (T, T),
-) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
-    let mut value = *m;
-    let mut tangent = *dm;
-    for (v, t) in value.iter_mut().zip(tangent.iter_mut()) {
+) -> (M, M) {
+    let mut value = m.clone();
+    let mut tangent = dm.clone();
+    for (v, t) in value
+        .entry_slice_mut()
+        .iter_mut()
+        .zip(tangent.entry_slice_mut().iter_mut())
+    {
         (*v, *t) = f(*v, *t);
     }
     (value, tangent)
@@ -398,8 +482,8 @@ pub fn map_jvp<T: Real, const R: usize, const C: usize>(
 /// Returns `f`, telling rustc that it takes an entry of `like` and its tangent
 /// (second order: `f(v, dv) = (value, tangent, pullback of pairs)`).
 #[inline(always)]
-pub fn map_hvp_fn<T: Real, const R: usize, const C: usize, Out, F: Fn(T, T) -> Out>(
-    _like: &SMatrix<T, R, C>,
+pub fn map_hvp_fn<T: Real, M: MapEntries<Entry = T>, Out, F: Fn(T, T) -> Out>(
+    _like: &M,
     f: F,
 ) -> F {
     f
@@ -407,14 +491,18 @@ pub fn map_hvp_fn<T: Real, const R: usize, const C: usize, Out, F: Fn(T, T) -> O
 
 /// Second order: the value of `m.map(|v| body)` and its tangent along `dm`.
 #[inline(always)]
-pub fn map_hvp_value<T: Real, const R: usize, const C: usize, P>(
-    m: &SMatrix<T, R, C>,
-    dm: &SMatrix<T, R, C>,
+pub fn map_hvp_value<T: Real, M: MapEntries<Entry = T>, P>(
+    m: &M,
+    dm: &M,
     f: &impl Fn(T, T) -> (T, T, P),
-) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
-    let mut value = *m;
-    let mut tangent = *dm;
-    for (v, t) in value.iter_mut().zip(tangent.iter_mut()) {
+) -> (M, M) {
+    let mut value = m.clone();
+    let mut tangent = dm.clone();
+    for (v, t) in value
+        .entry_slice_mut()
+        .iter_mut()
+        .zip(tangent.entry_slice_mut().iter_mut())
+    {
         let (y, dy, _) = f(*v, *t);
         (*v, *t) = (y, dy);
     }
@@ -426,22 +514,29 @@ pub fn map_hvp_value<T: Real, const R: usize, const C: usize, P>(
 /// the body (with its tangent) and the captured variables' pairs are summed.
 #[inline(always)]
 #[allow(clippy::type_complexity)]
-pub fn map_pullback_hvp<T, const R: usize, const C: usize, P, Caps>(
-    m: &SMatrix<T, R, C>,
-    dm: &SMatrix<T, R, C>,
-    g: &(SMatrix<T, R, C>, SMatrix<T, R, C>),
+pub fn map_pullback_hvp<T, M, P, Caps>(
+    m: &M,
+    dm: &M,
+    g: &(M, M),
     caps: &Caps,
     f: &impl Fn(T, T) -> (T, T, P),
-) -> ((SMatrix<T, R, C>, SMatrix<T, R, C>), Caps)
+) -> ((M, M), Caps)
 where
     T: Real,
+    M: MapEntries<Entry = T>,
     P: FnOnce(((T, T),)) -> ((T, T), Caps),
     Caps: Tangent,
 {
     let mut gcaps = caps.zero_like();
-    let (mut gm, mut dgm) = *g;
-    for (k, (gv, dgv)) in gm.iter_mut().zip(dgm.iter_mut()).enumerate() {
-        let ((a, b), gc) = (f(m[k], dm[k]).2)(((*gv, *dgv),));
+    let (mut gm, mut dgm) = g.clone();
+    let (ms, dms) = (m.entry_slice(), dm.entry_slice());
+    for (k, (gv, dgv)) in gm
+        .entry_slice_mut()
+        .iter_mut()
+        .zip(dgm.entry_slice_mut().iter_mut())
+        .enumerate()
+    {
+        let ((a, b), gc) = (f(ms[k], dms[k]).2)(((*gv, *dgv),));
         (*gv, *dgv) = (a, b);
         gcaps.accumulate(gc);
     }
@@ -451,21 +546,24 @@ where
 /// Second order: the pullback of `m.map(|v| body)` over cotangent pairs when only
 /// captured variables are differentiated.
 #[inline(always)]
-pub fn map_pullback_caps_hvp<T, const R: usize, const C: usize, P, Caps>(
-    m: &SMatrix<T, R, C>,
-    dm: &SMatrix<T, R, C>,
-    g: &(SMatrix<T, R, C>, SMatrix<T, R, C>),
+pub fn map_pullback_caps_hvp<T, M, P, Caps>(
+    m: &M,
+    dm: &M,
+    g: &(M, M),
     caps: &Caps,
     f: &impl Fn(T, T) -> (T, T, P),
 ) -> Caps
 where
     T: Real,
+    M: MapEntries<Entry = T>,
     P: FnOnce(((T, T),)) -> Caps,
     Caps: Tangent,
 {
     let mut gcaps = caps.zero_like();
-    for k in 0..R * C {
-        gcaps.accumulate((f(m[k], dm[k]).2)(((g.0[k], g.1[k]),)));
+    let (ms, dms) = (m.entry_slice(), dm.entry_slice());
+    let (g0, g1) = (g.0.entry_slice(), g.1.entry_slice());
+    for k in 0..ms.len() {
+        gcaps.accumulate((f(ms[k], dms[k]).2)(((g0[k], g1[k]),)));
     }
     gcaps
 }

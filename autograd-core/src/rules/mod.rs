@@ -30,6 +30,8 @@ mod cross;
 mod determinant;
 mod div;
 mod dot;
+#[cfg(feature = "alloc")]
+mod dynamic;
 mod elementwise;
 mod exp;
 mod exp2;

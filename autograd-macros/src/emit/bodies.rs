@@ -17,11 +17,13 @@ impl Generated<'_> {
         l: &Lowered,
     ) -> (TokenStream, TokenStream, Vec<TokenStream>, Ident) {
         let mut rev = Reverse::new(false);
+        rev.dup = self.may_not_copy();
         let seed = Ident::new("__seed", Span::mixed_site());
         let out = match &l.tail {
             Val::Active(v) => {
                 rev.accumulate(*v, seed.to_token_stream(), false);
-                var(*v).to_token_stream()
+                // The reverse sweep may read the output too.
+                self.copy_out(var(*v).to_token_stream())
             }
             Val::Inactive { tokens, .. } => tokens.clone(),
         };
@@ -200,11 +202,15 @@ impl Generated<'_> {
         let ret = self.ret;
         let tas: Vec<proc_macro2::Ident> = (0..self.params.len()).map(tangent_arg).collect();
         let mut rev = Reverse::new(true);
+        rev.dup = self.may_not_copy();
         let seed = Ident::new("__seed", Span::mixed_site());
         let (out, tout) = match &l.tail {
             Val::Active(v) => {
                 rev.accumulate(*v, seed.to_token_stream(), false);
-                (var(*v).to_token_stream(), tan(*v).to_token_stream())
+                (
+                    self.copy_out(var(*v).to_token_stream()),
+                    self.copy_out(tan(*v).to_token_stream()),
+                )
             }
             Val::Inactive { tokens, .. } => (
                 tokens.clone(),

@@ -165,8 +165,9 @@ impl<'a> Generated<'a> {
             .iter()
             .map(|p| match p.constant {
                 true => quote!(::autograd::__private::NoGrad),
-                // A slice's tangent is a `Vec`, passed by value.
-                false if p.slice => {
+                // A slice's tangent is a `Vec`, passed by value; a `DVector`'s a
+                // `DVector`.
+                false if p.slice || p.dynamic => {
                     let i = &p.ident;
                     quote!(::core::clone::Clone::clone(&#tangent_param.#i))
                 }

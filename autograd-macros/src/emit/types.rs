@@ -194,10 +194,29 @@ impl Generated<'_> {
     }
 
     /// Whether a differentiated parameter has a dynamically sized gradient (a slice
-    /// `&[T]`, whose gradient is a `Vec<T>`): `Grad` is then `Clone` but not
-    /// `Copy`, and has no `Params::DIM` (so no `hessian` or `jacobian`).
+    /// `&[T]`, whose gradient is a `Vec<T>`, or a `DVector<T>`/`DMatrix<T>`, whose
+    /// gradient has its type): `Grad` is then `Clone` but not `Copy`, and has no
+    /// `Params::DIM` (so no `hessian` or `jacobian`).
     pub(super) fn dynamic(&self) -> bool {
-        self.differentiated().any(|p| p.slice)
+        self.differentiated().any(|p| p.slice || p.dynamic)
+    }
+
+    /// Whether values of the function may not be `Copy`: its signature names a
+    /// dynamically sized matrix (see `Lowerer::copy`).
+    pub(super) fn may_not_copy(&self) -> bool {
+        self.params
+            .iter()
+            .any(|p| crate::parse::mentions_dynamic(&p.ty))
+            || crate::parse::mentions_dynamic(self.ret)
+    }
+
+    /// `x`, or a clone of it when values may not be `Copy`.
+    pub(super) fn copy_out(&self, x: TokenStream) -> TokenStream {
+        if self.may_not_copy() {
+            quote!(::core::clone::Clone::clone(&#x))
+        } else {
+            x
+        }
     }
 
     /// A `PhantomData` payload for generic parameters no field of `Grad` mentions.

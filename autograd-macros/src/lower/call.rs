@@ -154,7 +154,7 @@ impl Lowerer<'_> {
                     let by_ref =
                         by_ref || (matches!(inner, Expr::Path(_)) && self.ref_vars.contains(&v));
                     let x = var(v);
-                    arg_tokens.push(if by_ref { quote!(&#x) } else { quote!(#x) });
+                    arg_tokens.push(if by_ref { quote!(&#x) } else { self.copy(&x) });
                     targets.push(Some(v));
                 }
                 Val::Inactive { .. } => {
@@ -190,7 +190,11 @@ impl Lowerer<'_> {
         let gout = gout();
         self.rev(Rev::Prim {
             out,
-            contrib: quote!(#pb(*#gout)),
+            contrib: if self.dup {
+                quote!(#pb(::core::clone::Clone::clone(#gout)))
+            } else {
+                quote!(#pb(*#gout))
+            },
             targets,
             tuple: true,
             via_contribution: true,

@@ -119,6 +119,7 @@ impl Lowerer<'_> {
             for &pos in &carried {
                 let v = self.new_var();
                 let (x, name) = (var(v), self.name_at(pos));
+                let name = self.copy(name);
                 self.emit(quote!(let #x = #name;));
                 if self.mode.tangents() {
                     let carrier = match carriers.iter().find(|(p, _)| *p == pos) {
@@ -141,6 +142,7 @@ impl Lowerer<'_> {
                 for (pos, carrier) in &carriers {
                     let name = self.name_at(*pos);
                     let end = self.tangent_of_binding(&self.scopes[pos.0][pos.1].1, &name);
+                    let end = self.copy(end);
                     self.emit(quote!(#carrier = #end;));
                 }
             }
@@ -170,6 +172,7 @@ impl Lowerer<'_> {
             for (pos, carrier) in &carriers {
                 let v = self.new_var();
                 let (x, tv, name) = (var(v), tan(v), self.name_at(*pos));
+                let name = self.copy(name);
                 self.emit(quote!(let #x = #name; let #tv = #carrier;));
                 self.set(*pos, Binding::Active(v));
             }
@@ -187,7 +190,10 @@ impl Lowerer<'_> {
         invariants.sort_unstable();
         let returns: Vec<VarId> = params.iter().chain(&invariants).copied().collect();
         let pairs = self.mode == Mode::Hvp;
-        let closure = region_closure(&region, &seeds, &returns, Returns::Flat, pairs);
+        let closure = region_closure(&region, &seeds, &returns, Returns::Flat, pairs, self.dup);
+        // Built once per iteration: it owns clones of the values from outside the
+        // loop it reads, when those may not be `Copy`.
+        let closure = self.owning(&invariants, closure);
         let (tape, p) = (self.fresh("__tape"), private());
         if pairs {
             for (pos, carrier) in &carriers {
@@ -226,7 +232,7 @@ impl Lowerer<'_> {
             )),
         }
         let names: Vec<TokenStream> = names.iter().map(|n| n.to_token_stream()).collect();
-        let like = like_tuple(&names, pairs);
+        let like = like_tuple(&names, pairs, self.dup);
         let fwd = &region.fwd;
         let step = self.header_tokens(
             &header,
@@ -247,6 +253,7 @@ impl Lowerer<'_> {
             }
             let v = self.new_var();
             let (x, name) = (var(v), self.name_at(pos));
+            let name = self.copy(name);
             self.emit(quote!(let #x = #name;));
             if let Some((_, carrier)) = carriers.iter().find(|(p, _)| *p == pos) {
                 let tv = tan(v);

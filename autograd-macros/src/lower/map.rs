@@ -79,13 +79,13 @@ impl Lowerer<'_> {
             caps.clone()
         };
         let pairs = self.mode == Mode::Hvp;
-        let closure = region_closure(&region, &[Some(t)], &flat, returns, pairs);
+        let closure = region_closure(&region, &[Some(t)], &flat, returns, pairs, self.dup);
         // The closure outlives this call inside the returned pullback, so it must
         // own what it reads: a constant reference it mentions is copied outside and
         // borrowed again inside, where the user's code still sees a reference.
         let (owned_refs, rebind) = self.owned_refs(&c.body, &param);
         let (f, p, fwd, tx) = (self.fresh("__map"), private(), &region.fwd, var(t));
-        let like = like_tuple(&[tx.to_token_stream()], pairs);
+        let like = like_tuple(&[tx.to_token_stream()], pairs, self.dup);
         self.emit(owned_refs);
         let out = self.new_var();
         let o = var(out);
@@ -105,7 +105,7 @@ impl Lowerer<'_> {
             self.use_var(cv);
         }
         let cap_vars: Vec<TokenStream> = caps.iter().map(|&v| var(v).to_token_stream()).collect();
-        let cap_like = like_tuple(&cap_vars, pairs);
+        let cap_like = like_tuple(&cap_vars, pairs, self.dup);
         let idx: Vec<syn::Index> = (0..caps.len()).map(syn::Index::from).collect();
         let gout = gout();
         // Second order: the entries' tangents go in too.

@@ -75,6 +75,15 @@ pub fn lower(view: &FnView, body: &syn::Block, cx: &mut Ctxt, mode: Mode) -> Low
         type_params,
         ref_vars: HashSet::new(),
         mode,
+        dup: view
+            .params
+            .iter()
+            .flatten()
+            .any(|p| crate::parse::mentions_dynamic(&p.ty))
+            || view
+                .ret
+                .as_ref()
+                .is_some_and(crate::parse::mentions_dynamic),
     };
     l.push_region();
     let mut params = Vec::new();
@@ -85,9 +94,21 @@ pub fn lower(view: &FnView, body: &syn::Block, cx: &mut Ctxt, mode: Mode) -> Low
         } else {
             let v = l.new_var();
             let (x, ident) = (var(v), &p.ident);
-            // A slice is read in place (`&[T]` is `Copy`); its cotangent is a `Vec`.
-            let deref = (p.by_ref && !p.slice).then(|| quote!(*));
-            l.emit(quote!(let #x = #deref #ident;));
+            if p.dynamic && p.by_ref {
+                // A `&DVector` is copied once into the sweeps, which own their values.
+                l.emit(quote!(let #x = ::core::clone::Clone::clone(#ident);));
+            } else if p.dynamic && !p.mutable {
+                // An owned `DVector` moves into the sweeps; the user's name, which
+                // code around the differentiated values may read (`x.len()`),
+                // borrows it.
+                l.emit(quote!(let #x = #ident; let #ident = &#x;));
+            } else if p.dynamic {
+                l.emit(quote!(let #x = ::core::clone::Clone::clone(&#ident);));
+            } else {
+                // A slice is read in place (`&[T]` is `Copy`); its cotangent is a `Vec`.
+                let deref = (p.by_ref && !p.slice).then(|| quote!(*));
+                l.emit(quote!(let #x = #deref #ident;));
+            }
             if mode.tangents() {
                 let (t, a, p) = (tan(v), tangent_arg(i), private());
                 l.emit(quote!(let #t = #p::tangent_for(#a, &#x);));
@@ -126,10 +147,40 @@ struct Lowerer<'a> {
     /// Active values the user's code sees through a reference (`x: &SVector<..>`).
     ref_vars: HashSet<VarId>,
     mode: Mode,
+    /// Values may not be `Copy`: the signature names a dynamically sized matrix
+    /// (`DVector`, `DMatrix`). Every copy of a value is then a `clone`, and
+    /// closures own clones of what they read (see [`Lowerer::copy`]).
+    dup: bool,
 }
 
 impl Lowerer<'_> {
     // ----- bookkeeping -------------------------------------------------------
+
+    /// `x` where the generated code copies a value: `x` itself when every value
+    /// is `Copy` (static shapes, whose generated code is unchanged), a `clone`
+    /// otherwise (see `dup`).
+    pub(super) fn copy(&self, x: impl ToTokens) -> TokenStream {
+        if self.dup {
+            quote!(::core::clone::Clone::clone(&#x))
+        } else {
+            x.to_token_stream()
+        }
+    }
+
+    /// `closure`, owning clones of the values `inputs` it reads when values may not
+    /// be `Copy` (see `dup`): a closure built once per iteration of a loop, or
+    /// beside the reverse code that reads the same values.
+    pub(super) fn owning(&self, inputs: &[VarId], closure: TokenStream) -> TokenStream {
+        if !self.dup || inputs.is_empty() {
+            return closure;
+        }
+        let mut xs: Vec<Ident> = inputs.iter().map(|&v| var(v)).collect();
+        // Second order: the closure reads their tangents too.
+        if self.mode == Mode::Hvp {
+            xs.extend(inputs.iter().map(|&v| tan(v)));
+        }
+        quote!({ #(let #xs = ::core::clone::Clone::clone(&#xs);)* #closure })
+    }
 
     pub(super) fn fresh(&mut self, prefix: &str) -> Ident {
         self.counter += 1;

@@ -21,8 +21,17 @@ impl Lowerer<'_> {
             Val::Inactive { tokens, is_ref } => {
                 let id = self.new_var();
                 let x = var(id);
-                let deref = is_ref.then(|| quote!(*));
-                self.emit(quote!(let #x = #deref (#tokens);));
+                let value = match (self.dup, is_ref) {
+                    // A constant `&DMatrix` (or `&f64`): a copy of the referent.
+                    (true, true) => quote!(::core::clone::Clone::clone(&*(#tokens))),
+                    // A constant named again (`#[constant] b: DVector<f64>`).
+                    (true, false) if syn::parse2::<Ident>(tokens.clone()).is_ok() => {
+                        quote!(::core::clone::Clone::clone(&#tokens))
+                    }
+                    (_, true) => quote!(*(#tokens)),
+                    (_, false) => quote!((#tokens)),
+                };
+                self.emit(quote!(let #x = #value;));
                 (x, None)
             }
         }
@@ -212,16 +221,21 @@ impl Lowerer<'_> {
             vals.into_iter().map(|v| self.operand(v)).unzip();
         let out = self.new_var();
         let (o, gout) = (var(out), gout());
-        self.emit(quote_spanned!(sp=> let #o = (#(#ops,)*);));
+        let parts: Vec<TokenStream> = ops.iter().map(|op| self.copy(op)).collect();
+        self.emit(quote_spanned!(sp=> let #o = (#(#parts,)*);));
         let tangents: Vec<TokenStream> = ops
             .iter()
             .zip(&targets)
-            .map(|(op, t)| self.tangent_of(*t, op))
+            .map(|(op, t)| self.copy(self.tangent_of(*t, op)))
             .collect();
         self.emit_tangent(out, quote!((#(#tangents,)*)));
+        let contrib = match self.dup {
+            true => quote!(::core::clone::Clone::clone(#gout)),
+            false => quote!(*#gout),
+        };
         self.rev(Rev::Prim {
             out,
-            contrib: quote!(*#gout),
+            contrib,
             targets,
             tuple: true,
             via_contribution: false,
@@ -345,9 +359,10 @@ impl Lowerer<'_> {
         self.use_var(t);
         let out = self.new_var();
         let (o, x) = (var(out), at(&var(t), sp));
-        self.emit(quote_spanned!(sp=> let #o = #x #place;));
-        let tt = tan(t);
-        self.emit_tangent(out, quote!(#tt #place));
+        let (part, tt) = (quote_spanned!(sp=> #x #place), tan(t));
+        let (part, tpart) = (self.copy(part), self.copy(quote!(#tt #place)));
+        self.emit(quote_spanned!(sp=> let #o = #part;));
+        self.emit_tangent(out, tpart);
         self.rev(Rev::Field {
             out,
             base: t,

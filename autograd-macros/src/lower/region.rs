@@ -267,8 +267,10 @@ impl Lowerer<'_> {
             None => region.inputs.clone(),
         };
         let pairs = self.mode == Mode::Hvp;
-        let closure = region_closure(region, &seeds, &returns, Returns::Flat, pairs);
-        let like = like_tuple(&like, pairs);
+        let closure = region_closure(region, &seeds, &returns, Returns::Flat, pairs, self.dup);
+        // The reverse code after the region may read what the closure reads.
+        let closure = self.owning(&returns, closure);
+        let like = like_tuple(&like, pairs, self.dup);
         let p = private();
         let pb = quote!(#p::pb_like(&#like, #closure));
         // The variants, outermost first.
@@ -285,11 +287,19 @@ impl Lowerer<'_> {
             for &(si, ei) in outs {
                 tangents.push(self.tangent_of_binding(&env[si][ei].1, &self.name_at((si, ei))));
             }
+            if self.dup {
+                tangents = tangents.into_iter().map(|t| self.copy(t)).collect();
+            }
         }
-        (
-            quote!(#fwd let #tl = #tail_tokens; (#tl, (#(#tangents,)*), #pb)),
-            tail.active(),
-        )
+        let code = if self.dup {
+            // The pullback (whose `like` reads `__tl`) before `__tl` moves.
+            let tail_tokens = self.copy(tail_tokens);
+            let pbv = Ident::new("__pbv", Span::mixed_site());
+            quote!(#fwd let #tl = #tail_tokens; let #pbv = #pb; (#tl, (#(#tangents,)*), #pbv))
+        } else {
+            quote!(#fwd let #tl = #tail_tokens; (#tl, (#(#tangents,)*), #pb))
+        };
+        (code, tail.active())
     }
 
     /// Forward mode: the code of one branch, ending in `(value, (tangents..))` for
@@ -342,6 +352,7 @@ impl Lowerer<'_> {
         for &pos in outs {
             let v = self.new_var();
             let (x, name) = (var(v), self.name_at(pos));
+            let name = self.copy(name);
             self.emit(quote!(let #x = #name;));
             self.set(pos, Binding::Active(v));
             post.push(v);

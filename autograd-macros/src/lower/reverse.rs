@@ -25,8 +25,10 @@ pub fn region_closure(
     returns: &[VarId],
     shape: Returns,
     pairs: bool,
+    dup: bool,
 ) -> TokenStream {
     let mut rev = Reverse::new(pairs);
+    rev.dup = dup;
     let params: Vec<Ident> = (0..seeds.len())
         .map(|i| format_ident!("__s{}", i, span = Span::mixed_site()))
         .collect();
@@ -52,8 +54,16 @@ pub fn region_closure(
 }
 
 /// The tuple `(a, b, ..)` of `items`, or with `pairs` `((a, a), (b, b), ..)`: a value
-/// whose type is that of the cotangent pairs of `Mode::Hvp`.
-pub fn like_tuple(items: &[TokenStream], pairs: bool) -> TokenStream {
+/// whose type is that of the cotangent pairs of `Mode::Hvp`. With `dup` (values
+/// may not be `Copy`), of clones of the items.
+pub fn like_tuple(items: &[TokenStream], pairs: bool, dup: bool) -> TokenStream {
+    if dup {
+        let items: Vec<TokenStream> = items
+            .iter()
+            .map(|i| quote!(::core::clone::Clone::clone(&#i)))
+            .collect();
+        return like_tuple(&items, pairs, false);
+    }
     if pairs {
         quote!((#((#items, #items),)*))
     } else {
@@ -72,6 +82,9 @@ pub struct Reverse {
     counter: usize,
     /// `Mode::Hvp`: every cotangent is a pair `(g, dg)`.
     pairs: bool,
+    /// Values may not be `Copy` (see `Lowerer::copy`): a pair like a value is
+    /// made of clones.
+    pub dup: bool,
 }
 
 impl Reverse {
@@ -86,7 +99,9 @@ impl Reverse {
     /// A value of the type of `v`'s cotangent, for zeros.
     fn like(&self, v: VarId) -> TokenStream {
         let x = var(v);
-        if self.pairs {
+        if self.pairs && self.dup {
+            quote!((::core::clone::Clone::clone(&#x), ::core::clone::Clone::clone(&#x)))
+        } else if self.pairs {
             quote!((#x, #x))
         } else {
             x.to_token_stream()

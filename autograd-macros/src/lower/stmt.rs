@@ -69,12 +69,12 @@ impl Lowerer<'_> {
     pub(super) fn bind_active(&mut self, pat: &Pat, v: VarId) {
         match pat {
             Pat::Ident(pi) if pi.subpat.is_none() => {
-                let x = at(&var(v), pi.ident.span());
+                let x = self.copy(at(&var(v), pi.ident.span()));
                 self.emit(quote!(let #pat = #x;));
                 self.bind(&pi.ident, Binding::Active(v));
             }
             Pat::Type(pt) if matches!(&*pt.pat, Pat::Ident(_)) => {
-                let x = at(&var(v), pt.pat.span());
+                let x = self.copy(at(&var(v), pt.pat.span()));
                 self.emit(quote!(let #pat = #x;));
                 if let Pat::Ident(pi) = &*pt.pat {
                     self.bind(&pi.ident, Binding::Active(v));
@@ -172,7 +172,7 @@ impl Lowerer<'_> {
         };
         match val {
             Val::Active(v) => {
-                let x = var(v);
+                let x = self.copy(var(v));
                 self.emit(quote!(#name = #x;));
                 self.set(pos, Binding::Active(v));
             }
@@ -244,7 +244,7 @@ impl Lowerer<'_> {
             }
         }
         let out = self.set_part(root_val, &path, val, whole.span());
-        let x = var(out.active().expect("set_part gives an active value"));
+        let x = self.copy(var(out.active().expect("set_part gives an active value")));
         self.emit(quote!(#root = #x;));
         self.set(pos, Binding::Active(out.active().expect("active")));
     }
